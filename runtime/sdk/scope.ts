@@ -1,0 +1,25 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+export type MetricMode = "replace" | "increment" | "append";
+
+/**
+ * What belongs to one running prediction. The worker runs each prediction inside its own scope, so
+ * `this.signal` and `this.recordMetric()` reach the right prediction even when several run at once.
+ */
+export interface PredictionScope {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  recordMetric(name: string, value: unknown, mode: MetricMode): void;
+}
+
+const storage = new AsyncLocalStorage<PredictionScope>();
+
+/** Runs `fn` with `scope` as the current prediction. Used by the worker, not by predictors. */
+export function runInScope<T>(scope: PredictionScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+/** The prediction this code runs for, or undefined outside of one (for example in setup()). */
+export function currentScope(): PredictionScope | undefined {
+  return storage.getStore();
+}

@@ -1,0 +1,125 @@
+import { parseArgs } from "node:util";
+import { COGTS_VERSION } from "../version.js";
+import { UserError, UsageError } from "../errors.js";
+import type { Command, CommandContext } from "./command.js";
+import { commands } from "./commands/index.js";
+
+function findCommand(name: string): Command | undefined {
+  return commands.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+export function formatCommandList(): string {
+  const visible = commands.filter((c) => !c.hidden);
+  const width = Math.max(...visible.map((c) => c.name.length)) + 2;
+  const lines = visible.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return [
+    "cogts: containers for machine learning, with TypeScript predictors (Cog-compatible).",
+    "",
+    "Usage:",
+    "  cog [command]",
+    "",
+    "Available Commands:",
+    ...lines,
+    "",
+    "Flags:",
+    "  -h, --help      help for cog",
+    "      --version   show version of cogts",
+    "",
+    'Use "cog [command] --help" for more information about a command.',
+    "",
+  ].join("\n");
+}
+
+export function formatCommandHelp(cmd: Command): string {
+  const rows = Object.entries(cmd.options).map(([long, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : "    "}--${long}${spec.type === "string" ? ` ${spec.valueName ?? "string"}` : ""}`;
+    const def = spec.default !== undefined && spec.default !== false && !(Array.isArray(spec.default) && spec.default.length === 0)
+      ? ` (default ${JSON.stringify(spec.default)})` : "";
+    return [flag, `${spec.description}${def}`] as const;
+  });
+  rows.push(["-h, --help", `help for ${cmd.name}`]);
+  const width = Math.max(...rows.map(([f]) => f.length)) + 3;
+  return [
+    cmd.description ?? cmd.summary,
+    "",
+    "Usage:",
+    `  ${cmd.usage}`,
+    ...(cmd.aliases?.length ? ["", "Aliases:", `  ${[cmd.name, ...cmd.aliases].join(", ")}`] : []),
+    "",
+    "Flags:",
+    ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI and returns the process exit code: 0 ok, 1 user error, 2 usage error. */
+export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd"> = {
+  stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(),
+}): Promise<number> {
+  const [first, ...restArgs] = argv;
+  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+    if (first === "help" && restArgs[0]) {
+      const cmd = findCommand(restArgs[0]);
+      if (cmd) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
+    }
+    io.stdout.write(formatCommandList());
+    return first === undefined ? 0 : 0;
+  }
+  if (first === "--version" || first === "-v" || first === "version") {
+    io.stdout.write(`cog version ${COGTS_VERSION} (cogts)\n`);
+    return 0;
+  }
+  const cmd = findCommand(first);
+  if (!cmd) {
+    io.stderr.write(`Error: unknown command "${first}" for "cog"\nRun 'cog --help' for usage.\n`);
+    return 2;
+  }
+  if (restArgs.includes("-h") || restArgs.includes("--help")) {
+    const dashdash = restArgs.indexOf("--");
+    const helpAt = Math.max(restArgs.indexOf("-h"), restArgs.indexOf("--help"));
+    if (dashdash === -1 || helpAt < dashdash) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
+  }
+  try {
+    const ctx = parseCommandLine(cmd, restArgs, io);
+    return await cmd.run(ctx);
+  } catch (err) {
+    return reportError(err, io.stderr, cmd);
+  }
+}
+
+function parseCommandLine(cmd: Command, args: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd">): CommandContext {
+  const dashdash = args.indexOf("--");
+  const own = dashdash === -1 ? args : args.slice(0, dashdash);
+  const rest = dashdash === -1 ? [] : args.slice(dashdash + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      options: Object.fromEntries(Object.entries(cmd.options).map(([k, s]) => [k, {
+        type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}),
+        ...(s.default !== undefined ? { default: s.default } : {}),
+      }])) as never,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nRun 'cog ${cmd.name} --help' for usage.`);
+  }
+  const positionals = parsed.positionals;
+  const p = cmd.positionals;
+  if (!p && positionals.length > 0) throw new UsageError(`cog ${cmd.name} takes no arguments, got "${positionals[0]}".\nRun 'cog ${cmd.name} --help' for usage.`);
+  if (p?.min !== undefined && positionals.length < p.min) throw new UsageError(`cog ${cmd.name} needs ${p.name}.\nUsage: ${cmd.usage}`);
+  if (p?.max !== undefined && positionals.length > p.max) throw new UsageError(`cog ${cmd.name} takes at most ${p.max} argument(s), got ${positionals.length}.\nUsage: ${cmd.usage}`);
+  return { options: parsed.values as CommandContext["options"], positionals, rest, ...io };
+}
+
+function reportError(err: unknown, stderr: NodeJS.WritableStream, cmd: Command): number {
+  if (err instanceof UserError) {
+    stderr.write(`Error: ${err.message}\n`);
+    for (const p of err.problems) stderr.write(`  ${p}\n`);
+    return err.exitCode;
+  }
+  stderr.write(`Error: cog ${cmd.name} failed unexpectedly. This is a bug in cogts; please report it.\n`);
+  stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  return 1;
+}
