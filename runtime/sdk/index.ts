@@ -18,7 +18,20 @@ export type Int = number & { readonly __cogtsInt?: never };
 export type ConcatenateIterator<T = string> = AsyncIterable<T> & { readonly __cogtsConcatenate?: never };
 
 /** A file. Inputs arrive as local files (URLs are fetched first); returned paths are sent to the client as files. */
+/** Brands that identify SDK values even when a project loads a second copy of this module (no instanceof). */
+export const PATH_BRAND = Symbol.for("cogts.Path");
+export const SECRET_BRAND = Symbol.for("cogts.Secret");
+
+export function isPath(value: unknown): value is Path {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PATH_BRAND] === true;
+}
+
+export function isSecret(value: unknown): value is Secret {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SECRET_BRAND] === true;
+}
+
 export class Path {
+  readonly [PATH_BRAND] = true;
   readonly path: string;
   constructor(path: string | Path) {
     this.path = typeof path === "string" ? path : path.path;
@@ -38,6 +51,7 @@ const MASK = "**********";
 
 /** A sensitive string. `value()` gives the text; printing or serialising it shows `**********`. */
 export class Secret {
+  readonly [SECRET_BRAND] = true;
   readonly #value: string;
   constructor(value: string) {
     this.#value = value;

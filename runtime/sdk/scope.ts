@@ -12,7 +12,10 @@ export interface PredictionScope {
   recordMetric(name: string, value: unknown, mode: MetricMode): void;
 }
 
-const storage = new AsyncLocalStorage<PredictionScope>();
+// Kept on globalThis so that a predictor importing its own copy of "cogts" still sees the worker's scope.
+const STORAGE_KEY = Symbol.for("cogts.predictionScope");
+const storage: AsyncLocalStorage<PredictionScope> = ((globalThis as Record<symbol, unknown>)[STORAGE_KEY] ??=
+  new AsyncLocalStorage<PredictionScope>()) as AsyncLocalStorage<PredictionScope>;
 
 /** Runs `fn` with `scope` as the current prediction. Used by the worker, not by predictors. */
 export function runInScope<T>(scope: PredictionScope, fn: () => T): T {
