@@ -1,0 +1,32 @@
+/**
+ * Static OpenAPI schema of a TypeScript predictor, as Cog 0.22 derives it for a Python one (cog-contract.md §5).
+ *
+ *   const document = await generateSchema({ dir: "/path/to/project", predict: "predict.ts:Predictor" });
+ *
+ * Nothing of the model is run: the predictor is parsed with ts-morph. ts-morph is imported only when a schema is
+ * actually generated, so callers that hit the cache (`cachedSchema`) never pay for loading TypeScript.
+ */
+export type { OpenApiDocument } from "./openapi.js";
+import type { OpenApiDocument } from "./openapi.js";
+
+export interface SchemaProject {
+  /** The project directory (where cog.yaml is); refs are relative to it. */
+  dir: string;
+  /** `FILE:Class` of the predictor (cog.yaml `run:` or `predict:`). */
+  predict?: string;
+  /** `FILE:Class` of the trainer (cog.yaml `train:`). */
+  train?: string;
+  /** Name of the config file, used in messages about the refs themselves. Default `cog.yaml`. */
+  configFile?: string;
+}
+
+/** Throws `UserError` whose `problems` are `FILE:LINE:COL: message (what to write instead)` lines. */
+export async function generateSchema(project: SchemaProject): Promise<OpenApiDocument> {
+  return (await generateSchemaWithSources(project)).document;
+}
+
+/** As `generateSchema`, also returning the source files read (absolute paths), for caching. */
+export async function generateSchemaWithSources(project: SchemaProject): Promise<{ document: OpenApiDocument; filesRead: string[] }> {
+  const { generateWithTsMorph } = await import("./generate.js");
+  return generateWithTsMorph(project);
+}
