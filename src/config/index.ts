@@ -1,0 +1,91 @@
+/**
+ * cog.yaml: load, validate, complete. Entry points: `loadConfig`, `inspectConfig` (for `cog doctor`, which wants
+ * the problems rather than an exception), `defaultImageName`, `configForLabel`.
+ */
+import { readFile } from "node:fs/promises";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { checkAgainstSchema } from "./schema-check.js";
+import { checkSemantics } from "./semantic-check.js";
+import { completeConfig } from "./complete.js";
+import { parseYamlSource, type Problem, type YamlSource } from "./yaml-source.js";
+import type { Config } from "./types.js";
+
+export type { Config } from "./types.js";
+export { configForLabel } from "./label.js";
+export { DEFAULT_NODE_VERSION } from "./complete.js";
+
+export interface ConfigInspection {
+  /** The config file as the user named it (`cog.yaml`, `other.yaml`), which every problem line starts with. */
+  file: string;
+  /** The completed config, when there are no problems. */
+  config?: Config;
+  /** `FILE:LINE:COL: message` lines, in file order. */
+  problems: string[];
+  /** Set when the file could not be read at all (missing, a directory): one sentence with the fix. */
+  unreadable?: string;
+}
+
+/**
+ * Reads `file` (relative to `dir`) and returns the completed Config, or throws one UserError listing every problem.
+ *
+ * @example const config = await loadConfig(process.cwd()); // config.predict === "predict.ts:Predictor"
+ */
+export async function loadConfig(dir: string, file = "cog.yaml"): Promise<Config> {
+  const inspection = await inspectConfig(dir, file);
+  if (inspection.unreadable) throw new UserError(inspection.unreadable);
+  if (!inspection.config) {
+    const n = inspection.problems.length;
+    throw new UserError(`${file} is not valid (${n} problem${n === 1 ? "" : "s"}):`, inspection.problems);
+  }
+  return inspection.config;
+}
+
+/** Like loadConfig, but returns the problems instead of throwing them. */
+export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<ConfigInspection> {
+  const path = isAbsolute(file) ? file : join(dir, file);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const unreadable = code === "ENOENT"
+      ? `${file} not found in ${resolve(dir)}: run \`cog init\` to create one, or pass -f FILE to use another config file.`
+      : code === "EISDIR"
+        ? `${file} is a directory, not a config file: pass -f FILE with the path of your cog.yaml.`
+        : `cannot read ${file}: ${(err as Error).message}.`;
+    return { file, problems: [], unreadable };
+  }
+  const source = parseYamlSource(text);
+  if (source.syntaxErrors.length > 0) {
+    const problems = source.syntaxErrors
+      .sort((a, b) => a.position.offset - b.position.offset)
+      .map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
+    return { file, problems };
+  }
+  const data = source.data ?? {};
+  const found = [...(await checkAgainstSchema(data)), ...checkSemantics(data, dir, source.sourceTextOf)];
+  if (found.length > 0) return { file, problems: place(found, source, file) };
+  const { config, problems } = completeConfig({ data: data as Record<string, unknown>, dir, sourceTextOf: source.sourceTextOf });
+  return { file, config, problems: place(problems, source, file) };
+}
+
+function place(problems: Problem[], source: YamlSource, file: string): string[] {
+  return problems
+    .map((problem) => ({ problem, position: source.positionOf(problem.path, problem.at) }))
+    .sort((a, b) => a.position.offset - b.position.offset)
+    .map(({ problem, position }) => `${file}:${position.line}:${position.col}: ${problem.message}`);
+}
+
+/**
+ * The image name when cog.yaml has no `image`: Cog's rule, `cog-<directory name>` lowercased, spaces to `-`, only
+ * `[a-z0-9-]`, at most 30 characters.
+ *
+ * @example defaultImageName("/home/me/My Model") // "cog-my-model"
+ */
+export function defaultImageName(dir: string): string {
+  const prefix = "cog-";
+  let name = basename(resolve(dir)).toLowerCase().replace(/ /g, "-").replace(/[^a-z0-9-]+/g, "");
+  name = name.slice(0, 30 - prefix.length);
+  return name.startsWith(prefix) ? name : `${prefix}${name}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * cog.yaml as data plus the means to point back into the text: every problem the loader finds is reported at a
+ * `FILE:LINE:COL` computed here from the yaml library's source ranges.
+ */
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
+
+export type YamlPath = readonly (string | number)[];
+
+/** A problem before it is formatted: where it is (a path into the document) and what to say. */
+export interface Problem {
+  path: YamlPath;
+  /** Point at the key of the last path segment rather than its value (unknown keys, exclusive keys). */
+  at?: "key" | "value";
+  message: string;
+}
+
+export interface Position {
+  line: number;
+  col: number;
+  offset: number;
+}
+
+export interface YamlSource {
+  /** The document as plain data, with null values removed from mappings (Cog treats them as absent). */
+  data: unknown;
+  /** YAML syntax problems, already placed. */
+  syntaxErrors: { position: Position; message: string }[];
+  positionOf(path: YamlPath, at?: "key" | "value"): Position;
+  /** The source text of a scalar, e.g. `12.10` for a number the parser read as 12.1. */
+  sourceTextOf(path: YamlPath): string | undefined;
+}
+
+export function parseYamlSource(text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const place = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, col, offset };
+  };
+  const syntaxErrors = [...doc.errors].map((error) => ({
+    position: place(error.pos[0]),
+    message: explainSyntaxError(error.code, error.message),
+  }));
+  const data = syntaxErrors.length > 0 ? undefined : withoutNulls(doc.toJS({ maxAliasCount: 100 }));
+  return {
+    data,
+    syntaxErrors,
+    positionOf: (path, at = "value") => place(offsetOf(doc, path, at)),
+    sourceTextOf(path) {
+      const node = doc.getIn(path, true);
+      return isScalar(node) && typeof node.source === "string" ? node.source : undefined;
+    },
+  };
+}
+
+/** The yaml library's messages are good; add the fix for the ones users hit most. */
+function explainSyntaxError(code: string, message: string): string {
+  const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return `YAML syntax error: a key appears twice in the same mapping (${first}). Keep one of them.`;
+    case "TAB_AS_INDENT":
+      return `YAML syntax error: tabs cannot indent YAML (${first}). Indent with spaces.`;
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+    case "UNEXPECTED_TOKEN":
+    case "BLOCK_AS_IMPLICIT_KEY":
+      return `YAML syntax error: ${first}. Check the indentation and the brackets and quotes on this line.`;
+    default:
+      return `YAML syntax error: ${first}.`;
+  }
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, withoutNulls(v)]),
+    );
+  }
+  return value;
+}
+
+/** Offset of the node at `path`, or of the deepest ancestor that exists (a missing key is reported at its mapping). */
+function offsetOf(doc: Document, path: YamlPath, at: "key" | "value"): number {
+  let node: unknown = doc.contents;
+  let best = rangeStart(node) ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) return best;
+      const keyStart = rangeStart(pair.key);
+      if (last && at === "key" && keyStart !== undefined) return keyStart;
+      node = pair.value;
+      // `key:` with no value has no value node: point at the key.
+      best = rangeStart(node) ?? keyStart ?? best;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+      best = rangeStart(node) ?? best;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
