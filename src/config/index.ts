@@ -24,6 +24,10 @@ export interface ConfigInspection {
   problems: string[];
   /** Set when the file could not be read at all (missing, a directory): one sentence with the fix. */
   unreadable?: string;
+  /** Which key named the predictor (`run` or its deprecated spelling `predict`), for pointing at it. */
+  predictorKey?: "run" | "predict";
+  /** `FILE:LINE:COL` of a key's value (e.g. `["run"]`), for problems found later about what the value names. */
+  locate(path: (string | number)[]): string;
 }
 
 /**
@@ -54,20 +58,25 @@ export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<Con
       : code === "EISDIR"
         ? `${file} is a directory, not a config file: pass -f FILE with the path of your cog.yaml.`
         : `cannot read ${file}: ${(err as Error).message}.`;
-    return { file, problems: [], unreadable };
+    return { file, problems: [], unreadable, locate: () => file };
   }
   const source = parseYamlSource(text);
+  const locate = (keyPath: (string | number)[]): string => {
+    const { line, col } = source.positionOf(keyPath);
+    return `${file}:${line}:${col}`;
+  };
   if (source.syntaxErrors.length > 0) {
     const problems = source.syntaxErrors
       .sort((a, b) => a.position.offset - b.position.offset)
       .map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
-    return { file, problems };
+    return { file, problems, locate };
   }
   const data = source.data ?? {};
   const found = [...(await checkAgainstSchema(data)), ...checkSemantics(data, dir, source.sourceTextOf)];
-  if (found.length > 0) return { file, problems: place(found, source, file) };
+  if (found.length > 0) return { file, problems: place(found, source, file), locate };
   const { config, problems } = completeConfig({ data: data as Record<string, unknown>, dir, sourceTextOf: source.sourceTextOf });
-  return { file, config, problems: place(problems, source, file) };
+  const predictorKey = typeof (data as Record<string, unknown>).run === "string" && (data as Record<string, unknown>).run !== "" ? "run" : "predict";
+  return { file, config, problems: place(problems, source, file), locate, predictorKey };
 }
 
 function place(problems: Problem[], source: YamlSource, file: string): string[] {

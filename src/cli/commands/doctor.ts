@@ -1,14 +1,32 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError } from "../../errors.js";
 
 export const doctorCommand: Command = {
   name: "doctor",
   summary: "Check cog.yaml, the predictor and the Docker engine, and print every problem",
   usage: "cog doctor [flags]",
-  options: { ...configFileOption },
+  description: [
+    "Check cog.yaml, the predictor and the Docker engine, and print every problem with file:line and a fix.",
+    "Exits 1 when something is wrong, 0 when all is well.",
+  ].join("\n"),
+  options: {
+    ...configFileOption,
+    "no-docker": { type: "boolean", default: false, description: "Do not check the Docker engine (for projects run with cog run --no-docker)" },
+  },
 
-  async run() {
-    throw new NotAvailableError("doctor", "it lands with the config issue");
+  async run(ctx) {
+    const { runDoctor } = await import("../../doctor/index.js");
+    const findings = await runDoctor({
+      dir: ctx.cwd,
+      file: ctx.options.file as string,
+      checkEngine: ctx.options["no-docker"] !== true,
+    });
+    const label = { ok: "ok     ", note: "note   ", problem: "PROBLEM" } as const;
+    for (const finding of findings) ctx.stdout.write(`${label[finding.status]} ${finding.message}\n`);
+    const problems = findings.filter((f) => f.status === "problem").length;
+    ctx.stdout.write(problems === 0
+      ? "\nNo problems found.\n"
+      : `\n${problems} problem${problems === 1 ? "" : "s"} found: fix ${problems === 1 ? "it" : "them"} and run cog doctor again.\n`);
+    return problems === 0 ? 0 : 1;
   },
 };

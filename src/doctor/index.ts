@@ -1,0 +1,89 @@
+/**
+ * `cog doctor`: everything that would stop `cog build` or `cog run`, found in one pass and reported together:
+ * cog.yaml (every problem), the predictor and trainer classes, and the Docker engine.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { inspectConfig, type ConfigInspection } from "../config/index.js";
+import type { Config } from "../config/types.js";
+
+export interface Finding {
+  /** `ok`: checked and fine; `problem`: must be fixed (exit 1); `note`: worth knowing, not wrong. */
+  status: "ok" | "problem" | "note";
+  /** One line. Problems start with `FILE:LINE:COL:` when they have a place in a file. */
+  message: string;
+}
+
+export interface DoctorOptions {
+  dir: string;
+  /** The config file as the user named it (-f). */
+  file?: string;
+  /** Skip the engine check (for `cog run --no-docker` users, who need no engine). */
+  checkEngine?: boolean;
+}
+
+export async function runDoctor({ dir, file = "cog.yaml", checkEngine = true }: DoctorOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const inspection = await inspectConfig(dir, file);
+  findings.push(...configFindings(inspection));
+  if (inspection.config) findings.push(...(await predictorFindings(dir, inspection.config, inspection)));
+  findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
+  return findings;
+}
+
+function configFindings(inspection: ConfigInspection): Finding[] {
+  if (inspection.unreadable) return [{ status: "problem", message: inspection.unreadable }];
+  if (!inspection.config) return inspection.problems.map((message) => ({ status: "problem", message }));
+  const { build } = inspection.config;
+  const image = build.gpu ? `GPU image, CUDA ${build.cuda}, cuDNN ${build.cudnn}` : "CPU image";
+  return [{ status: "ok", message: `${inspection.file} is valid (${image}, Node.js ${build.node_version}).` }];
+}
+
+/**
+ * The light check: the file named by `run:`/`predict:` (and `train:`) declares the class. This is the place for
+ * the full check (`generateSchema` from src/schema, which reports unsupported input types with file:line).
+ */
+async function predictorFindings(dir: string, config: Config, inspection: ConfigInspection): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const refs: { key: string; what: string; ref?: string }[] = [
+    { key: inspection.predictorKey ?? "run", what: "predictor", ref: config.predict },
+    { key: "train", what: "trainer", ref: config.train },
+  ];
+  if (!config.predict) {
+    findings.push({ status: "note", message: `${inspection.file} names no predictor: add \`run: "predict.ts:Predictor"\` to make predictions (cog init writes an example).` });
+  }
+  for (const { key, what, ref } of refs) {
+    if (!ref) continue;
+    const [file, className] = ref.split(":") as [string, string];
+    const text = await readFile(join(dir, file), "utf8");
+    const declared = new RegExp(`\\bclass\\s+${className.replace(/\$/g, "\\$")}\\b`).test(text);
+    if (!declared) {
+      findings.push({
+        status: "problem",
+        message: `${inspection.locate([key])}: ${file} declares no class ${className}: add \`export class ${className} extends BasePredictor { … }\` to ${file}, or change ${key} to name the class it exports.`,
+      });
+      continue;
+    }
+    const exported = new RegExp(`export\\s+(abstract\\s+)?class\\s+${className.replace(/\$/g, "\\$")}\\b|export\\s*\\{[^}]*\\b${className.replace(/\$/g, "\\$")}\\b`).test(text);
+    if (!exported) {
+      findings.push({ status: "problem", message: `${inspection.locate([key])}: ${file} declares class ${className} but does not export it: write \`export class ${className}\`.` });
+      continue;
+    }
+    findings.push({ status: "ok", message: `${file} declares the ${what} class ${className}.` });
+  }
+  return findings;
+}
+
+async function engineFindings(): Promise<Finding[]> {
+  // dockerode is heavy: loaded only when the engine is checked.
+  const { engineStatus } = await import("../docker/engine.js");
+  const status = await engineStatus();
+  if (!status.reachable) {
+    return [{ status: "problem", message: `${status.problem} (Or run cog doctor --no-docker if you only use cog run --no-docker.)` }];
+  }
+  const engine = `Docker engine ${status.version} (API ${status.apiVersion}) at ${status.host}`;
+  if (!status.buildkit) {
+    return [{ status: "problem", message: `${engine} has no BuildKit (needs API 1.39, Docker 18.09+): upgrade to Docker 20.10 or newer.` }];
+  }
+  return [{ status: "ok", message: `${engine}, BuildKit available.` }];
+}
