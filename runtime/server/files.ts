@@ -1,0 +1,228 @@
+/**
+ * Files in and out (cog-contract.md §4.8). `Path` inputs given as http(s) or data URLs are fetched into a
+ * per-prediction directory; file outputs become data URLs or are uploaded to `--upload-url`.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, extname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ParameterPlan } from "./protocol.js";
+
+/** A problem with an input file: the prediction fails with this message (422 for a sync request). */
+export class InputFileError extends Error {}
+
+export interface DownloadLimits {
+  maxBytes: number;
+  timeoutMs: number;
+  userAgent: string;
+  /** Accept plain local paths (only for `cog run --no-docker` on the author's own machine). */
+  allowLocalPaths: boolean;
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+  ".bmp": "image/bmp", ".svg": "image/svg+xml", ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/x-icon",
+  ".txt": "text/plain", ".csv": "text/csv", ".html": "text/html", ".htm": "text/html", ".md": "text/markdown",
+  ".json": "application/json", ".xml": "application/xml", ".pdf": "application/pdf", ".zip": "application/zip",
+  ".gz": "application/gzip", ".tar": "application/x-tar", ".wav": "audio/wav", ".mp3": "audio/mpeg",
+  ".ogg": "audio/ogg", ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "video/mp4", ".webm": "video/webm",
+  ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".js": "text/javascript", ".yaml": "application/yaml",
+  ".yml": "application/yaml", ".npy": "application/octet-stream", ".safetensors": "application/octet-stream",
+};
+const EXTENSION_BY_MIME: Record<string, string> = Object.fromEntries(
+  Object.entries(MIME_BY_EXTENSION).reverse().map(([ext, mime]) => [mime, ext]),
+);
+
+export function mimeTypeOf(name: string): string {
+  return MIME_BY_EXTENSION[extname(name).toLowerCase()] ?? "application/octet-stream";
+}
+
+/** A file name that cannot escape its directory: no separators, no NUL, no leading dots, at most 200 bytes. */
+export function safeFileName(raw: string): string {
+  let name = raw.replace(/[/\\\u0000-\u001f]/g, "_").replace(/^\.+/, "");
+  while (Buffer.byteLength(name) > 200) name = name.slice(1);
+  return name || "file";
+}
+
+function nameFromUrl(url: URL): string {
+  let last = url.pathname.split("/").filter(Boolean).pop() ?? "";
+  try {
+    last = decodeURIComponent(last);
+  } catch {
+    /* keep it encoded */
+  }
+  return safeFileName(last);
+}
+
+async function download(url: string, directory: string, limits: DownloadLimits): Promise<string> {
+  if (url.startsWith("data:")) return decodeDataUrl(url, directory, limits);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputFileError(`invalid file URL: ${url.slice(0, 200)}`);
+  }
+  const target = join(directory, nameFromUrl(parsed));
+  let response: Response;
+  try {
+    response = await fetch(parsed, {
+      headers: { "user-agent": limits.userAgent },
+      signal: AbortSignal.timeout(limits.timeoutMs),
+      redirect: "follow",
+    });
+  } catch (error) {
+    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`);
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new InputFileError(`could not download ${parsed.href}: HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limits.maxBytes) {
+    await response.body.cancel().catch(() => undefined);
+    throw new InputFileError(`${parsed.href} is larger than the ${limits.maxBytes}-byte limit for input files`);
+  }
+  let received = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      if (received > limits.maxBytes) callback(new InputFileError(`${parsed.href} is larger than the ${limits.maxBytes}-byte limit for input files`));
+      else callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), limiter, createWriteStream(target));
+  } catch (error) {
+    if (error instanceof InputFileError) throw error;
+    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`);
+  }
+  return target;
+}
+
+async function decodeDataUrl(url: string, directory: string, limits: DownloadLimits): Promise<string> {
+  const comma = url.indexOf(",");
+  if (comma < 0) throw new InputFileError("invalid data URL: no comma");
+  const meta = url.slice(5, comma).split(";");
+  const mime = (meta[0] || "text/plain").toLowerCase();
+  const isBase64 = meta.slice(1).some((part) => part.toLowerCase() === "base64");
+  const payload = url.slice(comma + 1);
+  let bytes: Buffer;
+  if (isBase64) {
+    if (!/^[A-Za-z0-9+/=_\-\s]*$/.test(payload)) throw new InputFileError("invalid data URL: bad base64");
+    bytes = Buffer.from(payload, "base64");
+  } else {
+    try {
+      bytes = Buffer.from(decodeURIComponent(payload), "utf8");
+    } catch {
+      throw new InputFileError("invalid data URL: bad percent-encoding");
+    }
+  }
+  if (bytes.length > limits.maxBytes) throw new InputFileError(`data URL is larger than the ${limits.maxBytes}-byte limit`);
+  const target = join(directory, `file${EXTENSION_BY_MIME[mime] ?? ""}`);
+  await writeFile(target, bytes);
+  return target;
+}
+
+async function fetchOne(value: unknown, directory: string, limits: DownloadLimits): Promise<unknown> {
+  if (typeof value !== "string") return value;
+  if (/^https?:\/\//i.test(value) || value.startsWith("data:")) {
+    await mkdir(directory, { recursive: true });
+    return download(value, directory, limits);
+  }
+  if (limits.allowLocalPaths) return isAbsolute(value) ? value : resolvePath(value);
+  throw new InputFileError(
+    `${JSON.stringify(value.slice(0, 200))} is not an http://, https:// or data: URL; files must be sent as URLs`,
+  );
+}
+
+/** Replaces the URL of every `Path` input with the local file it was fetched to. */
+export async function fetchInputFiles(
+  input: Record<string, unknown>,
+  parameters: readonly ParameterPlan[],
+  directory: string,
+  limits: DownloadLimits,
+): Promise<Record<string, unknown>> {
+  const out = { ...input };
+  let index = 0;
+  const jobs: Promise<void>[] = [];
+  for (const plan of parameters) {
+    if (plan.kind !== "path" || out[plan.name] === undefined || out[plan.name] === null) continue;
+    const value = out[plan.name];
+    if (plan.array && Array.isArray(value)) {
+      const items = [...value];
+      out[plan.name] = items;
+      items.forEach((item, i) => {
+        const dir = join(directory, String(index++));
+        jobs.push(fetchOne(item, dir, limits).then((path) => void (items[i] = path)));
+      });
+    } else {
+      const dir = join(directory, String(index++));
+      jobs.push(fetchOne(value, dir, limits).then((path) => void (out[plan.name] = path)));
+    }
+  }
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason instanceof InputFileError ? failed.reason : new InputFileError(String(failed.reason));
+  return out;
+}
+
+export interface OutputFileOptions {
+  uploadUrl?: string;
+  predictionId: string;
+}
+
+function isFileRef(value: unknown): value is { __cogtsFile: string } {
+  return typeof value === "object" && value !== null && typeof (value as { __cogtsFile?: unknown }).__cogtsFile === "string";
+}
+
+export function containsFiles(value: unknown): boolean {
+  if (isFileRef(value)) return true;
+  if (Array.isArray(value)) return value.some(containsFiles);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsFiles);
+  return false;
+}
+
+/** Turns file references in an output into data URLs, or uploads them and gives their URLs. */
+export async function resolveOutputFiles(value: unknown, options: OutputFileOptions): Promise<unknown> {
+  if (isFileRef(value)) return sendFile(value.__cogtsFile, options);
+  if (Array.isArray(value)) return Promise.all(value.map((item) => resolveOutputFiles(item, options)));
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([key, item]) => [key, await resolveOutputFiles(item, options)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+async function sendFile(path: string, options: OutputFileOptions): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`the output file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const mime = mimeTypeOf(path);
+  if (!options.uploadUrl) return `data:${mime};base64,${bytes.toString("base64")}`;
+  const base = options.uploadUrl.endsWith("/") ? options.uploadUrl : `${options.uploadUrl}/`;
+  const target = base + encodeURIComponent(safeFileName(basename(path)));
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: "PUT",
+      body: bytes,
+      headers: { "content-type": mime, "x-prediction-id": options.predictionId },
+      signal: AbortSignal.timeout(25_000),
+    });
+  } catch (error) {
+    throw new Error(`upload of ${basename(path)} to ${target} failed: ${(error as Error).message}`);
+  }
+  await response.arrayBuffer().catch(() => undefined);
+  if (!response.ok) throw new Error(`upload of ${basename(path)} to ${target} failed: HTTP ${response.status}`);
+  const location = response.headers.get("location");
+  const url = new URL(location ?? response.url ?? target, target);
+  url.search = "";
+  url.hash = "";
+  return url.href;
+}

@@ -1,0 +1,538 @@
+/**
+ * Cog's HTTP prediction API (cog-contract.md §4) on node:http. Model code never runs here: the worker
+ * supervisor does that in a child process, so this process always answers health checks and cancels.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Prediction, type PredictionEvent } from "./prediction.js";
+import { WorkerSupervisor } from "./worker-process.js";
+import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
+import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, type DownloadLimits } from "./files.js";
+import type { ParameterPlan, WorkerOptions } from "./protocol.js";
+import type { InputValidator, ValidationDetail } from "../validate.js";
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  mode: "predict" | "train";
+  uploadUrl?: string;
+  awaitExplicitShutdown: boolean;
+  /** The OpenAPI document (undefined when the schema file is missing: /openapi.json answers 503). */
+  openapi?: Record<string, unknown>;
+  worker: WorkerOptions;
+  cwd: string;
+  maxConcurrency: number;
+  setupTimeout: number;
+  cancelGrace: number;
+  throttle: number;
+  webhookRetryBaseMs: number;
+  webhookAuthToken?: string;
+  historyCapacity: number;
+  download: DownloadLimits;
+  /** File created when the worker is first ready, under Kubernetes. */
+  readyFile?: string;
+  version: string;
+  /** Called after a shutdown finished; the process entry point exits. */
+  onShutdown: () => void;
+}
+
+const BODY_LIMIT = 100 * 1024 * 1024;
+const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
+
+type Kind = "predictions" | "trainings";
+
+interface Running {
+  prediction: Prediction;
+  cancelRequested: boolean;
+  sentToWorker: boolean;
+  kind: Kind;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+let lastIdNanos = 0n;
+function newId(): string {
+  let nanos = BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor((performance.now() % 1) * 1_000_000));
+  if (nanos <= lastIdNanos) nanos = lastIdNanos + 1n;
+  lastIdNanos = nanos;
+  return `pred_${nanos.toString(16)}`;
+}
+
+/** The prediction server; `start()` listens and launches the worker. */
+export class PredictionServer {
+  readonly http: Server;
+  readonly supervisor: WorkerSupervisor;
+  private validators: Partial<Record<Kind, InputValidator>> = {};
+  private validatorsReady = false;
+  private readonly running = new Map<string, Running>();
+  private readonly secretNames: string[];
+  private shuttingDown = false;
+  private readyFileWritten = false;
+
+  constructor(private readonly settings: ServerSettings) {
+    this.secretNames = settings.worker.parameters.filter((p) => p.kind === "secret").map((p) => p.name);
+    this.supervisor = new WorkerSupervisor({
+      worker: settings.worker,
+      setupTimeout: settings.setupTimeout,
+      cancelGrace: settings.cancelGrace,
+      cwd: settings.cwd,
+      env: process.env,
+      onStateChange: (state) => {
+        if (state === "ready") this.writeReadyFile();
+      },
+    });
+    this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      this.route(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError) return json(res, error.status, error.body);
+        process.stderr.write(`cogts: request failed: ${(error as Error).stack ?? String(error)}\n`);
+        json(res, 500, { error: "internal server error" });
+      });
+    });
+    this.http.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+  }
+
+  async start(): Promise<number> {
+    this.supervisor.start();
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(this.settings.port, this.settings.host, () => resolve());
+    });
+    // ajv is loaded while the worker runs setup, so it never delays the first READY.
+    void this.compileValidators();
+    const address = this.http.address();
+    return typeof address === "object" && address ? address.port : this.settings.port;
+  }
+
+  private async compileValidators(): Promise<void> {
+    try {
+      const schemas = (this.settings.openapi?.components as { schemas?: Record<string, unknown> } | undefined)?.schemas;
+      if (schemas) {
+        const { compileInputValidator } = await import("../validate.js");
+        if (schemas.Input) this.validators.predictions = compileInputValidator(this.settings.openapi, "Input");
+        if (schemas.TrainingInput) this.validators.trainings = compileInputValidator(this.settings.openapi, "TrainingInput");
+      }
+    } catch (error) {
+      process.stderr.write(`cogts: cannot compile the input schema: ${(error as Error).message}\n`);
+    }
+    this.validatorsReady = true;
+  }
+
+  private get ready(): boolean {
+    return this.supervisor.state === "ready" && this.validatorsReady;
+  }
+
+  private writeReadyFile(): void {
+    if (this.readyFileWritten || !this.settings.readyFile) return;
+    this.readyFileWritten = true;
+    try {
+      mkdirSync(dirname(this.settings.readyFile), { recursive: true });
+      writeFileSync(this.settings.readyFile, "");
+    } catch (error) {
+      process.stderr.write(`cogts: cannot write ${this.settings.readyFile}: ${(error as Error).message}\n`);
+    }
+  }
+
+  private get trainable(): boolean {
+    const schemas = (this.settings.openapi?.components as { schemas?: Record<string, unknown> } | undefined)?.schemas;
+    return Boolean(schemas?.TrainingInput) || this.settings.mode === "train";
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    const path = url.split("?")[0]!.replace(/\/+$/, "") || "/";
+    const method = req.method ?? "GET";
+    const match = /^\/(predictions|trainings)(?:\/([^/]+)(\/cancel)?)?$/.exec(path);
+    const allow = (...methods: string[]) => {
+      if (methods.includes(method)) return true;
+      req.resume();
+      json(res, 405, { detail: "Method Not Allowed" });
+      return false;
+    };
+    if (path === "/") {
+      if (allow("GET")) json(res, 200, this.indexDocument());
+    } else if (path === "/health-check") {
+      if (allow("GET")) json(res, 200, await this.health());
+    } else if (path === "/openapi.json") {
+      if (!allow("GET")) return;
+      if (this.settings.openapi && this.ready) json(res, 200, this.settings.openapi);
+      else json(res, 503, { error: "OpenAPI schema not available" });
+    } else if (path === "/shutdown") {
+      if (!allow("POST")) return;
+      req.resume();
+      json(res, 200, {});
+      res.on("finish", () => void this.shutdown());
+    } else if (match) {
+      const kind = match[1] as Kind;
+      const id = match[2] ? decodeURIComponent(match[2]) : undefined;
+      if (match[3]) {
+        if (allow("POST")) this.cancelRequest(req, res, id!);
+      } else if (id === undefined) {
+        if (allow("POST")) await this.create(req, res, kind);
+      } else if (allow("PUT")) {
+        await this.create(req, res, kind, id);
+      }
+    } else {
+      req.resume();
+      json(res, 404, { detail: "Not Found" });
+    }
+  }
+
+  private indexDocument(): Record<string, string> {
+    const doc: Record<string, string> = {
+      cog_version: this.settings.version,
+      docs_url: "/docs",
+      openapi_url: "/openapi.json",
+      shutdown_url: "/shutdown",
+      healthcheck_url: "/health-check",
+      predictions_url: "/predictions",
+      predictions_idempotent_url: "/predictions/{prediction_id}",
+      predictions_cancel_url: "/predictions/{prediction_id}/cancel",
+    };
+    if (this.trainable) {
+      doc.trainings_url = "/trainings";
+      doc.trainings_idempotent_url = "/trainings/{training_id}";
+      doc.trainings_cancel_url = "/trainings/{training_id}/cancel";
+    }
+    return doc;
+  }
+
+  private async health(): Promise<Record<string, unknown>> {
+    const worker = this.supervisor;
+    let status: string;
+    let userError: string | undefined;
+    if (worker.state === "setup_failed") status = "SETUP_FAILED";
+    else if (!this.ready) status = "STARTING";
+    else if (this.running.size >= this.settings.maxConcurrency) status = "BUSY";
+    else {
+      status = "READY";
+      userError = await worker.healthcheck();
+      if (userError) status = "UNHEALTHY";
+    }
+    const setup: Record<string, unknown> = {};
+    if (worker.setup.started_at) setup.started_at = worker.setup.started_at;
+    if (worker.setup.completed_at) setup.completed_at = worker.setup.completed_at;
+    if (worker.setup.status) setup.status = worker.setup.status;
+    setup.logs = worker.setup.logs;
+    const body: Record<string, unknown> = { status, setup, version: { coglet: this.settings.version, cogts: this.settings.version } };
+    if (userError) body.user_healthcheck_error = userError;
+    return body;
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > BODY_LIMIT) {
+      req.resume();
+      throw new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > BODY_LIMIT) {
+        req.resume();
+        throw new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` });
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private async parseRequest(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const raw = await this.readBody(req);
+    const text = raw.toString("utf8").trim();
+    if (text === "") return {};
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, { error: `invalid JSON in request body: ${(error as Error).message}` });
+    }
+    if (body === null) return {};
+    if (typeof body !== "object" || Array.isArray(body)) {
+      throw new HttpError(422, { detail: [{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }] });
+    }
+    const object = body as Record<string, unknown>;
+    const problems: ValidationDetail[] = [];
+    const expect = (key: string, ok: boolean, msg: string) => {
+      if (object[key] !== undefined && object[key] !== null && !ok) problems.push({ loc: ["body", key], msg, type: "value_error" });
+    };
+    expect("id", typeof object.id === "string" && object.id.length > 0 && object.id.length <= 1024, "id must be a non-empty string");
+    expect("webhook", typeof object.webhook === "string" && /^https?:\/\//i.test(object.webhook) && object.webhook.length <= 65536, "webhook must be an http(s) URL");
+    expect(
+      "webhook_events_filter",
+      Array.isArray(object.webhook_events_filter) && object.webhook_events_filter.every((e) => WEBHOOK_EVENTS.includes(e as WebhookEvent)),
+      `webhook_events_filter must be a list of ${WEBHOOK_EVENTS.join(", ")}`,
+    );
+    expect(
+      "context",
+      typeof object.context === "object" && !Array.isArray(object.context) && Object.values(object.context as object).every((v) => typeof v === "string"),
+      "context must be an object of strings",
+    );
+    if (problems.length > 0) throw new HttpError(422, { detail: problems });
+    return object;
+  }
+
+  private wantsSse(req: IncomingMessage): boolean {
+    return String(req.headers.accept ?? "").includes("text/event-stream");
+  }
+
+  private streamingEnabled(): boolean {
+    const paths = this.settings.openapi?.paths as Record<string, { post?: Record<string, unknown> }> | undefined;
+    return paths?.["/predictions"]?.post?.["x-cog-streaming"] === true;
+  }
+
+  private async create(req: IncomingMessage, res: ServerResponse, kind: Kind, pathId?: string): Promise<void> {
+    const sse = this.wantsSse(req);
+    if (sse && kind === "trainings") {
+      req.resume();
+      return json(res, 406, { error: "Training endpoints do not support streaming responses." });
+    }
+    if (sse && !this.streamingEnabled()) {
+      req.resume();
+      return json(res, 406, { error: "This model does not support streaming responses. Make predict() an iterator (async *predict) to enable SSE." });
+    }
+    const body = await this.parseRequest(req);
+    if (pathId !== undefined) {
+      if (typeof body.id === "string" && body.id !== pathId) {
+        const noun = kind === "trainings" ? "training" : "prediction";
+        return json(res, 422, { detail: [{ loc: ["body", "id"], msg: `${noun} ID must match the ID supplied in the URL`, type: "value_error" }] });
+      }
+      const existing = this.running.get(pathId);
+      if (existing) {
+        if (sse) return this.streamEvents(req, res, existing.prediction, true);
+        return json(res, 202, existing.prediction.snapshot());
+      }
+    }
+    if (kind === "trainings" && !this.trainable) return json(res, 404, { detail: "Not Found" });
+
+    let input: Record<string, unknown> = {};
+    const rawInput = body.input ?? {};
+    const validator = this.validators[kind];
+    if (validator) {
+      const result = validator(rawInput);
+      if (!result.ok) return json(res, 422, { detail: result.detail });
+      input = result.input;
+    } else if (typeof rawInput === "object" && !Array.isArray(rawInput)) {
+      input = rawInput as Record<string, unknown>;
+    } else {
+      return json(res, 422, { detail: [{ loc: ["body", "input", "__root__"], msg: `${JSON.stringify(rawInput)} is not of type "object"`, type: "value_error" }] });
+    }
+    if (!this.ready) {
+      return json(res, 503, { error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.", status: "failed" });
+    }
+    if (this.running.size >= this.settings.maxConcurrency) {
+      return json(res, 409, { error: "At capacity - all prediction slots busy", status: "failed" });
+    }
+    const id = pathId ?? (typeof body.id === "string" ? body.id : newId());
+    if (this.running.has(id)) {
+      return json(res, 409, { error: `a prediction with id ${JSON.stringify(id)} is already running`, status: "failed" });
+    }
+    const prediction = new Prediction(id, input, this.secretNames, this.settings.historyCapacity);
+    const entry: Running = { prediction, cancelRequested: false, sentToWorker: false, kind };
+    this.running.set(id, entry);
+    if (typeof body.webhook === "string") {
+      const filter = Array.isArray(body.webhook_events_filter) ? (body.webhook_events_filter as WebhookEvent[]) : WEBHOOK_EVENTS;
+      const headers: Record<string, string> = {};
+      if (this.settings.webhookAuthToken) headers.authorization = `Bearer ${this.settings.webhookAuthToken}`;
+      for (const name of ["traceparent", "tracestate"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      void attachWebhook(prediction, {
+        url: body.webhook,
+        events: new Set(filter),
+        throttle: this.settings.throttle,
+        headers,
+        userAgent: `cogts/${this.settings.version}`,
+        retryBaseMs: this.settings.webhookRetryBaseMs,
+      });
+    }
+    const context = (body.context ?? undefined) as Record<string, string> | undefined;
+    const syncMode = !sse && req.headers.prefer !== "respond-async";
+    const run = this.run(entry, context, syncMode);
+
+    if (sse) {
+      prediction.sseOwned = true;
+      return this.streamEvents(req, res, prediction, false);
+    }
+    if (!syncMode) {
+      return json(res, 202, { id, status: "starting", input: prediction.shownInput(), created_at: prediction.created_at });
+    }
+    res.on("close", () => {
+      if (!res.writableFinished && !prediction.terminal) this.cancel(entry);
+    });
+    const inputError = await run;
+    if (inputError !== undefined) {
+      return json(res, 422, { id, error: inputError, logs: prediction.logs, status: "failed", metrics: prediction.metrics, input: prediction.shownInput() });
+    }
+    json(res, 200, prediction.snapshot());
+  }
+
+  /** Runs a prediction to its end. Returns the input-file error text when the input files could not be fetched. */
+  private async run(entry: Running, context: Record<string, string> | undefined, syncMode: boolean): Promise<string | undefined> {
+    const { prediction } = entry;
+    const parameters: readonly ParameterPlan[] = this.settings.worker.parameters;
+    let directory: string | undefined;
+    let inputError: string | undefined;
+    try {
+      let input = prediction.input;
+      if (parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
+        directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
+        try {
+          input = await fetchInputFiles(input, parameters, directory, this.settings.download);
+        } catch (error) {
+          if (!(error instanceof InputFileError)) throw error;
+          inputError = error.message;
+          prediction.finish("failed", { error: error.message });
+          return syncMode ? inputError : undefined;
+        }
+      }
+      if (entry.cancelRequested) {
+        prediction.finish("canceled");
+        return;
+      }
+      prediction.start();
+      await this.runInWorker(entry, input, context);
+    } catch (error) {
+      prediction.finish("failed", { error: (error as Error).message });
+    } finally {
+      await prediction.done;
+      this.running.delete(prediction.id);
+      if (directory) void rm(directory, { recursive: true, force: true });
+    }
+    return inputError;
+  }
+
+  private async runInWorker(entry: Running, input: Record<string, unknown>, context?: Record<string, string>): Promise<void> {
+    const { prediction } = entry;
+    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id };
+    let outputs: Promise<void> = Promise.resolve();
+    let outputError: string | undefined;
+    let finalOutput: unknown;
+    const message: { type: "predict"; id: string; input?: Record<string, unknown>; inputFile?: string; context?: Record<string, string> } = {
+      type: "predict",
+      id: prediction.id,
+      context,
+    };
+    const text = JSON.stringify(input);
+    if (text.length > INPUT_SPILL_BYTES) {
+      const file = join(await mkdtemp(join(tmpdir(), "cogts-spill-")), "input.json");
+      await writeFile(file, text);
+      message.inputFile = file;
+    } else {
+      message.input = input;
+    }
+    await new Promise<void>((resolve) => {
+      entry.sentToWorker = true;
+      this.supervisor.predict(prediction.id, message, {
+        onLog: (source, data) => prediction.appendLog(source, data),
+        onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
+        onOutput: (value, chunk) => {
+          outputs = outputs.then(async () => {
+            if (outputError) return;
+            try {
+              const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
+              if (chunk) prediction.appendChunk(resolved);
+              else finalOutput = resolved;
+            } catch (error) {
+              outputError = (error as Error).message;
+            }
+          });
+        },
+        onDone: (status, error) => {
+          void outputs.then(() => {
+            if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
+            else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
+            else prediction.finish(status, { error });
+            resolve();
+          });
+        },
+      });
+      if (entry.cancelRequested) this.supervisor.cancel(prediction.id);
+    });
+  }
+
+  private cancel(entry: Running): void {
+    entry.cancelRequested = true;
+    if (entry.sentToWorker) this.supervisor.cancel(entry.prediction.id);
+  }
+
+  private cancelRequest(req: IncomingMessage, res: ServerResponse, id: string): void {
+    req.resume();
+    const entry = this.running.get(id);
+    if (!entry || entry.prediction.terminal) return json(res, 404, {});
+    this.cancel(entry);
+    json(res, 200, {});
+  }
+
+  private streamEvents(req: IncomingMessage, res: ServerResponse, prediction: Prediction, replay: boolean): void {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    const write = (name: string, data: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    const onEvent = (event: PredictionEvent) => {
+      switch (event.type) {
+        case "start":
+          return void write("start", { id: prediction.id, status: "processing" });
+        case "output":
+          return void write("output", { chunk: event.chunk, index: event.index });
+        case "log":
+          return void write("log", { source: event.source, data: event.data });
+        case "metric":
+          return void write("metric", { name: event.name, value: event.value, mode: event.mode });
+        case "completed":
+          write("completed", prediction.snapshot());
+          res.end();
+      }
+    };
+    if (replay) for (const event of prediction.history) onEvent(event);
+    if (prediction.terminal) {
+      if (!res.writableEnded) onEvent({ type: "completed" });
+      return;
+    }
+    prediction.subscribers++;
+    const unsubscribe = prediction.subscribe(onEvent);
+    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+    res.on("close", () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      prediction.subscribers--;
+      if (prediction.sseOwned && prediction.subscribers === 0 && !prediction.terminal) {
+        const entry = this.running.get(prediction.id);
+        if (entry) this.cancel(entry);
+      }
+    });
+  }
+
+  /** Stops accepting work, cancels what runs, stops the worker and closes the server. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const entry of this.running.values()) this.cancel(entry);
+    const waits = [...this.running.values()].map((e) => e.prediction.done);
+    await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
+    this.supervisor.stop();
+    this.http.close();
+    this.http.closeAllConnections();
+    this.settings.onShutdown();
+  }
+}

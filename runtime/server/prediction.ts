@@ -1,0 +1,184 @@
+/**
+ * One prediction's state as clients see it: status, logs, output, metrics, timestamps, and the events that
+ * SSE subscribers and webhooks follow.
+ */
+import type { MetricMode } from "../sdk/scope.js";
+
+export type Status = "starting" | "processing" | "succeeded" | "failed" | "canceled";
+
+export type PredictionEvent =
+  | { type: "start" }
+  | { type: "output"; chunk: unknown; index: number }
+  | { type: "log"; source: "stdout" | "stderr"; data: string }
+  | { type: "metric"; name: string; value: unknown; mode: MetricMode }
+  | { type: "completed" };
+
+export type Listener = (event: PredictionEvent) => void;
+
+const MASK = "**********";
+
+export class Prediction {
+  status: Status = "starting";
+  logs = "";
+  output: unknown = undefined;
+  /** Outputs so far of an iterator predictor. */
+  chunks: unknown[] = [];
+  iterator = false;
+  error?: string;
+  metrics: Record<string, unknown> = {};
+  readonly created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  private startedMs = 0;
+  private readonly listeners = new Set<Listener>();
+  readonly history: PredictionEvent[] = [];
+  /** Created by an SSE request: canceled when its last subscriber leaves. */
+  sseOwned = false;
+  subscribers = 0;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly id: string,
+    /** The validated input, as the client sent it (secrets masked when shown). */
+    readonly input: Record<string, unknown>,
+    readonly secretNames: readonly string[],
+    readonly historyCapacity = 1024,
+    createdAt?: string,
+  ) {
+    this.created_at = createdAt ?? new Date().toISOString();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get terminal(): boolean {
+    return this.status === "succeeded" || this.status === "failed" || this.status === "canceled";
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: PredictionEvent): void {
+    if (this.historyCapacity > 0) {
+      this.history.push(event);
+      if (this.history.length > this.historyCapacity) this.history.shift();
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+
+  start(): void {
+    if (this.status !== "starting") return;
+    this.status = "processing";
+    this.started_at = new Date().toISOString();
+    this.startedMs = performance.now();
+    this.emit({ type: "start" });
+  }
+
+  appendLog(source: "stdout" | "stderr", data: string): void {
+    if (this.terminal) return;
+    const clean = this.redact(data);
+    this.logs += clean;
+    this.emit({ type: "log", source, data: clean });
+  }
+
+  appendChunk(chunk: unknown): void {
+    this.iterator = true;
+    const clean = this.redactValue(chunk);
+    this.chunks.push(clean);
+    this.emit({ type: "output", chunk: clean, index: this.chunks.length - 1 });
+  }
+
+  recordMetric(name: string, value: unknown, mode: MetricMode): void {
+    const path = name.split(".");
+    let target = this.metrics;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      if (next === null || typeof next !== "object" || Array.isArray(next)) target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    const leaf = path[path.length - 1]!;
+    if (mode === "increment") {
+      const previous = typeof target[leaf] === "number" ? (target[leaf] as number) : 0;
+      target[leaf] = previous + (typeof value === "number" ? value : 0);
+    } else if (mode === "append") {
+      const previous = Array.isArray(target[leaf]) ? (target[leaf] as unknown[]) : target[leaf] === undefined ? [] : [target[leaf]];
+      target[leaf] = [...previous, value];
+    } else if (value === null) {
+      delete target[leaf];
+    } else {
+      target[leaf] = value;
+    }
+    this.emit({ type: "metric", name, value, mode });
+  }
+
+  finish(status: "succeeded" | "failed" | "canceled", fields: { output?: unknown; error?: string } = {}): void {
+    if (this.terminal) return;
+    if (this.status === "starting") this.start();
+    this.status = status;
+    if (fields.output !== undefined) this.output = this.redactValue(fields.output);
+    else if (this.iterator) this.output = this.chunks;
+    if (fields.error !== undefined) this.error = this.redact(fields.error);
+    this.completed_at = new Date().toISOString();
+    this.metrics.predict_time = Math.round((performance.now() - this.startedMs) * 1000) / 1e6;
+    this.emit({ type: "completed" });
+    this.resolveDone();
+  }
+
+  /** The state snapshot of Cog 0.22 (webhooks, SSE `completed`, PUT of an in-flight id), with the legacy fields. */
+  snapshot(): Record<string, unknown> {
+    const body: Record<string, unknown> = { id: this.id, status: this.status, input: this.shownInput() };
+    if (this.terminal) {
+      body.output = this.output === undefined ? null : this.output;
+    } else if (this.chunks.length > 0) {
+      body.output = this.chunks;
+    }
+    if (this.error !== undefined) body.error = this.error;
+    body.logs = this.logs;
+    const metrics = { ...this.metrics };
+    if (!this.terminal) delete metrics.predict_time;
+    body.metrics = metrics;
+    body.created_at = this.created_at;
+    if (this.started_at) body.started_at = this.started_at;
+    if (this.completed_at) body.completed_at = this.completed_at;
+    return body;
+  }
+
+  shownInput(): Record<string, unknown> {
+    if (this.secretNames.length === 0) return this.input;
+    const shown = { ...this.input };
+    for (const name of this.secretNames) {
+      const value = shown[name];
+      if (typeof value === "string") shown[name] = MASK;
+      else if (Array.isArray(value)) shown[name] = value.map(() => MASK);
+    }
+    return shown;
+  }
+
+  private secretValues(): string[] {
+    const values: string[] = [];
+    for (const name of this.secretNames) {
+      const value = this.input[name];
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (typeof item === "string" && item.length > 0) values.push(item);
+      }
+    }
+    return values;
+  }
+
+  /** Secret input values never leave the server: replaced wherever they show up in logs, errors or outputs. */
+  redact(text: string): string {
+    for (const secret of this.secretValues()) text = text.split(secret).join(MASK);
+    return text;
+  }
+
+  redactValue(value: unknown): unknown {
+    if (this.secretNames.length === 0) return value;
+    if (typeof value === "string") return this.redact(value);
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactValue(v)]));
+    }
+    return value;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Webhooks (cog-contract.md §4.6): state snapshots POSTed to the prediction's `webhook`, filtered by
+ * `webhook_events_filter`; logs throttled, outputs never; the terminal one retried with backoff. Sending never
+ * blocks a prediction, a cancel or the health check: every send runs in the background.
+ */
+import type { Prediction, PredictionEvent } from "./prediction.js";
+
+export type WebhookEvent = "start" | "output" | "logs" | "completed";
+export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
+
+export interface WebhookSettings {
+  url: string;
+  events: ReadonlySet<WebhookEvent>;
+  /** Seconds between non-terminal, non-output sends. */
+  throttle: number;
+  headers: Record<string, string>;
+  userAgent: string;
+  /** Base of the retry backoff in ms (100 ms as Cog); tests may shrink it. */
+  retryBaseMs: number;
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+const MAX_RETRIES = 12;
+const TIMEOUT_MS = 30_000;
+
+/** Follows a prediction and sends its webhooks; returns a promise settled when the terminal one is delivered or given up. */
+export function attachWebhook(prediction: Prediction, settings: WebhookSettings): Promise<void> {
+  let lastSent = 0;
+  const pending = new Set<Promise<unknown>>();
+  let resolveFinal!: () => void;
+  const final = new Promise<void>((resolve) => (resolveFinal = resolve));
+
+  const post = async (body: string): Promise<number> => {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": settings.userAgent,
+      ...settings.headers,
+    };
+    const response = await fetch(settings.url, { method: "POST", headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await response.arrayBuffer().catch(() => undefined);
+    return response.status;
+  };
+
+  const sendInBackground = (body: string) => {
+    const sending = post(body).catch(() => undefined);
+    pending.add(sending);
+    void sending.finally(() => pending.delete(sending));
+  };
+
+  const sendTerminal = async () => {
+    // Let earlier events arrive first, without waiting long for a slow receiver.
+    await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+    const body = JSON.stringify(prediction.snapshot());
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const status = await post(body);
+        if (!RETRYABLE.has(status)) break;
+      } catch {
+        /* network error: retry */
+      }
+      if (attempt >= MAX_RETRIES) break;
+      await new Promise((r) => setTimeout(r, settings.retryBaseMs * 2 ** Math.min(attempt, 10)));
+    }
+  };
+
+  const onEvent = (event: PredictionEvent) => {
+    if (event.type === "completed") {
+      unsubscribe();
+      if (!settings.events.has("completed")) return resolveFinal();
+      void sendTerminal().finally(resolveFinal);
+      return;
+    }
+    const kind: WebhookEvent | undefined =
+      event.type === "start" ? "start" : event.type === "output" ? "output" : event.type === "log" ? "logs" : undefined;
+    if (!kind || !settings.events.has(kind)) return;
+    const now = performance.now();
+    if (kind !== "output" && lastSent > 0 && now - lastSent < settings.throttle * 1000) return;
+    lastSent = now;
+    sendInBackground(JSON.stringify(prediction.snapshot()));
+  };
+  const unsubscribe = prediction.subscribe(onEvent);
+  return final;
+}

@@ -1,0 +1,297 @@
+/**
+ * Runs the worker child process for the server: starts it, reads its stdout/stderr at the pipe level (so output
+ * of the predictor's own child processes is caught too), routes that output to setup logs or the running
+ * prediction, and restarts the worker when it dies.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { StringDecoder } from "node:string_decoder";
+import { fileURLToPath } from "node:url";
+import type { MetricMode } from "../sdk/scope.js";
+import { SYNC_MARKER_PREFIX, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol.js";
+
+export type LogSource = "stdout" | "stderr";
+
+/** What the supervisor reports about one prediction. */
+export interface PredictionSink {
+  onLog(source: LogSource, data: string): void;
+  onOutput(value: unknown, chunk: boolean): void;
+  onMetric(name: string, value: unknown, mode: MetricMode): void;
+  onDone(status: "succeeded" | "failed" | "canceled", error: string | undefined, iterator: boolean): void;
+}
+
+export type WorkerState = "starting" | "ready" | "setup_failed";
+
+export interface SetupInfo {
+  started_at?: string;
+  completed_at?: string;
+  status?: "starting" | "succeeded" | "failed";
+  logs: string;
+}
+
+export interface SupervisorOptions {
+  worker: WorkerOptions;
+  /** Seconds; 0 means no limit. */
+  setupTimeout: number;
+  /** Seconds a canceled prediction may take to stop before the worker is killed. */
+  cancelGrace: number;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Called whenever the state changes (e.g. to write the Kubernetes ready file). */
+  onStateChange?: (state: WorkerState) => void;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.js", import.meta.url));
+const SYNC_WAIT_LIMIT_MS = 2000;
+
+export class WorkerSupervisor {
+  state: WorkerState = "starting";
+  setup: SetupInfo = { logs: "" };
+  hasHealthcheck = false;
+  private child?: ChildProcess;
+  private readonly inFlight = new Map<string, PredictionSink>();
+  private readonly killedForCancel = new Set<string>();
+  private readonly cancelTimers = new Map<string, NodeJS.Timeout>();
+  private readonly healthWaiters = new Map<number, (error: string | undefined) => void>();
+  private healthRequest = 0;
+  private queue: FromWorker[] = [];
+  private synced: Record<LogSource, number> = { stdout: 0, stderr: 0 };
+  private ended: Record<LogSource, boolean> = { stdout: false, stderr: false };
+  private queueTimer?: NodeJS.Timeout;
+  private setupTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private everReady = false;
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  get busySlots(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    this.state = "starting";
+    this.setup = { started_at: new Date().toISOString(), status: "starting", logs: "" };
+    this.queue = [];
+    this.synced = { stdout: 0, stderr: 0 };
+    this.ended = { stdout: false, stderr: false };
+    const child = fork(WORKER_ENTRY, [], {
+      cwd: this.options.cwd,
+      env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "json",
+    });
+    this.child = child;
+    for (const source of ["stdout", "stderr"] as const) this.readStream(child, source);
+    child.on("message", (message: FromWorker) => {
+      if (this.child !== child) return;
+      this.queue.push(message);
+      this.drain();
+    });
+    child.on("exit", (code, signal) => this.onExit(child, code, signal));
+    child.on("error", (error) => {
+      this.appendSetupLog(`worker process error: ${error.message}\n`);
+    });
+    if (this.options.setupTimeout > 0) {
+      this.setupTimer = setTimeout(() => {
+        if (this.child !== child || this.state !== "starting") return;
+        this.failSetup(`setup did not finish within COG_SETUP_TIMEOUT (${this.options.setupTimeout} s)`);
+        child.kill("SIGKILL");
+      }, this.options.setupTimeout * 1000);
+    }
+    this.options.onStateChange?.(this.state);
+  }
+
+  /** Sends a prediction to the worker; the sink hears about its logs, outputs, metrics and end. */
+  predict(id: string, message: Extract<ToWorker, { type: "predict" }>, sink: PredictionSink): void {
+    if (this.state !== "ready" || !this.child) {
+      sink.onDone("failed", "the worker is not ready", false);
+      return;
+    }
+    this.inFlight.set(id, sink);
+    this.child.send(message);
+  }
+
+  /** Asks the prediction to stop; one that ignores its signal past the grace period is stopped by killing the worker. */
+  cancel(id: string): void {
+    if (!this.inFlight.has(id) || !this.child) return;
+    this.child.send({ type: "cancel", id } satisfies ToWorker);
+    if (this.cancelTimers.has(id)) return;
+    const child = this.child;
+    this.cancelTimers.set(
+      id,
+      setTimeout(() => {
+        this.cancelTimers.delete(id);
+        if (!this.inFlight.has(id) || this.child !== child) return;
+        this.killedForCancel.add(id);
+        child.kill("SIGKILL");
+      }, this.options.cancelGrace * 1000),
+    );
+  }
+
+  /** Runs the predictor's healthcheck(); resolves to an error text, or undefined when healthy. */
+  healthcheck(timeoutMs = 10_000): Promise<string | undefined> {
+    if (!this.hasHealthcheck || !this.child || this.state !== "ready") return Promise.resolve(undefined);
+    const requestId = ++this.healthRequest;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.healthWaiters.delete(requestId);
+        resolve("user-defined healthcheck timed out");
+      }, timeoutMs);
+      this.healthWaiters.set(requestId, (error) => {
+        clearTimeout(timer);
+        resolve(error);
+      });
+      this.child?.send({ type: "healthcheck", requestId } satisfies ToWorker);
+    });
+  }
+
+  /** Stops the worker for good (server shutdown). */
+  stop(): void {
+    this.stopping = true;
+    this.child?.kill("SIGKILL");
+  }
+
+  private readStream(child: ChildProcess, source: LogSource): void {
+    const stream = child[source];
+    if (!stream) return;
+    const decoder = new StringDecoder("utf8");
+    let held = "";
+    stream.on("data", (bytes: Buffer) => {
+      if (this.child !== child) return this.routeLog(source, decoder.write(bytes), true);
+      held += decoder.write(bytes);
+      for (;;) {
+        const at = held.indexOf(SYNC_MARKER_PREFIX);
+        if (at < 0) break;
+        const end = held.indexOf("\u0000", at + 1);
+        if (end < 0) break;
+        if (at > 0) this.routeLog(source, held.slice(0, at));
+        this.synced[source] = Number(held.slice(at + SYNC_MARKER_PREFIX.length, end));
+        held = held.slice(end + 1);
+      }
+      // Keep back only what could be the start of a marker split across reads.
+      const nul = held.lastIndexOf("\u0000");
+      const cut = nul >= 0 && SYNC_MARKER_PREFIX.startsWith(held.slice(nul, nul + SYNC_MARKER_PREFIX.length)) ? nul : held.length;
+      if (cut > 0) this.routeLog(source, held.slice(0, cut));
+      held = held.slice(cut);
+      this.drain();
+    });
+    stream.on("end", () => {
+      if (held) this.routeLog(source, held);
+      held = "";
+      if (this.child === child) {
+        this.ended[source] = true;
+        this.drain();
+      }
+    });
+  }
+
+  private routeLog(source: LogSource, data: string, stale = false): void {
+    if (!data) return;
+    if (!stale && this.state === "starting") return this.appendSetupLog(data);
+    if (!stale && this.inFlight.size === 1) {
+      const [sink] = this.inFlight.values();
+      return sink?.onLog(source, data);
+    }
+    process.stderr.write(data);
+  }
+
+  private appendSetupLog(data: string): void {
+    this.setup.logs += data;
+  }
+
+  /** Handles worker messages in order, each only once the pipes have delivered the output written before it. */
+  private drain(): void {
+    clearTimeout(this.queueTimer);
+    while (this.queue.length > 0) {
+      const message = this.queue[0]!;
+      if ("sync" in message) {
+        const reached = (source: LogSource) => this.ended[source] || this.synced[source] >= message.sync;
+        if (!reached("stdout") || !reached("stderr")) {
+          this.queueTimer = setTimeout(() => {
+            this.synced = { stdout: message.sync, stderr: message.sync };
+            this.drain();
+          }, SYNC_WAIT_LIMIT_MS);
+          return;
+        }
+      }
+      this.queue.shift();
+      this.handle(message);
+    }
+  }
+
+  private handle(message: FromWorker): void {
+    switch (message.type) {
+      case "ready":
+        clearTimeout(this.setupTimer);
+        this.hasHealthcheck = message.hasHealthcheck;
+        this.state = "ready";
+        this.everReady = true;
+        this.setup.status = "succeeded";
+        this.setup.completed_at = new Date().toISOString();
+        this.options.onStateChange?.(this.state);
+        return;
+      case "setup_failed":
+        this.failSetup(message.error);
+        return;
+      case "output":
+        this.inFlight.get(message.id)?.onOutput(message.value, message.chunk);
+        return;
+      case "metric":
+        this.inFlight.get(message.id)?.onMetric(message.name, message.value, message.mode);
+        return;
+      case "log":
+        this.inFlight.get(message.id)?.onLog(message.source, message.data);
+        return;
+      case "done": {
+        const sink = this.inFlight.get(message.id);
+        this.inFlight.delete(message.id);
+        clearTimeout(this.cancelTimers.get(message.id));
+        this.cancelTimers.delete(message.id);
+        sink?.onDone(message.status, message.error, message.iterator);
+        this.options.onStateChange?.(this.state);
+        return;
+      }
+      case "healthcheck":
+        this.healthWaiters.get(message.requestId)?.(message.error);
+        this.healthWaiters.delete(message.requestId);
+        return;
+    }
+  }
+
+  private failSetup(error: string): void {
+    clearTimeout(this.setupTimer);
+    if (this.state === "setup_failed") return;
+    this.state = "setup_failed";
+    this.setup.status = "failed";
+    this.setup.completed_at = new Date().toISOString();
+    if (this.setup.logs && !this.setup.logs.endsWith("\n")) this.setup.logs += "\n";
+    this.setup.logs += `Setup failed: ${error}\n`;
+    this.options.onStateChange?.(this.state);
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    // Let queued messages (a final "done") through before judging what was lost.
+    this.ended = { stdout: true, stderr: true };
+    this.drain();
+    this.child = undefined;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    for (const [id, sink] of this.inFlight) {
+      clearTimeout(this.cancelTimers.get(id));
+      this.cancelTimers.delete(id);
+      if (this.killedForCancel.delete(id)) sink.onDone("canceled", undefined, false);
+      else sink.onDone("failed", `The worker process ${how} while running this prediction; it is being restarted.`, false);
+    }
+    this.inFlight.clear();
+    for (const [, waiter] of this.healthWaiters) waiter("the worker process exited");
+    this.healthWaiters.clear();
+    if (this.stopping) return;
+    if (this.state === "starting") {
+      this.failSetup(`the worker process ${how} during setup`);
+      return;
+    }
+    if (this.state === "ready" && this.everReady) {
+      process.stderr.write(`cogts: the worker process ${how}; restarting it\n`);
+      this.start();
+    }
+  }
+}

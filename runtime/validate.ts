@@ -1,0 +1,177 @@
+/**
+ * Input validation with Cog 0.22's 422 rules (cog-contract.md §6), compiled once per schema with ajv.
+ *
+ *   const validate = compileInputValidator(openapi);
+ *   const result = validate({ text: "hi", bogus: 1 }); // { ok: true, input: { text: "hi" } }
+ */
+import { Ajv, type ErrorObject } from "ajv";
+
+export interface ValidationDetail {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+export type InputValidationResult =
+  | { ok: true; input: Record<string, unknown> }
+  | { ok: false; detail: ValidationDetail[] };
+
+export type InputValidator = (input: unknown) => InputValidationResult;
+
+type JsonSchema = Record<string, unknown>;
+
+/** Compiles `components.schemas[component]` of an OpenAPI document into a validator giving Cog-shaped `detail`. */
+export function compileInputValidator(openapi: unknown, component = "Input"): InputValidator {
+  const schemas = ((openapi as { components?: { schemas?: Record<string, JsonSchema> } })?.components?.schemas ??
+    {}) as Record<string, JsonSchema>;
+  const root = schemas[component];
+  if (!root) throw new Error(`the OpenAPI schema has no components.schemas.${component}`);
+  const inlined = toAjvSchema(inlineRefs(root, schemas, new Set())) as JsonSchema;
+  const properties = (inlined.properties ?? {}) as Record<string, JsonSchema>;
+  const required = Array.isArray(inlined.required) ? (inlined.required as string[]) : [];
+  // `required` is reported by us, in schema order, so ajv checks the rest only.
+  const forAjv = { ...inlined, required: undefined };
+  delete forAjv.required;
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, validateSchema: false });
+  const check = ajv.compile(forAjv);
+  const known = new Set(Object.keys(properties));
+
+  return (input) => {
+    if (input === undefined || input === null) input = {};
+    if (typeof input !== "object" || Array.isArray(input)) {
+      return { ok: false, detail: [valueError("__root__", `${show(input)} is not of type "object"`)] };
+    }
+    const kept: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+      if (known.has(key)) kept[key] = value;
+    }
+    const detail: ValidationDetail[] = [];
+    for (const name of required) {
+      if (kept[name] === undefined) {
+        detail.push({ loc: ["body", "input", name], msg: "Field required", type: "value_error.missing" });
+      }
+    }
+    if (!check(kept)) {
+      for (const error of simplify(check.errors ?? [])) {
+        const field = error.instancePath === "" ? "__root__" : decodePointer(error.instancePath);
+        detail.push(valueError(field, describe(error)));
+      }
+    }
+    return detail.length > 0 ? { ok: false, detail } : { ok: true, input: kept };
+  };
+}
+
+function valueError(field: string, msg: string): ValidationDetail {
+  return { loc: ["body", "input", field], msg, type: "value_error" };
+}
+
+/** Replaces `$ref`s to components with the components themselves (a cycle is left as "anything"). */
+function inlineRefs(node: unknown, schemas: Record<string, JsonSchema>, seen: Set<string>): unknown {
+  if (Array.isArray(node)) return node.map((item) => inlineRefs(item, schemas, seen));
+  if (node === null || typeof node !== "object") return node;
+  const object = node as JsonSchema;
+  if (typeof object.$ref === "string") {
+    const name = object.$ref.replace(/^#\/components\/schemas\//, "");
+    const target = schemas[name];
+    if (!target || seen.has(name)) return {};
+    const rest = { ...object };
+    delete rest.$ref;
+    const resolved = inlineRefs(target, schemas, new Set([...seen, name])) as JsonSchema;
+    return Object.keys(rest).length === 0 ? resolved : { allOf: [resolved], ...inlineRefsObject(rest, schemas, seen) };
+  }
+  return inlineRefsObject(object, schemas, seen);
+}
+
+function inlineRefsObject(object: JsonSchema, schemas: Record<string, JsonSchema>, seen: Set<string>): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(object)) out[key] = inlineRefs(value, schemas, seen);
+  return out;
+}
+
+/**
+ * OpenAPI 3.0 `nullable: true` becomes JSON Schema null-acceptance. The null branch goes first so error
+ * reporting can recognise and drop it.
+ */
+function toAjvSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toAjvSchema);
+  if (node === null || typeof node !== "object") return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node as JsonSchema)) {
+    if (key === "format") continue;
+    out[key] = toAjvSchema(value);
+  }
+  if (out.nullable === true) {
+    delete out.nullable;
+    return { anyOf: [{ type: "null" }, out] };
+  }
+  delete out.nullable;
+  return out;
+}
+
+/** Drops ajv's bookkeeping errors: the null branch of a nullable field and the `anyOf` summary above it. */
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const nullBranch = (e: ErrorObject) => e.keyword === "type" && e.params.type === "null";
+  const useful = errors.filter((e) => !nullBranch(e) && e.keyword !== "if");
+  return useful.filter(
+    (e) =>
+      e.keyword !== "anyOf" ||
+      !useful.some((other) => other !== e && other.instancePath === e.instancePath && other.keyword !== "anyOf"),
+  );
+}
+
+function decodePointer(pointer: string): string {
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .join("/");
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string" && value.length > 200) return JSON.stringify(value.slice(0, 200) + "…");
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 200 ? text.slice(0, 200) + "…" : text;
+}
+
+/** Messages in the style of jsonschema-rs, which Cog 0.22 uses: `"abc" is not of type "integer"`. */
+function describe(error: ErrorObject): string {
+  const value = show(error.data);
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "type":
+      return `${value} is not of type ${Array.isArray(p.type) ? (p.type as string[]).map((t) => `"${t}"`).join(", ") : `"${String(p.type)}"`}`;
+    case "minimum":
+      return `${value} is less than the minimum of ${String(p.limit)}`;
+    case "maximum":
+      return `${value} is greater than the maximum of ${String(p.limit)}`;
+    case "exclusiveMinimum":
+      return `${value} is less than or equal to the minimum of ${String(p.limit)}`;
+    case "exclusiveMaximum":
+      return `${value} is greater than or equal to the maximum of ${String(p.limit)}`;
+    case "minLength":
+      return `${value} is shorter than ${String(p.limit)} character${p.limit === 1 ? "" : "s"}`;
+    case "maxLength":
+      return `${value} is longer than ${String(p.limit)} character${p.limit === 1 ? "" : "s"}`;
+    case "pattern":
+      return `${value} does not match ${JSON.stringify(p.pattern)}`;
+    case "enum":
+      return `${value} is not one of ${JSON.stringify(p.allowedValues)}`;
+    case "const":
+      return `${value} was expected to be ${JSON.stringify(p.allowedValue)}`;
+    case "minItems":
+      return `${value} has less than ${String(p.limit)} item${p.limit === 1 ? "" : "s"}`;
+    case "maxItems":
+      return `${value} has more than ${String(p.limit)} item${p.limit === 1 ? "" : "s"}`;
+    case "multipleOf":
+      return `${value} is not a multiple of ${String(p.multipleOf)}`;
+    case "additionalProperties":
+      return `Additional properties are not allowed (${JSON.stringify(p.additionalProperty)} was unexpected)`;
+    case "required":
+      return `${JSON.stringify(p.missingProperty)} is a required property`;
+    case "anyOf":
+    case "oneOf":
+      return `${value} is not valid under any of the given schemas`;
+    default:
+      return `${value} is invalid: ${error.message ?? error.keyword}`;
+  }
+}

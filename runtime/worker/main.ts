@@ -1,0 +1,222 @@
+/**
+ * The worker child process: loads the predictor, runs setup() once, then runs predictions the server sends.
+ * Everything the model does happens here, so a crash or a hang never takes the HTTP server down.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Path, Secret, isPath, isSecret, runInScope, currentScope, type MetricMode } from "../sdk/index.js";
+import { syncMarker, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
+
+const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
+let syncCounter = 0;
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+/** Marks the point in stdout/stderr that the next message follows; the parent waits for it before acting. */
+function syncPoint(): number {
+  const n = ++syncCounter;
+  const marker = syncMarker(n);
+  process.stdout.write(marker);
+  process.stderr.write(marker);
+  return n;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+interface Running {
+  controller: AbortController;
+}
+const running = new Map<string, Running>();
+
+type PredictorInstance = Record<string, unknown> & { setup?: (...args: unknown[]) => unknown };
+let predictor: PredictorInstance;
+let method: (...args: unknown[]) => unknown;
+
+async function load(): Promise<void> {
+  if (/\.[mc]?ts$/.test(options.modulePath)) {
+    const { registerTypeScriptLoader } = await import("../loader/register.js");
+    registerTypeScriptLoader();
+  }
+  const module = (await import(pathToFileURL(options.modulePath).href)) as Record<string, unknown>;
+  const exported = module[options.className];
+  if (typeof exported !== "function") {
+    throw new Error(`${options.modulePath} does not export a class named ${options.className}`);
+  }
+  const Class = exported as new () => PredictorInstance;
+  predictor = new Class();
+  const names = options.mode === "train" ? ["train"] : ["predict", "run"];
+  const found = names.find((name) => typeof predictor[name] === "function");
+  if (!found) throw new Error(`${options.className} has no ${names.join("() or ")}() method`);
+  method = (predictor[found] as (...args: unknown[]) => unknown).bind(predictor);
+  const kind = (predictor[found] as { constructor: { name: string } }).constructor.name;
+  if (options.maxConcurrency > 1 && kind !== "AsyncFunction" && kind !== "AsyncGeneratorFunction") {
+    throw new Error(`COG_MAX_CONCURRENCY > 1 requires an async ${found}() method`);
+  }
+  if (typeof predictor.setup === "function") {
+    const weights = process.env.COG_WEIGHTS;
+    await (predictor.setup.length > 0 ? predictor.setup(weights ?? null) : predictor.setup());
+  }
+}
+
+function wrap(plan: ParameterPlan, value: unknown): unknown {
+  const one = (item: unknown) => {
+    if (typeof item !== "string") return item;
+    if (plan.kind === "path") return new Path(item);
+    if (plan.kind === "secret") return new Secret(item);
+    return item;
+  };
+  if (plan.kind === "plain" || value === null || value === undefined) return value;
+  return plan.array && Array.isArray(value) ? value.map(one) : one(value);
+}
+
+function argumentsFor(input: Record<string, unknown>): unknown[] {
+  return options.parameters.map((plan) => {
+    const value = input[plan.name];
+    if (value === undefined) return plan.nullWhenMissing ? null : undefined;
+    return wrap(plan, value);
+  });
+}
+
+/** Output values as JSON, with files replaced by references the parent resolves. */
+function serialize(value: unknown, depth = 0): unknown {
+  if (depth > 64) throw new Error("output is nested too deeply");
+  if (isPath(value)) return { __cogtsFile: isAbsolute(value.path) ? value.path : resolve(value.path) };
+  if (isSecret(value)) return "**********";
+  if (value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (value === null || typeof value !== "object") return typeof value === "function" ? null : value;
+  if (Array.isArray(value)) return value.map((item) => serialize(item, depth + 1));
+  if (value instanceof Map) return serialize(Object.fromEntries(value), depth);
+  if (value instanceof Set) return serialize([...value], depth);
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return serialize((value as { toJSON: () => unknown }).toJSON(), depth + 1);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = serialize(item, depth + 1);
+  return out;
+}
+
+function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  return Symbol.asyncIterator in value || (Symbol.iterator in value && !(value instanceof Map) && !(value instanceof Set));
+}
+
+const METRIC_SEGMENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+function checkMetricName(name: string): void {
+  const segments = name.split(".");
+  if (name === "predict_time" || name.startsWith("cog.") || name.length > 128 || segments.length > 4 || !segments.every((s) => METRIC_SEGMENT.test(s))) {
+    throw new Error(`invalid metric name ${JSON.stringify(name)}: use up to 4 dot-separated words of letters, digits, _ and - (not "predict_time" or "cog.*")`);
+  }
+}
+
+async function predict(id: string, input: Record<string, unknown>): Promise<void> {
+  const controller = new AbortController();
+  running.set(id, { controller });
+  let status: "succeeded" | "failed" | "canceled" = "succeeded";
+  let error: string | undefined;
+  let iterator = false;
+  const scope = {
+    id,
+    signal: controller.signal,
+    recordMetric(name: string, value: unknown, mode: MetricMode = "replace") {
+      checkMetricName(name);
+      if (!["replace", "increment", "append"].includes(mode)) throw new Error(`invalid metric mode ${JSON.stringify(mode)}`);
+      send({ type: "metric", id, name, value: serialize(value), mode });
+    },
+  };
+  try {
+    await runInScope(scope, async () => {
+      const result = await method(...argumentsFor(input));
+      if (isIterable(result)) {
+        iterator = true;
+        const source = result as AsyncIterable<unknown>;
+        for await (const chunk of source) {
+          send({ type: "output", id, value: serialize(chunk), chunk: true });
+          if (controller.signal.aborted) break;
+        }
+      } else {
+        send({ type: "output", id, value: serialize(result), chunk: false });
+      }
+    });
+    if (controller.signal.aborted) status = "canceled";
+  } catch (caught) {
+    if (controller.signal.aborted) status = "canceled";
+    else {
+      status = "failed";
+      error = errorText(caught);
+      if (caught instanceof Error && caught.stack && process.env.COGTS_LOG_STACKS !== "0") {
+        process.stderr.write(`${caught.stack}\n`);
+      }
+    }
+  } finally {
+    running.delete(id);
+  }
+  send({ type: "done", id, status, error, iterator, sync: syncPoint() });
+}
+
+async function healthcheck(requestId: number): Promise<void> {
+  try {
+    const check = predictor.healthcheck as () => unknown;
+    const result = await check.call(predictor);
+    send({ type: "healthcheck", requestId, error: result === false ? "user-defined healthcheck returned false" : undefined });
+  } catch (caught) {
+    send({ type: "healthcheck", requestId, error: `user-defined healthcheck failed: ${errorText(caught)}` });
+  }
+}
+
+/** With several predictions in one process, console output is attributed through the prediction's scope. */
+function tagConsoleOutput(): void {
+  for (const source of ["stdout", "stderr"] as const) {
+    const stream = process[source];
+    const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const scope = currentScope();
+      if (!scope || !running.has(scope.id)) return original(chunk, ...rest);
+      const data = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+      send({ type: "log", id: scope.id, source, data });
+      const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
+async function main(): Promise<void> {
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", (message: ToWorker) => {
+    if (message.type === "predict") {
+      let input = message.input ?? {};
+      if (message.inputFile) {
+        input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
+        rmSync(message.inputFile, { force: true });
+      }
+      void predict(message.id, input);
+    } else if (message.type === "cancel") {
+      running.get(message.id)?.controller.abort(new Error("prediction canceled"));
+    } else if (message.type === "healthcheck") {
+      void healthcheck(message.requestId);
+    }
+  });
+  // A predictor's stray rejection must fail its prediction, not the worker; the parent restarts us otherwise.
+  process.on("unhandledRejection", (reason) => {
+    process.stderr.write(`unhandled rejection: ${errorText(reason)}\n`);
+  });
+  try {
+    await load();
+  } catch (caught) {
+    const text = caught instanceof Error && caught.stack ? caught.stack : errorText(caught);
+    process.stderr.write(`${text}\n`);
+    send({ type: "setup_failed", error: errorText(caught), sync: syncPoint() });
+    return;
+  }
+  if (options.tagLogs) tagConsoleOutput();
+  send({ type: "ready", hasHealthcheck: typeof predictor.healthcheck === "function", sync: syncPoint() });
+}
+
+void main();

@@ -1,0 +1,205 @@
+/**
+ * Starts the real server process over a fixture predictor. The runtime is transpiled (no type check) into
+ * node_modules/.cache so the tests do not depend on a full `npm run build` of everyone's code.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const FIXTURES = join(ROOT, "fixtures", "predictors");
+
+let runtimeDir: string | undefined;
+
+function transpileTree(from: string, to: string): void {
+  for (const entry of readdirSync(from)) {
+    const source = join(from, entry);
+    if (statSync(source).isDirectory()) {
+      transpileTree(source, join(to, entry));
+      continue;
+    }
+    if (!entry.endsWith(".ts")) continue;
+    const output = ts.transpileModule(readFileSync(source, "utf8"), {
+      fileName: source,
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
+    mkdirSync(to, { recursive: true });
+    writeFileSync(join(to, entry.replace(/\.ts$/, ".js")), output.outputText);
+  }
+}
+
+/** The server entry point, transpiled from runtime/ once per test process. */
+export function serverEntry(): string {
+  if (!runtimeDir) {
+    const base = join(ROOT, "node_modules", ".cache", "cogts-server-test");
+    const dir = join(base, String(process.pid));
+    const staging = `${dir}.tmp`;
+    rmSync(staging, { recursive: true, force: true });
+    transpileTree(join(ROOT, "runtime"), join(staging, "runtime"));
+    writeFileSync(join(staging, "package.json"), JSON.stringify({ name: "cogts-test-runtime", type: "module" }));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+    runtimeDir = dir;
+  }
+  return join(runtimeDir, "runtime", "server", "main.js");
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+  waitFor(status: string | string[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  ref?: string;
+  /** Wait until this health status (default READY); null to not wait. */
+  waitFor?: string | string[] | null;
+}
+
+export async function startServer(fixture: string, options: StartOptions = {}): Promise<RunningServer> {
+  const dir = join(FIXTURES, fixture);
+  const schema = join(dir, "openapi.json");
+  const child = spawn(process.execPath, [serverEntry(), "--host", "127.0.0.1", ...(options.args ?? [])], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORT: "0",
+      COGTS_ANNOUNCE_PORT: "1",
+      COGTS_LOAD_TYPESCRIPT: "1",
+      COG_PREDICT_TYPE_STUB: options.ref ?? "predict.ts:Predictor",
+      COG_OPENAPI_SCHEMA: existsSync(schema) ? schema : join(dir, "missing.json"),
+      COGTS_WEBHOOK_RETRY_BASE_MS: "20",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      text += d.toString();
+      const match = /listening on (\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const server: RunningServer = {
+    url,
+    port,
+    process: child,
+    output: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+    async waitFor(status, timeoutMs = 20_000) {
+      const wanted = Array.isArray(status) ? status : [status];
+      const deadline = Date.now() + timeoutMs;
+      let last: Record<string, unknown> = {};
+      while (Date.now() < deadline) {
+        last = (await (await fetch(`${url}/health-check`)).json()) as Record<string, unknown>;
+        if (wanted.includes(last.status as string)) return last;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`health never reached ${wanted.join("/")}: ${JSON.stringify(last)}\n${output}`);
+    },
+  };
+  if (options.waitFor !== null) await server.waitFor(options.waitFor ?? "READY");
+  return server;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+export async function request(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<JsonResponse> {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body !== undefined || init.raw !== undefined ? "POST" : "GET"),
+    headers: { "content-type": "application/json", ...init.headers },
+    body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* not JSON */
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+  json?: Record<string, unknown>;
+  at: number;
+}
+
+/** A receiver for webhooks and uploads on 127.0.0.1; `respond` decides the status per request. */
+export async function startReceiver(respond: (r: Received) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 })): Promise<{
+  url: string;
+  port: number;
+  received: Received[];
+  server: Server;
+  close(): Promise<void>;
+  waitFor(predicate: (r: Received[]) => boolean, timeoutMs?: number): Promise<void>;
+}> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const entry: Received = { method: req.method!, url: req.url!, headers: req.headers, body, at: Date.now() };
+      try {
+        entry.json = JSON.parse(body.toString()) as Record<string, unknown>;
+      } catch {
+        /* not JSON */
+      }
+      received.push(entry);
+      const answer = respond(entry);
+      res.writeHead(answer.status, answer.headers);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    received,
+    server,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    async waitFor(predicate, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(received)) {
+        if (Date.now() > deadline) throw new Error(`receiver: condition not met; got ${JSON.stringify(received.map((r) => r.json ?? r.url))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+export function relativeToRoot(path: string): string {
+  return relative(ROOT, path);
+}
