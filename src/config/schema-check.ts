@@ -62,8 +62,9 @@ function resolveAnyOf(errors: ErrorObject[]): ErrorObject[] {
     const branches = anyOf.schema as SchemaNode[];
     const matching = branches.findIndex((branch) => typeMatches(branch.type, anyOf.data));
     const prefix = `${anyOf.schemaPath}/`;
+    const inside = (e: ErrorObject) => e.instancePath === anyOf.instancePath || e.instancePath.startsWith(`${anyOf.instancePath}/`);
     result = result.filter((e) => {
-      if (!e.schemaPath.startsWith(prefix)) return true;
+      if (!e.schemaPath.startsWith(prefix) || !inside(e)) return true;
       return matching !== -1 && e.schemaPath.startsWith(`${prefix}${matching}/`);
     });
     if (matching !== -1) result = result.filter((e) => e !== anyOf);
@@ -212,16 +213,15 @@ export function closestKey(key: string, candidates: string[]): string | undefine
   return bestDistance <= tolerance ? best : undefined;
 }
 
+/** Levenshtein distance where swapping two neighbouring letters counts as one edit (`buidl` is one from `build`). */
 function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
