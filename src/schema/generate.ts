@@ -21,8 +21,8 @@ export function generateWithTsMorph(project: SchemaProject): GeneratedSchema {
   if (!project.predict && !project.train) {
     throw new UserError(`${configFile} names no predictor (add \`run: "predict.ts:Predictor"\` to it)`);
   }
-  if (project.predict) predict = readPredictor(sources, project.predict, "predict", configFile);
-  if (project.train) train = readPredictor(sources, project.train, "train", configFile);
+  if (project.predict) predict = readPredictor(sources, project.predict, "predict", { file: configFile, ...(project.refPositions?.predict ?? { line: 1, column: 1 }) });
+  if (project.train) train = readPredictor(sources, project.train, "train", { file: configFile, ...(project.refPositions?.train ?? { line: 1, column: 1 }) });
   if (sources.problems.length > 0) {
     const count = sources.problems.length;
     throw new UserError(

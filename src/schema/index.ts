@@ -18,6 +18,13 @@ export interface SchemaProject {
   train?: string;
   /** Name of the config file, used in messages about the refs themselves. Default `cog.yaml`. */
   configFile?: string;
+  /** Where in the config file each ref is written (1-based), so problems with a ref point at it. */
+  refPositions?: { predict?: SourcePosition; train?: SourcePosition };
+}
+
+export interface SourcePosition {
+  line: number;
+  column: number;
 }
 
 /** Throws `UserError` whose `problems` are `FILE:LINE:COL: message (what to write instead)` lines. */

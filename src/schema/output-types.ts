@@ -132,8 +132,11 @@ class OutputReader {
     for (const property of declaration.getProperties()) {
       if (property.isStatic() || property.getScope() === "private" || property.getScope() === "protected") continue;
       const typeNode = property.getTypeNode();
-      if (!typeNode) unsupportedAt(property, "give every property a type annotation");
-      fields.push(this.field(property.getName(), typeNode!, property.hasQuestionToken(), depth));
+      if (!typeNode) {
+        fields.push({ name: property.getName(), type: inferredFromInitializer(property), optional: property.hasQuestionToken() });
+        continue;
+      }
+      fields.push(this.field(property.getName(), typeNode, property.hasQuestionToken(), depth));
     }
     return fields;
   }
@@ -176,6 +179,22 @@ class OutputReader {
     }
     return { name, type: this.read(inner, depth + 1, false), optional };
   }
+}
+
+/** `caption = ""` in an output class: the type TypeScript infers from a literal initializer. */
+function inferredFromInitializer(property: import("ts-morph").PropertyDeclaration): OutputType {
+  const initializer = property.getInitializer();
+  const kind = initializer && unwrapLiteralKind(initializer);
+  if (kind === "string" || kind === "number" || kind === "boolean") return { kind: "primitive", primitive: kind };
+  return unsupportedAt(property, "give the property a type annotation");
+}
+
+function unwrapLiteralKind(node: Node): string | undefined {
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node) || Node.isTemplateExpression(node)) return "string";
+  if (Node.isNumericLiteral(node)) return "number";
+  if (Node.isPrefixUnaryExpression(node) && Node.isNumericLiteral(node.getOperand())) return "number";
+  if (node.getKind() === SyntaxKind.TrueKeyword || node.getKind() === SyntaxKind.FalseKeyword) return "boolean";
+  return undefined;
 }
 
 function unsupportedAt(node: Node, why: string): never {

@@ -16,7 +16,7 @@ import { validateInputField } from "./validate-input.js";
 /** Cog 0.22 prefers run() and falls back to predict(); training uses train(). */
 const METHOD_NAMES = { predict: ["run", "predict"], train: ["train"] } as const;
 
-export function readPredictor(sources: SourceSet, ref: string, mode: "predict" | "train", refSource: string): PredictorInfo | undefined {
+export function readPredictor(sources: SourceSet, ref: string, mode: "predict" | "train", refSource: { file: string; line: number; column: number }): PredictorInfo | undefined {
   const separator = ref.lastIndexOf(":");
   const fileName = separator > 0 ? ref.slice(0, separator) : "";
   const className = ref.slice(separator + 1);
@@ -32,7 +32,10 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
   const cls = findClass(file, className, sources);
   if (!cls) {
     const found = file.getClasses().map((c) => c.getName()).filter((n): n is string => Boolean(n));
-    sources.report(file.getClasses()[0] ?? file, "COGTS_SCHEMA_CLASS_NOT_FOUND", schemaMessages.classNotFound(className, fileName, found));
+    const message = schemaMessages.classNotFound(className, fileName, found);
+    const first = file.getClasses()[0];
+    if (first) sources.report(first, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
+    else sources.reportAt({ file: sources.displayPath(file.getFilePath()), line: 1, column: 1 }, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
     return undefined;
   }
   const names = METHOD_NAMES[mode];

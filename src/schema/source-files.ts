@@ -54,8 +54,8 @@ export class SourceSet {
     this.problems.push({ code, file: this.displayPath(file.getFilePath()), line, column, message });
   }
 
-  reportAt(file: string, code: SchemaErrorCode, message: string): void {
-    this.problems.push({ code, file, line: 1, column: 1, message });
+  reportAt(at: { file: string; line: number; column: number }, code: SchemaErrorCode, message: string): void {
+    this.problems.push({ code, ...at, message });
   }
 
   formattedProblems(): string[] {

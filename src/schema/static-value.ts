@@ -36,6 +36,13 @@ export function evaluateStatic(expression: Node, sources: SourceSet, depth = 0):
   if (Node.isArrayLiteralExpression(node)) {
     const values: JsonValue[] = [];
     for (const element of node.getElements()) {
+      if (Node.isSpreadElement(element)) {
+        const spread = evaluateStatic(element.getExpression(), sources, depth + 1);
+        if (!spread.ok) return spread;
+        if (!Array.isArray(spread.value)) return { ok: false, node: element };
+        values.push(...spread.value);
+        continue;
+      }
       const item = evaluateStatic(element, sources, depth + 1);
       if (!item.ok) return item;
       if (item.value === UNDEFINED) return { ok: false, node: element };
