@@ -32,7 +32,7 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
   // `required` is reported by us, in schema order, so ajv checks the rest only.
   const forAjv = { ...inlined, required: undefined };
   delete forAjv.required;
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, validateSchema: false });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: false, validateSchema: false });
   const check = ajv.compile(forAjv);
   const known = new Set(Object.keys(properties));
 
