@@ -2,7 +2,7 @@
  * cog.yaml as data plus the means to point back into the text: every problem the loader finds is reported at a
  * `FILE:LINE:COL` computed here from the yaml library's source ranges.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
 
 export type YamlPath = readonly (string | number)[];
 
@@ -41,6 +41,17 @@ export function parseYamlSource(text: string): YamlSource {
     position: place(error.pos[0]),
     message: explainSyntaxError(error.code, error.message),
   }));
+  // An alias to an anchor that does not exist parses, then fails when turned into data: report it like a syntax error.
+  visit(doc, {
+    Alias(_, alias) {
+      if (!alias.resolve(doc)) {
+        syntaxErrors.push({
+          position: place(alias.range?.[0] ?? 0),
+          message: `YAML syntax error: the alias *${alias.source} refers to no anchor. Define &${alias.source} before it, or write the value out.`,
+        });
+      }
+    },
+  });
   const data = syntaxErrors.length > 0 ? undefined : withoutNulls(doc.toJS({ maxAliasCount: 100 }));
   return {
     data,
@@ -57,6 +68,8 @@ export function parseYamlSource(text: string): YamlSource {
 function explainSyntaxError(code: string, message: string): string {
   const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
   switch (code) {
+    case "MULTIPLE_DOCS":
+      return "YAML syntax error: the file holds more than one YAML document (a second `---`). cog.yaml is one document: remove the `---` line and merge or delete what follows it.";
     case "DUPLICATE_KEY":
       return `YAML syntax error: a key appears twice in the same mapping (${first}). Keep one of them.`;
     case "TAB_AS_INDENT":
