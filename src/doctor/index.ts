@@ -49,6 +49,9 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
     { key: inspection.predictorKey ?? "run", what: "predictor", ref: config.predict },
     { key: "train", what: "trainer", ref: config.train },
   ];
+  if (config.predict && inspection.predictorKey === "predict") {
+    findings.push({ status: "note", message: `${inspection.locate(["predict"])}: predict is the deprecated name of run (Cog 0.20+); rename the key to run.` });
+  }
   if (!config.predict) {
     findings.push({ status: "note", message: `${inspection.file} names no predictor: add \`run: "predict.ts:Predictor"\` to make predictions (cog init writes an example).` });
   }

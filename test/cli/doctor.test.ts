@@ -87,6 +87,7 @@ describe("cog doctor", () => {
     const { code, out } = await doctor(dir, "--no-docker");
     expect(code).toBe(1);
     expect(out).toContain("cog.yaml:1:10: predict.ts declares class Predictor but does not export it");
+    expect(out).toContain("note    cog.yaml:1:10: predict is the deprecated name of run");
   });
 
   it("uses -f for the config file name in every line", async () => {
