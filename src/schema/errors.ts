@@ -54,8 +54,8 @@ export const schemaMessages = {
     `so the schema knows its type)`,
   missingReturnType: (method: string) =>
     `${method}() has no return type annotation (write \`async ${method}(…): Promise<string>\` or the type it returns)`,
-  unsupportedInputType: (name: string, typeText: string) =>
-    `input "${name}" has unsupported type \`${typeText}\` (supported: ${SUPPORTED_INPUTS})`,
+  unsupportedInputType: (name: string, typeText: string, why = "") =>
+    `input "${name}" has unsupported type \`${typeText}\`${why ? ` (${why})` : ""} (supported: ${SUPPORTED_INPUTS})`,
   unsupportedOutputType: (typeText: string, why = "") =>
     `unsupported output type \`${typeText}\`${why ? ` (${why})` : ""} (supported: ${SUPPORTED_OUTPUTS})`,
   optionalOutput: (typeText: string) =>
@@ -81,7 +81,7 @@ export const schemaMessages = {
     `default ${JSON.stringify(value)} of input "${name}" is not one of its choices ${JSON.stringify(choices)} ` +
     `(use one of the choices as the default)`,
   defaultWrongType: (name: string, value: unknown, typeText: string) =>
-    `default ${JSON.stringify(value)} of input "${name}" is not a ${typeText} (use a default of the input's type)`,
+    `default ${JSON.stringify(value)} of input "${name}" is not of type ${typeText} (use a default of the input's type)`,
   choicesWithLiteralUnion: (name: string) =>
     `input "${name}" has both a literal union type and \`choices\` (use one: either \`${name}: "a" | "b"\` or ` +
     `\`${name}: string = Input({ choices: ["a", "b"] })\`)`,
@@ -105,8 +105,16 @@ export function formatProblem(problem: SchemaProblem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
 }
 
+/** Names from Cog (Python spelling), JSON Schema and other libraries, and the option they mean here. */
+const SYNONYMS: Record<string, string> = {
+  min: "ge", minimum: "ge", gte: "ge", max: "le", maximum: "le", lte: "le", pattern: "regex",
+  min_length: "minLength", max_length: "maxLength", enum: "choices", options: "choices", help: "description",
+};
+
 /** Closest known option to a misspelt one (edit distance at most 3), for "did you mean". */
 export function closestOption(option: string): string | undefined {
+  const known = SYNONYMS[option.toLowerCase()];
+  if (known) return known;
   let best: string | undefined;
   let bestDistance = 4;
   for (const candidate of INPUT_OPTIONS) {

@@ -14,8 +14,8 @@ export interface ReadInputType {
 
 /** Returns undefined after reporting the problem. */
 export function readInputType(typeNode: TypeNode, paramName: string, sources: SourceSet): ReadInputType | undefined {
-  const unsupported = (node: Node = typeNode): undefined => {
-    sources.report(node, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(paramName, node.getText()));
+  const unsupported = (node: Node = typeNode, why = ""): undefined => {
+    sources.report(node, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(paramName, node.getText(), why));
     return undefined;
   };
   const members = flattenUnion(typeNode, sources);
@@ -28,7 +28,7 @@ export function readInputType(typeNode: TypeNode, paramName: string, sources: So
   if (literals.every((value) => value !== undefined)) {
     const values = literals as (string | number)[];
     const kinds = new Set(values.map((value) => typeof value));
-    if (kinds.size > 1) return unsupported();
+    if (kinds.size > 1) return unsupported(typeNode, "a literal union must be all strings or all numbers");
     return { type: { kind: "literals", values: [...new Set(values)] }, nullable };
   }
   if (isBooleanLiteralPair(rest)) return { type: { kind: "primitive", primitive: "boolean" }, nullable };
@@ -42,7 +42,7 @@ export function readInputType(typeNode: TypeNode, paramName: string, sources: So
   if (mapped.length === 1) return { type: mapped[0]!, nullable };
   // Cog rejects unions containing files, secrets or models: only JSON-native members are allowed.
   const fileOrSecret = mapped.findIndex((type) => type.kind === "primitive" && (type.primitive === "path" || type.primitive === "secret"));
-  if (fileOrSecret >= 0) return unsupported(rest[fileOrSecret]);
+  if (fileOrSecret >= 0) return unsupported(typeNode, "a union may not contain Path or Secret, as in Cog");
   return { type: { kind: "union", variants: mapped }, nullable };
 }
 

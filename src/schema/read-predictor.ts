@@ -9,7 +9,7 @@ import { closestOption, INPUT_OPTIONS, schemaMessages } from "./errors.js";
 import { readInputType } from "./input-types.js";
 import type { InputField, JsonValue, PredictorInfo } from "./model.js";
 import { readOutputType } from "./output-types.js";
-import type { SourceSet } from "./source-files.js";
+import { unwrapExpression, type SourceSet } from "./source-files.js";
 import { evaluateStatic, UNDEFINED } from "./static-value.js";
 import { validateInputField } from "./validate-input.js";
 
@@ -121,7 +121,7 @@ function leadingComment(parameter: ParameterDeclaration): string | undefined {
 function readParameter(parameter: ParameterDeclaration, docs: Map<string, string>, sources: SourceSet): InputField | undefined {
   const nameNode = parameter.getNameNode();
   if (!Node.isIdentifier(nameNode)) {
-    sources.report(nameNode, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(nameNode.getText(), "destructured parameter"));
+    sources.report(nameNode, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(nameNode.getText(), nameNode.getText(), "a destructured parameter has no name; give it one"));
     return undefined;
   }
   const name = nameNode.getText();
@@ -170,7 +170,7 @@ const EXPECTED: Record<string, string> = {
 function readInputOptions(call: import("ts-morph").CallExpression, field: InputField, sources: SourceSet): void {
   const args = call.getArguments();
   if (args.length === 0) return;
-  const options = args[0]!;
+  const options = unwrapExpression(args[0]!);
   if (!Node.isObjectLiteralExpression(options) || args.length > 1) {
     sources.report(options, "COGTS_SCHEMA_INPUT_OPTIONS_NOT_OBJECT", schemaMessages.optionsNotObject(args.map((a) => a.getText()).join(", ")));
     return;
@@ -185,7 +185,7 @@ function readInputOptions(call: import("ts-morph").CallExpression, field: InputF
       key = property.getName();
       valueNode = property.getNameNode();
     } else {
-      sources.report(property, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral("the Input option", property.getText()));
+      sources.report(property, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`an Input option of "${field.name}"`, property.getText()));
       continue;
     }
     if (!(key in OPTION_KINDS)) {
@@ -196,7 +196,7 @@ function readInputOptions(call: import("ts-morph").CallExpression, field: InputF
     const option = key as (typeof INPUT_OPTIONS)[number];
     const value = evaluateStatic(valueNode, sources);
     if (!value.ok) {
-      sources.report(value.node, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`the value of "${option}"`, value.node.getText()));
+      sources.report(value.node, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`the ${option} of "${field.name}"`, value.node.getText()));
       continue;
     }
     if (value.value === UNDEFINED) continue;

@@ -58,8 +58,12 @@ export class SourceSet {
     this.problems.push({ code, ...at, message });
   }
 
+  /** In reading order: by file as first read, then line and column. */
   formattedProblems(): string[] {
-    return this.problems.map(formatProblem);
+    const fileOrder = (file: string) => this.filesRead.findIndex((path) => this.displayPath(path) === file);
+    return [...this.problems]
+      .sort((a, b) => fileOrder(a.file) - fileOrder(b.file) || a.line - b.line || a.column - b.column)
+      .map(formatProblem);
   }
 
   displayPath(absolutePath: string): string {
