@@ -2,8 +2,9 @@
  * cog.yaml: load, validate, complete. Entry points: `loadConfig`, `inspectConfig` (for `cog doctor`, which wants
  * the problems rather than an exception), `defaultImageName`, `configForLabel`.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { checkAgainstSchema } from "./schema-check.js";
 import { checkSemantics } from "./semantic-check.js";
@@ -84,6 +85,23 @@ function place(problems: Problem[], source: YamlSource, file: string): string[] 
     .map((problem) => ({ problem, position: source.positionOf(problem.path, problem.at) }))
     .sort((a, b) => a.position.offset - b.position.offset)
     .map(({ problem, position }) => `${file}:${position.line}:${position.col}: ${problem.message}`);
+}
+
+/**
+ * The project directory, as Cog finds it: the nearest directory, from `start` upwards, that holds `file`; so
+ * `cog build` works from a subdirectory. Undefined when no directory up to the root has it.
+ *
+ * @example const dir = findProjectDir(process.cwd()) ?? process.cwd();
+ */
+export function findProjectDir(start: string, file = "cog.yaml"): string | undefined {
+  if (isAbsolute(file)) return resolve(start);
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, file))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { inspectConfig, type ConfigInspection } from "../config/index.js";
+import { findProjectDir, inspectConfig, type ConfigInspection } from "../config/index.js";
 import type { Config } from "../config/types.js";
 
 export interface Finding {
@@ -15,6 +15,7 @@ export interface Finding {
 }
 
 export interface DoctorOptions {
+  /** Where the user is; the project is this directory or the nearest parent holding the config file. */
   dir: string;
   /** The config file as the user named it (-f). */
   file?: string;
@@ -22,8 +23,10 @@ export interface DoctorOptions {
   checkEngine?: boolean;
 }
 
-export async function runDoctor({ dir, file = "cog.yaml", checkEngine = true }: DoctorOptions): Promise<Finding[]> {
+export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = true }: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
+  // Like every command, doctor works from a subdirectory of the project.
+  const dir = findProjectDir(start, file) ?? start;
   const inspection = await inspectConfig(dir, file);
   findings.push(...configFindings(inspection));
   if (inspection.config) findings.push(...(await predictorFindings(dir, inspection.config, inspection)));

@@ -3,7 +3,7 @@
  * and once as a child process of bin/cog.js, as a user runs it (that one needs dist/, built by `npm run build`).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -88,6 +88,14 @@ describe("cog doctor", () => {
     expect(code).toBe(1);
     expect(out).toContain("cog.yaml:1:10: predict.ts declares class Predictor but does not export it");
     expect(out).toContain("note    cog.yaml:1:10: predict is the deprecated name of run");
+  });
+
+  it("finds cog.yaml in a parent directory, as Cog does", async () => {
+    const dir = project({ "cog.yaml": TYPE_ERROR_ON_LINE_3, "predict.ts": PREDICTOR });
+    mkdirSync(join(dir, "src", "deep"), { recursive: true });
+    const { code, out } = await doctor(join(dir, "src", "deep"), "--no-docker");
+    expect(code).toBe(1);
+    expect(out).toContain("cog.yaml:3:8:");
   });
 
   it("uses -f for the config file name in every line", async () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ajv } from "ajv";
-import { configForLabel, defaultImageName, loadConfig } from "../../src/config/index.js";
+import { configForLabel, defaultImageName, findProjectDir, loadConfig } from "../../src/config/index.js";
 import { closestKey } from "../../src/config/schema-check.js";
 import { UserError } from "../../src/errors.js";
 import { PACKAGE_ROOT } from "../../src/version.js";
@@ -124,6 +124,17 @@ describe("schemas/cog.yaml.schema.json", () => {
       "run", "sdk_version", "system_packages",
     ]);
     expect(Object.keys(schema.properties.concurrency.properties).sort()).toEqual(["default_target", "max"]);
+  });
+});
+
+describe("findProjectDir", () => {
+  it("walks up to the directory holding cog.yaml", () => {
+    const dir = project({ "cog.yaml": "image: x\n" });
+    mkdirSync(join(dir, "a", "b"), { recursive: true });
+    expect(findProjectDir(join(dir, "a", "b"))).toBe(dir);
+  });
+  it("gives undefined when no parent has the file", () => {
+    expect(findProjectDir(project({}), "no-such-config-file.yaml")).toBeUndefined();
   });
 });
 
