@@ -373,7 +373,8 @@ export class PredictionServer {
 
     if (sse) {
       prediction.sseOwned = true;
-      return this.streamEvents(req, res, prediction, false);
+      // Replay: the prediction may already have started while this response was being set up.
+      return this.streamEvents(req, res, prediction, true);
     }
     if (!syncMode) {
       return json(res, 202, { id, status: "starting", input: prediction.shownInput(), created_at: prediction.created_at });
