@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request, startReceiver, startServer, type RunningServer } from "./helpers.js";
+
+const PNG_BYTES = Buffer.from("fake png bytes");
+const dataUrl = `data:image/png;base64,${PNG_BYTES.toString("base64")}`;
+const expectedOut = Buffer.concat([Buffer.from("copy:"), PNG_BYTES]);
+
+describe("files in and out", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer("files");
+  });
+  afterAll(() => server.stop());
+
+  it("takes a data: URL input and returns file outputs as data URLs with the MIME type from the extension", async () => {
+    const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl, copies: 2 } } });
+    expect(r.body.status).toBe("succeeded");
+    const [png, weird] = r.body.output as string[];
+    expect(png).toBe(`data:image/png;base64,${expectedOut.toString("base64")}`);
+    expect(weird).toBe(`data:application/octet-stream;base64,${expectedOut.toString("base64")}`);
+    expect(r.body.logs).toMatch(/^got file\.png 14 bytes/);
+  });
+
+  it("gives a one-element array for a list output with one file", async () => {
+    const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
+    expect(r.body.output).toHaveLength(1);
+  });
+
+  it("downloads http(s) inputs, in arrays too, naming files after the URL's basename", async () => {
+    const { createServer } = await import("node:http");
+    const origin = createServer((req, res) => {
+      if (req.url?.startsWith("/missing")) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "image/png" }).end(PNG_BYTES);
+    });
+    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
+    try {
+      const r = await request(`${server.url}/predictions`, {
+        body: { input: { image: `${base}/dir/photo.png?x=1`, extra: [`${base}/a/..%2F..%2Fetc%2Fpasswd`, `${base}/b.txt`] } },
+      });
+      expect(r.body.status).toBe("succeeded");
+      expect(r.body.logs).toMatch(/^got photo\.png 14 bytes; extra _.._etc_passwd,b\.txt/);
+      const missing = await request(`${server.url}/predictions`, { body: { input: { image: `${base}/missing.png` } } });
+      expect(missing.status).toBe(422);
+      expect(missing.body).toMatchObject({ status: "failed", error: expect.stringContaining("HTTP 404") });
+    } finally {
+      origin.closeAllConnections();
+      origin.close();
+    }
+  });
+
+  it("refuses local paths for Path inputs (a client cannot read the server's files)", async () => {
+    const r = await request(`${server.url}/predictions`, { body: { input: { image: "/etc/passwd" } } });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ status: "failed", error: expect.stringContaining("is not an http://, https:// or data: URL") });
+    expect(r.text).not.toContain("root:");
+  });
+
+  it("fails cleanly on a malformed data URL or an unreachable host", async () => {
+    expect((await request(`${server.url}/predictions`, { body: { input: { image: "data:image/png;base64,@@@" } } })).status).toBe(422);
+    const r = await request(`${server.url}/predictions`, { body: { input: { image: "http://127.0.0.1:1/x.png" } } });
+    expect(r.status).toBe(422);
+    expect(r.body.error).toMatch(/could not download/);
+  });
+});
+
+describe("--upload-url", () => {
+  it("PUTs each output file and returns the Location without its query string, sync and async", async () => {
+    const uploads = await startReceiver((r) => ({ status: 201, headers: { location: `https://cdn.example.com/u${r.url}?token=abc` } }));
+    const server = await startServer("files", { args: ["--upload-url", `${uploads.url}/upload/`] });
+    try {
+      const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
+      expect(r.body).toMatchObject({ status: "succeeded", output: ["https://cdn.example.com/u/upload/out.png"] });
+      expect(uploads.received[0]).toMatchObject({ method: "PUT", url: "/upload/out.png" });
+      expect(uploads.received[0]!.headers["content-type"]).toBe("image/png");
+      expect(uploads.received[0]!.body.equals(expectedOut)).toBe(true);
+
+      const hook = await startReceiver();
+      try {
+        await request(`${server.url}/predictions`, { body: { input: { image: dataUrl }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+        await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
+        expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual(["https://cdn.example.com/u/upload/out.png"]);
+      } finally {
+        await hook.close();
+      }
+    } finally {
+      await server.stop();
+      await uploads.close();
+    }
+  });
+
+  it("fails the prediction with the reason when an upload fails", async () => {
+    const uploads = await startReceiver(() => ({ status: 500 }));
+    const server = await startServer("files", { args: ["--upload-url", uploads.url] });
+    try {
+      const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
+      expect(r.body).toMatchObject({ status: "failed", error: expect.stringMatching(/upload of out\.png .* failed: HTTP 500/) });
+    } finally {
+      await server.stop();
+      await uploads.close();
+    }
+  });
+});
