@@ -1,6 +1,6 @@
 /** Maps the TypeScript type of a predictor parameter to an input type (cog-contract.md §5.2, typescript.md). */
 import type { TypeNode } from "ts-morph";
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
 import { schemaMessages } from "./errors.js";
 import type { InputType } from "./model.js";
 import type { SourceSet } from "./source-files.js";

@@ -1,6 +1,6 @@
 /** Maps a predictor's return type to the output type (cog-contract.md §5.3, typescript.md "Outputs"). */
 import type { TypeElementTypes, TypeNode } from "ts-morph";
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
 import { schemaMessages } from "./errors.js";
 import type { OutputField, OutputType } from "./model.js";
 import type { SourceSet } from "./source-files.js";

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import type { ClassDeclaration, MethodDeclaration, ParameterDeclaration, SourceFile } from "ts-morph";
-import { Node } from "ts-morph";
+import { Node } from "./ts-morph.js";
 import { closestOption, INPUT_OPTIONS, schemaMessages } from "./errors.js";
 import { readInputType } from "./input-types.js";
 import type { InputField, JsonValue, PredictorInfo } from "./model.js";

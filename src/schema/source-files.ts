@@ -5,11 +5,11 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import {
-  Node, Project, ts,
-  type ClassDeclaration, type EnumDeclaration, type InterfaceDeclaration, type SourceFile, type TypeAliasDeclaration,
-  type VariableDeclaration,
+import type {
+  ClassDeclaration, EnumDeclaration, InterfaceDeclaration, Project as ProjectType, SourceFile, TypeAliasDeclaration,
+  VariableDeclaration,
 } from "ts-morph";
+import { Node, Project } from "./ts-morph.js";
 import { formatProblem, type SchemaErrorCode, type SchemaProblem } from "./errors.js";
 
 export const SDK_MODULE = "cogts";
@@ -28,7 +28,7 @@ export class SourceSet {
   readonly problems: SchemaProblem[] = [];
   /** Absolute paths of every file read, in the order read. */
   readonly filesRead: string[] = [];
-  readonly #project: Project;
+  readonly #project: ProjectType;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -174,4 +174,3 @@ export function unwrapExpression(node: Node): Node {
   }
 }
 
-export { Node, ts };

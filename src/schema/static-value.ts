@@ -3,7 +3,7 @@
  * module-level constants holding literals, as in Cog, whose schema is also read statically.
  */
 import type { SourceFile } from "ts-morph";
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
 import type { JsonValue } from "./model.js";
 import { unwrapExpression, type SourceSet } from "./source-files.js";
 

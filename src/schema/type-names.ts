@@ -1,6 +1,6 @@
 /** What a type reference (`Path`, `cog.Path`, `Output`, `Record<…>`) in a predictor file refers to. */
 import type { TypeReferenceNode } from "ts-morph";
-import { Node } from "ts-morph";
+import { Node } from "./ts-morph.js";
 import { SDK_MODULE, type ResolvedName, type SourceSet } from "./source-files.js";
 
 export function resolveTypeReference(node: TypeReferenceNode, sources: SourceSet): ResolvedName | undefined {
