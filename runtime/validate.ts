@@ -128,6 +128,14 @@ function decodePointer(pointer: string): string {
 }
 
 function show(value: unknown): string {
+  try {
+    return showValue(value);
+  } catch {
+    return Array.isArray(value) ? "[…]" : typeof value === "object" ? "{…}" : String(value);
+  }
+}
+
+function showValue(value: unknown): string {
   if (typeof value === "string" && value.length > 200) return JSON.stringify(value.slice(0, 200) + "…");
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 200 ? text.slice(0, 200) + "…" : text;

@@ -212,7 +212,7 @@ async function sendFile(path: string, options: OutputFileOptions): Promise<strin
     response = await fetch(target, {
       method: "PUT",
       body: bytes,
-      headers: { "content-type": mime, "x-prediction-id": options.predictionId },
+      headers: { "content-type": mime, "x-prediction-id": encodeURIComponent(options.predictionId) },
       signal: AbortSignal.timeout(25_000),
     });
   } catch (error) {

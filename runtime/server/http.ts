@@ -44,6 +44,22 @@ const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
 
 type Kind = "predictions" | "trainings";
 
+/** JSON nested deeper than this is refused: serialising it again would overflow the stack. */
+const MAX_NESTING = 512;
+
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 interface Running {
   prediction: Prediction;
   cancelRequested: boolean;
@@ -183,7 +199,13 @@ export class PredictionServer {
       res.on("finish", () => void this.shutdown());
     } else if (match) {
       const kind = match[1] as Kind;
-      const id = match[2] ? decodeURIComponent(match[2]) : undefined;
+      let id: string | undefined;
+      try {
+        id = match[2] ? decodeURIComponent(match[2]) : undefined;
+      } catch {
+        req.resume();
+        return json(res, 400, { error: "invalid percent-encoding in the prediction id" });
+      }
       if (match[3]) {
         if (allow("POST")) this.cancelRequest(req, res, id!);
       } else if (id === undefined) {
@@ -268,6 +290,9 @@ export class PredictionServer {
       throw new HttpError(400, { error: `invalid JSON in request body: ${(error as Error).message}` });
     }
     if (body === null) return {};
+    if (nestingDepth(body) > MAX_NESTING) {
+      throw new HttpError(422, { detail: [{ loc: ["body"], msg: `the request body is nested deeper than ${MAX_NESTING} levels`, type: "value_error" }] });
+    }
     if (typeof body !== "object" || Array.isArray(body)) {
       throw new HttpError(422, { detail: [{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }] });
     }
