@@ -77,7 +77,23 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
     }
     findings.push({ status: "ok", message: `${file} declares the ${what} class ${className}.` });
   }
+  if (!findings.some((finding) => finding.status === "problem")) findings.push(...(await schemaFindings(dir, config, inspection)));
   return findings;
+}
+
+/** The full check: whatever `cog schema`/`cog build` would reject in the predictor, each with FILE:LINE:COL. */
+async function schemaFindings(dir: string, config: Config, inspection: ConfigInspection): Promise<Finding[]> {
+  if (!config.predict && !config.train) return [];
+  const { generateSchema } = await import("../schema/index.js");
+  const { UserError } = await import("../errors.js");
+  try {
+    await generateSchema({ dir, predict: config.predict, train: config.train, configFile: inspection.file });
+    return [{ status: "ok", message: "The OpenAPI schema of the predictor generates (see cog schema)." }];
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const problems = error.problems.length > 0 ? error.problems : [error.message];
+    return problems.map((message) => ({ status: "problem" as const, message }));
+  }
 }
 
 async function engineFindings(): Promise<Finding[]> {

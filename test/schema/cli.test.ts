@@ -51,12 +51,19 @@ describe("cog schema", () => {
   });
 
   it("reads another config file with -f", async () => {
-    writeFileSync(join(project, "other.yaml"), 'build:\n  node_version: "22"\nrun: "missing.ts:Predictor"\n');
+    writeFileSync(join(project, "other.yaml"), 'build:\n  node_version: "22"\nrun: "predict.ts:Nope"\n');
     const error = await runSchema({ file: "other.yaml" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).problems).toEqual([
-      "other.yaml:3:6: cannot find predictor file missing.ts (check the path in cog.yaml; it is relative to the directory of cog.yaml)",
+      "predict.ts:5:1: no class Nope in predict.ts (classes here: Predictor; write `export class Nope extends BasePredictor { … }` or fix the name in cog.yaml)",
     ]);
+  });
+
+  it("points at the run: line of cog.yaml when the ref names no class", async () => {
+    writeFileSync(join(project, "cog.yaml"), 'build:\n  node_version: "22"\nrun: "predict.ts"\n');
+    const error = await runSchema().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect([(error as UserError).message, ...(error as UserError).problems].join("\n")).toMatch(/^cog\.yaml.*\n?.*cog\.yaml:3:/s);
   });
 
   it("caches the result with the hash of cog.yaml and of every file read", async () => {

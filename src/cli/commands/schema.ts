@@ -1,5 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { basename, dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
 import { UserError } from "../../errors.js";
@@ -19,9 +20,8 @@ export const schemaCommand: Command = {
   },
 
   async run(ctx) {
-    const configPath = resolve(ctx.cwd, String(ctx.options.file ?? "cog.yaml"));
-    const dir = dirname(configPath);
-    const configFile = basename(configPath);
+    const configFile = String(ctx.options.file ?? "cog.yaml");
+    const dir = projectDir(ctx.cwd, configFile);
     const { document } = await cachedSchema(dir, configFile, () => readPredictorRefs(dir, configFile));
     const text = `${JSON.stringify(document, null, 2)}\n`;
     const output = ctx.options.output;
@@ -35,36 +35,32 @@ export const schemaCommand: Command = {
   },
 };
 
-/** The predictor refs of cog.yaml, with where they are written so that a bad ref can be pointed at. */
-async function readPredictorRefs(dir: string, configFile: string): Promise<SchemaProject> {
-  let text: string;
-  try {
-    text = await readFile(resolve(dir, configFile), "utf8");
-  } catch {
-    throw new UserError(`cannot read ${configFile} in ${dir} (run cog init, or pass -f with the path of your cog.yaml)`);
+/** The project directory: where the config file is, in this directory or a parent, as Cog looks for cog.yaml. */
+function projectDir(start: string, file: string): string {
+  if (isAbsolute(file)) return dirname(file);
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, file))) return dir;
+    if (dirname(dir) === dir) return resolve(start);
   }
-  // TODO(config helper): switch to loadConfig() from src/config/index.ts once it lands; it validates everything else.
-  const { parse } = await import("yaml");
-  let config: { run?: unknown; predict?: unknown; train?: unknown } | null;
-  try {
-    config = parse(text) as typeof config;
-  } catch (error) {
-    throw new UserError(`${configFile}: ${(error as Error).message}`);
-  }
-  const predict = typeof config?.run === "string" ? config.run : typeof config?.predict === "string" ? config.predict : undefined;
-  const train = typeof config?.train === "string" ? config.train : undefined;
-  return {
-    dir, configFile, predict, train,
-    refPositions: { predict: keyPosition(text, config?.run !== undefined ? "run" : "predict"), train: keyPosition(text, "train") },
-  };
 }
 
-/** Line and column of a top-level key's value, e.g. `run: "predict.ts:Predictor"`. */
-function keyPosition(text: string, key: string): SourcePosition | undefined {
-  const lines = text.split("\n");
-  for (let index = 0; index < lines.length; index++) {
-    const match = new RegExp(`^${key}:\\s*`).exec(lines[index]!);
-    if (match) return { line: index + 1, column: match[0].length + 1 };
+/** The predictor refs of the validated config, with where they are written so that a bad ref can be pointed at. */
+async function readPredictorRefs(dir: string, configFile: string): Promise<SchemaProject> {
+  // Loaded only on a cache miss: the config loader brings yaml and ajv, which a cached run does without.
+  const { inspectConfig } = await import("../../config/index.js");
+  const inspection = await inspectConfig(dir, configFile);
+  if (inspection.unreadable) throw new UserError(inspection.unreadable);
+  if (!inspection.config) {
+    const count = inspection.problems.length;
+    throw new UserError(`${configFile} is not valid (${count} problem${count === 1 ? "" : "s"}):`, inspection.problems);
   }
-  return undefined;
+  const { predict, train } = inspection.config;
+  const position = (key: string): SourcePosition | undefined => {
+    const match = /:(\d+):(\d+)$/.exec(inspection.locate([key]));
+    return match ? { line: Number(match[1]), column: Number(match[2]) } : undefined;
+  };
+  return {
+    dir, configFile, predict, train,
+    refPositions: { predict: position(inspection.predictorKey ?? "run"), train: position("train") },
+  };
 }
