@@ -1,14 +1,77 @@
-import type { Command } from "../command.js";
+import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError } from "../../errors.js";
+import { NotAvailableError, UserError } from "../../errors.js";
+
+/** The Docker path (build the image, run a container, predict in it): the build helper plugs it in here. */
+async function runInDocker(_ctx: CommandContext): Promise<number> {
+  throw new NotAvailableError("run", "predicting in an image lands with the build issue; use --no-docker");
+}
+
+interface PredictionResponse {
+  status?: string;
+  output?: unknown;
+  error?: string;
+  logs?: string;
+  detail?: { loc: (string | number)[]; msg: string }[];
+}
 
 export const runCommand: Command = {
   name: "run",
+  aliases: ["predict"],
   summary: "Run a prediction",
-  usage: "cog run [image] [flags]",
-  options: { ...configFileOption },
-  aliases: ["predict"], positionals: { max: 1, name: "image" },
-  async run() {
-    throw new NotAvailableError("run", "it lands with the server and build issues");
+  usage: "cog run [image] [-i name=value ...] [flags]",
+  description:
+    "Runs one prediction. Inputs: -i name=value, -i image=@photo.jpg for a file, JSON for lists (-i sizes='[1,2]'). " +
+    "File outputs are written to the working directory (or -o), text goes to stdout. With --no-docker the predictor " +
+    "runs on this machine.",
+  options: {
+    ...configFileOption,
+    input: { type: "string", short: "i", multiple: true, valueName: "NAME=VALUE", description: "Input, as name=value; @path for a file" },
+    output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
+    "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "0" },
+    "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
+  },
+  positionals: { max: 1, name: "image" },
+
+  async run(ctx) {
+    if (!ctx.options["no-docker"]) return runInDocker(ctx);
+    if (ctx.positionals.length > 0) throw new UserError("an image cannot be given with --no-docker: the project in this directory is run");
+    const local = await import("../../local/index.js");
+    const project = await local.prepareLocalProject(ctx.cwd, ctx.options.file as string);
+    try {
+      const input = local.buildInputs((ctx.options.input as string[] | undefined) ?? [], project.openapi, { cwd: ctx.cwd });
+      const server = await local.startLocalServer(project, { port: 0, allowLocalPaths: true, stdio: "pipe" });
+      try {
+        ctx.stderr.write("Starting the predictor…\n");
+        await local.waitUntilReady(server, Number(ctx.options["setup-timeout"] ?? 0) * 1000);
+        ctx.stderr.write("Running prediction…\n");
+        const response = await fetch(`${server.url}/predictions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ input }),
+        });
+        const body = (await response.json()) as PredictionResponse;
+        if (response.status === 422 && body.detail) {
+          throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
+        }
+        if (body.logs) ctx.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
+        if (body.status !== "succeeded") {
+          throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+        }
+        const outputSchema = ((project.openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {});
+        const written = local.writeOutputs(body.output, {
+          cwd: ctx.cwd,
+          outputPath: ctx.options.output as string | undefined,
+          concatenate: outputSchema["x-cog-array-display"] === "concatenate",
+        });
+        for (const file of written.files) ctx.stderr.write(`Written output to ${file}\n`);
+        if (written.printed !== undefined) ctx.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
+        return 0;
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      project.dispose();
+    }
   },
 };

@@ -1,14 +1,49 @@
-import type { Command } from "../command.js";
+import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
 import { NotAvailableError } from "../../errors.js";
+
+/** The Docker path (build the image, run the container): the build helper plugs it in here. */
+async function serveInDocker(_ctx: CommandContext): Promise<number> {
+  throw new NotAvailableError("serve", "serving from an image lands with the build issue; use --no-docker");
+}
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "Run a prediction HTTP server",
   usage: "cog serve [flags]",
-  options: { ...configFileOption },
+  description: "Builds the model and serves Cog's prediction API. With --no-docker, serves it from this machine: no image, no engine.",
+  options: {
+    ...configFileOption,
+    port: { type: "string", short: "p", default: "8393", valueName: "PORT", description: "Port on which to listen" },
+    "upload-url": { type: "string", valueName: "URL", description: "Upload URL for file outputs (e.g. https://example.com/upload/)" },
+    "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
+  },
 
-  async run() {
-    throw new NotAvailableError("serve", "it lands with the server and build issues");
+  async run(ctx) {
+    if (!ctx.options["no-docker"]) return serveInDocker(ctx);
+    const { prepareLocalProject, startLocalServer } = await import("../../local/index.js");
+    const port = Number(ctx.options.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      const { UsageError } = await import("../../errors.js");
+      throw new UsageError(`--port must be a port number, not ${String(ctx.options.port)}`);
+    }
+    const project = await prepareLocalProject(ctx.cwd, ctx.options.file as string);
+    try {
+      const server = await startLocalServer(project, {
+        port,
+        uploadUrl: ctx.options["upload-url"] as string | undefined,
+        stdio: "inherit",
+      });
+      ctx.stderr.write(`Serving at ${server.url}\n`);
+      const stop = () => void server.stop();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const code = await server.exited;
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      return code === 0 || code === 130 ? 0 : code;
+    } finally {
+      project.dispose();
+    }
   },
 };

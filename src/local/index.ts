@@ -1,0 +1,161 @@
+/**
+ * `cog serve --no-docker` and `cog run --no-docker`: the same server and SDK as in an image, run on this machine.
+ * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step.
+ *
+ *   const project = await prepareLocalProject(process.cwd());
+ *   const server = await startLocalServer(project, { port: 0 });
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/types.js";
+import { UserError } from "../errors.js";
+
+export interface LocalProject {
+  dir: string;
+  config: Config;
+  configFile: string;
+  openapi: Record<string, unknown>;
+  /** A temporary copy of the schema for the server process; removed by `dispose()`. */
+  schemaPath: string;
+  dispose(): void;
+}
+
+/** Loads cog.yaml and the schema of the project around `cwd`. Throws UserError with file:line problems. */
+export async function prepareLocalProject(cwd: string, configFile = "cog.yaml"): Promise<LocalProject> {
+  const { findProjectDir, loadConfig } = await import("../config/index.js");
+  const dir = findProjectDir(cwd, configFile) ?? cwd;
+  const config = await loadConfig(dir, configFile);
+  if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
+  const { cachedSchema } = await import("../schema/cache.js");
+  const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));
+  const scratch = mkdtempSync(join(tmpdir(), "cogts-local-"));
+  const schemaPath = join(scratch, "openapi_schema.json");
+  writeFileSync(schemaPath, JSON.stringify(document));
+  return {
+    dir,
+    config,
+    configFile,
+    openapi: document as unknown as Record<string, unknown>,
+    schemaPath,
+    dispose: () => rmSync(scratch, { recursive: true, force: true }),
+  };
+}
+
+export interface LocalServerOptions {
+  port: number;
+  host?: string;
+  uploadUrl?: string;
+  /** Let Path inputs name local files (only `cog run`, whose client is the author). */
+  allowLocalPaths?: boolean;
+  env?: Record<string, string>;
+  /** Where the server's own output goes; "pipe" keeps it for the caller. */
+  stdio?: "inherit" | "pipe";
+}
+
+export interface LocalServer {
+  url: string;
+  process: ChildProcess;
+  /** Resolves with the exit code when the server process ends. */
+  exited: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The compiled server entry point shipped with this package (dist/runtime/server/main.js). */
+export function serverEntryPoint(): string {
+  return process.env.COGTS_SERVER_ENTRY ?? fileURLToPath(new URL("../../runtime/server/main.js", import.meta.url));
+}
+
+function configEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of config.environment ?? []) {
+    const at = item.indexOf("=");
+    if (at > 0) env[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return env;
+}
+
+/** Starts the prediction server process for a local project; resolves once it listens. */
+export async function startLocalServer(project: LocalProject, options: LocalServerOptions): Promise<LocalServer> {
+  const args = ["--host", options.host ?? "127.0.0.1"];
+  if (options.uploadUrl) args.push("--upload-url", options.uploadUrl);
+  const child = spawn(process.execPath, [serverEntryPoint(), ...args], {
+    cwd: project.dir,
+    env: {
+      ...process.env,
+      ...configEnvironment(project.config),
+      PORT: String(options.port),
+      COGTS_ANNOUNCE_PORT: "1",
+      COGTS_LOAD_TYPESCRIPT: "1",
+      COG_PREDICT_TYPE_STUB: project.config.predict!,
+      ...(project.config.train ? { COG_TRAIN_TYPE_STUB: project.config.train } : {}),
+      COG_OPENAPI_SCHEMA: project.schemaPath,
+      ...(project.config.concurrency?.max ? { COG_MAX_CONCURRENCY: String(project.config.concurrency.max) } : {}),
+      ...(options.allowLocalPaths ? { COGTS_ALLOW_LOCAL_INPUT_PATHS: "1" } : {}),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
+  });
+  const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = "";
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const match = /listening on (\d+)\n/.exec(text);
+      if (!match) return;
+      child.stdout?.off("data", onData);
+      const rest = text.slice(match.index + match[0].length);
+      if (rest && options.stdio === "inherit") process.stdout.write(rest);
+      if (options.stdio === "inherit") child.stdout?.pipe(process.stdout);
+      resolve(Number(match[1]));
+    };
+    child.stdout?.on("data", onData);
+    void exited.then((code) => reject(new UserError(`the prediction server exited (code ${code}) before listening${stderr ? `:\n${stderr}` : ""}`)));
+  });
+  if (options.stdio !== "inherit") child.stdout?.resume();
+  return {
+    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    process: child,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface HealthState {
+  status: string;
+  setup?: { logs?: string; status?: string };
+}
+
+/** Polls /health-check until READY; throws a UserError with the setup logs when setup fails. */
+export async function waitUntilReady(server: LocalServer, timeoutMs = 0): Promise<void> {
+  const started = Date.now();
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new UserError("the prediction server exited during setup");
+    let health: HealthState | undefined;
+    try {
+      health = (await (await fetch(`${server.url}/health-check`)).json()) as HealthState;
+    } catch {
+      /* not up yet */
+    }
+    if (health?.status === "READY" || health?.status === "BUSY") return;
+    if (health?.status === "SETUP_FAILED") {
+      throw new UserError(`setup failed:\n${(health.setup?.logs ?? "").trimEnd()}`);
+    }
+    if (timeoutMs > 0 && Date.now() - started > timeoutMs) throw new UserError(`setup did not finish within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export { buildInputs, writeOutputs } from "./predict-io.js";

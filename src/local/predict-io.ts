@@ -1,0 +1,135 @@
+/**
+ * `cog run -i name=value` inputs and the prediction's outputs on disk, as Cog's CLI does: values typed by the
+ * schema, `@file` for files, JSON for lists; file outputs written to the working directory, text to stdout.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { UserError } from "../errors.js";
+
+type Schema = Record<string, unknown>;
+
+function propertySchema(openapi: Schema, name: string, component: string): Schema | undefined {
+  const schemas = ((openapi.components as Schema | undefined)?.schemas ?? {}) as Record<string, Schema>;
+  const properties = (schemas[component]?.properties ?? {}) as Record<string, Schema>;
+  const property = properties[name];
+  if (!property) return undefined;
+  const ref = Array.isArray(property.allOf) ? ((property.allOf[0] as Schema | undefined)?.$ref as string | undefined) : undefined;
+  return ref ? { ...schemas[ref.split("/").pop()!], ...property } : property;
+}
+
+function fileValue(raw: string, cwd: string, asDataUrl: boolean): string {
+  const path = isAbsolute(raw) ? raw : resolve(cwd, raw);
+  if (!existsSync(path)) throw new UserError(`input file ${raw} does not exist`);
+  if (!asDataUrl) return path;
+  return `data:application/octet-stream;base64,${readFileSync(path).toString("base64")}`;
+}
+
+function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
+  if (raw.startsWith("@")) return fileValue(raw.slice(1), cwd, asDataUrl);
+  switch (schema.type) {
+    case "integer":
+    case "number": {
+      const n = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(n)) throw new UserError(`-i ${name}=${raw}: ${name} expects a number`);
+      return n;
+    }
+    case "boolean":
+      if (/^(true|1|yes)$/i.test(raw)) return true;
+      if (/^(false|0|no)$/i.test(raw)) return false;
+      throw new UserError(`-i ${name}=${raw}: ${name} expects true or false`);
+    case "object":
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new UserError(`-i ${name}=${raw}: ${name} expects a JSON object`);
+      }
+    default:
+      return raw;
+  }
+}
+
+/** `["prompt=hi", "image=@cat.png", "sizes=[1,2]"]` → the prediction's input object. */
+export function buildInputs(pairs: readonly string[], openapi: Schema, options: { cwd: string; component?: string; filesAsDataUrls?: boolean }): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UserError(`-i ${pair}: write inputs as name=value (files as name=@path)`);
+    const name = pair.slice(0, at);
+    const raw = pair.slice(at + 1);
+    const schema = propertySchema(openapi, name, options.component ?? "Input");
+    if (!schema) throw new UserError(`-i ${name}: the predictor has no input named ${name}`);
+    const asDataUrl = options.filesAsDataUrls ?? false;
+    if (schema.type === "array") {
+      const items = (schema.items ?? {}) as Schema;
+      let values: unknown[];
+      if (raw.trim().startsWith("[")) {
+        try {
+          values = JSON.parse(raw) as unknown[];
+        } catch {
+          throw new UserError(`-i ${name}=${raw}: not valid JSON`);
+        }
+        values = values.map((v) => (typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v));
+      } else {
+        values = [scalar(name, raw, items, options.cwd, asDataUrl)];
+      }
+      input[name] = [...((input[name] as unknown[] | undefined) ?? []), ...values];
+    } else {
+      input[name] = scalar(name, raw, schema, options.cwd, asDataUrl);
+    }
+  }
+  return input;
+}
+
+const EXTENSIONS: Record<string, string> = {
+  "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "text/plain": ".txt",
+  "application/json": ".json", "audio/wav": ".wav", "audio/mpeg": ".mp3", "video/mp4": ".mp4", "application/pdf": ".pdf",
+};
+
+function decodeDataUrl(url: string): { bytes: Buffer; extension: string } | undefined {
+  const match = /^data:([^;,]*)(;[^,]*)?,(.*)$/s.exec(url);
+  if (!match) return undefined;
+  const base64 = (match[2] ?? "").includes(";base64");
+  const bytes = base64 ? Buffer.from(match[3]!, "base64") : Buffer.from(decodeURIComponent(match[3]!));
+  return { bytes, extension: EXTENSIONS[match[1]!] ?? "" };
+}
+
+/**
+ * Writes file outputs (data URLs) to disk and returns what to print. `outputPath` (`-o`) names the file for a
+ * single file output, or is the JSON/text destination otherwise.
+ */
+export function writeOutputs(output: unknown, options: { cwd: string; outputPath?: string; concatenate?: boolean }): { printed?: string; files: string[] } {
+  const files: string[] = [];
+  const save = (url: string, name: string): string => {
+    const decoded = decodeDataUrl(url)!;
+    const path = resolve(options.cwd, name.includes(".") ? name : `${name}${decoded.extension}`);
+    writeFileSync(path, decoded.bytes);
+    files.push(path);
+    return path;
+  };
+  const isFile = (v: unknown): v is string => typeof v === "string" && v.startsWith("data:") && decodeDataUrl(v) !== undefined;
+  if (isFile(output)) {
+    save(output, options.outputPath ?? "output");
+    return { files };
+  }
+  if (Array.isArray(output) && output.length > 0 && output.every(isFile)) {
+    const base = options.outputPath ?? "output";
+    const dot = base.lastIndexOf(".");
+    output.forEach((url, i) => save(url, dot > 0 ? `${base.slice(0, dot)}.${i}${base.slice(dot)}` : `${base}.${i}`));
+    return { files };
+  }
+  if (options.concatenate && Array.isArray(output) && output.every((v) => typeof v === "string")) {
+    return finishText(output.join(""), options, files);
+  }
+  const text = typeof output === "string" ? output : JSON.stringify(output, null, 2);
+  return finishText(text, options, files);
+}
+
+function finishText(text: string, options: { cwd: string; outputPath?: string }, files: string[]): { printed?: string; files: string[] } {
+  if (options.outputPath) {
+    const path = resolve(options.cwd, options.outputPath);
+    writeFileSync(path, text);
+    files.push(path);
+    return { files };
+  }
+  return { printed: text, files };
+}

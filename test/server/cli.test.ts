@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../../src/cli/commands/run.js";
+import { FIXTURES, serverEntry } from "./helpers.js";
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (d: Buffer) => (text += d.toString()));
+  return { stream, text: () => text };
+}
+
+async function cogRun(fixture: string, args: { input?: string[]; output?: string; cwd?: string }) {
+  const stdout = capture();
+  const stderr = capture();
+  let code: number;
+  let error: Error | undefined;
+  try {
+    code = await runCommand.run({
+      options: { "no-docker": true, file: "cog.yaml", input: args.input ?? [], output: args.output, "setup-timeout": "0" },
+      positionals: [],
+      rest: [],
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      cwd: args.cwd ?? join(FIXTURES, fixture),
+    });
+  } catch (caught) {
+    error = caught as Error;
+    code = 1;
+  }
+  return { code, stdout: stdout.text(), stderr: stderr.text(), error };
+}
+
+describe("cog run --no-docker", () => {
+  let work: string;
+  beforeAll(() => {
+    process.env.COGTS_SERVER_ENTRY = serverEntry();
+    work = mkdtempSync(join(tmpdir(), "cogts-run-"));
+  });
+  afterAll(() => {
+    delete process.env.COGTS_SERVER_ENTRY;
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("prints a text output to stdout", async () => {
+    const r = await cogRun("echo", { input: ["text=hi there"] });
+    expect(r.error).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("hi there\n");
+  });
+
+  it("types inputs by the schema (numbers, JSON lists) and prints objects as JSON", async () => {
+    const r = await cogRun("constraints", { input: ["prompt=hey", "steps=3", "sizes=[1,2]"] });
+    expect(r.error).toBeUndefined();
+    expect(JSON.parse(r.stdout)).toMatchObject({ prompt: "hey", steps: 3, sizes: [1, 2] });
+  });
+
+  it("sends -i name=@file and writes file outputs to the working directory (or -o)", async () => {
+    const input = join(work, "in.png");
+    writeFileSync(input, "pixels");
+    const r = await cogRun("files", { input: [`image=@${input}`], output: join(work, "result.png") });
+    expect(r.error).toBeUndefined();
+    expect(readFileSync(join(work, "result.0.png"), "utf8")).toBe("copy:pixels");
+  });
+
+  it("fails with exit 1 and the prediction's error", async () => {
+    const r = await cogRun("sleep", { input: ["fail=true"] });
+    expect(r.error?.message).toMatch(/the prediction failed: the predictor failed on purpose/);
+  });
+
+  it("reports invalid inputs and unknown names clearly", async () => {
+    expect((await cogRun("constraints", { input: ["prompt=x", "sizes=[1]"] })).error?.message).toMatch(/not valid/);
+    expect((await cogRun("echo", { input: ["nope=1"] })).error?.message).toMatch(/no input named nope/);
+    expect((await cogRun("constraints", { input: ["prompt=hey", "steps=many", "sizes=[1]"] })).error?.message).toMatch(/steps expects a number/);
+  });
+
+  it("reports a setup failure with its logs", async () => {
+    const r = await cogRun("setup_fail", {});
+    expect(r.error?.message).toMatch(/setup failed:[\s\S]*weights are missing/);
+  });
+});
