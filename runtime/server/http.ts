@@ -268,15 +268,21 @@ export class PredictionServer {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > BODY_LIMIT) {
-        req.resume();
-        throw new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` });
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    await new Promise<void>((resolve, reject) => {
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > BODY_LIMIT) {
+          req.removeAllListeners("data");
+          req.resume();
+          reject(new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` }));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on("end", resolve);
+      req.on("error", reject);
+    });
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 
   private async parseRequest(req: IncomingMessage): Promise<Record<string, unknown>> {

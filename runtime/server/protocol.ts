@@ -42,7 +42,8 @@ export type FromWorker =
   | { type: "output"; id: string; value: unknown; chunk: boolean }
   | { type: "metric"; id: string; name: string; value: unknown; mode: MetricMode }
   | { type: "log"; id: string; source: "stdout" | "stderr"; data: string }
-  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; iterator: boolean; sync: number }
+  /** `output` is the return value of a non-iterator predictor (one message instead of two on the hot path). */
+  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; iterator: boolean; sync: number }
   | { type: "healthcheck"; requestId: number; error?: string };
 
 /** Written to the worker's stdout and stderr before a message with `sync: N`, so the parent can attribute output. */

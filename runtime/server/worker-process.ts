@@ -16,7 +16,7 @@ export interface PredictionSink {
   onLog(source: LogSource, data: string): void;
   onOutput(value: unknown, chunk: boolean): void;
   onMetric(name: string, value: unknown, mode: MetricMode): void;
-  onDone(status: "succeeded" | "failed" | "canceled", error: string | undefined, iterator: boolean): void;
+  onDone(status: "succeeded" | "failed" | "canceled", error: string | undefined, iterator: boolean, output?: unknown): void;
 }
 
 export type WorkerState = "starting" | "ready" | "setup_failed";
@@ -246,6 +246,7 @@ export class WorkerSupervisor {
         this.inFlight.delete(message.id);
         clearTimeout(this.cancelTimers.get(message.id));
         this.cancelTimers.delete(message.id);
+        if (message.output !== undefined && sink) sink.onOutput(message.output, false);
         sink?.onDone(message.status, message.error, message.iterator);
         this.options.onStateChange?.(this.state);
         return;

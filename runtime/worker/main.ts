@@ -121,6 +121,7 @@ async function predict(id: string, input: Record<string, unknown>): Promise<void
   let status: "succeeded" | "failed" | "canceled" = "succeeded";
   let error: string | undefined;
   let iterator = false;
+  let output: unknown;
   const scope = {
     id,
     signal: controller.signal,
@@ -141,7 +142,7 @@ async function predict(id: string, input: Record<string, unknown>): Promise<void
           if (controller.signal.aborted) break;
         }
       } else {
-        send({ type: "output", id, value: serialize(result), chunk: false });
+        output = serialize(result);
       }
     });
     if (controller.signal.aborted) status = "canceled";
@@ -157,7 +158,7 @@ async function predict(id: string, input: Record<string, unknown>): Promise<void
   } finally {
     running.delete(id);
   }
-  send({ type: "done", id, status, error, iterator, sync: syncPoint() });
+  send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator, sync: syncPoint() });
 }
 
 async function healthcheck(requestId: number): Promise<void> {

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * Prediction server throughput, latency and cold start, beside a bare node:http JSON echo server measured the
+ * same way in the same run. Uses the built dist/ (run `npm run build` first). Everything on 127.0.0.1.
+ *
+ *   node bench/server.mjs [--requests N] [--warmup N]
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SERVER = join(ROOT, "dist", "runtime", "server", "main.js");
+const SDK = join(ROOT, "dist", "runtime", "sdk", "index.js");
+const { values } = parseArgs({ options: { requests: { type: "string", default: "3000" }, warmup: { type: "string", default: "300" }, starts: { type: "string", default: "5" } } });
+const REQUESTS = Number(values.requests);
+const WARMUP = Number(values.warmup);
+const STARTS = Number(values.starts);
+
+if (!existsSync(SERVER)) {
+  console.error("bench/server.mjs needs the built server: run `npm run build` first.");
+  process.exit(1);
+}
+
+const BARE_SERVER = `
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+    const text = JSON.stringify({ id: "x", status: "succeeded", output: body.input && body.input.text, logs: "", metrics: { predict_time: 0 } });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("listening on " + server.address().port));
+`;
+
+/** Compiles a fixture predictor to JavaScript, as the image build does, with `cogts` pointing at dist's SDK. */
+async function compileFixture(name, scratch) {
+  const ts = (await import("typescript")).default;
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  const source = readFileSync(join(ROOT, "fixtures", "predictors", name, "predict.ts"), "utf8");
+  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+  writeFileSync(join(dir, "predict.js"), js.replace(/from "cogts"/g, `from ${JSON.stringify(pathToFileURL(SDK).href)}`));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(join(dir, "openapi.json"), readFileSync(join(ROOT, "fixtures", "predictors", name, "openapi.json")));
+  return dir;
+}
+
+function startProcess(args, options) {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+  const port = new Promise((resolve, reject) => {
+    let text = "";
+    child.stdout.on("data", (d) => {
+      text += d;
+      const m = /listening on (\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`process exited with ${code}`)));
+  });
+  return { child, port, started };
+}
+
+function startCogServer(dir, env = {}) {
+  return startProcess([SERVER, "--host", "127.0.0.1"], {
+    cwd: dir,
+    env: { ...process.env, PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
+  });
+}
+
+function get(port, path, agent) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, agent }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve(body));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function waitReady(port, started) {
+  const agent = new http.Agent({ keepAlive: true });
+  for (;;) {
+    try {
+      const body = JSON.parse(await get(await port, "/health-check", agent));
+      if (body.status === "READY") return performance.now() - started;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function post(port, agent, payload) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path: "/predictions", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** `clients` keep-alive connections, each sending requests back to back; returns req/s and latency percentiles. */
+async function load(port, clients) {
+  const payload = JSON.stringify({ input: { text: "hello" } });
+  const agents = Array.from({ length: clients }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const warm = Math.ceil(WARMUP / clients);
+  await Promise.all(agents.map(async (agent) => { for (let i = 0; i < warm; i++) await post(port, agent, payload); }));
+  const perClient = Math.ceil(REQUESTS / clients);
+  const latencies = [];
+  const start = performance.now();
+  await Promise.all(
+    agents.map(async (agent) => {
+      for (let i = 0; i < perClient; i++) {
+        const t = performance.now();
+        await post(port, agent, payload);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  agents.forEach((a) => a.destroy());
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { rps: latencies.length / seconds, p50: pct(50), p99: pct(99) };
+}
+
+function row(label, r) {
+  return `${label.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms`;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "cogts-bench-"));
+const children = [];
+try {
+  const echoDir = await compileFixture("echo", scratch);
+  const bareFile = join(scratch, "bare.cjs");
+  writeFileSync(bareFile, BARE_SERVER);
+
+  const bare = startProcess([bareFile], {});
+  children.push(bare.child);
+  const barePort = await bare.port;
+  const echo = startCogServer(echoDir);
+  children.push(echo.child);
+  await waitReady(echo.port, echo.started);
+  const asyncServer = startCogServer(echoDir, { COG_MAX_CONCURRENCY: "4" });
+  children.push(asyncServer.child);
+  await waitReady(asyncServer.port, asyncServer.started);
+
+  console.log(`cogts prediction server, ${REQUESTS} requests per run after ${WARMUP} warm-up, keep-alive, 127.0.0.1`);
+  const bare1 = await load(barePort, 1);
+  const cog1 = await load(await echo.port, 1);
+  const bare4 = await load(barePort, 4);
+  const cog4 = await load(await asyncServer.port, 4);
+  console.log(row("bare node:http JSON echo, 1 client", bare1));
+  console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
+  console.log(`  ratio ${(cog1.rps / bare1.rps).toFixed(2)}x the bare server (goal >= 0.5x)`);
+  console.log(row("bare node:http JSON echo, 4 clients", bare4));
+  console.log(row("cogts async echo, COG_MAX_CONCURRENCY=4, 4 clients", cog4));
+  console.log(`  ratio ${(cog4.rps / bare4.rps).toFixed(2)}x the bare server (goal >= 0.5x)`);
+
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+
+  const bareStarts = [];
+  const readyTimes = [];
+  for (let i = 0; i < STARTS; i++) {
+    const b = startProcess([bareFile], {});
+    await b.port;
+    bareStarts.push(performance.now() - b.started);
+    b.child.kill("SIGKILL");
+    const s = startCogServer(echoDir);
+    readyTimes.push(await waitReady(s.port, s.started));
+    s.child.kill("SIGKILL");
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`process start to READY (compiled JS predictor, empty setup), median of ${STARTS}: ${(median(readyTimes) / 1000).toFixed(3)} s (goal <= 0.3 s)`);
+  console.log(`  reference: bare node:http server start to listening: ${(median(bareStarts) / 1000).toFixed(3)} s; ratio ${(median(readyTimes) / median(bareStarts)).toFixed(2)}x`);
+} finally {
+  for (const c of children) c.kill("SIGKILL");
+  rmSync(scratch, { recursive: true, force: true });
+}
