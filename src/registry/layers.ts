@@ -1,0 +1,300 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, posix } from "node:path";
+import { PassThrough, Transform } from "node:stream";
+import type { Readable, TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+import { UserError } from "../errors.js";
+
+/**
+ * Turns a local engine image into registry blobs: the config JSON and one compressed file per layer,
+ * kept in an on-disk cache keyed by the layer's DiffID so a re-push neither exports nor compresses again.
+ * Compression happens once, into a file, while both digests are computed; uploads then read that file.
+ */
+export type Compression = "gzip" | "zstd";
+
+export interface LayerBlob {
+  /** sha256 of the uncompressed tar (the config's rootfs.diff_ids entry). */
+  diffId: string;
+  /** sha256 of the compressed file: the blob digest in the manifest. */
+  digest: string;
+  size: number;
+  compression: Compression;
+  /** The compressed file in the cache. */
+  path: string;
+}
+
+export interface PreparedImage {
+  imageId: string;
+  config: Buffer;
+  configDigest: string;
+  layers: LayerBlob[];
+  /** Whether the engine had to export the image (false: everything came from the cache). */
+  exported: boolean;
+}
+
+/** Whether the running node can compress zstd (node:zlib has it from 22.15 / 23.8; not in Node 20). */
+export function zstdAvailable(): boolean {
+  return typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === "function";
+}
+
+export function cacheRoot(): string {
+  if (process.env.COGTS_CACHE_DIR) return process.env.COGTS_CACHE_DIR;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "cogts");
+}
+
+function gzipLevel(): number {
+  const level = Number(process.env.COG_PUSH_GZIP_LEVEL ?? "1");
+  return Number.isInteger(level) && level >= 0 && level <= 9 ? level : 1;
+}
+
+function compressor(compression: Compression): Transform {
+  if (compression === "zstd") {
+    if (!zstdAvailable()) throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); use gzip.`);
+    return (zlib as unknown as { createZstdCompress(): Transform }).createZstdCompress();
+  }
+  return zlib.createGzip({ level: gzipLevel() });
+}
+
+class Hasher extends Transform {
+  private readonly hash = createHash("sha256");
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+  digest(): string { return `sha256:${this.hash.digest("hex")}`; }
+}
+
+function sha256(data: Buffer): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+const hex = (digest: string) => digest.replace(/^sha256:/, "");
+
+/** `raw` is the hash of what the export held; it is the DiffID only when cogts compressed it (`compressedHere`). */
+interface Stored { raw: string; compressedHere: boolean; blob: Omit<LayerBlob, "diffId"> }
+
+interface LayerMeta { diffId: string; digest: string; size: number; compression: Compression; file: string }
+
+class LayerCache {
+  readonly dir: string;
+  constructor(readonly compression: Compression, root = cacheRoot()) {
+    this.dir = join(root, "push", `layers-${compression}`);
+  }
+  async get(diffId: string): Promise<LayerBlob | undefined> {
+    try {
+      const meta = JSON.parse(await readFile(join(this.dir, `${hex(diffId)}.json`), "utf8")) as LayerMeta;
+      const path = join(this.dir, meta.file);
+      const st = await stat(path);
+      if (st.size !== meta.size) return undefined;
+      return { diffId: meta.diffId, digest: meta.digest, size: meta.size, compression: meta.compression, path };
+    } catch {
+      return undefined;
+    }
+  }
+  async put(blob: LayerBlob): Promise<void> {
+    const meta: LayerMeta = { diffId: blob.diffId, digest: blob.digest, size: blob.size, compression: blob.compression, file: posix.basename(blob.path) };
+    const temp = join(this.dir, `${hex(blob.diffId)}.json.${process.pid}.tmp`);
+    await writeFile(temp, JSON.stringify(meta));
+    await rename(temp, join(this.dir, `${hex(blob.diffId)}.json`));
+  }
+  /** Compresses a stream into the cache, hashing both sides; an already compressed stream is stored as is. */
+  async store(source: Readable): Promise<Stored> {
+    await mkdir(this.dir, { recursive: true });
+    const temp = join(this.dir, `incoming-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const peek = await peekMagic(source);
+    const rawHash = new Hasher();
+    const outHash = new Hasher();
+    let compression = this.compression;
+    try {
+      if (peek.kind === "plain") {
+        await pipeline(peek.stream, rawHash, compressor(this.compression), outHash, createWriteStream(temp));
+      } else {
+        compression = peek.kind;
+        await pipeline(peek.stream, rawHash, outHash, createWriteStream(temp));
+      }
+      const digest = outHash.digest();
+      const path = join(this.dir, `${hex(digest)}.${compression === "gzip" ? "gz" : "zst"}`);
+      await rename(temp, path);
+      return { raw: rawHash.digest(), compressedHere: peek.kind === "plain", blob: { digest, size: outHash.bytes, compression, path } };
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+}
+
+/** Looks at the first bytes so layers the engine already stores compressed are not compressed twice. */
+async function peekMagic(source: Readable): Promise<{ kind: "plain" | Compression; stream: Readable }> {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const first: Buffer | null = await new Promise((resolve, reject) => {
+    const onReadable = () => { cleanup(); resolve(source.read() as Buffer | null); };
+    const onEnd = () => { cleanup(); resolve(null); };
+    const onError = (e: Error) => { cleanup(); reject(e); };
+    const cleanup = () => { source.off("readable", onReadable); source.off("end", onEnd); source.off("error", onError); };
+    source.once("readable", onReadable);
+    source.once("end", onEnd);
+    source.once("error", onError);
+  });
+  let kind: "plain" | Compression = "plain";
+  if (first && first.length >= 4) {
+    if (first[0] === 0x1f && first[1] === 0x8b) kind = "gzip";
+    else if (first.readUInt32LE(0) === 0xfd2fb528) kind = "zstd";
+  }
+  if (first) out.write(first);
+  source.pipe(out);
+  return { kind, stream: out };
+}
+
+interface ImageRecord { imageId: string; config: string; diffIds: string[] }
+
+function imageRecordPath(root: string, imageId: string): string {
+  return join(root, "push", "images", `${hex(imageId)}.json`);
+}
+
+/** Entries at most this big are kept in memory while the export streams by (configs, tiny layers). */
+const SMALL_ENTRY = 1 << 20;
+
+interface EngineImage {
+  inspect(): Promise<{ Id: string; RootFS?: { Layers?: string[] } }>;
+  get(): Promise<NodeJS.ReadableStream>;
+}
+
+export interface PrepareOptions {
+  compression: Compression;
+  /** Called as soon as a layer's compressed file is ready, so uploads overlap the export. */
+  onBlobReady?: (blob: Omit<LayerBlob, "diffId">) => void;
+  cacheDir?: string;
+}
+
+/**
+ * Prepares an engine image for pushing. When the engine's image ID and every DiffID are in the cache
+ * this reads nothing from the engine but `inspect`; otherwise it streams the image save tarball
+ * (legacy `docker save` layout, or the OCI layout of newer engines: both carry manifest.json).
+ */
+export async function prepareImage(engineImage: EngineImage, options: PrepareOptions): Promise<PreparedImage> {
+  const root = options.cacheDir ?? cacheRoot();
+  const cache = new LayerCache(options.compression, root);
+  const info = await engineImage.inspect();
+  const cached = await fromCache(cache, root, info.Id);
+  if (cached) return cached;
+
+  const { extract } = await import("tar-stream");
+  const tar = extract();
+  const small = new Map<string, Buffer>();
+  const links = new Map<string, string>();
+  const stored = new Map<string, Stored>();
+  const wanted = new Set(info.RootFS?.Layers ?? []);
+  const cachedByName = new Map<string, LayerBlob>();
+
+  const saveStream = (await engineImage.get()) as Readable;
+  const done = new Promise<void>((resolve, reject) => {
+    tar.on("entry", (headerInfo, stream, next) => {
+      const name = posix.normalize(headerInfo.name);
+      const fail = (err: Error) => { stream.resume(); reject(err); };
+      if (headerInfo.type === "symlink" || headerInfo.type === "link") {
+        links.set(name, posix.normalize(posix.join(posix.dirname(name), headerInfo.linkname ?? "")));
+        stream.resume();
+        stream.on("end", next);
+        return;
+      }
+      if (headerInfo.type !== "file") { stream.resume(); stream.on("end", next); return; }
+      const size = headerInfo.size ?? 0;
+      if (size <= SMALL_ENTRY) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c) => chunks.push(c as Buffer));
+        stream.on("end", () => { small.set(name, Buffer.concat(chunks)); next(); });
+        stream.on("error", reject);
+        return;
+      }
+      // OCI layout names blobs by digest: an uncompressed layer's name is its DiffID, so a cached one is skipped.
+      const ociName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+      const storeEntry = async () => {
+        if (ociName && wanted.has(`sha256:${ociName[1]}`)) {
+          const hit = await cache.get(`sha256:${ociName[1]}`);
+          if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
+        }
+        const result = await cache.store(stream as unknown as Readable);
+        stored.set(name, result);
+        options.onBlobReady?.(result.blob);
+      };
+      storeEntry().then(() => next(), fail);
+    });
+    tar.on("finish", resolve);
+    tar.on("error", reject);
+    saveStream.on("error", reject);
+  });
+  saveStream.pipe(tar);
+  await done;
+
+  const manifestText = small.get("manifest.json");
+  if (!manifestText) throw new UserError(`The engine's export of ${info.Id} has no manifest.json; cogts cannot read this engine's image format.`);
+  const manifest = JSON.parse(manifestText.toString("utf8")) as { Config: string; Layers: string[] }[];
+  const entry = manifest[0];
+  if (!entry) throw new UserError(`The engine's export of ${info.Id} lists no image.`);
+  const resolveName = (n: string) => { let name = posix.normalize(n); for (let i = 0; i < 10 && links.has(name); i++) name = links.get(name)!; return name; };
+  const config = small.get(resolveName(entry.Config));
+  if (!config) throw new UserError(`The engine's export of ${info.Id} has no config ${entry.Config}.`);
+  const diffIds = (JSON.parse(config.toString("utf8")) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+  if (diffIds.length !== entry.Layers.length) throw new UserError(`The image ${info.Id} lists ${entry.Layers.length} layers but its config has ${diffIds.length} DiffIDs.`);
+
+  const layers: LayerBlob[] = [];
+  for (const [index, layerName] of entry.Layers.entries()) {
+    const name = resolveName(layerName);
+    const diffId = diffIds[index]!;
+    let blob: LayerBlob | undefined = cachedByName.get(name);
+    if (!blob) {
+      let result = stored.get(name);
+      if (!result) {
+        const data = small.get(name);
+        if (!data) throw new UserError(`The engine's export of ${info.Id} is missing layer ${layerName}.`);
+        result = await cache.store(PassThroughOf(data));
+        stored.set(name, result);
+        options.onBlobReady?.(result.blob);
+      }
+      if (result.compressedHere && result.raw !== diffId) {
+        throw new UserError(`Layer ${layerName} of ${info.Id} hashes to ${result.raw}, not its DiffID ${diffId}: the export is corrupt.`);
+      }
+      blob = { diffId, ...result.blob };
+      await cache.put(blob);
+    }
+    layers.push(blob);
+  }
+  const record: ImageRecord = { imageId: info.Id, config: config.toString("base64"), diffIds };
+  await mkdir(join(root, "push", "images"), { recursive: true });
+  await writeFile(imageRecordPath(root, info.Id), JSON.stringify(record));
+  return { imageId: info.Id, config, configDigest: sha256(config), layers, exported: true };
+}
+
+function PassThroughOf(data: Buffer): Readable {
+  const p = new PassThrough();
+  p.end(data);
+  return p;
+}
+
+async function fromCache(cache: LayerCache, root: string, imageId: string): Promise<PreparedImage | undefined> {
+  let record: ImageRecord;
+  try {
+    record = JSON.parse(await readFile(imageRecordPath(root, imageId), "utf8")) as ImageRecord;
+  } catch {
+    return undefined;
+  }
+  const layers: LayerBlob[] = [];
+  for (const diffId of record.diffIds) {
+    const blob = await cache.get(diffId);
+    if (!blob) return undefined;
+    layers.push(blob);
+  }
+  const config = Buffer.from(record.config, "base64");
+  return { imageId, config, configDigest: sha256(config), layers, exported: false };
+}
+
+/** Opens a byte range of a cached blob for upload (inclusive start, exclusive end). */
+export function openBlobRange(path: string, start = 0, end?: number): Readable {
+  return createReadStream(path, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 });
+}
