@@ -1,0 +1,153 @@
+/**
+ * `cog build` and everything that needs an image first (run, serve, exec): config → schema → Dockerfile →
+ * build context → engine build with Cog's labels.
+ */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+import type { Config } from "../config/types.js";
+import { UserError } from "../errors.js";
+import { generateDockerfile } from "../dockerfile/generate.js";
+import { readProjectFacts, type ProjectFacts } from "../dockerfile/project.js";
+import { COGTS_VERSION } from "../version.js";
+import { createProgress, type ProgressMode } from "../docker/progress.js";
+
+export interface BuildRequest {
+  dir: string;
+  configFile?: string;
+  /** Image name; default from cog.yaml `image`, else `cog-<dirname>`. */
+  tag?: string;
+  /** `id=NAME,src=PATH` as `docker build --secret`. */
+  secrets?: string[];
+  noCache?: boolean;
+  progress?: ProgressMode;
+  /** Base-image mirror (flag, else COGTS_BASE_IMAGE_MIRROR). */
+  mirror?: string;
+  /** Use this OpenAPI file instead of generating the schema. */
+  openapiSchemaFile?: string;
+  /** Do not generate or check a schema. */
+  skipSchemaValidation?: boolean;
+  /** Where progress goes (stderr). */
+  out: NodeJS.WritableStream;
+  docker?: Docker;
+}
+
+export interface BuiltImage {
+  tag: string;
+  id: string;
+  config: Config;
+  schema?: object;
+  labels: Record<string, string>;
+}
+
+export interface PreparedBuild {
+  config: Config;
+  schema?: object;
+  facts: ProjectFacts;
+  dockerfile: string;
+}
+
+/** The mirror setting: the flag wins over COGTS_BASE_IMAGE_MIRROR; empty means none. */
+export function baseImageMirror(flag: string | undefined): string | undefined {
+  return (flag ?? process.env.COGTS_BASE_IMAGE_MIRROR) || undefined;
+}
+
+async function loadSchema(request: BuildRequest, config: Config): Promise<object | undefined> {
+  if (request.openapiSchemaFile) {
+    const file = path.resolve(request.dir, request.openapiSchemaFile);
+    try {
+      return JSON.parse(await readFile(file, "utf8")) as object;
+    } catch (err) {
+      throw new UserError(`--openapi-schema ${request.openapiSchemaFile}: ${(err as Error).message}`);
+    }
+  }
+  if (request.skipSchemaValidation) return undefined;
+  if (!config.predict && !config.train) return undefined;
+  const { generateSchema } = await import("../schema/index.js");
+  return generateSchema({ dir: request.dir, predict: config.predict, train: config.train, configFile: request.configFile });
+}
+
+/** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
+export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit = true): Promise<PreparedBuild> {
+  const { loadConfig } = await import("../config/index.js");
+  const { contextIgnorer } = await import("../docker/context.js");
+  const configFile = request.configFile ?? "cog.yaml";
+  const config = await loadConfig(request.dir, configFile);
+  const schema = await loadSchema({ ...request, out: process.stderr }, config);
+  const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
+  const dockerfile = generateDockerfile(config, schema, facts, { mirror: baseImageMirror(request.mirror), buildkit });
+  return { config, schema, facts, dockerfile };
+}
+
+const run = promisify(execFile);
+
+async function git(dir: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run("git", args, { cwd: dir });
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cog's labels (cog-contract.md §2.5) for the built image. */
+export async function imageLabels(dir: string, config: Config, schema: object | undefined): Promise<Record<string, string>> {
+  const { configForLabel } = await import("../config/index.js");
+  const labels: Record<string, string> = {
+    "run.cog.version": COGTS_VERSION,
+    "run.cog.config": JSON.stringify(configForLabel(config)),
+    "run.cog.has_init": "true",
+  };
+  if (schema) labels["run.cog.openapi_schema"] = JSON.stringify(schema);
+  const revision = process.env.GITHUB_SHA || (await git(dir, ["rev-parse", "HEAD"]));
+  const version = process.env.GITHUB_REF_NAME || (await git(dir, ["describe", "--tags", "--dirty"]));
+  if (revision) labels["org.opencontainers.image.revision"] = revision;
+  if (version) labels["org.opencontainers.image.version"] = version;
+  return labels;
+}
+
+function parseSecrets(secrets: string[]): void {
+  for (const secret of secrets) {
+    const fields = Object.fromEntries(secret.split(",").map((part) => part.split("=", 2) as [string, string]));
+    if (!fields.id || !(fields.src || fields.source || fields.env)) {
+      throw new UserError(`--secret ${secret}: expected id=NAME,src=PATH`);
+    }
+  }
+}
+
+/** Builds the project's image and returns its tag, id and what went into its labels. */
+export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
+  const { requireEngine, engineStatus } = await import("../docker/engine.js");
+  const { defaultImageName } = await import("../config/index.js");
+  const docker = request.docker ?? (await requireEngine());
+  const buildkit = (await engineStatus(docker)).buildkit ?? false;
+  if (request.secrets?.length) {
+    parseSecrets(request.secrets);
+    // BuildKit reads secrets from the client over a session (a gRPC stream the buildx/CLI client serves);
+    // the plain engine API build cannot carry them, and writing them into the context would leak them into layers.
+    throw new UserError("--secret is not supported by cogts yet", [
+      "BuildKit secrets travel over the client session protocol, which cogts does not implement.",
+      "Build with `cog debug > Dockerfile` and `docker buildx build --secret id=…,src=… -f Dockerfile .` meanwhile.",
+    ]);
+  }
+  const prepared = await prepareBuild(request, buildkit);
+  const tag = request.tag ?? prepared.config.image ?? defaultImageName(request.dir);
+  const labels = await imageLabels(request.dir, prepared.config, prepared.schema);
+  const { prepareBuildDir } = await import("../docker/context.js");
+  const { buildImage } = await import("../docker/build.js");
+  const dockerfilePath = await prepareBuildDir(request.dir, { dockerfile: prepared.dockerfile, schema: prepared.schema });
+  const progress = createProgress(request.progress ?? "auto", request.out);
+  const id = await buildImage({
+    docker,
+    contextDir: request.dir,
+    dockerfile: dockerfilePath,
+    tag,
+    labels,
+    buildkit,
+    noCache: request.noCache,
+    progress,
+  });
+  return { tag, id, config: prepared.config, schema: prepared.schema, labels };
+}

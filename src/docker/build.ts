@@ -1,0 +1,98 @@
+/**
+ * Builds an image through the engine API (dockerode): the context goes up as one tar stream, BuildKit
+ * (`version: "2"`) when the engine has it, else the classic builder; progress is decoded and shown as it comes.
+ */
+import type Docker from "dockerode";
+import { UserError } from "../errors.js";
+import { decodeTrace } from "./buildkit-trace.js";
+import { contextStream } from "./context.js";
+import type { ProgressSink } from "./progress.js";
+
+export interface BuildImageOptions {
+  docker: Docker;
+  /** The context directory (the project, with `.cog/build/` prepared). */
+  contextDir: string;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  tag: string;
+  labels: Record<string, string>;
+  buildkit: boolean;
+  noCache?: boolean;
+  progress: ProgressSink;
+}
+
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  id?: string;
+  aux?: unknown;
+}
+
+/** Whether the engine has its default bridge network; engines run with `--bridge=none` do not. */
+export async function engineHasBridge(docker: Docker): Promise<boolean> {
+  const networks = await docker.listNetworks({ filters: { name: ["bridge"] } });
+  return networks.some((network) => network.Name === "bridge");
+}
+
+/** Builds and tags the image; resolves to its id. A failed step rejects with a UserError carrying the engine's words. */
+export async function buildImage(options: BuildImageOptions): Promise<string> {
+  const { docker, progress } = options;
+  const context = await contextStream(options.contextDir);
+  const networkMode = (await engineHasBridge(docker)) ? undefined : "host";
+  const response = await docker.buildImage(context, {
+    t: options.tag,
+    dockerfile: options.dockerfile,
+    labels: options.labels,
+    nocache: options.noCache ?? false,
+    rm: true,
+    // An engine started without a bridge network (as in containers without NAT rights) can only build on the host's.
+    ...(networkMode ? { networkmode: networkMode } : {}),
+    forcerm: true,
+    // BuildKit through the engine API: the builder takes the uploaded tar as its context, no session needed.
+    version: options.buildkit ? "2" : "1",
+  } as Docker.ImageBuildOptions);
+
+  let imageId: string | undefined;
+  let failure: string | undefined;
+  const onMessage = (message: BuildMessage) => {
+    if (message.error) {
+      failure = message.errorDetail?.message ?? message.error;
+      return;
+    }
+    if (message.id === "moby.buildkit.trace" && typeof message.aux === "string") {
+      try {
+        const update = decodeTrace(message.aux);
+        progress.trace(update);
+        const failed = update.vertexes.find((vertex) => vertex.error);
+        if (failed) failure ??= `${failed.name}: ${failed.error}`;
+      } catch {
+        // An engine newer than this decoder may send fields it cannot read; the build result still arrives.
+      }
+      return;
+    }
+    if (message.id === "moby.image.id" && typeof message.aux === "object" && message.aux) {
+      imageId = (message.aux as { ID?: string }).ID;
+      return;
+    }
+    if (typeof message.aux === "object" && message.aux && "ID" in message.aux) {
+      imageId = String((message.aux as { ID: string }).ID);
+      return;
+    }
+    if (message.stream) progress.text(message.stream);
+    else if (message.status && !message.id) progress.text(`${message.status}\n`);
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(response, (err: Error | null) => (err ? reject(err) : resolve()), onMessage);
+  }).finally(() => progress.close());
+
+  if (failure) throw new UserError(`The image build failed: ${failure.trim()}`);
+  if (!imageId) {
+    const inspected = await docker.getImage(options.tag).inspect().catch(() => undefined);
+    imageId = inspected?.Id;
+  }
+  if (!imageId) throw new UserError("The image build finished without producing an image.");
+  return imageId;
+}
