@@ -1,0 +1,198 @@
+/**
+ * Replays requests recorded from Cog's server against the cogts server process running a TypeScript twin of the
+ * recorded predictor (test/conformance/predictors/<name>), and receives its webhooks, uploads and input-file
+ * downloads on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serverEntry } from "../server/helpers.js";
+import { readTranscripts, type Exchange, type Transcript } from "../helpers/transcripts.js";
+
+export const PREDICTORS = join(dirname(fileURLToPath(import.meta.url)), "predictors");
+
+let transcripts: Transcript[] | undefined;
+/** The recorded exchange `number` of transcript `prefix` ("01" … "07"). */
+export function recorded(prefix: string, number: number): Exchange {
+  transcripts ??= readTranscripts();
+  const transcript = transcripts.find((t) => t.file.startsWith(prefix));
+  const found = transcript?.exchanges.find((e) => e.number === number);
+  if (!found) throw new Error(`no recorded exchange ${prefix} [${number}]`);
+  return found;
+}
+
+/** Received webhooks of the recording for a prediction id, in arrival order. */
+export function recordedWebhooks(prefix: string, id: string): unknown[] {
+  transcripts ??= readTranscripts();
+  const transcript = transcripts.find((t) => t.file.startsWith(prefix))!;
+  return transcript.receivers.flatMap((b) => b.requests).filter((r) => r.method === "POST" && (r.json as { id?: string } | undefined)?.id === id).map((r) => r.json);
+}
+
+export interface Served {
+  url: string;
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  health(): Promise<Record<string, unknown>>;
+  waitFor(status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real server over predictors/<name> and waits until it listens (not until READY). */
+export async function serve(name: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Served> {
+  const dir = join(PREDICTORS, name);
+  const child = spawn(process.execPath, [serverEntry(), "--host", "127.0.0.1", ...(options.args ?? [])], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORT: "0",
+      COGTS_ANNOUNCE_PORT: "1",
+      COGTS_LOAD_TYPESCRIPT: "1",
+      COG_PREDICT_TYPE_STUB: "predict.ts:Predictor",
+      COG_OPENAPI_SCHEMA: join(dir, "openapi.json"),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      text += d.toString();
+      const match = /listening on (\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const health = async () => (await (await fetch(`${url}/health-check`)).json()) as Record<string, unknown>;
+  return {
+    url,
+    process: child,
+    output: () => output,
+    exited,
+    health,
+    async waitFor(status, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: Record<string, unknown> = {};
+      while (Date.now() < deadline) {
+        last = await health();
+        if (last.status === status) return last;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`health never reached ${status}: ${JSON.stringify(last)}\n${output}`);
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json?: unknown;
+}
+
+const RECORDED_HOSTS = /http:\/\/127\.0\.0\.1:52\d\d/g;
+const FORWARDED = ["content-type", "prefer", "traceparent", "tracestate", "accept"];
+
+/**
+ * Sends the recorded request to `server`: same method, path, body and meaningful headers; URLs of the
+ * recorder's receiver (127.0.0.1:52xx) point at `receiver` instead.
+ */
+export async function replay(server: Served, exchange: Exchange, options: { receiver?: string; body?: unknown } = {}): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED) if (exchange.request.headers[name]) headers[name] = exchange.request.headers[name];
+  let body = options.body !== undefined ? JSON.stringify(options.body) : exchange.request.body;
+  if (body !== undefined && options.receiver) body = body.replace(RECORDED_HOSTS, options.receiver);
+  return send(server.url, exchange.request.method, exchange.request.path, body, headers);
+}
+
+export async function send(base: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export interface Hit {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  json?: Record<string, unknown>;
+}
+
+/**
+ * The recorder's receiver: serves input files (GET /in/<name> from `files`, 404 otherwise), accepts uploads
+ * (PUT, 200) and webhooks (POST, 200), and keeps every request.
+ */
+export async function receiver(files: Record<string, string> = {}): Promise<{
+  url: string;
+  hits: Hit[];
+  webhooks(id: string): Record<string, unknown>[];
+  waitFor(predicate: (hits: Hit[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const hits: Hit[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const hit: Hit = { method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+      try {
+        hit.json = JSON.parse(hit.body.toString()) as Record<string, unknown>;
+      } catch {
+        /* an upload or a download */
+      }
+      hits.push(hit);
+      if (req.method === "GET") {
+        const file = files[req.url!.replace(/^\/in\//, "")];
+        res.writeHead(file === undefined ? 404 : 200, { "content-type": "application/octet-stream" });
+        res.end(file);
+        return;
+      }
+      res.writeHead(200);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    hits,
+    webhooks: (id) => hits.filter((h) => h.method === "POST" && h.json?.id === id).map((h) => h.json!),
+    async waitFor(predicate, what, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(hits)) {
+        if (Date.now() > deadline) throw new Error(`receiver: ${what} never happened; got ${JSON.stringify(hits.map((h) => h.json ?? `${h.method} ${h.path}`))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const isTerminal = (body: Record<string, unknown> | undefined): boolean => ["succeeded", "failed", "canceled"].includes(body?.status as string);
+
+/** The `loc`s of a 422 body's detail list. */
+export function locs(body: unknown): unknown[][] {
+  return ((body as { detail?: { loc: unknown[] }[] })?.detail ?? []).map((d) => d.loc);
+}
