@@ -10,6 +10,8 @@ export interface PredictionScope {
   readonly id: string;
   readonly signal: AbortSignal;
   recordMetric(name: string, value: unknown, mode: MetricMode): void;
+  /** The request's `context` (Cog's `current_scope().context`): string pairs the caller attached. */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 // Kept on globalThis so that a predictor importing its own copy of "cogts" still sees the worker's scope.

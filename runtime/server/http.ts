@@ -27,6 +27,7 @@ export interface ServerSettings {
   maxConcurrency: number;
   setupTimeout: number;
   cancelGrace: number;
+  healthcheckTimeout: number;
   throttle: number;
   webhookRetryBaseMs: number;
   webhookAuthToken?: string;
@@ -108,6 +109,7 @@ export class PredictionServer {
       worker: settings.worker,
       setupTimeout: settings.setupTimeout,
       cancelGrace: settings.cancelGrace,
+      healthcheckTimeout: settings.healthcheckTimeout,
       cwd: settings.cwd,
       env: process.env,
       onStateChange: (state) => {
@@ -354,7 +356,11 @@ export class PredictionServer {
         return json(res, 202, existing.prediction.snapshot());
       }
     }
-    if (kind === "trainings" && !this.trainable) return json(res, 404, { detail: "Not Found" });
+    const served: Kind = this.settings.mode === "train" ? "trainings" : "predictions";
+    if (kind !== served) {
+      const flag = kind === "trainings" ? "--x-mode train" : "--x-mode predict";
+      return json(res, 404, { detail: `this server runs ${served}; start it with ${flag} to run ${kind}` });
+    }
 
     let input: Record<string, unknown> = {};
     const rawInput = body.input ?? {};

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     maxConcurrency,
     setupTimeout: numberFromEnv("COG_SETUP_TIMEOUT", 0),
     cancelGrace: numberFromEnv("COGTS_CANCEL_GRACE_SECONDS", 5, (n) => n >= 0),
+    healthcheckTimeout: numberFromEnv("COGTS_HEALTHCHECK_TIMEOUT_SECONDS", 10),
     throttle: numberFromEnv("COG_THROTTLE_RESPONSE_INTERVAL", 0.5, (n) => n >= 0),
     webhookRetryBaseMs: numberFromEnv("COGTS_WEBHOOK_RETRY_BASE_MS", 100, (n) => n >= 0),
     webhookAuthToken: process.env.WEBHOOK_AUTH_TOKEN || undefined,

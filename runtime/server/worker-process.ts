@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   setupTimeout: number;
   /** Seconds a canceled prediction may take to stop before the worker is killed. */
   cancelGrace: number;
+  /** Seconds the user healthcheck() may take (10 as Cog). */
+  healthcheckTimeout: number;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Called whenever the state changes (e.g. to write the Kubernetes ready file). */
@@ -128,7 +130,7 @@ export class WorkerSupervisor {
   }
 
   /** Runs the predictor's healthcheck(); resolves to an error text, or undefined when healthy. */
-  healthcheck(timeoutMs = 10_000): Promise<string | undefined> {
+  healthcheck(timeoutMs = this.options.healthcheckTimeout * 1000): Promise<string | undefined> {
     if (!this.hasHealthcheck || !this.child || this.state !== "ready") return Promise.resolve(undefined);
     const requestId = ++this.healthRequest;
     return new Promise((resolve) => {

@@ -115,7 +115,7 @@ function checkMetricName(name: string): void {
   }
 }
 
-async function predict(id: string, input: Record<string, unknown>): Promise<void> {
+async function predict(id: string, input: Record<string, unknown>, context: Record<string, string> = {}): Promise<void> {
   const controller = new AbortController();
   running.set(id, { controller });
   let status: "succeeded" | "failed" | "canceled" = "succeeded";
@@ -125,6 +125,7 @@ async function predict(id: string, input: Record<string, unknown>): Promise<void
   const scope = {
     id,
     signal: controller.signal,
+    context,
     recordMetric(name: string, value: unknown, mode: MetricMode = "replace") {
       checkMetricName(name);
       if (!["replace", "increment", "append"].includes(mode)) throw new Error(`invalid metric mode ${JSON.stringify(mode)}`);
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
         input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
         rmSync(message.inputFile, { force: true });
       }
-      void predict(message.id, input);
+      void predict(message.id, input, message.context);
     } else if (message.type === "cancel") {
       running.get(message.id)?.controller.abort(new Error("prediction canceled"));
     } else if (message.type === "healthcheck") {

@@ -26,7 +26,7 @@ describe("setup, health and shutdown", () => {
     try {
       const health = await request(`${server.url}/health-check`);
       expect(health.body.setup).toMatchObject({ status: "failed" });
-      expect((health.body.setup as Record<string, string>).logs).toMatch(/setup starts\n[\s\S]*COG_SETUP_TIMEOUT \(1 s\)/);
+      expect((health.body.setup as Record<string, string>).logs).toMatch(/Setup failed: setup did not finish within COG_SETUP_TIMEOUT \(1 s\)\n$/);
       expect((await request(`${server.url}/predictions`, { body: {} })).status).toBe(503);
     } finally {
       await server.stop();
@@ -76,6 +76,20 @@ describe("setup, health and shutdown", () => {
       expect((await request(`${server.url}/health-check`)).body.status).toBe("READY");
       // UNHEALTHY is transient: predictions still run.
       expect((await request(`${server.url}/predictions`, { body: {} })).body.status).toBe("succeeded");
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports UNHEALTHY when the user healthcheck() takes longer than its timeout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cogts-health-"));
+    const hang = join(dir, "hang");
+    const server = await startServer("healthcheck", { env: { HANG_FLAG: hang, COGTS_HEALTHCHECK_TIMEOUT_SECONDS: "0.3" } });
+    try {
+      writeFileSync(hang, "");
+      const r = await request(`${server.url}/health-check`);
+      expect(r.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck timed out" });
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

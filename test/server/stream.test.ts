@@ -72,6 +72,20 @@ describe("iterator outputs", () => {
     expect(last).toMatchObject({ event: "completed", data: { status: "succeeded", output: ["item 0", "item 1"] } });
   });
 
+  it("re-attaches an SSE stream to an in-flight prediction with PUT, replaying its events", async () => {
+    const created = await request(`${server.url}/predictions`, { body: { id: "sse-put", input: { count: 3, delay: 0.2 } }, headers: { prefer: "respond-async" } });
+    expect(created.status).toBe(202);
+    const response = await fetch(`${server.url}/predictions/sse-put`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ input: { count: 3, delay: 0.2 } }),
+    });
+    const events = await readSse(response);
+    expect(events[0]!.event).toBe("start");
+    expect(events.filter((e) => e.event === "output").map((e) => e.data.chunk)).toEqual(["item 0", "item 1", "item 2"]);
+    expect(events[events.length - 1]).toMatchObject({ event: "completed", data: { id: "sse-put", status: "succeeded" } });
+  });
+
   it("cancels an SSE-created prediction when its only subscriber leaves", async () => {
     const hook = await startReceiver();
     try {
