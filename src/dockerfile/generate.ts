@@ -116,7 +116,8 @@ function runCommandLines(config: Config, buildkit: boolean): string[] {
 function codeStageLines(config: Config, project: ProjectFacts, buildkit: boolean): string[] {
   // Everything except .cog/ (scratch and the build kit) and the weights, which have their own layers.
   const excludes = [".cog", ...project.weights].map((p) => `--exclude=${shellQuote(`./${p}`)}`).join(" ");
-  const steps = [`tar -C /context ${excludes} -cf - . | tar -C /src -xf -`];
+  // --no-wildcards: a weight named `a[1].bin` is a file name, not a pattern.
+  const steps = [`tar -C /context --no-wildcards ${excludes} -cf - . | tar -C /src -xf -`];
   if (project.configFile !== "cog.yaml") steps.push(`cp ${shellQuote(project.configFile)} cog.yaml`);
   if (project.hasTypeScript) steps.push(`node /context/${BUILD_DIR}/tsc/transpile.mjs /src`);
   const lines = ["FROM node AS code", "WORKDIR /src"];
