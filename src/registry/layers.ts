@@ -103,6 +103,15 @@ class LayerCache {
     await writeFile(temp, JSON.stringify(meta));
     await rename(temp, join(this.dir, `${hex(blob.diffId)}.json`));
   }
+  async legacyNames(): Promise<Record<string, string>> {
+    try { return JSON.parse(await readFile(join(this.dir, "legacy-names.json"), "utf8")) as Record<string, string>; } catch { return {}; }
+  }
+  async saveLegacyNames(names: Record<string, string>): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const temp = join(this.dir, `legacy-names.json.${process.pid}.tmp`);
+    await writeFile(temp, JSON.stringify(names));
+    await rename(temp, join(this.dir, "legacy-names.json"));
+  }
   /** Compresses a stream into the cache, hashing both sides; an already compressed stream is stored as is. */
   async store(source: Readable): Promise<Stored> {
     await mkdir(this.dir, { recursive: true });
@@ -157,6 +166,19 @@ function imageRecordPath(root: string, imageId: string): string {
   return join(root, "push", "images", `${hex(imageId)}.json`);
 }
 
+const LEGACY_LAYER = /^[0-9a-f]{64}\/layer\.tar$/;
+
+/**
+ * The DiffID a tar entry holds, when its name tells: the OCI layout names an uncompressed layer by its
+ * DiffID; the legacy layout's `<v1-id>/layer.tar` v1 IDs derive from the layer chain, so an earlier
+ * export's name→DiffID record applies. Either way a cached layer is then neither hashed nor compressed again.
+ */
+function knownDiffId(name: string, legacyNames: Record<string, string>): string | undefined {
+  const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+  if (oci) return `sha256:${oci[1]}`;
+  return LEGACY_LAYER.test(name) ? legacyNames[name] : undefined;
+}
+
 /** Entries at most this big are kept in memory while the export streams by (configs, tiny layers). */
 const SMALL_ENTRY = 1 << 20;
 
@@ -191,6 +213,7 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
   const stored = new Map<string, Stored>();
   const wanted = new Set(info.RootFS?.Layers ?? []);
   const cachedByName = new Map<string, LayerBlob>();
+  const legacyNames = await cache.legacyNames();
 
   const saveStream = (await engineImage.get()) as Readable;
   const done = new Promise<void>((resolve, reject) => {
@@ -212,11 +235,10 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
         stream.on("error", reject);
         return;
       }
-      // OCI layout names blobs by digest: an uncompressed layer's name is its DiffID, so a cached one is skipped.
-      const ociName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
       const storeEntry = async () => {
-        if (ociName && wanted.has(`sha256:${ociName[1]}`)) {
-          const hit = await cache.get(`sha256:${ociName[1]}`);
+        const known = knownDiffId(name, legacyNames);
+        if (known && wanted.has(known)) {
+          const hit = await cache.get(known);
           if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
         }
         const result = await cache.store(stream as unknown as Readable);
@@ -263,8 +285,10 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
       blob = { diffId, ...result.blob };
       await cache.put(blob);
     }
+    if (LEGACY_LAYER.test(name)) legacyNames[name] = diffId;
     layers.push(blob);
   }
+  await cache.saveLegacyNames(legacyNames);
   const record: ImageRecord = { imageId: info.Id, config: config.toString("base64"), diffIds };
   await mkdir(join(root, "push", "images"), { recursive: true });
   await writeFile(imageRecordPath(root, info.Id), JSON.stringify(record));

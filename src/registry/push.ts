@@ -55,7 +55,7 @@ export interface PushResult {
   digest: string;
   /** Layer and config bytes sent in request bodies (retries included). */
   uploadedBytes: number;
-  blobs: { digest: string; outcome: "exists" | "mounted" | "uploaded" }[];
+  blobs: { digest: string; size: number; outcome: "exists" | "mounted" | "uploaded" }[];
   exported: boolean;
 }
 
@@ -125,6 +125,11 @@ function nextOffset(res: RegistryResponse): number | undefined {
 /** Status codes with which a registry says it does not do chunked (PATCH) uploads. */
 const CHUNKING_REFUSED = new Set([400, 405, 411, 415, 501]);
 
+/** The registry no longer knows an upload session; the blob starts over in a new one. */
+class SessionLostError extends UserError {
+  constructor(label: string) { super(`The registry dropped the upload session of ${label}.`); }
+}
+
 class Counter extends Transform {
   constructor(private readonly onBytes: (n: number) => void) { super(); }
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void { this.onBytes(chunk.length); done(null, chunk); }
@@ -193,11 +198,13 @@ export async function pushImage(ref: string, image: string, options: PushOptions
 
   /** distribution-spec §Pushing a blob monolithically: PUT <location>?digest= with the whole body → 201. */
   async function putWhole(blob: Blob, location: URL): Promise<void> {
-    await client.request({
+    // One attempt only: a session whose PUT failed is gone, so uploadBlob retries with a new one.
+    const res = await client.send({
       method: "PUT", url: withDigest(location, blob.digest),
       headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
       body: bodyOf(blob, 0, blob.size),
-    }, `Uploading ${blob.label}`, [201]);
+    }, `Uploading ${blob.label}`);
+    if (res.status !== 201) throw new RegistryHttpError(client.registry, res.status, `Uploading ${blob.label}`, errorDetailOf(res), retryAfter(res));
   }
 
   /** distribution-spec §Pushing a blob in chunks: PATCH with Content-Range, resume from GET's Range, PUT to close. */
@@ -230,8 +237,9 @@ export async function pushImage(ref: string, image: string, options: PushOptions
         if (++failures >= client.retry.attempts) throw err;
         await sleep(outOfOrder ? 0 : backoffDelay(client.retry, failures, err));
         // distribution-spec §Resuming: GET <location> → 204 with the Range the registry holds.
-        const status = await client.request({ method: "GET", url: location }, `Checking the upload of ${blob.label}`, [204, 404]);
-        if (status.status === 404) throw new RegistryHttpError(client.registry, 404, `Resuming ${blob.label}`, "upload session gone");
+        const status = await client.request({ method: "GET", url: location }, `Checking the upload of ${blob.label}`).catch(() => undefined);
+        // distribution invalidates a session whose PATCH died halfway (its signed state no longer matches).
+        if (!status || status.status !== 204) throw new SessionLostError(blob.label);
         location = header(status, "location") ? locationOf(status) : location;
         const resumeAt = nextOffset(status) ?? 0;
         progress?.update(blob.label, { sent: resumeAt - offset, resumed: true });
@@ -248,7 +256,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     const head = await client.request({ method: "HEAD", url: `${blobsPath(repo)}/${blob.digest}` }, `Checking ${blob.label}`, [200, 404]);
     if (head.status === 200) {
       known.note(client.registry, blob.digest, repo);
-      outcomes.push({ digest: blob.digest, outcome: "exists" });
+      outcomes.push({ digest: blob.digest, size: blob.size, outcome: "exists" });
       progress?.finish(blob.label, "exists");
       return;
     }
@@ -258,7 +266,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
       try {
         const session = await startSession(blob, mountFrom);
         if (session.mounted) {
-          outcomes.push({ digest: blob.digest, outcome: "mounted" });
+          outcomes.push({ digest: blob.digest, size: blob.size, outcome: "mounted" });
           progress?.finish(blob.label, "mounted");
           break;
         }
@@ -272,12 +280,12 @@ export async function pushImage(ref: string, image: string, options: PushOptions
         } else {
           await putWhole(blob, session.location);
         }
-        outcomes.push({ digest: blob.digest, outcome: "uploaded" });
+        outcomes.push({ digest: blob.digest, size: blob.size, outcome: "uploaded" });
         progress?.finish(blob.label, "pushed");
         break;
       } catch (err) {
-        // A whole-blob PUT that failed leaves nothing to resume: start a new session.
-        if (attempt >= client.retry.attempts || !isRetryable(err)) throw err;
+        // A whole-blob PUT that failed, or a chunked session the registry dropped: start a new session.
+        if (attempt >= client.retry.attempts || !(isRetryable(err) || err instanceof SessionLostError)) throw err;
         await sleep(backoffDelay(client.retry, attempt, err));
       }
     }
