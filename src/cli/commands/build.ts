@@ -1,14 +1,46 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError } from "../../errors.js";
 
 export const buildCommand: Command = {
   name: "build",
   summary: "Build an image from cog.yaml",
   usage: "cog build [flags]",
-  options: { ...configFileOption },
+  description:
+    "Builds the model's image through the Docker engine: cog.yaml and predict.ts become a Dockerfile (see `cog debug`), " +
+    "built with BuildKit when the engine has it, labelled as Cog labels its images.",
+  options: {
+    ...configFileOption,
+    tag: { type: "string", short: "t", valueName: "NAME", description: "A name for the built image in the form 'repository:tag'" },
+    secret: { type: "string", multiple: true, valueName: "id=NAME,src=PATH", description: "Secrets to pass to the build environment" },
+    "no-cache": { type: "boolean", description: "Do not use cache when building the image" },
+    progress: { type: "string", default: "auto", valueName: "MODE", description: "Build progress: auto, plain, tty or quiet" },
+    "base-image-mirror": {
+      type: "string",
+      valueName: "HOST",
+      description: "Registry with copies of the Docker Hub base images (Docker Hub layout); default $COGTS_BASE_IMAGE_MIRROR",
+    },
+    "openapi-schema": { type: "string", valueName: "FILE", description: "Load OpenAPI schema from a file instead of generating it" },
+    "skip-schema-validation": { type: "boolean", description: "Do not generate or check the OpenAPI schema" },
+  },
 
-  async run() {
-    throw new NotAvailableError("build", "it lands with the build issue");
+  async run(ctx) {
+    const { buildModel, baseImageMirror } = await import("../../build/index.js");
+    const { parseProgressMode } = await import("../../docker/progress.js");
+    const { findProjectDir } = await import("../../config/index.js");
+    const file = ctx.options.file as string;
+    const built = await buildModel({
+      dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
+      configFile: file,
+      tag: ctx.options.tag as string | undefined,
+      secrets: ctx.options.secret as string[] | undefined,
+      noCache: ctx.options["no-cache"] === true,
+      progress: parseProgressMode(ctx.options.progress as string | undefined),
+      mirror: baseImageMirror(ctx.options["base-image-mirror"] as string | undefined),
+      openapiSchemaFile: ctx.options["openapi-schema"] as string | undefined,
+      skipSchemaValidation: ctx.options["skip-schema-validation"] === true,
+      out: ctx.stderr,
+    });
+    ctx.stderr.write(`\nImage built as ${built.tag}\n`);
+    return 0;
   },
 };

@@ -1,10 +1,12 @@
 import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError, UserError } from "../../errors.js";
+import { dockerRunOptions } from "./docker-options.js";
+import { UserError } from "../../errors.js";
 
 /** The Docker path (build the image, run a container, predict in it): the build helper plugs it in here. */
-async function runInDocker(_ctx: CommandContext): Promise<number> {
-  throw new NotAvailableError("run", "predicting in an image lands with the build issue; use --no-docker");
+async function runInDocker(ctx: CommandContext): Promise<number> {
+  const { predictInDocker } = await import("../../build/docker-commands.js");
+  return predictInDocker(ctx);
 }
 
 interface PredictionResponse {
@@ -30,6 +32,7 @@ export const runCommand: Command = {
     output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
     "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "0" },
     "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
+    ...dockerRunOptions,
   },
   positionals: { max: 1, name: "image" },
 

@@ -1,10 +1,11 @@
 import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError } from "../../errors.js";
+import { dockerRunOptions } from "./docker-options.js";
 
 /** The Docker path (build the image, run the container): the build helper plugs it in here. */
-async function serveInDocker(_ctx: CommandContext): Promise<number> {
-  throw new NotAvailableError("serve", "serving from an image lands with the build issue; use --no-docker");
+async function serveInDocker(ctx: CommandContext): Promise<number> {
+  const docker = await import("../../build/docker-commands.js");
+  return docker.serveInDocker(ctx);
 }
 
 export const serveCommand: Command = {
@@ -17,6 +18,7 @@ export const serveCommand: Command = {
     port: { type: "string", short: "p", default: "8393", valueName: "PORT", description: "Port on which to listen" },
     "upload-url": { type: "string", valueName: "URL", description: "Upload URL for file outputs (e.g. https://example.com/upload/)" },
     "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
+    ...dockerRunOptions,
   },
 
   async run(ctx) {

@@ -1,0 +1,160 @@
+/**
+ * The Docker paths of `cog run`/`predict`, `cog serve` and `cog exec`: build (or take) the image, start a
+ * container, talk to it, and remove it again whatever happens.
+ */
+import type Docker from "dockerode";
+import type { CommandContext } from "../cli/command.js";
+import { UserError, UsageError } from "../errors.js";
+import { SERVER_COMMAND } from "../dockerfile/generate.js";
+import { parseProgressMode } from "../docker/progress.js";
+import { baseImageMirror, buildModel } from "./index.js";
+
+interface PredictionResponse {
+  status?: string;
+  output?: unknown;
+  error?: string;
+  logs?: string;
+  detail?: { loc: (string | number)[]; msg: string }[];
+}
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const list = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
+
+/** The image to use: the one named on the command line, else the project built now (progress on stderr). */
+async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | undefined): Promise<{ image: string; schema?: Record<string, unknown>; gpu: boolean }> {
+  if (imageArg) {
+    const info = await docker.getImage(imageArg).inspect().catch(() => {
+      throw new UserError(`No image ${imageArg} in the engine: build it with \`cog build -t ${imageArg}\` first.`);
+    });
+    const labels = info.Config?.Labels ?? {};
+    const schemaText = labels["run.cog.openapi_schema"];
+    const config = labels["run.cog.config"] ? (JSON.parse(labels["run.cog.config"]) as { build?: { gpu?: boolean } }) : {};
+    return { image: imageArg, schema: schemaText ? (JSON.parse(schemaText) as Record<string, unknown>) : undefined, gpu: config.build?.gpu === true };
+  }
+  const { findProjectDir } = await import("../config/index.js");
+  const file = str(ctx.options.file) ?? "cog.yaml";
+  const built = await buildModel({
+    dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
+    configFile: str(ctx.options.file),
+    progress: parseProgressMode(str(ctx.options.progress)),
+    mirror: baseImageMirror(str(ctx.options["base-image-mirror"])),
+    out: ctx.stderr,
+    docker,
+  });
+  return { image: built.tag, schema: built.schema as Record<string, unknown> | undefined, gpu: built.config.build.gpu };
+}
+
+function gpusFor(ctx: CommandContext, gpu: boolean): string | undefined {
+  return str(ctx.options.gpus) ?? (gpu ? "all" : undefined);
+}
+
+/** `cog run [IMAGE] -i …` through the engine. */
+export async function predictInDocker(ctx: CommandContext): Promise<number> {
+  const { requireEngine } = await import("../docker/engine.js");
+  const { startModelServer, waitForReady, withContainer } = await import("../docker/container.js");
+  const { buildInputs, writeOutputs } = await import("../local/index.js");
+  const docker = await requireEngine();
+  const { image, schema, gpu } = await imageFor(ctx, docker, ctx.positionals[0]);
+  if (!schema) throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
+  const input = buildInputs(list(ctx.options.input), schema, { cwd: ctx.cwd, filesAsDataUrls: true });
+  const { url, container } = await startModelServer({ docker, image, gpus: gpusFor(ctx, gpu), env: list(ctx.options.env) });
+  return withContainer(container, async () => {
+    ctx.stderr.write("Starting the model container…\n");
+    await waitForReady(url, container, Number(str(ctx.options["setup-timeout"]) ?? 0) * 1000);
+    ctx.stderr.write("Running prediction…\n");
+    const response = await fetch(`${url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input }),
+    });
+    const body = (await response.json()) as PredictionResponse;
+    if (response.status === 422 && body.detail) {
+      throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
+    }
+    if (body.logs) ctx.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
+    if (body.status !== "succeeded") throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+    const output = (schema.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
+    const written = writeOutputs(body.output, {
+      cwd: ctx.cwd,
+      outputPath: str(ctx.options.output),
+      concatenate: output["x-cog-array-display"] === "concatenate",
+    });
+    for (const file of written.files) ctx.stderr.write(`Written output to ${file}\n`);
+    if (written.printed !== undefined) ctx.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
+    return 0;
+  });
+}
+
+function parsePort(value: unknown): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, not ${String(value)}`);
+  return port;
+}
+
+/** `cog serve -p PORT` through the engine: the built image's server on 127.0.0.1:PORT until Ctrl-C. */
+export async function serveInDocker(ctx: CommandContext): Promise<number> {
+  const { requireEngine } = await import("../docker/engine.js");
+  const { startModelServer, waitForReady, withContainer, containerLogs } = await import("../docker/container.js");
+  const port = parsePort(ctx.options.port);
+  const docker = await requireEngine();
+  const { image, gpu } = await imageFor(ctx, docker, undefined);
+  const uploadUrl = str(ctx.options["upload-url"]);
+  const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;
+  const { url, container } = await startModelServer({ docker, image, port, cmd, gpus: gpusFor(ctx, gpu), env: list(ctx.options.env) });
+  return withContainer(container, async () => {
+    const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+    docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
+    await waitForReady(url, container).catch(async (err: unknown) => {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`The model did not start: ${String(err)}`, (await containerLogs(container)).split("\n"));
+    });
+    ctx.stderr.write(`Serving at ${url}\n`);
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    return StatusCode === 0 ? 0 : 1;
+  });
+}
+
+/** `cog exec [-p PORT] [-e K=V] CMD…`: a command in the project's image, its exit code ours. */
+export async function execInDocker(ctx: CommandContext): Promise<number> {
+  const command = [...ctx.positionals, ...ctx.rest];
+  if (command.length === 0) throw new UsageError("cog exec needs a command, e.g. `cog exec -- node --version`");
+  const { requireEngine } = await import("../docker/engine.js");
+  const { createModelContainer, withContainer } = await import("../docker/container.js");
+  const docker = await requireEngine();
+  const { image, gpu } = await imageFor(ctx, docker, undefined);
+  const ports = list(ctx.options.publish).map((value) => {
+    const [host, container = host] = value.split(":");
+    return { host: parsePort(host), container: parsePort(container) };
+  });
+  const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const { container } = await createModelContainer({
+    docker,
+    image,
+    cmd: command,
+    env: list(ctx.options.env),
+    ports,
+    gpus: gpusFor(ctx, gpu),
+    tty,
+    openStdin: tty,
+  });
+  return withContainer(container, async () => {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true, stdin: tty });
+    if (tty) {
+      process.stdin.setRawMode?.(true);
+      process.stdin.pipe(stream);
+      stream.pipe(ctx.stdout);
+    } else {
+      docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
+    }
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    if (tty) {
+      process.stdin.setRawMode?.(false);
+      process.stdin.unpipe(stream);
+      process.stdin.pause();
+    }
+    // Let the last output drain before the container (and its stream) goes away.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return StatusCode;
+  });
+}
