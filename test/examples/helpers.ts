@@ -24,14 +24,46 @@ export function exampleDir(name: string): string {
  * serves repeated runs.
  */
 export async function installExample(name: string): Promise<string> {
+  await requireSystemPackages();
   const dir = exampleDir(name);
   const marker = join(dir, "node_modules", ".package-lock.json");
   const lock = join(dir, "package-lock.json");
   if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
-    await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, timeout: 300_000 });
+    // onnxruntime-node's install script would fetch its CUDA provider from outside npm: its documented switch skips it.
+    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" };
+    await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, env, timeout: 300_000 });
   }
   linkSdk();
   return dir;
+}
+
+/**
+ * Debian packages the example tests need on this machine: espeak-ng (the TTS example run without Docker) and a
+ * font (text rendered into test images). Installed with apt when missing and running as root, as the test
+ * environment installs its own tools; otherwise a clear error says what to install.
+ */
+export async function requireSystemPackages(): Promise<void> {
+  const missing: string[] = [];
+  if (!(await succeeds("espeak-ng", ["--version"]))) missing.push("espeak-ng");
+  if (!(await succeeds("sh", ["-c", "fc-list | grep -q ."]))) missing.push("fonts-dejavu-core", "fontconfig");
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`the example tests need: apt-get install ${missing.join(" ")}`);
+  systemPackagesLock ??= (async () => {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const install = `apt-get update -qq && apt-get install -y -qq ${missing.join(" ")}`;
+    await run("flock", ["/tmp/cogts-apt.lock", "sh", "-c", install], { env, timeout: 600_000 });
+  })();
+  await systemPackagesLock;
+}
+let systemPackagesLock: Promise<void> | undefined;
+
+async function succeeds(command: string, args: string[]): Promise<boolean> {
+  try {
+    await run(command, args, { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `examples/node_modules/cogts` -> the repository, so `import ... from "cogts"` resolves to the built SDK. */
