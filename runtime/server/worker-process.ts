@@ -3,7 +3,9 @@
  * of the predictor's own child processes is caught too), routes that output to setup logs or the running
  * prediction, and restarts the worker when it dies.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Duplex } from "node:stream";
+import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
@@ -50,6 +52,7 @@ export class WorkerSupervisor {
   setup: SetupInfo = { logs: "" };
   hasHealthcheck = false;
   private child?: ChildProcess;
+  private channel?: MessageChannel<ToWorker, FromWorker>;
   private readonly inFlight = new Map<string, PredictionSink>();
   private readonly killedForCancel = new Set<string>();
   private readonly cancelTimers = new Map<string, NodeJS.Timeout>();
@@ -75,15 +78,14 @@ export class WorkerSupervisor {
     this.queue = [];
     this.synced = { stdout: 0, stderr: 0 };
     this.ended = { stdout: false, stderr: false };
-    const child = fork(WORKER_ENTRY, [], {
+    const child = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY], {
       cwd: this.options.cwd,
       env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-      serialization: "json",
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     this.child = child;
     for (const source of ["stdout", "stderr"] as const) this.readStream(child, source);
-    child.on("message", (message: FromWorker) => {
+    this.channel = new MessageChannel<ToWorker, FromWorker>(child.stdio[3] as Duplex, (message) => {
       if (this.child !== child) return;
       this.queue.push(message);
       this.drain();
@@ -109,13 +111,13 @@ export class WorkerSupervisor {
       return;
     }
     this.inFlight.set(id, sink);
-    this.child.send(message);
+    this.channel!.send(message);
   }
 
   /** Asks the prediction to stop; one that ignores its signal past the grace period is stopped by killing the worker. */
   cancel(id: string): void {
     if (!this.inFlight.has(id) || !this.child) return;
-    this.child.send({ type: "cancel", id } satisfies ToWorker);
+    this.channel!.send({ type: "cancel", id });
     if (this.cancelTimers.has(id)) return;
     const child = this.child;
     this.cancelTimers.set(
@@ -142,7 +144,7 @@ export class WorkerSupervisor {
         clearTimeout(timer);
         resolve(error);
       });
-      this.child?.send({ type: "healthcheck", requestId } satisfies ToWorker);
+      this.channel?.send({ type: "healthcheck", requestId });
     });
   }
 

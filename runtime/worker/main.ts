@@ -3,16 +3,23 @@
  * Everything the model does happens here, so a crash or a hang never takes the HTTP server down.
  */
 import { readFileSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Path, Secret, isPath, isSecret, runInScope, currentScope, type MetricMode } from "../sdk/index.js";
+import { MessageChannel } from "../server/channel.js";
 import { syncMarker, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
 let syncCounter = 0;
 
+// fd 3 is the message channel to the server; when the server goes away, so does the worker.
+const socket = new Socket({ fd: 3, readable: true, writable: true });
+socket.on("close", () => process.exit(0));
+const channel = new MessageChannel<FromWorker, ToWorker>(socket, onMessage);
+
 function send(message: FromWorker): void {
-  process.send?.(message);
+  channel.send(message);
 }
 
 /** Marks the point in stdout/stderr that the next message follows; the parent waits for it before acting. */
@@ -189,22 +196,22 @@ function tagConsoleOutput(): void {
   }
 }
 
-async function main(): Promise<void> {
-  process.on("disconnect", () => process.exit(0));
-  process.on("message", (message: ToWorker) => {
-    if (message.type === "predict") {
-      let input = message.input ?? {};
-      if (message.inputFile) {
-        input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
-        rmSync(message.inputFile, { force: true });
-      }
-      void predict(message.id, input, message.context);
-    } else if (message.type === "cancel") {
-      running.get(message.id)?.controller.abort(new Error("prediction canceled"));
-    } else if (message.type === "healthcheck") {
-      void healthcheck(message.requestId);
+function onMessage(message: ToWorker): void {
+  if (message.type === "predict") {
+    let input = message.input ?? {};
+    if (message.inputFile) {
+      input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
+      rmSync(message.inputFile, { force: true });
     }
-  });
+    void predict(message.id, input, message.context);
+  } else if (message.type === "cancel") {
+    running.get(message.id)?.controller.abort(new Error("prediction canceled"));
+  } else if (message.type === "healthcheck") {
+    void healthcheck(message.requestId);
+  }
+}
+
+async function main(): Promise<void> {
   // A predictor's stray rejection must fail its prediction, not the worker; the parent restarts us otherwise.
   process.on("unhandledRejection", (reason) => {
     process.stderr.write(`unhandled rejection: ${errorText(reason)}\n`);
