@@ -47,6 +47,7 @@ export interface PreparedBuild {
   schema?: object;
   facts: ProjectFacts;
   dockerfile: string;
+  caCertificates?: string;
 }
 
 /** The mirror setting: the flag wins over COGTS_BASE_IMAGE_MIRROR; empty means none. */
@@ -69,6 +70,21 @@ async function loadSchema(request: BuildRequest, config: Config): Promise<object
   return generateSchema({ dir: request.dir, predict: config.predict, train: config.train, configFile: request.configFile });
 }
 
+/**
+ * Extra CA certificates for the build (e.g. a company proxy's): COGTS_CA_CERT (or Cog's COG_CA_CERT) names a PEM
+ * file or holds PEM text. Undefined when neither is set.
+ */
+export async function extraCaCertificates(): Promise<string | undefined> {
+  const value = process.env.COGTS_CA_CERT || process.env.COG_CA_CERT;
+  if (!value) return undefined;
+  if (value.trimStart().startsWith("-----BEGIN")) return value;
+  try {
+    return await readFile(value, "utf8");
+  } catch (err) {
+    throw new UserError(`COGTS_CA_CERT=${value}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a PEM file or PEM text.`);
+  }
+}
+
 /** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
 export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit = true): Promise<PreparedBuild> {
   const { loadConfig } = await import("../config/index.js");
@@ -77,8 +93,9 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   const config = await loadConfig(request.dir, configFile);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
   const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
-  const dockerfile = generateDockerfile(config, schema, facts, { mirror: baseImageMirror(request.mirror), buildkit });
-  return { config, schema, facts, dockerfile };
+  const caCertificates = await extraCaCertificates();
+  const dockerfile = generateDockerfile(config, schema, facts, { mirror: baseImageMirror(request.mirror), buildkit, caCert: caCertificates !== undefined });
+  return { config, schema, facts, dockerfile, caCertificates };
 }
 
 const run = promisify(execFile);
@@ -137,7 +154,11 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const labels = await imageLabels(request.dir, prepared.config, prepared.schema);
   const { prepareBuildDir } = await import("../docker/context.js");
   const { buildImage } = await import("../docker/build.js");
-  const dockerfilePath = await prepareBuildDir(request.dir, { dockerfile: prepared.dockerfile, schema: prepared.schema });
+  const dockerfilePath = await prepareBuildDir(request.dir, {
+    dockerfile: prepared.dockerfile,
+    schema: prepared.schema,
+    caCertificates: prepared.caCertificates,
+  });
   const progress = createProgress(request.progress ?? "auto", request.out);
   const id = await buildImage({
     docker,

@@ -131,6 +131,8 @@ export interface BuildDirContents {
   dockerfile: string;
   /** The OpenAPI document, written as `.cog/build/openapi_schema.json` and `.cog/openapi_schema.json` as Cog does. */
   schema?: object;
+  /** PEM text copied into the image when the Dockerfile asks for it. */
+  caCertificates?: string;
 }
 
 /** Fills `<dir>/.cog/build/` and returns the Dockerfile path relative to the context. */
@@ -144,6 +146,7 @@ export async function prepareBuildDir(dir: string, contents: BuildDirContents): 
     await writeFile(path.join(buildDir, "openapi_schema.json"), text);
     await writeFile(path.join(dir, ".cog", "openapi_schema.json"), text);
   }
+  if (contents.caCertificates) await writeFile(path.join(buildDir, "ca-certificates.crt"), contents.caCertificates);
   await writeFile(path.join(buildDir, "Dockerfile"), contents.dockerfile);
   return `${BUILD_DIR}/Dockerfile`;
 }

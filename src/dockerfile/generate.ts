@@ -26,7 +26,12 @@ export interface DockerfileOptions {
   mirror?: string;
   /** false: the classic builder, which has no `RUN --mount`; cache mounts are dropped and secrets refused. */
   buildkit?: boolean;
+  /** Whether `buildImage` put extra CA certificates at `.cog/build/ca-certificates.crt` (COGTS_CA_CERT, like Cog's COG_CA_CERT). */
+  caCert?: boolean;
 }
+
+/** Where extra CA certificates go in the image; Node (and so npm) trusts them through NODE_EXTRA_CA_CERTS. */
+export const CA_CERT_PATH = "/usr/local/share/ca-certificates/cogts-extra.crt";
 
 /** `debian:bookworm-slim` → `MIRROR/library/debian:bookworm-slim`; `nvidia/cuda:T` → `MIRROR/nvidia/cuda:T`. */
 export function mirrorImage(image: string, mirror: string | undefined): string {
@@ -169,6 +174,7 @@ export function generateDockerfile(
     "ENV DEBIAN_FRONTEND=noninteractive",
   ];
   if (config.build.gpu) lines.push("ENV NVIDIA_DRIVER_CAPABILITIES=all");
+  if (options.caCert) lines.push(`COPY ${BUILD_DIR}/ca-certificates.crt ${CA_CERT_PATH}`, `ENV NODE_EXTRA_CA_CERTS=${CA_CERT_PATH}`);
   lines.push(...environmentLines(config));
   lines.push(...aptLines(config.build.system_packages, buildkit));
   lines.push(
