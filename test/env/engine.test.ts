@@ -103,6 +103,8 @@ describe("stand-in base images", () => {
     const [nodeVersion, execPath] = node.stdout.trim().split(" ");
     expect(nodeVersion!.split(".")[0]).toBe(String(nodeMajor));
     expect(execPath).toBe("/usr/local/bin/node");
+    const envVersion = await runInContainer(image, ["sh", "-c", "echo \"$NODE_VERSION\""]);
+    expect(envVersion.stdout.trim()).toBe(nodeVersion);
 
     const npm = await runInContainer(image, ["npm", "--version"]);
     expect(npm.exitCode).toBe(0);
@@ -127,6 +129,6 @@ describe("stand-in base images", () => {
   });
 
   it("`scripts/test-env standin` with a name it cannot read as node:<major> fails with a clear message", async () => {
-    await expect(ensureStandIn("node:lts-bookworm-slim")).rejects.toThrow(/cannot tell the Node major of node:lts-bookworm-slim/);
+    await expect(ensureStandIn("node:lts-bookworm-slim")).rejects.toThrow(/cannot tell the Node version of node:lts-bookworm-slim/);
   });
 });
