@@ -91,9 +91,18 @@ describe("transcript 01: echo basics", () => {
     expect((answer.json as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toEqual([["body", "input", "__root__"]]);
   });
 
-  it("[14] malformed JSON is rejected (0.22: axum's 400/422; 0.16: 422)", async () => {
+  it("[14] malformed JSON is a 400 with the reason (0.22: axum's plain-text 400/422; 0.16: 422)", async () => {
     const answer = await replay(server, recorded("01", 14));
-    expect([400, 422]).toContain(answer.status);
+    expect(answer.status).toBe(400);
+    expectMatchesContract("http-error#/definitions/requestRejected", answer.json);
+  });
+
+  it("answers every JSON body with content-type application/json, as Cog does", async () => {
+    for (const number of [2, 4, 6, 12, 21, 23, 26]) {
+      const exchange = recorded("01", number);
+      const answer = await replay(server, exchange);
+      expect(answer.headers.get("content-type"), `[${number}]`).toBe(exchange.response.headers["content-type"]);
+    }
   });
 
   it.each([
