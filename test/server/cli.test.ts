@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/cli/commands/run.js";
+import { serveCommand } from "../../src/cli/commands/serve.js";
 import { FIXTURES, serverEntry } from "./helpers.js";
 
 function capture(): { stream: PassThrough; text: () => string } {
@@ -80,5 +81,45 @@ describe("cog run --no-docker", () => {
   it("reports a setup failure with its logs", async () => {
     const r = await cogRun("setup_fail", {});
     expect(r.error?.message).toMatch(/setup failed:[\s\S]*weights are missing/);
+  });
+});
+
+describe("cog serve --no-docker", () => {
+  it("serves the project's predictor until POST /shutdown, then exits 0", async () => {
+    process.env.COGTS_SERVER_ENTRY = serverEntry();
+    const stderr = capture();
+    try {
+      const running = serveCommand.run({
+        options: { "no-docker": true, file: "cog.yaml", port: "0" },
+        positionals: [],
+        rest: [],
+        stdout: capture().stream,
+        stderr: stderr.stream,
+        cwd: join(FIXTURES, "echo"),
+      });
+      let url: string | undefined;
+      for (let i = 0; i < 400 && !url; i++) {
+        url = /Serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr.text())?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(url).toBeDefined();
+      for (let i = 0; i < 400; i++) {
+        const health = (await (await fetch(`${url}/health-check`)).json()) as { status: string };
+        if (health.status === "READY") break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { text: "served" } }) });
+      expect(((await response.json()) as { output: string }).output).toBe("served");
+      await fetch(`${url}/shutdown`, { method: "POST" });
+      expect(await running).toBe(0);
+    } finally {
+      delete process.env.COGTS_SERVER_ENTRY;
+    }
+  });
+
+  it("rejects a port that is not a number", async () => {
+    await expect(
+      serveCommand.run({ options: { "no-docker": true, file: "cog.yaml", port: "http" }, positionals: [], rest: [], stdout: capture().stream, stderr: capture().stream, cwd: join(FIXTURES, "echo") }),
+    ).rejects.toThrow(/--port must be a port number/);
   });
 });
