@@ -1,14 +1,82 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
-import { NotAvailableError } from "../../errors.js";
+import { UsageError, UserError } from "../../errors.js";
+import { buildCommand } from "./build.js";
+
+const { tag: _tag, ...buildOptions } = buildCommand.options;
 
 export const pushCommand: Command = {
   name: "push",
   summary: "Build and push model in current directory to a Docker registry",
   usage: "cog push [IMAGE] [flags]",
-  options: { ...configFileOption },
+  description: [
+    "Build the model (as `cog build`, plus the label run.cog.push_id) and push it to a registry over the OCI",
+    "distribution API. IMAGE defaults to `image:` in cog.yaml; a name without a registry host goes to r8.im",
+    "(or COG_REGISTRY_HOST). Prints the pushed digest as REGISTRY/OWNER/MODEL@sha256:….",
+    "",
+    "Environment: COG_PUSH_CONCURRENCY (blobs at once, default 5), COG_PUSH_GZIP_LEVEL (0-9, default 1),",
+    "COG_REGISTRY_USERNAME/COG_REGISTRY_PASSWORD (credentials instead of docker's config),",
+    "COGTS_INSECURE_REGISTRIES (hosts reached over plain http; loopback hosts always are).",
+  ].join("\n"),
+  options: {
+    ...configFileOption,
+    ...buildOptions,
+    "no-build": { type: "boolean", description: "Push an existing local image (IMAGE, or cog.yaml's image) without building" },
+    oci: { type: "boolean", description: "Push an OCI image manifest instead of Docker v2 schema 2" },
+    compression: { type: "string", default: "gzip", valueName: "ALGO", description: "Layer compression: gzip, or zstd (needs Node 22.15+; implies --oci)" },
+  },
   positionals: { max: 1, name: "IMAGE" },
-  async run() {
-    throw new NotAvailableError("push", "it lands with the registry issue");
+  async run(ctx) {
+    const compression = ctx.options.compression as string;
+    if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
+    const { pushImage } = await import("../../registry/push.js");
+    const { parseReference } = await import("../../registry/reference.js");
+    const { createProgress } = await import("../../registry/progress.js");
+    const { findProjectDir, loadConfig } = await import("../../config/index.js");
+    const file = ctx.options.file as string;
+    const dir = findProjectDir(ctx.cwd, file) ?? ctx.cwd;
+    let target: string | undefined = ctx.positionals[0];
+    // Building needs cog.yaml anyway; --no-build needs it only for the image name.
+    if (!target || !ctx.options["no-build"]) target ??= (await loadConfig(dir, file)).image;
+    if (!target) {
+      throw new UserError("To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'");
+    }
+    const ref = parseReference(target);
+    const { requireEngine } = await import("../../docker/engine.js");
+    const docker = await requireEngine();
+    let localImage = target;
+    if (!ctx.options["no-build"]) {
+      const { buildModel, baseImageMirror } = await import("../../build/index.js");
+      const { parseProgressMode } = await import("../../docker/progress.js");
+      const built = await buildModel({
+        dir, configFile: file, tag: target, docker,
+        secrets: ctx.options.secret as string[] | undefined,
+        noCache: ctx.options["no-cache"] === true,
+        progress: parseProgressMode(ctx.options.progress as string | undefined),
+        mirror: baseImageMirror(ctx.options["base-image-mirror"] as string | undefined),
+        openapiSchemaFile: ctx.options["openapi-schema"] as string | undefined,
+        skipSchemaValidation: ctx.options["skip-schema-validation"] === true,
+        out: ctx.stderr,
+      });
+      const { addImageLabels, uuidv7 } = await import("../../registry/label-image.js");
+      await addImageLabels(docker, built.id, { "run.cog.push_id": uuidv7() }, target);
+      localImage = target;
+    }
+    ctx.stderr.write(`Pushing image '${target}'...\n`);
+    const progress = createProgress(ctx.stderr);
+    try {
+      const result = await pushImage(target, localImage, {
+        docker, progress,
+        format: ctx.options.oci ? "oci" : "docker",
+        compression,
+      });
+      progress.close();
+      ctx.stdout.write(`${result.reference}\n`);
+      if (ref.registry === "r8.im") ctx.stderr.write(`\nRun your model on Replicate:\n    https://replicate.com/${ref.repository}\n`);
+    } catch (err) {
+      progress.close();
+      throw err;
+    }
+    return 0;
   },
 };
