@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { contractForResponse, expectMatchesContract } from "../helpers/contract.js";
 import { serverEntry } from "../server/helpers.js";
 import { readTranscripts, type Exchange, type Transcript } from "../helpers/transcripts.js";
 
@@ -113,7 +114,11 @@ export async function replay(server: Served, exchange: Exchange, options: { rece
   for (const name of FORWARDED) if (exchange.request.headers[name]) headers[name] = exchange.request.headers[name];
   let body = options.body !== undefined ? JSON.stringify(options.body) : exchange.request.body;
   if (body !== undefined && options.receiver) body = body.replace(RECORDED_HOSTS, options.receiver);
-  return send(server.url, exchange.request.method, exchange.request.path, body, headers);
+  const answer = await send(server.url, exchange.request.method, exchange.request.path, body, headers);
+  // Whatever a test then checks, every answer must fit the schema its route and status call for.
+  const ref = contractForResponse({ method: exchange.request.method, path: exchange.request.path, status: answer.status, requestHeaders: headers, body: answer.json });
+  if (ref) expectMatchesContract(ref, answer.json, `${exchange.request.method} ${exchange.request.path} (HTTP ${answer.status})`);
+  return answer;
 }
 
 export async function send(base: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONTRACT_SCHEMAS, contractProblems, expectMatchesContract, matchesContract, SCHEMAS_DIR, type ContractRef } from "../helpers/contract.js";
+import { CONTRACT_SCHEMAS, contractForResponse, contractProblems, expectMatchesContract, matchesContract, SCHEMAS_DIR, type ContractRef } from "../helpers/contract.js";
 
 const T0 = "2026-11-24T23:26:01.905Z";
 const T1 = "2026-11-24T23:26:01.907Z";
@@ -162,5 +162,27 @@ describe("the other wire schemas", () => {
     };
     expectMatchesContract("index", index);
     expect(matchesContract("index", { ...index, trainings_url: "/trainings" })).toBe(false);
+  });
+});
+
+describe("contractForResponse", () => {
+  it.each([
+    [{ method: "POST", path: "/predictions", status: 202 }, "prediction-response#/definitions/accepted"],
+    [{ method: "PUT", path: "/predictions/a", status: 202 }, "prediction-response#/definitions/snapshot"],
+    [{ method: "PUT", path: "/trainings/a", status: 200 }, "prediction-response#/definitions/prediction"],
+    [{ method: "POST", path: "/predictions", status: 422, body: { detail: [] } }, "validation-error"],
+    [{ method: "POST", path: "/predictions", status: 422, body: { id: "a", status: "failed" } }, "prediction-response#/definitions/inputFileError"],
+    [{ method: "POST", path: "/predictions/a/cancel", status: 404 }, "http-error#/definitions/empty"],
+    [{ method: "GET", path: "/nope", status: 404 }, "http-error#/definitions/notFound"],
+    [{ method: "GET", path: "/openapi.json", status: 503 }, "http-error#/definitions/schemaNotAvailable"],
+    [{ method: "POST", path: "/predictions", status: 503 }, "http-error#/definitions/notReady"],
+    [{ method: "GET", path: "/health-check", status: 200 }, "health-check"],
+  ])("%j follows %s", (exchange, ref) => {
+    expect(contractForResponse(exchange)).toBe(ref);
+  });
+
+  it("names no schema for the model's OpenAPI document or an SSE stream", () => {
+    expect(contractForResponse({ method: "GET", path: "/openapi.json", status: 200 })).toBeUndefined();
+    expect(contractForResponse({ method: "POST", path: "/predictions", status: 200, requestHeaders: { accept: "text/event-stream" } })).toBeUndefined();
   });
 });

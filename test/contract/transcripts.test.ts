@@ -5,7 +5,7 @@
  * while they describe 0.22 + cogts exactly.
  */
 import { describe, expect, it } from "vitest";
-import { contractProblems, type ContractRef } from "../helpers/contract.js";
+import { contractForResponse, contractProblems, type ContractRef } from "../helpers/contract.js";
 import { readTranscripts, type Exchange } from "../helpers/transcripts.js";
 import { COG016_DEVIATIONS, COG016_UNCHECKED, type BodyContext } from "./cog016-deviations.js";
 
@@ -13,22 +13,9 @@ const transcripts = readTranscripts();
 const exchanges = transcripts.flatMap((t) => t.exchanges);
 
 /** The schema a 0.22 server's answer to this request would follow. */
-function contractFor(exchange: Exchange, status: number): ContractRef | undefined {
-  const { method, path } = exchange.request;
-  if (path === "/health-check") return "health-check";
-  if (path === "/") return "index";
-  if (/^\/predictions\/[^/]+\/cancel$/.test(path) || path === "/shutdown") return "http-error#/definitions/empty";
-  if (status === 404) return "http-error#/definitions/notFound";
-  if (status === 405) return "http-error#/definitions/methodNotAllowed";
-  if (status === 409) return "http-error#/definitions/atCapacity";
-  if (status === 503) return "http-error#/definitions/notReady";
-  if (status === 422) return "validation-error";
-  if (/^\/predictions(\/[^/]+)?$/.test(path)) {
-    if (status === 202 && method === "POST") return "prediction-response#/definitions/accepted";
-    if (status === 202) return "prediction-response#/definitions/snapshot";
-    if (status === 200) return "prediction-response#/definitions/prediction";
-  }
-  return undefined;
+function contractFor(exchange: Exchange, status: number, body: unknown): ContractRef | undefined {
+  const { method, path, headers } = exchange.request;
+  return contractForResponse({ method, path, status, requestHeaders: headers, body });
 }
 
 interface Checked {
@@ -74,7 +61,7 @@ for (const exchange of exchanges) {
       continue;
     }
     // A late response is the blocked request's own answer: a prediction.
-    const ref = response.source === "later-response" ? "prediction-response#/definitions/prediction" : contractFor(exchange, response.status);
+    const ref = response.source === "later-response" ? "prediction-response#/definitions/prediction" : contractFor(exchange, response.status, response.json);
     if (!ref || response.json === undefined) {
       unclassified.push(`${where}: HTTP ${response.status} ${response.text.slice(0, 80)}`);
       continue;

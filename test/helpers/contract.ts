@@ -93,3 +93,50 @@ export function expectMatchesContract(ref: ContractRef, body: unknown, what = "b
 export function matchesContract(ref: ContractRef, body: unknown): boolean {
   return contractValidator(ref)(body) === true;
 }
+
+/** What is needed to know which schema an HTTP answer of the prediction server follows. */
+export interface ExchangeShape {
+  method: string;
+  /** The request path, without the query string. */
+  path: string;
+  status: number;
+  /** Request headers, lower-case names (`prefer`, `accept`). */
+  requestHeaders?: Record<string, string | undefined>;
+  /** The parsed response body (a 422 is a validation error or a failed prediction, told apart by its keys). */
+  body?: unknown;
+}
+
+const PREDICTION_ROUTE = /^\/(predictions|trainings)(\/[^/]+)?$/;
+const CANCEL_ROUTE = /^\/(predictions|trainings)\/[^/]+\/cancel$/;
+
+/**
+ * The contract schema a Cog 0.22 / cogts answer follows, or undefined when no wire schema applies
+ * (`GET /openapi.json` 200 is the model's own document; an SSE stream is checked frame by frame).
+ *
+ *   expectMatchesContract(contractForResponse({ method: "POST", path: "/predictions", status: 409 })!, body);
+ */
+export function contractForResponse(exchange: ExchangeShape): ContractRef | undefined {
+  const { method, path, status } = exchange;
+  const headers = exchange.requestHeaders ?? {};
+  if (path === "/health-check" && status === 200) return "health-check";
+  if (path === "/" && status === 200) return "index";
+  if (path === "/openapi.json") return status === 503 ? "http-error#/definitions/schemaNotAvailable" : undefined;
+  if ((CANCEL_ROUTE.test(path) || path === "/shutdown") && (status === 200 || status === 404)) return "http-error#/definitions/empty";
+  if (status === 404) return "http-error#/definitions/notFound";
+  if (status === 405) return "http-error#/definitions/methodNotAllowed";
+  if (status === 400 || status === 413) return "http-error#/definitions/requestRejected";
+  if (status === 406) return "http-error#/definitions/notStreaming";
+  if (status === 409) return "http-error#/definitions/atCapacity";
+  if (status === 503) return "http-error#/definitions/notReady";
+  if (status === 422) {
+    const isDetail = exchange.body !== null && typeof exchange.body === "object" && "detail" in exchange.body;
+    return isDetail ? "validation-error" : "prediction-response#/definitions/inputFileError";
+  }
+  if (PREDICTION_ROUTE.test(path)) {
+    if (String(headers.accept ?? "").includes("text/event-stream") && status === 200) return undefined;
+    if (status === 202 && method === "POST") return "prediction-response#/definitions/accepted";
+    if (status === 202) return "prediction-response#/definitions/snapshot";
+    if (status === 200) return "prediction-response#/definitions/prediction";
+  }
+  return undefined;
+}
