@@ -42,6 +42,7 @@ export interface ServerSettings {
 
 const BODY_LIMIT = 100 * 1024 * 1024;
 const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
+const BODY_SIZE = Symbol("bodySize");
 
 type Kind = "predictions" | "trainings";
 
@@ -63,6 +64,8 @@ function nestingDepth(value: unknown): number {
 
 interface Running {
   prediction: Prediction;
+  /** Size of the request body: an input from a body smaller than the spill limit is sent inline. */
+  bodyBytes: number;
   cancelRequested: boolean;
   sentToWorker: boolean;
   kind: Kind;
@@ -304,7 +307,8 @@ export class PredictionServer {
     if (typeof body !== "object" || Array.isArray(body)) {
       throw new HttpError(422, { detail: [{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }] });
     }
-    const object = body as Record<string, unknown>;
+    const object = body as Record<string | symbol, unknown>;
+    object[BODY_SIZE] = raw.length;
     const problems: ValidationDetail[] = [];
     const expect = (key: string, ok: boolean, msg: string) => {
       if (object[key] !== undefined && object[key] !== null && !ok) problems.push({ loc: ["body", key], msg, type: "value_error" });
@@ -385,7 +389,7 @@ export class PredictionServer {
       return json(res, 409, { error: `a prediction with id ${JSON.stringify(id)} is already running`, status: "failed" });
     }
     const prediction = new Prediction(id, input, this.secretNames, this.settings.historyCapacity);
-    const entry: Running = { prediction, cancelRequested: false, sentToWorker: false, kind };
+    const entry: Running = { prediction, bodyBytes: (body as { [BODY_SIZE]?: number })[BODY_SIZE] ?? 0, cancelRequested: false, sentToWorker: false, kind };
     this.running.set(id, entry);
     if (typeof body.webhook === "string") {
       const filter = Array.isArray(body.webhook_events_filter) ? (body.webhook_events_filter as WebhookEvent[]) : WEBHOOK_EVENTS;
@@ -472,10 +476,10 @@ export class PredictionServer {
       id: prediction.id,
       context,
     };
-    const text = JSON.stringify(input);
-    if (text.length > INPUT_SPILL_BYTES) {
+    // Downloaded files only shorten the input (URLs become paths), so the body size bounds it.
+    if (entry.bodyBytes > INPUT_SPILL_BYTES) {
       const file = join(await mkdtemp(join(tmpdir(), "cogts-spill-")), "input.json");
-      await writeFile(file, text);
+      await writeFile(file, JSON.stringify(input));
       message.inputFile = file;
     } else {
       message.input = input;

@@ -4,7 +4,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
-import { isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Path, Secret, isPath, isSecret, runInScope, currentScope, type MetricMode } from "../sdk/index.js";
 import { MessageChannel } from "../server/channel.js";
@@ -201,7 +201,8 @@ function onMessage(message: ToWorker): void {
     let input = message.input ?? {};
     if (message.inputFile) {
       input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
-      rmSync(message.inputFile, { force: true });
+      const spillDir = dirname(message.inputFile);
+      rmSync(basename(spillDir).startsWith("cogts-spill-") ? spillDir : message.inputFile, { recursive: true, force: true });
     }
     void predict(message.id, input, message.context);
   } else if (message.type === "cancel") {

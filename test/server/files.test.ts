@@ -21,9 +21,11 @@ describe("files in and out", () => {
     expect(r.body.logs).toMatch(/^got file\.png 14 bytes/);
   });
 
-  it("gives a one-element array for a list output with one file", async () => {
+  it("gives a one-element array for a list output with one file, and a plain string for a single Path", async () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
     expect(r.body.output).toHaveLength(1);
+    const single = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl, single: true } } });
+    expect(single.body.output).toBe(`data:image/png;base64,${expectedOut.toString("base64")}`);
   });
 
   it("downloads http(s) inputs, in arrays too, naming files after the URL's basename", async () => {
