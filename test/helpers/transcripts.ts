@@ -1,6 +1,6 @@
 /**
- * A reader for the raw HTTP transcripts recorded from Cog 0.16's server
- * (/work/shared/spec/reference/transcripts/*.txt, format described in their README §4):
+ * A reader for the raw HTTP transcripts recorded from Cog 0.16's server (test/contract/reference/*.txt, copied
+ * from /work/shared/spec/reference/transcripts; format described in that README §4):
  *
  *   ######## A. group heading
  *   === [3] title
@@ -21,9 +21,11 @@
  *   const transcripts = readTranscripts(); // every file, parsed
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const TRANSCRIPTS_DIR = process.env.COGTS_REFERENCE_TRANSCRIPTS ?? "/work/shared/spec/reference/transcripts";
+/** The recordings kept in the repository (test/contract/reference), or another copy. */
+export const TRANSCRIPTS_DIR = process.env.COGTS_REFERENCE_TRANSCRIPTS ?? join(dirname(fileURLToPath(import.meta.url)), "..", "contract", "reference");
 
 export interface RecordedRequest {
   method: string;
