@@ -132,4 +132,28 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     ]);
     expect(events.at(-1)).toMatchObject({ event: "completed", data: { id: "cc-sse", status: "succeeded", output: ["one", " two", " three"] } });
   });
+
+  it("SSE: PUT of a running id with Accept: text/event-stream re-attaches and replays what happened so far", async () => {
+    const server = concatServer ?? (concatServer = await start("concat"));
+    await server.waitFor("READY");
+    const accepted = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", prefer: "respond-async" },
+      body: JSON.stringify({ id: "cc-again", input: { text: "a b c d", delay: 0.2 } }),
+    });
+    expect(accepted.status).toBe(202);
+    await server.waitFor("BUSY");
+    const answer = await fetch(`${server.url}/predictions/cc-again`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ input: { text: "a b c d", delay: 0.2 } }),
+    });
+    expect(answer.status).toBe(200);
+    const events = parseEvents(await answer.text());
+    for (const [i, event] of events.entries()) expectMatchesContract("sse-events", event, `SSE frame #${i}`);
+    expect(events[0]!.event).toBe("start");
+    expect(events.filter((e) => e.event === "output").map((e) => (e.data as { index: number }).index)).toEqual([0, 1, 2, 3]);
+    expect(events.at(-1)).toMatchObject({ event: "completed", data: { id: "cc-again", status: "succeeded", output: ["a", " b", " c", " d"] } });
+  });
 });
+
