@@ -460,7 +460,7 @@ export class PredictionServer {
     } finally {
       await prediction.done;
       this.running.delete(prediction.id);
-      if (directory) void rm(directory, { recursive: true, force: true });
+      if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
     }
     return inputError;
   }

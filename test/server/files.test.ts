@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, startReceiver, startServer, type RunningServer } from "./helpers.js";
 
@@ -19,6 +20,8 @@ describe("files in and out", () => {
     expect(png).toBe(`data:image/png;base64,${expectedOut.toString("base64")}`);
     expect(weird).toBe(`data:application/octet-stream;base64,${expectedOut.toString("base64")}`);
     expect(r.body.logs).toMatch(/^got file\.png 14 bytes/);
+    const inputPath = /input at (\S+)/.exec(r.body.logs as string)![1]!;
+    expect(existsSync(inputPath)).toBe(false);
   });
 
   it("gives a one-element array for a list output with one file, and a plain string for a single Path", async () => {
