@@ -32,6 +32,8 @@ export interface BuildRequest {
   /** Where progress goes (stderr). */
   out: NodeJS.WritableStream;
   docker?: Docker;
+  /** Force the builder: false builds the classic variant even on an engine with BuildKit. Default: what the engine has. */
+  buildkit?: boolean;
 }
 
 export interface BuiltImage {
@@ -139,7 +141,7 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const { requireEngine, engineStatus } = await import("../docker/engine.js");
   const { defaultImageName } = await import("../config/index.js");
   const docker = request.docker ?? (await requireEngine());
-  const buildkit = (await engineStatus(docker)).buildkit ?? false;
+  const buildkit = request.buildkit ?? (await engineStatus(docker)).buildkit ?? false;
   if (request.secrets?.length) {
     parseSecrets(request.secrets);
     // BuildKit reads secrets from the client over a session (a gRPC stream the buildx/CLI client serves);
