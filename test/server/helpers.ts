@@ -31,10 +31,25 @@ function transpileTree(from: string, to: string): void {
   }
 }
 
+/** Copies left by test processes that have ended. */
+function removeStaleCopies(base: string): void {
+  if (!existsSync(base)) return;
+  for (const entry of readdirSync(base)) {
+    const pid = Number.parseInt(entry, 10);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(join(base, entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /** The server entry point, transpiled from runtime/ once per test process. */
 export function serverEntry(): string {
   if (!runtimeDir) {
     const base = join(ROOT, "node_modules", ".cache", "cogts-server-test");
+    removeStaleCopies(base);
     const dir = join(base, String(process.pid));
     const staging = `${dir}.tmp`;
     rmSync(staging, { recursive: true, force: true });
