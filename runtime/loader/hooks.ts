@@ -60,7 +60,14 @@ let typescript: typeof import("typescript") | undefined;
 
 export async function load(url: string, context: { format?: string | null }, nextLoad: NextLoad): Promise<LoadResult> {
   if (!url.startsWith("file:") || !TS_FILE.test(url)) return nextLoad(url, context);
-  typescript ??= ((await import("typescript")) as { default: typeof import("typescript") }).default;
+  try {
+    typescript ??= ((await import("typescript")) as { default: typeof import("typescript") }).default;
+  } catch {
+    throw new Error(
+      `cannot load ${fileURLToPath(url)}: it is TypeScript with no compiled .js beside it, and the typescript package ` +
+        "is not installed here (images built by cogts hold the compiled predictor; locally, install cogts's dependencies)",
+    );
+  }
   const ts = typescript;
   const source = await readFile(fileURLToPath(url), "utf8");
   const output = ts.transpileModule(source, {
