@@ -5,7 +5,7 @@
 # run reports everything; the exit status is non-zero when any step failed.
 # With CI=true, a test that vitest skipped (skip/todo/only elsewhere) fails the run too.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
@@ -33,6 +33,7 @@ if [[ "${CI:-}" == true ]]; then
   run_step "vitest" npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
   step "no skipped tests (CI=true)"
   if [[ -s "$report" ]]; then
+    # shellcheck disable=SC2016 # JavaScript, not shell
     node -e '
       const report = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
       const notRun = report.testResults.flatMap((file) =>
