@@ -38,6 +38,17 @@ export async function engineHasBridge(docker: Docker): Promise<boolean> {
 
 /** Builds and tags the image; resolves to its id. A failed step rejects with a UserError carrying the engine's words. */
 export async function buildImage(options: BuildImageOptions): Promise<string> {
+  try {
+    return await buildOnce(options);
+  } catch (err) {
+    // The classic builder reuses intermediate images as its cache; when something else removes one mid-build, the
+    // build fails with "No such image". A second attempt no longer finds that cache entry and succeeds.
+    if (err instanceof UserError && /No such image: sha256:/.test(err.message)) return buildOnce(options);
+    throw err;
+  }
+}
+
+async function buildOnce(options: BuildImageOptions): Promise<string> {
   const { docker, progress } = options;
   const context = await contextStream(options.contextDir);
   const networkMode = (await engineHasBridge(docker)) ? undefined : "host";
