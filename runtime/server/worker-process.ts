@@ -62,6 +62,7 @@ export class WorkerSupervisor {
   private synced: Record<LogSource, number> = { stdout: 0, stderr: 0 };
   private ended: Record<LogSource, boolean> = { stdout: false, stderr: false };
   private queueTimer?: NodeJS.Timeout;
+  private waitingFor = 0;
   private setupTimer?: NodeJS.Timeout;
   private stopping = false;
   private everReady = false;
@@ -78,6 +79,7 @@ export class WorkerSupervisor {
     this.queue = [];
     this.synced = { stdout: 0, stderr: 0 };
     this.ended = { stdout: false, stderr: false };
+    this.waitingFor = 0;
     const child = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY], {
       cwd: this.options.cwd,
       env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
@@ -204,22 +206,28 @@ export class WorkerSupervisor {
 
   /** Handles worker messages in order, each only once the pipes have delivered the output written before it. */
   private drain(): void {
-    clearTimeout(this.queueTimer);
     while (this.queue.length > 0) {
       const message = this.queue[0]!;
       if ("sync" in message) {
         const reached = (source: LogSource) => this.ended[source] || this.synced[source] >= message.sync;
         if (!reached("stdout") || !reached("stderr")) {
-          this.queueTimer = setTimeout(() => {
-            this.synced = { stdout: message.sync, stderr: message.sync };
-            this.drain();
-          }, SYNC_WAIT_LIMIT_MS);
+          // A predictor that closed its stdout never delivers the marker: do not wait for it forever.
+          if (this.waitingFor !== message.sync) {
+            this.waitingFor = message.sync;
+            clearTimeout(this.queueTimer);
+            this.queueTimer = setTimeout(() => {
+              this.synced = { stdout: Math.max(this.synced.stdout, message.sync), stderr: Math.max(this.synced.stderr, message.sync) };
+              this.drain();
+            }, SYNC_WAIT_LIMIT_MS);
+          }
           return;
         }
       }
       this.queue.shift();
       this.handle(message);
     }
+    clearTimeout(this.queueTimer);
+    this.waitingFor = 0;
   }
 
   private handle(message: FromWorker): void {
