@@ -202,6 +202,25 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
   });
 });
 
+describe("terminal webhook retries", () => {
+  it("retries a 500 at most 12 times, then gives up; a 400 is not retried", async () => {
+    const server = await startServer("echo", { env: { COGTS_WEBHOOK_RETRY_BASE_MS: "1" } });
+    const failing = await startReceiver((r) => ({ status: r.url === "/bad-request" ? 400 : 500 }));
+    try {
+      await request(`${server.url}/predictions`, { body: { input: {}, webhook: `${failing.url}/always-500`, webhook_events_filter: ["completed"] }, headers: { prefer: "respond-async" } });
+      await failing.waitFor((got) => got.length >= 13, 30_000);
+      await request(`${server.url}/predictions`, { body: { input: {}, webhook: `${failing.url}/bad-request`, webhook_events_filter: ["completed"] }, headers: { prefer: "respond-async" } });
+      await failing.waitFor((got) => got.some((g) => g.url === "/bad-request"));
+      await sleep(1500);
+      expect(failing.received.filter((g) => g.url === "/always-500")).toHaveLength(13);
+      expect(failing.received.filter((g) => g.url === "/bad-request")).toHaveLength(1);
+    } finally {
+      await failing.close();
+      await server.stop();
+    }
+  });
+});
+
 describe("concurrency", () => {
   it("runs 4 predictions at once on an async predictor with COG_MAX_CONCURRENCY=4, each with its own logs", async () => {
     const server = await startServer("async", { env: { COG_MAX_CONCURRENCY: "4" } });
