@@ -66,6 +66,8 @@ export class WorkerSupervisor {
   private setupTimer?: NodeJS.Timeout;
   private stopping = false;
   private everReady = false;
+  private readyAt = 0;
+  private quickCrashes = 0;
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -237,6 +239,7 @@ export class WorkerSupervisor {
         this.hasHealthcheck = message.hasHealthcheck;
         this.state = "ready";
         this.everReady = true;
+        this.readyAt = performance.now();
         this.setup.status = "succeeded";
         this.setup.completed_at = new Date().toISOString();
         this.options.onStateChange?.(this.state);
@@ -303,8 +306,17 @@ export class WorkerSupervisor {
       return;
     }
     if (this.state === "ready" && this.everReady) {
-      process.stderr.write(`cogts: the worker process ${how}; restarting it\n`);
-      this.start();
+      // A worker that keeps dying soon after setup is restarted with a growing delay, not in a tight loop.
+      const quickCrash = performance.now() - this.readyAt < 10_000;
+      this.quickCrashes = quickCrash ? this.quickCrashes + 1 : 0;
+      const delay = quickCrash ? Math.min(100 * 2 ** (this.quickCrashes - 1), 10_000) : 0;
+      process.stderr.write(`cogts: the worker process ${how}; restarting it${delay ? ` in ${delay} ms` : ""}\n`);
+      this.state = "starting";
+      this.setup = { ...this.setup, status: "starting" };
+      this.options.onStateChange?.(this.state);
+      setTimeout(() => {
+        if (!this.stopping) this.start();
+      }, delay);
     }
   }
 }
