@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -175,6 +175,7 @@ try {
   children.push(asyncServer.child);
   await waitReady(asyncServer.port, asyncServer.started);
 
+  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
   console.log(`cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`);
   const [bare1, cog1] = await compare(barePort, await echo.port, 1);
   const [bare4, cog4] = await compare(barePort, await asyncServer.port, 4);

@@ -43,6 +43,7 @@ export interface ServerSettings {
 const BODY_LIMIT = 100 * 1024 * 1024;
 const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
 const BODY_SIZE = Symbol("bodySize");
+const MAX_SUBSCRIBERS = 1024;
 
 type Kind = "predictions" | "trainings";
 
@@ -529,6 +530,7 @@ export class PredictionServer {
 
   private streamEvents(req: IncomingMessage, res: ServerResponse, prediction: Prediction, replay: boolean): void {
     req.resume();
+    if (prediction.subscribers >= MAX_SUBSCRIBERS) return json(res, 429, { error: "Too many stream subscribers" });
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     const write = (name: string, data: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
     const onEvent = (event: PredictionEvent) => {
