@@ -160,6 +160,7 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
     dockerfile: prepared.dockerfile,
     schema: prepared.schema,
     caCertificates: prepared.caCertificates,
+    typescript: prepared.facts.hasTypeScript,
   });
   const progress = createProgress(request.progress ?? "auto", request.out);
   const id = await buildImage({

@@ -4,13 +4,13 @@
  * Dockerfile copies from it (the cogts runtime bundle, the TypeScript transpiler, the schema, the Dockerfile).
  */
 import { existsSync, lstatSync } from "node:fs";
-import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { UserError } from "../errors.js";
 import { BUILD_DIR } from "../dockerfile/generate.js";
-import { TRANSPILE_SCRIPT } from "../build/transpile-script.js";
+import { transpileProject } from "../build/transpile.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { parseDockerignore } from "./dockerignore.js";
 
@@ -59,13 +59,6 @@ export async function contextStream(dir: string): Promise<Readable> {
   return pack(root, options) as unknown as Readable;
 }
 
-async function copyIfChanged(from: string, to: string): Promise<void> {
-  const [a, b] = await Promise.all([stat(from), stat(to).catch(() => undefined)]);
-  if (b && a.size === b.size && a.mtimeMs === b.mtimeMs) return;
-  await mkdir(path.dirname(to), { recursive: true });
-  await cp(from, to, { preserveTimestamps: true });
-}
-
 /** Runtime packages and everything they depend on, as directories under the package root's node_modules. */
 function runtimePackageDirs(): string[] {
   const require = createRequire(path.join(PACKAGE_ROOT, "package.json"));
@@ -96,6 +89,14 @@ async function writeRuntimeBundle(target: string): Promise<void> {
     throw new UserError(`cogts's compiled runtime is missing (${dist}): run \`npm run build\` in ${PACKAGE_ROOT}.`);
   }
   const own = JSON.parse(await readFile(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as Record<string, unknown>;
+  // Rewriting the bundle costs a few hundred ms per build; skip it when this cogts and its dist are the ones it holds.
+  let newest = 0;
+  for (const entry of await readdir(dist, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  const stamp = `${String(own.version)} ${PACKAGE_ROOT} ${newest}\n`;
+  const stampPath = path.join(target, ".cogts-bundle");
+  if ((await readFile(stampPath, "utf8").catch(() => "")) === stamp) return;
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   const manifest = { name: "cogts", version: own.version, type: "module", main: own.main, exports: own.exports, private: true };
@@ -116,15 +117,7 @@ async function writeRuntimeBundle(target: string): Promise<void> {
       },
     });
   }
-}
-
-/** `.cog/build/tsc`: the TypeScript compiler (one file) and the script that transpiles the project with it. */
-async function writeTranspiler(target: string): Promise<void> {
-  const typescriptJs = createRequire(import.meta.url).resolve("typescript");
-  await copyIfChanged(typescriptJs, path.join(target, "typescript.js"));
-  // The project's package.json may say "type": "module"; typescript.js is CommonJS.
-  await writeFile(path.join(target, "package.json"), '{ "type": "commonjs" }\n');
-  await writeFile(path.join(target, "transpile.mjs"), TRANSPILE_SCRIPT);
+  await writeFile(stampPath, stamp);
 }
 
 export interface BuildDirContents {
@@ -133,6 +126,8 @@ export interface BuildDirContents {
   schema?: object;
   /** PEM text copied into the image when the Dockerfile asks for it. */
   caCertificates?: string;
+  /** Transpile the project's TypeScript into `.cog/build/js/`. */
+  typescript?: boolean;
 }
 
 /** Fills `<dir>/.cog/build/` and returns the Dockerfile path relative to the context. */
@@ -140,7 +135,8 @@ export async function prepareBuildDir(dir: string, contents: BuildDirContents): 
   const buildDir = path.join(dir, BUILD_DIR);
   await mkdir(buildDir, { recursive: true });
   await writeRuntimeBundle(path.join(buildDir, "cogts"));
-  await writeTranspiler(path.join(buildDir, "tsc"));
+  await rm(path.join(buildDir, "tsc"), { recursive: true, force: true });
+  if (contents.typescript) await transpileProject(dir, path.join(buildDir, "js"), await contextIgnorer(dir));
   if (contents.schema) {
     const text = JSON.stringify(contents.schema);
     await writeFile(path.join(buildDir, "openapi_schema.json"), text);

@@ -3,8 +3,8 @@
  *
  * Layers run from least to most often changed, so that editing predict.ts rebuilds only the last two:
  * base + init + apt packages, Node, the cogts runtime, npm dependencies, `build.run`, weights, then code.
- * Code is copied and compiled in a separate `code` stage, which also leaves out `.cog/` and the weight files
- * (they have their own layers), and lands in the image as one layer.
+ * Code is assembled in a separate `code` stage (sources, plus the JavaScript `cog build` transpiled them to),
+ * which leaves out `.cog/` and the weight files (they have their own layers); it lands in the image as one layer.
  */
 import type { Config } from "../config/types.js";
 import { UserError } from "../errors.js";
@@ -124,7 +124,8 @@ function codeStageLines(config: Config, project: ProjectFacts, buildkit: boolean
   // --no-wildcards: a weight named `a[1].bin` is a file name, not a pattern.
   const steps = [`tar -C /context --no-wildcards ${excludes} -cf - . | tar -C /src -xf -`];
   if (project.configFile !== "cog.yaml") steps.push(`cp ${shellQuote(project.configFile)} cog.yaml`);
-  if (project.hasTypeScript) steps.push(`node /context/${BUILD_DIR}/tsc/transpile.mjs /src`);
+  // The JavaScript that `cog build` transpiled from the TypeScript sources goes beside them.
+  if (project.hasTypeScript) steps.push(`cp -R /context/${BUILD_DIR}/js/. /src/`);
   const lines = ["FROM node AS code", "WORKDIR /src"];
   if (buildkit) {
     lines.push("RUN --mount=type=bind,target=/context \\");
