@@ -147,6 +147,8 @@ describe("the hello fixture, built with cog build", () => {
     writeFileSync(path.join(dir, "debug.log"), "not for the image\n");
     cpSync(path.join(FIXTURES, "hello", "package.json"), path.join(dir, "node_modules", "left-out", "package.json"), { recursive: true });
     writeFileSync(path.join(dir, "notes.txt"), "kept\n");
+    // A large weight file (≥ 10 MiB) gets its own layer before the code.
+    writeFileSync(path.join(dir, "model.bin"), Buffer.alloc(11 * 1024 * 1024, 7));
     const git = (...args: string[]) => run("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: dir });
     await git("init", "-q");
     await git("add", "-A");
@@ -188,10 +190,56 @@ describe("the hello fixture, built with cog build", () => {
     expect(JSON.parse(schemaFile.stdout)).toEqual(JSON.parse(labels["run.cog.openapi_schema"]!));
     const listing = await cog(dir, ["exec", "--progress", "quiet", "--", "sh", "-c", "ls -a /src; ls /src/node_modules"]);
     const names = listing.stdout.split("\n");
-    expect(names).toEqual(expect.arrayContaining(["predict.ts", "predict.js", "notes.txt", "cogts"]));
+    expect(names).toEqual(expect.arrayContaining(["predict.ts", "predict.js", "notes.txt", "model.bin", "cogts"]));
     expect(names).not.toContain("debug.log");
     expect(names).not.toContain(".git");
     expect(names).not.toContain("left-out");
+  });
+
+  it("puts the weight file in its own layer, before the code layer", async () => {
+    const history = (await docker.getImage(tag).history()) as { CreatedBy: string; Size: number }[];
+    const createdBy = history.map((layer) => layer.CreatedBy);
+    const weights = createdBy.findIndex((line) => line.includes("model.bin"));
+    const code = createdBy.findIndex((line) => line.includes("COPY /src/ /src/"));
+    expect(weights).toBeGreaterThan(-1);
+    expect(history[weights]!.Size).toBeGreaterThanOrEqual(11 * 1024 * 1024);
+    // History lists the newest layer first.
+    expect(code).toBeLessThan(weights);
+    expect(history[code]!.Size).toBeLessThan(1024 * 1024);
+  });
+
+  it("refuses --secret plainly rather than leaking it into a layer", async () => {
+    const result = await cog(dir, ["build", "--secret", "id=token,src=notes.txt"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--secret is not supported by cogts yet");
+  });
+
+  it("serves the model with cog serve -p PORT until interrupted, then removes the container", async () => {
+    const { freePort } = await import("../../src/docker/container.js");
+    const port = await freePort();
+    const child = spawn(process.execPath, [COG, "serve", "-p", String(port), "--progress", "quiet"], {
+      cwd: dir,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+    try {
+      for (let i = 0; i < 600 && !stderr.includes("Serving at"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr).toContain(`Serving at http://127.0.0.1:${port}`);
+      const response = await fetch(`http://127.0.0.1:${port}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { name: "served" } }),
+      });
+      expect(await response.json()).toMatchObject({ status: "succeeded", output: "hello served" });
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(130);
+    const left = await docker.listContainers({ all: true, filters: { label: ["run.cog.cogts-started=true"], ancestor: ["cog-hello"] } });
+    expect(left).toEqual([]);
   });
 
   it("gives exec's exit code and -e environment", async () => {
