@@ -67,6 +67,18 @@ describe("cog run --no-docker", () => {
     expect(readFileSync(join(work, "result.0.png"), "utf8")).toBe("copy:pixels");
   });
 
+  it("writes a single file output as output.<ext> in the working directory (a subdirectory of the project)", async () => {
+    const cwd = mkdtempSync(join(FIXTURES, "path_out", "run-"));
+    try {
+      const r = await cogRun("path_out", { input: ["text=to disk"], cwd });
+      expect(r.error).toBeUndefined();
+      expect(readFileSync(join(cwd, "output.txt"), "utf8")).toBe("to disk");
+      expect(r.stderr).toContain(`Written output to ${join(cwd, "output.txt")}`);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("fails with exit 1 and the prediction's error", async () => {
     const r = await cogRun("sleep", { input: ["fail=true"] });
     expect(r.error?.message).toMatch(/the prediction failed: the predictor failed on purpose/);

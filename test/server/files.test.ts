@@ -27,8 +27,13 @@ describe("files in and out", () => {
   it("gives a one-element array for a list output with one file, and a plain string for a single Path", async () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
     expect(r.body.output).toHaveLength(1);
-    const single = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl, single: true } } });
-    expect(single.body.output).toBe(`data:image/png;base64,${expectedOut.toString("base64")}`);
+    const pathOut = await startServer("path_out");
+    try {
+      const single = await request(`${pathOut.url}/predictions`, { body: { input: { text: "plain" } } });
+      expect(single.body.output).toBe(`data:text/plain;base64,${Buffer.from("plain").toString("base64")}`);
+    } finally {
+      await pathOut.stop();
+    }
   });
 
   it("downloads http(s) inputs, in arrays too, naming files after the URL's basename", async () => {
