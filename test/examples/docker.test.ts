@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireTestEnv, uniqueName } from "../helpers/test-env.js";
+import { dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { exampleDir, importExample, loadSharp, REPO_ROOT, renderTextPng, type Sharp } from "./helpers.js";
 import { fromDataUrl, predict, streamPrediction, toDataUrl, waitUntilReady, type PredictionResponse } from "./http.js";
 import { buildExample, removeImages, startImage, type RunningModel } from "./images.js";
@@ -54,11 +54,47 @@ afterAll(async () => {
   await removeImages(...built);
 });
 
+/**
+ * Runs a script with node inside the image with no network at all (`NetworkMode: none`), proving the model needs
+ * nothing from outside at run time. Resolves with the script's stdout.
+ */
+async function runOffline(image: string, script: string): Promise<string> {
+  const client = await dockerClient();
+  const container = await client.createContainer({
+    Image: image,
+    Entrypoint: ["node", "--input-type=module", "-e", script],
+    Cmd: [],
+    WorkingDir: "/src",
+    HostConfig: { NetworkMode: "none" },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = (await container.logs({ stdout: true, stderr: true })) as Buffer;
+    const text = demultiplex(logs);
+    if (StatusCode !== 0) throw new Error(`offline run exited ${StatusCode}: ${text}`);
+    return text;
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) as text. */
+function demultiplex(buffer: Buffer): string {
+  let text = "";
+  for (let offset = 0; offset + 8 <= buffer.length; offset += 8 + buffer.readUInt32BE(offset + 4)) {
+    text += buffer.subarray(offset + 8, offset + 8 + buffer.readUInt32BE(offset + 4)).toString("utf8");
+  }
+  return text;
+}
+
 describe("ocr image", () => {
+  let image: string;
   let model: RunningModel;
   let detailed: RunningModel;
   beforeAll(async () => {
-    model = await serve(await build("ocr"));
+    image = await build("ocr");
+    model = await serve(image);
     detailed = await serve(await build("ocr", "cog.detailed.yaml"));
   }, 900_000);
   afterAll(async () => Promise.all([model?.stop(), detailed?.stop()]));
@@ -78,6 +114,18 @@ describe("ocr image", () => {
     };
     expect(result.text).toBe("Bonjour le monde");
     expect(result.words.map((word) => word.text)).toEqual(["Bonjour", "le", "monde"]);
+  });
+
+  it("reads text with no network at all: languages and core come from the image", async () => {
+    const png = readFileSync(await renderTextPng(["Offline works"], join(work, "offline.png"))).toString("base64");
+    const script =
+      `import { writeFileSync } from "node:fs";` +
+      `writeFileSync("/tmp/offline.png", Buffer.from("${png}", "base64"));` +
+      `const { Predictor } = await import("/src/predict.js");` +
+      `const predictor = new Predictor(); await predictor.setup();` +
+      `console.log("TEXT=" + await predictor.predict({ path: "/tmp/offline.png" }, "eng+fra", "single_line"));` +
+      `process.exit(0);`;
+    expect(await runOffline(image, script)).toContain("TEXT=Offline works");
   });
 
   it("refuses a language that is not one of the choices with a 422", async () => {

@@ -4,6 +4,8 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -125,6 +127,47 @@ describe("the local server over HTTP", () => {
     } finally {
       await server.stop();
       project.dispose();
+    }
+  });
+
+  it("textgen: sends output webhooks while tokens are produced, before the completed one", async () => {
+    const { prepareLocalProject, startLocalServer } = (await import(join(REPO_ROOT, "dist", "src", "local", "index.js"))) as typeof import("../../src/local/index.js");
+    const received: { status: string; output: string[] | null }[] = [];
+    let done!: () => void;
+    const completed = new Promise<void>((resolve) => (done = resolve));
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        const state = JSON.parse(body) as { status: string; output: string[] | null };
+        received.push(state);
+        res.end();
+        if (state.status === "succeeded") done();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const project = await prepareLocalProject(exampleDir("textgen"));
+    // Output webhooks are throttled like Cog's (COG_THROTTLE_RESPONSE_INTERVAL); 0.1 s shows several in 1.6 s.
+    const server = await startLocalServer(project, { port: 0, env: { COG_THROTTLE_RESPONSE_INTERVAL: "0.1" } });
+    try {
+      await waitUntilReady(server.url, 60_000);
+      const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const response = await fetch(`${server.url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", prefer: "respond-async" },
+        body: JSON.stringify({ input: { max_tokens: 80, seed: 9 }, webhook, webhook_events_filter: ["output", "completed"] }),
+      });
+      expect(response.status).toBe(202);
+      await completed;
+      const final = received.at(-1)!;
+      const partial = received.filter((state) => state.status === "processing" && (state.output?.length ?? 0) > 0);
+      expect(partial.length).toBeGreaterThanOrEqual(2);
+      expect(partial[0]!.output!.length).toBeLessThan(final.output!.length);
+      for (const state of partial) expect(final.output!.slice(0, state.output!.length)).toEqual(state.output);
+    } finally {
+      await server.stop();
+      project.dispose();
+      receiver.close();
     }
   });
 
