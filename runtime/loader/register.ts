@@ -9,6 +9,8 @@ let registered = false;
 export function registerTypeScriptLoader(): void {
   if (registered) return;
   registered = true;
+  // The transpiled modules carry inline source maps: stack traces then point at the author's .ts lines.
+  process.setSourceMapsEnabled(true);
   const sdkUrl = new URL("../sdk/index.js", import.meta.url).href;
   register(new URL("./hooks.js", import.meta.url).href, { data: { sdkUrl } });
 }

@@ -89,7 +89,8 @@ export class Prediction {
     this.emit({ type: "output", chunk: clean, index: this.chunks.length - 1 });
   }
 
-  recordMetric(name: string, value: unknown, mode: MetricMode): void {
+  recordMetric(name: string, rawValue: unknown, mode: MetricMode): void {
+    const value = this.redactValue(rawValue);
     const path = name.split(".");
     let target = this.metrics;
     for (const key of path.slice(0, -1)) {
