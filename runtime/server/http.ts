@@ -36,6 +36,8 @@ export interface ServerSettings {
   /** File created when the worker is first ready, under Kubernetes. */
   readyFile?: string;
   version: string;
+  /** A supervisor the entry point already started (so the worker boots while this module loads). */
+  supervisor?: WorkerSupervisor;
   /** Called after a shutdown finished; the process entry point exits. */
   onShutdown: () => void;
 }
@@ -101,7 +103,8 @@ export class PredictionServer {
   readonly http: Server;
   readonly supervisor: WorkerSupervisor;
   private validators: Partial<Record<Kind, InputValidator>> = {};
-  private validatorsReady = false;
+  /** Settles once the input validators are compiled; requests wait for it, READY does not. */
+  private validatorsCompiled: Promise<void> = Promise.resolve();
   private readonly running = new Map<string, Running>();
   private readonly secretNames: string[];
   private shuttingDown = false;
@@ -109,16 +112,18 @@ export class PredictionServer {
 
   constructor(private readonly settings: ServerSettings) {
     this.secretNames = settings.worker.parameters.filter((p) => p.kind === "secret").map((p) => p.name);
-    this.supervisor = new WorkerSupervisor({
-      worker: settings.worker,
-      setupTimeout: settings.setupTimeout,
-      cancelGrace: settings.cancelGrace,
-      healthcheckTimeout: settings.healthcheckTimeout,
-      cwd: settings.cwd,
-      env: process.env,
-      onStateChange: (state) => {
-        if (state === "ready") this.writeReadyFile();
-      },
+    this.supervisor =
+      settings.supervisor ??
+      new WorkerSupervisor({
+        worker: settings.worker,
+        setupTimeout: settings.setupTimeout,
+        cancelGrace: settings.cancelGrace,
+        healthcheckTimeout: settings.healthcheckTimeout,
+        cwd: settings.cwd,
+        env: process.env,
+      });
+    this.supervisor.onStateChange((state) => {
+      if (state === "ready") this.writeReadyFile();
     });
     this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
@@ -134,13 +139,13 @@ export class PredictionServer {
   }
 
   async start(): Promise<number> {
-    this.supervisor.start();
+    if (!this.supervisor.started) this.supervisor.start();
     await new Promise<void>((resolve, reject) => {
       this.http.once("error", reject);
       this.http.listen(this.settings.port, this.settings.host, () => resolve());
     });
-    // ajv is loaded while the worker runs setup, so it never delays the first READY.
-    void this.compileValidators();
+    // ajv is loaded while the worker runs setup, and READY does not wait for it: the first request does.
+    this.validatorsCompiled = this.compileValidators();
     const address = this.http.address();
     return typeof address === "object" && address ? address.port : this.settings.port;
   }
@@ -156,11 +161,10 @@ export class PredictionServer {
     } catch (error) {
       process.stderr.write(`cogts: cannot compile the input schema: ${(error as Error).message}\n`);
     }
-    this.validatorsReady = true;
   }
 
   private get ready(): boolean {
-    return this.supervisor.state === "ready" && this.validatorsReady;
+    return this.supervisor.state === "ready";
   }
 
   private writeReadyFile(): void {
@@ -369,6 +373,7 @@ export class PredictionServer {
 
     let input: Record<string, unknown> = {};
     const rawInput = body.input ?? {};
+    if (this.ready) await this.validatorsCompiled;
     const validator = this.validators[kind];
     if (validator) {
       const result = validator(rawInput);

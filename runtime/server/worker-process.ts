@@ -69,13 +69,29 @@ export class WorkerSupervisor {
   private readyAt = 0;
   private quickCrashes = 0;
 
-  constructor(private readonly options: SupervisorOptions) {}
+  private readonly stateListeners: ((state: WorkerState) => void)[] = [];
+  started = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    if (options.onStateChange) this.stateListeners.push(options.onStateChange);
+  }
+
+  /** Calls `listener` on every state change from now on, and once now. */
+  onStateChange(listener: (state: WorkerState) => void): void {
+    this.stateListeners.push(listener);
+    listener(this.state);
+  }
+
+  private notify(): void {
+    for (const listener of this.stateListeners) listener(this.state);
+  }
 
   get busySlots(): number {
     return this.inFlight.size;
   }
 
   start(): void {
+    this.started = true;
     this.state = "starting";
     this.setup = { started_at: new Date().toISOString(), status: "starting", logs: "" };
     this.queue = [];
@@ -105,7 +121,7 @@ export class WorkerSupervisor {
         child.kill("SIGKILL");
       }, this.options.setupTimeout * 1000);
     }
-    this.options.onStateChange?.(this.state);
+    this.notify();
   }
 
   /** Sends a prediction to the worker; the sink hears about its logs, outputs, metrics and end. */
@@ -242,7 +258,7 @@ export class WorkerSupervisor {
         this.readyAt = performance.now();
         this.setup.status = "succeeded";
         this.setup.completed_at = new Date().toISOString();
-        this.options.onStateChange?.(this.state);
+        this.notify();
         return;
       case "setup_failed":
         this.failSetup(message.error);
@@ -263,7 +279,7 @@ export class WorkerSupervisor {
         this.cancelTimers.delete(message.id);
         if (message.output !== undefined && sink) sink.onOutput(message.output, false);
         sink?.onDone(message.status, message.error, message.iterator);
-        this.options.onStateChange?.(this.state);
+        this.notify();
         return;
       }
       case "healthcheck":
@@ -281,7 +297,7 @@ export class WorkerSupervisor {
     this.setup.completed_at = new Date().toISOString();
     if (this.setup.logs && !this.setup.logs.endsWith("\n")) this.setup.logs += "\n";
     this.setup.logs += `Setup failed: ${error}\n`;
-    this.options.onStateChange?.(this.state);
+    this.notify();
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -313,7 +329,7 @@ export class WorkerSupervisor {
       process.stderr.write(`cogts: the worker process ${how}; restarting it${delay ? ` in ${delay} ms` : ""}\n`);
       this.state = "starting";
       this.setup = { ...this.setup, status: "starting" };
-      this.options.onStateChange?.(this.state);
+      this.notify();
       setTimeout(() => {
         if (!this.stopping) this.start();
       }, delay);
