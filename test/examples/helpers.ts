@@ -4,7 +4,8 @@
  * test images with sharp.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, readlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,13 +27,13 @@ export function exampleDir(name: string): string {
 export async function installExample(name: string): Promise<string> {
   await requireSystemPackages();
   const dir = exampleDir(name);
-  const marker = join(dir, "node_modules", ".package-lock.json");
-  const lock = join(dir, "package-lock.json");
-  if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
-    // onnxruntime-node's install script would fetch its CUDA provider from outside npm: its documented switch skips it.
-    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" };
-    await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, env, timeout: 300_000 });
-  }
+  // Test files run in parallel processes: one lock per example, and the freshness check inside it.
+  const script =
+    '[ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || ' +
+    "npm ci --no-audit --no-fund --prefer-offline";
+  // onnxruntime-node's install script would fetch its CUDA provider from outside npm: its documented switch skips it.
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" };
+  await run("flock", [join(tmpdir(), `cogts-example-${name}.lock`), "sh", "-c", script], { cwd: dir, env, timeout: 300_000 });
   linkSdk();
   return dir;
 }
