@@ -98,7 +98,8 @@ export class WorkerSupervisor {
     this.synced = { stdout: 0, stderr: 0 };
     this.ended = { stdout: false, stderr: false };
     this.waitingFor = 0;
-    const child = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY], {
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--inspect"));
+    const child = spawn(process.execPath, [...execArgv, WORKER_ENTRY], {
       cwd: this.options.cwd,
       env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
       stdio: ["ignore", "pipe", "pipe", "pipe"],
