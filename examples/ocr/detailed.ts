@@ -1,5 +1,5 @@
 import { BasePredictor, Input, Path, type Int } from "cogts";
-import { OcrEngine } from "./ocr.js";
+import { OcrEngine, type PageSegmentation } from "./ocr.js";
 
 /** A box in image pixels: left, top, right, bottom. */
 export interface Box {
@@ -41,7 +41,7 @@ export class DetailedPredictor extends BasePredictor {
       choices: ["auto", "single_column", "single_block", "single_line", "single_word", "sparse_text"],
     }),
   ): Promise<OcrResult> {
-    const page = await this.engine.recognize(image.path, language, page_segmentation as "auto");
+    const page = await this.engine.recognize(image.path, language, page_segmentation as PageSegmentation);
     const words: Word[] = [];
     for (const block of page.blocks ?? []) {
       for (const paragraph of block.paragraphs) {

@@ -1,5 +1,5 @@
 import { BasePredictor, Input, Path } from "cogts";
-import { OcrEngine } from "./ocr.js";
+import { OcrEngine, type PageSegmentation } from "./ocr.js";
 
 /** Reads the text in an image with Tesseract (tesseract.js, LSTM models shipped with the image). */
 export class Predictor extends BasePredictor {
@@ -20,7 +20,7 @@ export class Predictor extends BasePredictor {
       choices: ["auto", "single_column", "single_block", "single_line", "single_word", "sparse_text"],
     }),
   ): Promise<string> {
-    const page = await this.engine.recognize(image.path, language, page_segmentation as "auto");
+    const page = await this.engine.recognize(image.path, language, page_segmentation as PageSegmentation);
     console.log(`confidence ${page.confidence.toFixed(1)}`);
     return page.text.trim();
   }
