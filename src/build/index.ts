@@ -127,31 +127,24 @@ export async function imageLabels(dir: string, config: Config, schema: object | 
   return labels;
 }
 
-function parseSecrets(secrets: string[]): void {
-  for (const secret of secrets) {
-    const fields = Object.fromEntries(secret.split(",").map((part) => part.split("=", 2) as [string, string]));
-    if (!fields.id || !(fields.src || fields.source || fields.env)) {
-      throw new UserError(`--secret ${secret}: expected id=NAME,src=PATH`);
-    }
-  }
-}
-
 /** Builds the project's image and returns its tag, id and what went into its labels. */
 export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const { requireEngine, engineStatus } = await import("../docker/engine.js");
   const { defaultImageName } = await import("../config/index.js");
   const docker = request.docker ?? (await requireEngine());
   const buildkit = request.buildkit ?? (await engineStatus(docker)).buildkit ?? false;
-  if (request.secrets?.length) {
-    parseSecrets(request.secrets);
-    // BuildKit reads secrets from the client over a session (a gRPC stream the buildx/CLI client serves);
-    // the plain engine API build cannot carry them, and writing them into the context would leak them into layers.
-    throw new UserError("--secret is not supported by cogts yet", [
-      "BuildKit secrets travel over the client session protocol, which cogts does not implement.",
-      "Build with `cog debug > Dockerfile` and `docker buildx build --secret id=…,src=… -f Dockerfile .` meanwhile.",
-    ]);
+  const { parseSecret } = await import("../docker/session.js");
+  const secretSpecs = (request.secrets ?? []).map(parseSecret);
+  if (secretSpecs.length > 0 && !buildkit) {
+    throw new UserError("--secret needs BuildKit, and this engine builds with the classic builder: use Docker 20.10 or newer.");
   }
   const prepared = await prepareBuild(request, buildkit);
+  const given = new Set(secretSpecs.map((spec) => spec.id));
+  const missing = prepared.config.build.run.flatMap((step, index) =>
+    (step.mounts ?? []).filter((mount) => !given.has(mount.id)).map((mount) => `build.run[${index}] mounts the secret ${mount.id}: pass --secret id=${mount.id},src=FILE`),
+  );
+  // BuildKit would run the step with nothing at the target and fail on whatever the command does with it.
+  if (missing.length > 0) throw new UserError("cog build is missing secrets that cog.yaml uses:", missing);
   const tag = request.tag ?? prepared.config.image ?? defaultImageName(request.dir);
   const labels = await imageLabels(request.dir, prepared.config, prepared.schema);
   const { prepareBuildDir } = await import("../docker/context.js");
@@ -172,6 +165,8 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
     buildkit,
     noCache: request.noCache,
     progress,
+    // Secrets reach BuildKit through a client session, never through the context or a build argument.
+    secrets: secretSpecs,
   });
   return { tag, id, config: prepared.config, schema: prepared.schema, labels };
 }

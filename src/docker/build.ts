@@ -7,6 +7,7 @@ import { UserError } from "../errors.js";
 import { decodeTrace } from "./buildkit-trace.js";
 import { contextStream } from "./context.js";
 import type { ProgressSink } from "./progress.js";
+import { openSecretsSession, type SecretSpec } from "./session.js";
 
 export interface BuildImageOptions {
   docker: Docker;
@@ -19,6 +20,8 @@ export interface BuildImageOptions {
   buildkit: boolean;
   noCache?: boolean;
   progress: ProgressSink;
+  /** Build secrets, served to BuildKit over a client session (see session.ts). */
+  secrets?: SecretSpec[];
 }
 
 interface BuildMessage {
@@ -52,18 +55,34 @@ async function buildOnce(options: BuildImageOptions): Promise<string> {
   const { docker, progress } = options;
   const context = await contextStream(options.contextDir);
   const networkMode = (await engineHasBridge(docker)) ? undefined : "host";
-  const response = await docker.buildImage(context, {
+  // BuildKit builds get our own client session: it serves the secrets (dockerode's buildImage would open one of its
+  // own that serves only registry credentials), and the classic builder needs none.
+  const session = options.buildkit ? await openSecretsSession(docker, options.secrets ?? []) : undefined;
+  const query = {
     t: options.tag,
     dockerfile: options.dockerfile,
     labels: options.labels,
     nocache: options.noCache ?? false,
     rm: true,
+    forcerm: true,
     // An engine started without a bridge network (as in containers without NAT rights) can only build on the host's.
     ...(networkMode ? { networkmode: networkMode } : {}),
-    forcerm: true,
-    // BuildKit through the engine API: the builder takes the uploaded tar as its context, no session needed.
+    // BuildKit through the engine API: the builder takes the uploaded tar as its context.
     version: options.buildkit ? "2" : "1",
-  } as Docker.ImageBuildOptions);
+    ...(session ? { session: session.id } : {}),
+  };
+  let response: NodeJS.ReadableStream;
+  try {
+    response = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+      docker.modem.dial(
+        { path: "/build?", method: "POST", file: context, options: query, isStream: true, statusCodes: { 200: true, 500: "server error" } },
+        (err: unknown, data: unknown) => (err ? reject(err as Error) : resolve(data as NodeJS.ReadableStream)),
+      );
+    });
+  } catch (err) {
+    session?.close();
+    throw err;
+  }
 
   let imageId: string | undefined;
   let failure: string | undefined;
@@ -97,7 +116,10 @@ async function buildOnce(options: BuildImageOptions): Promise<string> {
 
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(response, (err: Error | null) => (err ? reject(err) : resolve()), onMessage);
-  }).finally(() => progress.close());
+  }).finally(() => {
+    progress.close();
+    session?.close();
+  });
 
   if (failure) throw new UserError(`The image build failed: ${failure.trim()}`);
   if (!imageId) {

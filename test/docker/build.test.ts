@@ -121,6 +121,17 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The output of a command run in a container of the image (entrypoint included). */
+async function runInImage(image: string, cmd: string[]): Promise<string> {
+  const { createModelContainer, containerLogs } = await import("../../src/docker/container.js");
+  const { container } = await createModelContainer({ docker, image, cmd });
+  return withContainer(container, async () => {
+    await container.start();
+    await container.wait();
+    return containerLogs(container);
+  });
+}
+
 async function predict(image: string, input: Record<string, unknown>): Promise<{ status: string; output: unknown; logs?: string }> {
   const { url, container } = await startModelServer({ docker, image });
   return withContainer(container, async () => {
@@ -208,10 +219,38 @@ describe("the hello fixture, built with cog build", () => {
     expect(history[code]!.Size).toBeLessThan(1024 * 1024);
   });
 
-  it("refuses --secret plainly rather than leaking it into a layer", async () => {
-    const result = await cog(dir, ["build", "--secret", "id=token,src=notes.txt"]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("--secret is not supported by cogts yet");
+  it("passes --secret to build.run secret mounts through a BuildKit session, leaving no trace in the image", async () => {
+    const secretDir = path.join(scratch, "with-secret");
+    cpSync(path.join(FIXTURES, "hello"), secretDir, { recursive: true });
+    writeFileSync(
+      path.join(secretDir, "cog.yaml"),
+      [
+        "build:",
+        "  run:",
+        "    - command: cut -c1-6 /run/secrets/token > /etc/token-prefix",
+        "      mounts:",
+        "        - type: secret",
+        "          id: token",
+        "          target: /run/secrets/token",
+        "run: predict.ts:Predictor",
+        "",
+      ].join("\n"),
+    );
+    const secretFile = path.join(scratch, "token.txt");
+    writeFileSync(secretFile, "s3cr3t-token-value\n");
+    const secretTag = uniqueName("cogts-test-secret");
+    images.push(secretTag);
+
+    const missing = await cog(secretDir, ["build", "-t", secretTag, "--progress", "plain"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("build.run[0] mounts the secret token: pass --secret id=token,src=FILE");
+
+    const built = await cog(secretDir, ["build", "-t", secretTag, "--progress", "plain", "--secret", `id=token,src=${secretFile}`]);
+    expect(built.code, built.stderr.slice(-1500)).toBe(0);
+    expect((await runInImage(secretTag, ["cat", "/etc/token-prefix"])).trim()).toBe("s3cr3t");
+    expect((await runInImage(secretTag, ["sh", "-c", "test -e /run/secrets/token && echo present || echo absent"])).trim()).toBe("absent");
+    const history = (await docker.getImage(secretTag).history()) as { CreatedBy: string }[];
+    expect(JSON.stringify(history)).not.toContain("s3cr3t-token-value");
   });
 
   it("serves the model with cog serve -p PORT until interrupted, then removes the container", async () => {
