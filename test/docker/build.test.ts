@@ -344,6 +344,39 @@ describe("a real model: image resizing with sharp", () => {
   });
 });
 
+describe("a GPU model on the stand-in nvidia/cuda image", () => {
+  it("builds FROM the CUDA runtime image chosen by the table and records the resolved CUDA/cuDNN", async () => {
+    const dir = path.join(scratch, "gpu");
+    cpSync(path.join(FIXTURES, "hello"), dir, { recursive: true });
+    writeFileSync(path.join(dir, "cog.yaml"), "build:\n  gpu: true\nrun: predict.ts:Predictor\n");
+    const tag = uniqueName("cogts-test-gpu");
+    images.push(tag);
+    const result = await cog(dir, ["build", "-t", tag, "--progress", "plain"]);
+    expect(result.code, result.stderr.slice(-1500)).toBe(0);
+    expect(result.stderr).toContain("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04");
+    const { Config } = await docker.getImage(tag).inspect();
+    expect(JSON.parse(Config.Labels["run.cog.config"]!).build).toMatchObject({ gpu: true, cuda: "12.4", cudnn: "9" });
+    expect(Config.Env).toContain("NVIDIA_DRIVER_CAPABILITIES=all");
+    // No GPU here: the server is started without --gpus, which the stand-in base image does not need.
+    expect(await predict(tag, { name: "gpu" })).toMatchObject({ status: "succeeded", output: "hello gpu" });
+  });
+});
+
+describe("cog debug", () => {
+  it("prints the real Dockerfile without a mirror, and the mirrored one with the flag or the environment", async () => {
+    const dir = path.join(FIXTURES, "hello");
+    const plain = await cog(dir, ["debug"], { COGTS_BASE_IMAGE_MIRROR: "" });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^FROM node:22-bookworm-slim AS node$/m);
+    expect(plain.stdout).toMatch(/^FROM debian:bookworm-slim$/m);
+    const flagged = await cog(dir, ["debug", "--base-image-mirror", "mirror.example"], { COGTS_BASE_IMAGE_MIRROR: "" });
+    expect(flagged.stdout).toMatch(/^FROM mirror\.example\/library\/debian:bookworm-slim$/m);
+    const fromEnv = await cog(dir, ["debug", "--classic"], { COGTS_BASE_IMAGE_MIRROR: "env.example" });
+    expect(fromEnv.stdout).toMatch(/^FROM env\.example\/library\/node:22-bookworm-slim AS node$/m);
+    expect(fromEnv.stdout).not.toContain("--mount");
+  });
+});
+
 describe("cog init", () => {
   it("scaffolds a project that runs without Docker and builds, and never overwrites", async () => {
     const dir = path.join(scratch, "my-model");
