@@ -140,22 +140,41 @@ async function load(port, clients, total, latencies) {
  * The machine is shared, so the two servers are measured in alternating rounds and each side reports its median
  * round: a burst of load from elsewhere then hits both sides instead of skewing the ratio.
  */
-async function compare(portA, portB, clients) {
-  const sides = [portA, portB].map((port) => ({ port, rates: [], latencies: [] }));
+/** CPU time (ms) used so far by a process and its children (the worker), from /proc; undefined elsewhere. */
+function cpuMs(pid) {
+  try {
+    const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)];
+    const ticks = pids.map((p) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")).reduce((sum, f) => sum + Number(f[11]) + Number(f[12]), 0);
+    return (ticks * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each side is `{ port, pid }`; also reports the servers' CPU time per request, which load elsewhere barely skews. */
+async function compare(a, b, clients) {
+  const sides = [a, b].map((s) => ({ ...s, rates: [], latencies: [], cpu: 0, requests: 0 }));
   for (const side of sides) await load(side.port, clients, WARMUP);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const side of sides) side.rates.push(await load(side.port, clients, Math.ceil(REQUESTS / ROUNDS), side.latencies));
+    for (const side of sides) {
+      const before = cpuMs(side.pid);
+      const count = Math.ceil(REQUESTS / ROUNDS);
+      side.rates.push(await load(side.port, clients, count, side.latencies));
+      const after = cpuMs(side.pid);
+      if (before !== undefined && after !== undefined) side.cpu += after - before;
+      side.requests += count;
+    }
   }
   return sides.map((side) => {
     const sorted = [...side.latencies].sort((a, b) => a - b);
     const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
     const rates = [...side.rates].sort((a, b) => a - b);
-    return { rps: rates[Math.floor(rates.length / 2)], p50: pct(50), p99: pct(99) };
+    return { rps: rates[Math.floor(rates.length / 2)], p50: pct(50), p99: pct(99), cpuUs: (side.cpu * 1000) / side.requests };
   });
 }
 
 function row(label, r) {
-  return `${label.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms`;
+  return `${label.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   server CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/req`;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "cogts-bench-"));
@@ -177,14 +196,15 @@ try {
 
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
   console.log(`cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`);
-  const [bare1, cog1] = await compare(barePort, await echo.port, 1);
-  const [bare4, cog4] = await compare(barePort, await asyncServer.port, 4);
+  const bareSide = { port: barePort, pid: bare.child.pid };
+  const [bare1, cog1] = await compare(bareSide, { port: await echo.port, pid: echo.child.pid }, 1);
+  const [bare4, cog4] = await compare(bareSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, 4);
   console.log(row("bare node:http JSON echo, 1 client", bare1));
   console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
-  console.log(`  ratio ${(cog1.rps / bare1.rps).toFixed(2)}x the bare server (goal >= 0.5x)`);
+  console.log(`  ratio ${(cog1.rps / bare1.rps).toFixed(2)}x the bare server (goal >= 0.5x); CPU per request ${(cog1.cpuUs / bare1.cpuUs).toFixed(1)}x`);
   console.log(row("bare node:http JSON echo, 4 clients", bare4));
   console.log(row("cogts async echo, COG_MAX_CONCURRENCY=4, 4 clients", cog4));
-  console.log(`  ratio ${(cog4.rps / bare4.rps).toFixed(2)}x the bare server (goal >= 0.5x)`);
+  console.log(`  ratio ${(cog4.rps / bare4.rps).toFixed(2)}x the bare server (goal >= 0.5x); CPU per request ${(cog4.cpuUs / bare4.cpuUs).toFixed(1)}x`);
 
   for (const c of children.splice(0)) c.kill("SIGKILL");
 
