@@ -24,7 +24,7 @@ const blocks = PAGES.flatMap(codeBlocks);
 const where = (block: CodeBlock) => `${block.file.slice(REPO.length + 1)}:${block.line}`;
 
 /** Programs a shell block may run besides `cog`. */
-const KNOWN_PROGRAMS = new Set(["cog", "curl", "kubectl", "docker", "npm", "npx", "cd", "jq", "sed", "base64", "cat", "sudo", "ONNXRUNTIME_NODE_INSTALL=skip"]);
+const KNOWN_PROGRAMS = new Set(["cog", "node", "eval", "curl", "kubectl", "docker", "npm", "npx", "cd", "jq", "sed", "base64", "cat", "sudo", "ONNXRUNTIME_NODE_INSTALL=skip"]);
 
 function findCommand(name: string): Command | undefined {
   return commands.find((command) => command.name === name || command.aliases?.includes(name));
