@@ -37,10 +37,18 @@ const MB = 1e6;
 const fmt = (seconds) => `${seconds.toFixed(2)} s`;
 try {
   const cold = await timedBuild(true);
-  const noChange = await timedBuild(false);
+  // Rebuilds are short and the machine is shared: the median of three of each.
+  const median = (runs) => runs.map((run) => run.seconds).sort((a, b) => a - b)[1];
+  const noChangeRuns = [];
+  for (let i = 0; i < 3; i++) noChangeRuns.push(await timedBuild(false));
   const predictPath = path.join(dir, "predict.ts");
-  writeFileSync(predictPath, readFileSync(predictPath, "utf8").replace("resizing with libvips", "resizing (edited) with libvips"));
-  const codeChange = await timedBuild(false);
+  const codeChangeRuns = [];
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(predictPath, readFileSync(predictPath, "utf8").replace(/resizing( \(edit \d+\))? with libvips/, `resizing (edit ${i}) with libvips`));
+    codeChangeRuns.push(await timedBuild(false));
+  }
+  const noChange = { seconds: median(noChangeRuns) };
+  const codeChange = { seconds: median(codeChangeRuns) };
 
   const image = await docker.getImage(tag).inspect();
   const base = mirrorImage(baseImageFor(cold.built.config, {}).image, process.env.COGTS_BASE_IMAGE_MIRROR);
@@ -55,8 +63,8 @@ try {
 
   console.log(`image build of fixtures/projects/resize (sharp), engine BuildKit, base ${base}`);
   console.log(`  cold build (no layer cache)      ${fmt(cold.seconds)}`);
-  console.log(`  no-change rebuild                ${fmt(noChange.seconds)}   (${((noChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold)`);
-  console.log(`  rebuild after predict.ts edit    ${fmt(codeChange.seconds)}   (${((codeChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold; goal < 10%)`);
+  console.log(`  no-change rebuild (median of 3)  ${fmt(noChange.seconds)}   (${((noChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold)`);
+  console.log(`  predict.ts edit (median of 3)   ${fmt(codeChange.seconds)}   (${((codeChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold; goal < 10%)`);
   console.log(`  image size                       ${(image.Size / MB).toFixed(1)} MB; base ${(baseSize / MB).toFixed(1)} MB; added ${(added / MB).toFixed(1)} MB`);
   console.log(`    Node (node + npm)              ${(node / MB).toFixed(1)} MB`);
   console.log(`    the model's node_modules       ${(nodeModules / MB).toFixed(1)} MB`);
