@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, posix } from "node:path";
 import { PassThrough, Transform } from "node:stream";
-import type { Readable, TransformCallback } from "node:stream";
+import type { Readable, TransformCallback, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { UserError } from "../errors.js";
@@ -56,7 +56,102 @@ function compressor(compression: Compression): Transform {
     if (!zstdAvailable()) throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); use gzip.`);
     return (zlib as unknown as { createZstdCompress(): Transform }).createZstdCompress();
   }
-  return zlib.createGzip({ level: gzipLevel() });
+  const level = gzipLevel();
+  return level === 0 ? zlib.createGzip({ level }) : new AdaptiveGzip(level);
+}
+
+/** How much of a layer AdaptiveGzip looks at before choosing the level. */
+const SAMPLE = 8 << 20;
+const SLICE = 1 << 20;
+
+/**
+ * gzip that does not compress what does not compress: model weights and other random-looking data gain
+ * nothing from deflate but cost most of a push's CPU (level 1 runs at ~40 MB/s, stored blocks at ~400 MB/s).
+ * It deflates the first 8 MiB of the layer as a sample; above 97% it writes the whole layer at level 0 (stored
+ * blocks: still plain gzip for every client). zlib's deflateParams cannot switch to stored mid-stream fast,
+ * so the choice is per layer; cogts's layer order keeps weights and code in separate layers anyway.
+ */
+class AdaptiveGzip extends Transform {
+  private gzip: zlib.Gzip | undefined;
+  private sample: Buffer[] = [];
+  private sampled = 0;
+
+  constructor(private readonly level: number) { super(); }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (!this.gzip) {
+      this.sample.push(chunk);
+      this.sampled += chunk.length;
+      if (this.sampled < SAMPLE) { done(); return; }
+      this.start();
+      this.writeSample(done);
+      return;
+    }
+    this.feed(chunk, false, done);
+  }
+
+  /**
+   * Hands deflate exact 1 MiB slices: stored blocks are cut where zlib's input runs out, so the same layer must
+   * always arrive in the same pieces for its compressed digest to be the same from one export to the next.
+   */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private feed(chunk: Buffer, last: boolean, done: (err?: Error) => void): void {
+    if (chunk.length) { this.pending.push(chunk); this.pendingBytes += chunk.length; }
+    const slices: Buffer[] = [];
+    if (this.pendingBytes >= SLICE || (last && this.pendingBytes > 0)) {
+      let all = Buffer.concat(this.pending);
+      while (all.length >= SLICE) { slices.push(all.subarray(0, SLICE)); all = all.subarray(SLICE); }
+      if (last && all.length) { slices.push(all); all = Buffer.alloc(0); }
+      this.pending = all.length ? [all] : [];
+      this.pendingBytes = all.length;
+    }
+    const writeNext = (): void => {
+      const slice = slices.shift();
+      if (!slice) { done(); return; }
+      if (this.gzip!.write(slice)) writeNext();
+      else this.gzip!.once("drain", writeNext);
+    };
+    writeNext();
+  }
+
+  private start(): void {
+    const sample = Buffer.concat(this.sample);
+    this.sample = [sample];
+    const ratio = sample.length ? zlib.deflateRawSync(sample, { level: 1 }).length / sample.length : 0;
+    this.gzip = zlib.createGzip({ level: ratio > 0.97 ? 0 : this.level, chunkSize: 1 << 16 });
+    this.gzip.on("data", (chunk: Buffer) => this.push(chunk));
+    this.gzip.on("error", (err) => this.destroy(err));
+  }
+
+  private writeSample(done: TransformCallback, last = false): void {
+    const [sample] = this.sample;
+    this.sample = [];
+    this.feed(sample ?? Buffer.alloc(0), last, done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    const finish = () => { this.gzip!.once("end", () => done()); this.gzip!.end(); };
+    if (!this.gzip) { this.start(); this.writeSample(finish, true); } else this.feed(Buffer.alloc(0), true, finish);
+  }
+}
+
+/** Copies what passes through into a second stream (a streamed upload), waiting for it, ignoring its failure. */
+class Tee extends Transform {
+  constructor(private readonly sink: Writable) { super(); }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.sink.destroyed || this.sink.writableEnded) { done(null, chunk); return; }
+    if (this.sink.write(chunk)) done(null, chunk);
+    else {
+      const go = () => { this.sink.off("drain", go); this.sink.off("close", go); done(null, chunk); };
+      this.sink.on("drain", go);
+      this.sink.on("close", go);
+    }
+  }
+  override _flush(done: TransformCallback): void {
+    if (!this.sink.destroyed && !this.sink.writableEnded) this.sink.end();
+    done();
+  }
 }
 
 class Hasher extends Transform {
@@ -112,8 +207,21 @@ class LayerCache {
     await writeFile(temp, JSON.stringify(names));
     await rename(temp, join(this.dir, "legacy-names.json"));
   }
+  /** Copies a stream to a temporary file in the cache while hashing it. */
+  async spool(source: Readable): Promise<{ path: string; raw: string }> {
+    await mkdir(this.dir, { recursive: true });
+    const path = join(this.dir, `spool-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const hash = new Hasher();
+    try {
+      await pipeline(source, hash, createWriteStream(path));
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
+    return { path, raw: hash.digest() };
+  }
   /** Compresses a stream into the cache, hashing both sides; an already compressed stream is stored as is. */
-  async store(source: Readable): Promise<Stored> {
+  async store(source: Readable, tee?: Writable): Promise<Stored> {
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `incoming-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const peek = await peekMagic(source);
@@ -121,12 +229,12 @@ class LayerCache {
     const outHash = new Hasher();
     let compression = this.compression;
     try {
-      if (peek.kind === "plain") {
-        await pipeline(peek.stream, rawHash, compressor(this.compression), outHash, createWriteStream(temp));
-      } else {
-        compression = peek.kind;
-        await pipeline(peek.stream, rawHash, outHash, createWriteStream(temp));
-      }
+      const stages: Transform[] = [rawHash];
+      if (peek.kind === "plain") stages.push(compressor(this.compression));
+      else compression = peek.kind;
+      stages.push(outHash);
+      if (tee) stages.push(new Tee(tee));
+      await pipeline(peek.stream, ...(stages as [Transform]), createWriteStream(temp));
       const digest = outHash.digest();
       const path = join(this.dir, `${hex(digest)}.${compression === "gzip" ? "gz" : "zst"}`);
       await rename(temp, path);
@@ -187,10 +295,21 @@ interface EngineImage {
   get(): Promise<NodeJS.ReadableStream>;
 }
 
+export interface StreamedUpload {
+  sink: Writable;
+}
+
 export interface PrepareOptions {
   compression: Compression;
   /** Called as soon as a layer's compressed file is ready, so uploads overlap the export. */
-  onBlobReady?: (blob: Omit<LayerBlob, "diffId">) => void;
+  onBlobReady?: (blob: Omit<LayerBlob, "diffId">, streamed?: StreamedUpload) => void;
+  /**
+   * Opens an upload that receives a layer's compressed bytes while they are produced (distribution-spec
+   * streamed PATCH), for layers that are probably not in the registry yet; undefined to compress first.
+   */
+  openStreamedUpload?: () => StreamedUpload | undefined;
+  /** Layers among `wanted` that the engine pulled from registries (likely there already): DiffIDs and tar sizes. */
+  pulledLayers?: (wanted: Set<string>) => Promise<{ ids: Set<string>; sizes: Set<number> }>;
   cacheDir?: string;
 }
 
@@ -214,7 +333,9 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
   const wanted = new Set(info.RootFS?.Layers ?? []);
   const cachedByName = new Map<string, LayerBlob>();
   const legacyNames = await cache.legacyNames();
+  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(wanted) : { ids: new Set<string>(), sizes: new Set<number>() };
 
+  const background: Promise<void>[] = [];
   const saveStream = (await engineImage.get()) as Readable;
   const done = new Promise<void>((resolve, reject) => {
     tar.on("entry", (headerInfo, stream, next) => {
@@ -241,9 +362,30 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
           const hit = await cache.get(known);
           if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
         }
-        const result = await cache.store(stream as unknown as Readable);
-        stored.set(name, result);
-        options.onBlobReady?.(result.blob);
+        if (known || !options.openStreamedUpload) {
+          const streamed = known && !pulled.ids.has(known) ? options.openStreamedUpload?.() : undefined;
+          const result = await cache.store(stream as unknown as Readable, streamed?.sink);
+          stored.set(name, result);
+          options.onBlobReady?.(result.blob, streamed);
+          return;
+        }
+        // A legacy-layout name says nothing about the layer: spool it to disk while hashing, then (while the
+        // export goes on) skip it if cached, or compress it, streamed when the engine did not pull it.
+        const spool = await cache.spool(stream as unknown as Readable);
+        const task = (async () => {
+          try {
+            const hit = await cache.get(spool.raw);
+            if (hit) { cachedByName.set(name, hit); return; }
+            const streamed = pulled.ids.has(spool.raw) ? undefined : options.openStreamedUpload?.();
+            const result = await cache.store(createReadStream(spool.path, { highWaterMark: 1 << 20 }), streamed?.sink);
+            stored.set(name, result);
+            options.onBlobReady?.(result.blob, streamed);
+          } finally {
+            await rm(spool.path, { force: true });
+          }
+        })();
+        task.catch(() => undefined);
+        background.push(task);
       };
       storeEntry().then(() => next(), fail);
     });
@@ -252,7 +394,12 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
     saveStream.on("error", reject);
   });
   saveStream.pipe(tar);
-  await done;
+  try {
+    await done;
+  } finally {
+    await Promise.allSettled(background);
+  }
+  await Promise.all(background);
 
   const manifestText = small.get("manifest.json");
   if (!manifestText) throw new UserError(`The engine's export of ${info.Id} has no manifest.json; cogts cannot read this engine's image format.`);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { PassThrough, Readable, Transform } from "node:stream";
 import type { TransformCallback } from "node:stream";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
@@ -11,7 +11,7 @@ import type { RetryPolicy, RegistryResponse } from "./client.js";
 import type { Credentials } from "./credentials.js";
 import { resolveCredentials } from "./credentials.js";
 import { cacheRoot, openBlobRange, prepareImage, zstdAvailable } from "./layers.js";
-import type { Compression, LayerBlob } from "./layers.js";
+import type { Compression, LayerBlob, StreamedUpload } from "./layers.js";
 import { parseReference } from "./reference.js";
 import type { ProgressSink } from "./progress.js";
 
@@ -36,6 +36,12 @@ export interface PushOptions {
   compression?: Compression;
   /** Blobs uploaded at once (default `COG_PUSH_CONCURRENCY` or 5). */
   concurrency?: number;
+  /**
+   * Upload new layers while they are compressed (one streamed PATCH, then PUT with the digest), instead of
+   * compressing to the cache first and uploading after. Default on; `COG_PUSH_STREAM=0` turns it off.
+   * Layers the engine pulled from a registry are never streamed: they are probably there already.
+   */
+  streamUploads?: boolean;
   /** Blobs bigger than this go up in chunks (default 128 MiB, as Cog). */
   chunkedThreshold?: number;
   /** Chunk size before the registry's OCI-Chunk-Min/Max-Length (default 96 MiB, as Cog). */
@@ -160,6 +166,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   let uploadedBytes = 0;
   let chunkingRefused = false;
 
+  const streamUploads = options.streamUploads ?? process.env.COG_PUSH_STREAM !== "0";
   const uploader = {
     chunkedThreshold: options.chunkedThreshold ?? 128 * 1024 * 1024,
     chunkSize: options.chunkSize ?? 96 * 1024 * 1024,
@@ -292,8 +299,60 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     known.note(client.registry, blob.digest, repo);
   }
 
-  const schedule = (blob: Blob): Promise<void> => {
+  const streamedResults = new WeakMap<StreamedUpload, Promise<URL | undefined>>();
+
+  /** distribution-spec §Pushing a blob in chunks, streamed: POST, then one PATCH whose body is produced as it goes. */
+  function openStreamedUpload(): StreamedUpload | undefined {
+    const sink = new PassThrough({ highWaterMark: 4 << 20 });
+    let consumed = false;
+    const result = (async () => {
+      try {
+        const res = await client.request({ method: "POST", url: `${blobsPath(repo)}/uploads/`, headers: { "content-length": "0" } }, "Starting a streamed upload", [202]);
+        const patch = await client.send({
+          method: "PATCH", url: locationOf(res), headers: { "content-type": "application/octet-stream" },
+          body: () => {
+            // The body can be sent once: a retry after a 401 must fail over to the upload from the cache.
+            if (consumed) throw new Error("streamed body already sent");
+            consumed = true;
+            return sink.pipe(new Counter((n) => { uploadedBytes += n; }));
+          },
+        }, "Streaming a layer");
+        return patch.status === 202 ? locationOf(patch) : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        // Whatever happened, the compressor must not wait on a reader that is gone.
+        sink.resume();
+      }
+    })();
+    const handle: StreamedUpload = { sink };
+    streamedResults.set(handle, result);
+    return handle;
+  }
+
+  /** Closes a streamed upload with the digest now known; false sends the blob the ordinary way. */
+  async function finishStreamed(blob: Blob, streamed: StreamedUpload): Promise<boolean> {
+    const location = await streamedResults.get(streamed);
+    if (!location) return false;
+    try {
+      progress?.start(blob.label, blob.size);
+      await client.request({ method: "PUT", url: withDigest(location, blob.digest), headers: { "content-length": "0" } }, `Finishing ${blob.label}`, [201]);
+    } catch {
+      return false;
+    }
+    outcomes.push({ digest: blob.digest, size: blob.size, outcome: "uploaded" });
+    progress?.finish(blob.label, "pushed");
+    known.note(client.registry, blob.digest, repo);
+    return true;
+  }
+
+  const schedule = (blob: Blob, streamed?: StreamedUpload): Promise<void> => {
     let task = uploads.get(blob.digest);
+    if (!task && streamed) {
+      task = finishStreamed(blob, streamed).then((ok) => (ok ? undefined : limiter.run(() => uploadBlob(blob))));
+      task.catch(() => undefined);
+      uploads.set(blob.digest, task);
+    }
     if (!task) {
       task = limiter.run(() => uploadBlob(blob));
       task.catch(() => undefined);
@@ -311,7 +370,8 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     await client.ping();
     const prepared = await prepareImage(engineImage as unknown as Parameters<typeof prepareImage>[0], {
       compression, cacheDir: root,
-      onBlobReady: (blob) => { void schedule(layerBlob(blob)); },
+      onBlobReady: (blob, streamed) => { void schedule(layerBlob(blob), streamed); },
+      ...(streamUploads ? { openStreamedUpload, pulledLayers: (wanted: Set<string>) => pulledLayerIds(docker, wanted) } : {}),
     });
     const sources = new Set(prepared.layers.map((l) => known.where(client.registry, l.digest)).filter((r): r is string => !!r && r !== repo));
     if (sources.size) client.auth.addScopes(...[...sources].map((r) => repositoryScope(r, ["pull"])));
@@ -353,6 +413,26 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     await known.save().catch(() => undefined);
     await client.close();
   }
+}
+
+/**
+ * Layers of `wanted` that also belong to images pulled from a registry (they have RepoDigests), so they are
+ * probably in the registry already: their DiffIDs, and their uncompressed sizes from `docker history`.
+ */
+async function pulledLayerIds(docker: Docker, wanted: Set<string>): Promise<{ ids: Set<string>; sizes: Set<number> }> {
+  const ids = new Set<string>();
+  const sizes = new Set<number>();
+  const images = (await docker.listImages()).filter((i) => (i.RepoDigests ?? []).length > 0).slice(0, 100);
+  for (const image of images) {
+    const handle = docker.getImage(image.Id);
+    const info = await handle.inspect().catch(() => undefined);
+    const shared = (info?.RootFS?.Layers ?? []).filter((l) => wanted.has(l));
+    if (!shared.length) continue;
+    for (const layer of shared) ids.add(layer);
+    const history = (await handle.history().catch(() => [])) as { Size?: number }[];
+    for (const entry of history) if (entry.Size) sizes.add(entry.Size);
+  }
+  return { ids, sizes };
 }
 
 function retryAfter(res: RegistryResponse): number | undefined {

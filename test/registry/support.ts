@@ -99,7 +99,7 @@ export interface FaultProxy {
   host: string;
   /** Request body bytes received by the proxy on blob upload requests (PATCH/PUT/POST to /blobs/uploads). */
   uploadBytes: number;
-  requests: { method: string; url: string; status?: number }[];
+  requests: { method: string; url: string; status?: number; contentRange?: string }[];
   faults: Fault[];
   close(): Promise<void>;
 }
@@ -109,7 +109,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const [upHost, upPort] = upstream.split(":");
   const state: FaultProxy = { host: "", uploadBytes: 0, requests: [], faults: [], close: async () => {} };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const entry: FaultProxy["requests"][number] = { method: req.method ?? "", url: req.url ?? "" };
+    const entry: FaultProxy["requests"][number] = { method: req.method ?? "", url: req.url ?? "", contentRange: req.headers["content-range"] };
     state.requests.push(entry);
     const isUpload = /\/blobs\/uploads\//.test(req.url ?? "") && req.method !== "GET" && req.method !== "DELETE";
     const fault = state.faults.find((f) => (f.times ?? 1) > 0 && f.match(req));
