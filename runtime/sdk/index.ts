@@ -9,7 +9,7 @@
 import { inspect } from "node:util";
 import { currentScope, type MetricMode } from "./scope.js";
 
-export { currentScope, runInScope, type PredictionScope, type MetricMode } from "./scope.js";
+export { currentScope, runInScope, setSoleScope, type PredictionScope, type MetricMode } from "./scope.js";
 
 /** An integer input or output (`"type": "integer"` in the schema). At run time it is a plain number. */
 export type Int = number & { readonly __cogtsInt?: never };

@@ -24,7 +24,16 @@ export function runInScope<T>(scope: PredictionScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
 
+// When predictions run one at a time, the worker sets the scope here instead: AsyncLocalStorage on Node 20 turns on
+// promise hooks for the whole process once used, which costs every await of the model some time.
+const SOLE_SCOPE_KEY = Symbol.for("cogts.soleScope");
+
+/** Sets (or clears, with undefined) the scope of the only running prediction. Used by the worker. */
+export function setSoleScope(scope: PredictionScope | undefined): void {
+  (globalThis as Record<symbol, unknown>)[SOLE_SCOPE_KEY] = scope;
+}
+
 /** The prediction this code runs for, or undefined outside of one (for example in setup()). */
 export function currentScope(): PredictionScope | undefined {
-  return storage.getStore();
+  return storage.getStore() ?? ((globalThis as Record<symbol, unknown>)[SOLE_SCOPE_KEY] as PredictionScope | undefined);
 }

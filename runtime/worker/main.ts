@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Path, Secret, isPath, isSecret, runInScope, currentScope, type MetricMode } from "../sdk/index.js";
+import { Path, Secret, isPath, isSecret, runInScope, currentScope, setSoleScope, type MetricMode } from "../sdk/index.js";
 import { MessageChannel } from "../server/channel.js";
 import { syncMarker, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
 
@@ -139,8 +139,14 @@ async function predict(id: string, input: Record<string, unknown>, context: Reco
       send({ type: "metric", id, name, value: serialize(value), mode });
     },
   };
+  // One prediction at a time: a plain global scope, no AsyncLocalStorage (see setSoleScope).
+  const inScope = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (options.maxConcurrency > 1) return runInScope(scope, fn);
+    setSoleScope(scope);
+    return fn().finally(() => setSoleScope(undefined));
+  };
   try {
-    await runInScope(scope, async () => {
+    await inScope(async () => {
       const result = await method(...argumentsFor(input));
       if (isIterable(result)) {
         iterator = true;
