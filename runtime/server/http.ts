@@ -83,10 +83,10 @@ class HttpError extends Error {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -191,7 +191,8 @@ export class PredictionServer {
     const allow = (...methods: string[]) => {
       if (methods.includes(method)) return true;
       req.resume();
-      json(res, 405, { detail: "Method Not Allowed" });
+      // RFC 9110 §15.5.6: a 405 names the methods the path does take.
+      json(res, 405, { detail: "Method Not Allowed" }, { allow: methods.join(", ") });
       return false;
     };
     if (path === "/") {
@@ -359,11 +360,6 @@ export class PredictionServer {
         const noun = kind === "trainings" ? "training" : "prediction";
         return json(res, 422, { detail: [{ loc: ["body", "id"], msg: `${noun} ID must match the ID supplied in the URL`, type: "value_error" }] });
       }
-      const existing = this.running.get(pathId);
-      if (existing) {
-        if (sse) return this.streamEvents(req, res, existing.prediction, true);
-        return json(res, 202, existing.prediction.snapshot());
-      }
     }
     const served: Kind = this.settings.mode === "train" ? "trainings" : "predictions";
     if (kind !== served) {
@@ -383,6 +379,12 @@ export class PredictionServer {
       input = rawInput as Record<string, unknown>;
     } else {
       return json(res, 422, { detail: [{ loc: ["body", "input", "__root__"], msg: `${JSON.stringify(rawInput)} is not of type "object"`, type: "value_error" }] });
+    }
+    // An idempotent PUT of a prediction still running answers with its state, but only for valid input (§4.4: validation comes first).
+    const existing = pathId === undefined ? undefined : this.running.get(pathId);
+    if (existing) {
+      if (sse) return this.streamEvents(req, res, existing.prediction, true);
+      return json(res, 202, existing.prediction.snapshot());
     }
     if (!this.ready) {
       return json(res, 503, { error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.", status: "failed" });
