@@ -102,7 +102,6 @@ try {
     console.log(`round ${round + 1}: docker push ${d.seconds.toFixed(2)} s, cogts push ${c.seconds.toFixed(2)} s (${(d.seconds / c.seconds).toFixed(2)}x), no-op re-push ${results.noop.slice(-3).map((s) => s.toFixed(2)).join(" / ")} s`);
   }
   const best = (xs) => Math.min(...xs);
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = best(results.docker) / best(results.cogts);
   const noop = best(results.noop);
   console.log("");

@@ -60,14 +60,14 @@ function compressor(compression: Compression): Transform {
   return level === 0 ? zlib.createGzip({ level }) : new AdaptiveGzip(level);
 }
 
-/** How much of a layer AdaptiveGzip looks at before choosing the level. */
-const SAMPLE = 8 << 20;
+/** How much of a layer AdaptiveGzip deflates (on the main thread, so small) before choosing the level. */
+const SAMPLE = 1 << 20;
 const SLICE = 1 << 20;
 
 /**
  * gzip that does not compress what does not compress: model weights and other random-looking data gain
  * nothing from deflate but cost most of a push's CPU (level 1 runs at ~40 MB/s, stored blocks at ~400 MB/s).
- * It deflates the first 8 MiB of the layer as a sample; above 97% it writes the whole layer at level 0 (stored
+ * It deflates the first 1 MiB of the layer as a sample; above 97% it writes the whole layer at level 0 (stored
  * blocks: still plain gzip for every client). zlib's deflateParams cannot switch to stored mid-stream fast,
  * so the choice is per layer; cogts's layer order keeps weights and code in separate layers anyway.
  */
@@ -221,7 +221,7 @@ class LayerCache {
     return { path, raw: hash.digest() };
   }
   /** Compresses a stream into the cache, hashing both sides; an already compressed stream is stored as is. */
-  async store(source: Readable, tee?: Writable): Promise<Stored> {
+  async store(source: Readable, tee?: Writable, knownRaw?: string): Promise<Stored> {
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `incoming-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const peek = await peekMagic(source);
@@ -229,7 +229,8 @@ class LayerCache {
     const outHash = new Hasher();
     let compression = this.compression;
     try {
-      const stages: Transform[] = [rawHash];
+      // A spooled layer was hashed on the way to disk; hashing it again would only cost CPU.
+      const stages: Transform[] = knownRaw ? [] : [rawHash];
       if (peek.kind === "plain") stages.push(compressor(this.compression));
       else compression = peek.kind;
       stages.push(outHash);
@@ -238,7 +239,7 @@ class LayerCache {
       const digest = outHash.digest();
       const path = join(this.dir, `${hex(digest)}.${compression === "gzip" ? "gz" : "zst"}`);
       await rename(temp, path);
-      return { raw: rawHash.digest(), compressedHere: peek.kind === "plain", blob: { digest, size: outHash.bytes, compression, path } };
+      return { raw: knownRaw ?? rawHash.digest(), compressedHere: peek.kind === "plain", blob: { digest, size: outHash.bytes, compression, path } };
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
@@ -377,7 +378,7 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
             const hit = await cache.get(spool.raw);
             if (hit) { cachedByName.set(name, hit); return; }
             const streamed = pulled.ids.has(spool.raw) ? undefined : options.openStreamedUpload?.();
-            const result = await cache.store(createReadStream(spool.path, { highWaterMark: 1 << 20 }), streamed?.sink);
+            const result = await cache.store(createReadStream(spool.path, { highWaterMark: 1 << 20 }), streamed?.sink, spool.raw);
             stored.set(name, result);
             options.onBlobReady?.(result.blob, streamed);
           } finally {
