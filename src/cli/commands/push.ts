@@ -16,7 +16,9 @@ export const pushCommand: Command = {
     "",
     "Environment: COG_PUSH_CONCURRENCY (blobs at once, default 5), COG_PUSH_GZIP_LEVEL (0-9, default 1),",
     "COG_REGISTRY_USERNAME/COG_REGISTRY_PASSWORD (credentials instead of docker's config),",
-    "COGTS_INSECURE_REGISTRIES (hosts reached over plain http; loopback hosts always are).",
+    "COGTS_INSECURE_REGISTRIES (hosts reached over plain http; loopback hosts always are), COG_PUSH_STREAM=0",
+    "(compress layers to the cache before uploading instead of uploading while compressing), COGTS_CACHE_DIR",
+    "(compressed layers by DiffID and pushed-blob records; default ~/.cache/cogts).",
   ].join("\n"),
   options: {
     ...configFileOption,
