@@ -150,7 +150,7 @@ export class RegistryClient {
         }
         return res;
       } catch (err) {
-        if (attempt >= this.retry.attempts || !isRetryable(err)) throw err;
+        if (attempt >= this.retry.attempts || !isRetryable(err)) throw explainNetworkError(err, this.registry, what);
         await sleep(backoffDelay(this.retry, attempt, err));
       }
     }
@@ -159,6 +159,15 @@ export class RegistryClient {
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
+}
+
+/** A network failure as a UserError naming the registry; other errors unchanged. */
+export function explainNetworkError(err: unknown, registry: string, what = "Talking to the registry"): unknown {
+  if (err instanceof UserError || !isRetryableNetworkError(err)) return err;
+  let e = err as { code?: string; message?: string; cause?: unknown } | undefined;
+  let code: string | undefined;
+  for (let depth = 0; e && depth < 4 && !code; depth++) { code = e.code; e = e.cause as typeof e; }
+  return new UserError(`${what}: the registry ${registry} could not be reached (${code ?? (err as Error).message}). Check the name, your network, and that the registry is up.`);
 }
 
 export function sleep(ms: number): Promise<void> {

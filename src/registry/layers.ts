@@ -293,6 +293,8 @@ export interface StreamedUpload {
 
 export interface PrepareOptions {
   compression: Compression;
+  /** For messages. */
+  imageName?: string;
   /** Called as soon as a layer's compressed file is ready, so uploads overlap the export. */
   onBlobReady?: (blob: Omit<LayerBlob, "diffId">, streamed?: StreamedUpload) => void;
   /**
@@ -313,7 +315,10 @@ export interface PrepareOptions {
 export async function prepareImage(engineImage: EngineImage, options: PrepareOptions): Promise<PreparedImage> {
   const root = options.cacheDir ?? cacheRoot();
   const cache = new LayerCache(options.compression, root);
-  const info = await engineImage.inspect();
+  const info = await engineImage.inspect().catch((err: { statusCode?: number; message?: string }) => {
+    if (err?.statusCode === 404) throw new UserError(`There is no local image ${options.imageName ?? ""}`.trimEnd() + ": build it first (cog build -t NAME), or push without --no-build.");
+    throw err;
+  });
   const cached = await fromCache(cache, root, info.Id);
   if (cached) return cached;
 

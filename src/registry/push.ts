@@ -6,7 +6,7 @@ import type { TransformCallback } from "node:stream";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
 import { repositoryScope } from "./auth.js";
-import { RegistryClient, RegistryHttpError, backoffDelay, defaultRetryPolicy, errorDetailOf, header, isRetryable, sleep } from "./client.js";
+import { RegistryClient, RegistryHttpError, backoffDelay, defaultRetryPolicy, errorDetailOf, explainNetworkError, header, isRetryable, sleep } from "./client.js";
 import type { RetryPolicy, RegistryResponse } from "./client.js";
 import type { Credentials } from "./credentials.js";
 import { resolveCredentials } from "./credentials.js";
@@ -369,7 +369,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     client.auth.addScopes(repositoryScope(repo, ["pull", "push"]));
     await client.ping();
     const prepared = await prepareImage(engineImage as unknown as Parameters<typeof prepareImage>[0], {
-      compression, cacheDir: root,
+      compression, cacheDir: root, imageName: image,
       onBlobReady: (blob, streamed) => { void schedule(layerBlob(blob), streamed); },
       ...(streamUploads ? { openStreamedUpload, pulledLayers: (wanted: Set<string>) => pulledLayerIds(docker, wanted) } : {}),
     });
@@ -404,6 +404,8 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     }
     return { reference: `${target.registry}/${repo}@${digest}`, digest, uploadedBytes, blobs: outcomes, exported: prepared.exported };
   } catch (err) {
+    const explained = explainNetworkError(err, target.registry);
+    if (explained !== err) throw explained;
     if (err instanceof RegistryHttpError && err.status === 404 && target.registry === "r8.im") {
       throw new UserError(`Unable to find existing Replicate model ${repo}: go to replicate.com and create a new model before pushing.`);
     }

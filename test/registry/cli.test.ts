@@ -111,6 +111,13 @@ describe("cog push and cog login on the command line", () => {
     expect(second.stderr).toContain("Layer already exists");
   });
 
+  it("says there is no such local image with --no-build", async () => {
+    const result = await cog(["push", "--no-build", `${env.registry}/${uniqueName("missing")}:v1`], { env: cliEnv() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("There is no local image");
+    expect(result.stderr).not.toContain("bug in cogts");
+  });
+
   it("explains where the image name comes from when there is none", async () => {
     const dir = join(scratch, "noimage");
     cpSync(join(ROOT, "fixtures", "projects", "hello"), dir, { recursive: true });

@@ -82,6 +82,13 @@ describe("pushImage through a proxy that injects faults", () => {
     expect(result.digest).toBe(expectedDigest);
   });
 
+  it("names the registry when it cannot be reached at all", async () => {
+    const closed = await startFaultProxy(env.registry);
+    const host = closed.host;
+    await closed.close();
+    await expect(pushImage(`${host}/${uniqueName("down")}:v1`, image, options())).rejects.toThrow(`the registry ${host} could not be reached (ECONNREFUSED)`);
+  });
+
   it("resumes an interrupted push by uploading only what is missing", async () => {
     const ref = target();
     // Every upload of the big layer dies: the first push fails after the small blobs are in.
