@@ -2,6 +2,7 @@
 // and the stand-ins of the main one) shows what `up` prints, that it is idempotent, that `down`
 // stops only what `up` started, and that a port held by something else is a clear error.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
@@ -73,9 +74,11 @@ describe("scripts/test-env, as a second instance", () => {
     expect(up.exitCode, up.stderr).toBe(0);
     const exported = parseExports(up.stdout);
     expect(Object.keys(exported).sort()).toEqual([
-      "COGTS_BASE_IMAGE_MIRROR", "COGTS_TEST_AUTH_PASSWORD", "COGTS_TEST_AUTH_REGISTRY",
+      "COGTS_BASE_IMAGE_MIRROR", "COGTS_CA_CERT", "COGTS_TEST_AUTH_PASSWORD", "COGTS_TEST_AUTH_REGISTRY",
       "COGTS_TEST_AUTH_USER", "COGTS_TEST_REGISTRY", "DOCKER_HOST",
     ]);
+    // Builds trust what this machine trusts (a TLS-inspecting proxy's CA included) unless told otherwise.
+    expect(existsSync(exported.COGTS_CA_CERT!)).toBe(true);
     expect(exported.COGTS_TEST_REGISTRY).toBe(`127.0.0.1:${port}`);
     expect(exported.COGTS_TEST_AUTH_REGISTRY).toBe(`127.0.0.1:${authPort}`);
     expect(exported.COGTS_BASE_IMAGE_MIRROR).toBe(requireTestEnv().baseImageMirror);
