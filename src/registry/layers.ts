@@ -302,8 +302,8 @@ export interface PrepareOptions {
    * streamed PATCH), for layers that are probably not in the registry yet; undefined to compress first.
    */
   openStreamedUpload?: () => StreamedUpload | undefined;
-  /** Layers among `wanted` that the engine pulled from registries (likely there already): DiffIDs and tar sizes. */
-  pulledLayers?: (wanted: Set<string>) => Promise<{ ids: Set<string>; sizes: Set<number> }>;
+  /** DiffIDs among `wanted` of layers the engine pulled from registries (likely there already). */
+  pulledLayers?: (wanted: Set<string>) => Promise<Set<string>>;
   cacheDir?: string;
 }
 
@@ -330,7 +330,9 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
   const wanted = new Set(info.RootFS?.Layers ?? []);
   const cachedByName = new Map<string, LayerBlob>();
   const legacyNames = await cache.legacyNames();
-  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(wanted) : { ids: new Set<string>(), sizes: new Set<number>() };
+  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(wanted) : new Set<string>();
+  const namedDiffIds = new Set(Object.values(legacyNames));
+  const unknownNamesAreNew = [...pulled].every((id) => namedDiffIds.has(id));
 
   const saveStream = (await engineImage.get()) as Readable;
   const done = new Promise<void>((resolve, reject) => {
@@ -358,10 +360,11 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
           const hit = await cache.get(known);
           if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
         }
-        // Stream only layers that are probably new: named by DiffID (OCI layout) and not pulled by the engine.
-        // A legacy-layout name says nothing before the bytes are hashed; spooling them to disk to find out
-        // cost more than the overlap gained (measured on dockerd 20.10), so those are compressed first.
-        const streamed = known && !pulled.ids.has(known) ? options.openStreamedUpload?.() : undefined;
+        // Stream only layers that are probably new, i.e. not pulled by the engine from a registry. A legacy-layout
+        // name says nothing before the bytes are hashed (spooling to disk to find out cost more than it gained on
+        // dockerd 20.10), but once every pulled layer of the image has a known name, an unknown name is new.
+        const isNew = known ? !pulled.has(known) : unknownNamesAreNew;
+        const streamed = isNew ? options.openStreamedUpload?.() : undefined;
         const result = await cache.store(stream as unknown as Readable, streamed?.sink);
         stored.set(name, result);
         options.onBlobReady?.(result.blob, streamed);

@@ -417,24 +417,15 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   }
 }
 
-/**
- * Layers of `wanted` that also belong to images pulled from a registry (they have RepoDigests), so they are
- * probably in the registry already: their DiffIDs, and their uncompressed sizes from `docker history`.
- */
-async function pulledLayerIds(docker: Docker, wanted: Set<string>): Promise<{ ids: Set<string>; sizes: Set<number> }> {
+/** DiffIDs among `wanted` that also belong to images pulled from a registry (they have RepoDigests). */
+async function pulledLayerIds(docker: Docker, wanted: Set<string>): Promise<Set<string>> {
   const ids = new Set<string>();
-  const sizes = new Set<number>();
   const images = (await docker.listImages()).filter((i) => (i.RepoDigests ?? []).length > 0).slice(0, 100);
   for (const image of images) {
-    const handle = docker.getImage(image.Id);
-    const info = await handle.inspect().catch(() => undefined);
-    const shared = (info?.RootFS?.Layers ?? []).filter((l) => wanted.has(l));
-    if (!shared.length) continue;
-    for (const layer of shared) ids.add(layer);
-    const history = (await handle.history().catch(() => [])) as { Size?: number }[];
-    for (const entry of history) if (entry.Size) sizes.add(entry.Size);
+    const info = await docker.getImage(image.Id).inspect().catch(() => undefined);
+    for (const layer of info?.RootFS?.Layers ?? []) if (wanted.has(layer)) ids.add(layer);
   }
-  return { ids, sizes };
+  return ids;
 }
 
 function retryAfter(res: RegistryResponse): number | undefined {
