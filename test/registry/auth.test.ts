@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushImage } from "../../src/registry/push.js";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
 import { login } from "../../src/registry/login.js";
-import { buildTestImage, docker, tempDir, testEnv, uniqueName } from "./support.js";
+import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
 import { startTokenRegistry } from "./token-registry.js";
 import type { TokenRegistry } from "./token-registry.js";
@@ -95,6 +95,26 @@ describe("pushing to registries that need credentials", () => {
     } finally {
       delete process.env.COG_REGISTRY_USERNAME;
       delete process.env.COG_REGISTRY_PASSWORD;
+    }
+  });
+
+  it("fetches a new token when the registry rejects the cached one mid-push", async () => {
+    const challenge = (await fetch(`http://${tokenRegistry.host}/v2/`)).headers.get("www-authenticate")!;
+    const proxy = await startFaultProxy(tokenRegistry.host);
+    process.env.COG_REGISTRY_USERNAME = tokenRegistry.user;
+    process.env.COG_REGISTRY_PASSWORD = tokenRegistry.password;
+    try {
+      // The first blob check is answered as if the token had expired.
+      proxy.faults.push({ match: (req) => req.method === "HEAD" && Boolean(req.headers.authorization), action: { status: 401, headers: { "www-authenticate": challenge } } });
+      const before = tokenRegistry.tokenRequests.length;
+      const result = await pushImage(`${proxy.host}/${uniqueName("bearer-refresh")}:v1`, image, { cacheDir });
+      expect(result.digest).toMatch(/^sha256:/);
+      expect(proxy.requests.filter((r) => r.status === 401 && r.method === "HEAD")).toHaveLength(1);
+      expect(tokenRegistry.tokenRequests.length - before).toBeGreaterThanOrEqual(2);
+    } finally {
+      delete process.env.COG_REGISTRY_USERNAME;
+      delete process.env.COG_REGISTRY_PASSWORD;
+      await proxy.close();
     }
   });
 
