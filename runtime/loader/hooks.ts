@@ -1,11 +1,21 @@
 /**
- * Module loader hooks (node:module `register`): transpile `.ts`/`.mts` with TypeScript's `transpileModule`
- * (types are not checked: that is `cog schema`'s and the editor's job), let NodeNext-style `./x.js` imports
- * find `./x.ts`, and resolve `cogts` to this package's SDK when the project has not installed it.
+ * Module loader hooks (node:module `register`): give Node JavaScript for `.ts`/`.mts` files (types are not
+ * checked: that is `cog schema`'s and the editor's job), let NodeNext-style `./x.js` imports find `./x.ts`, and
+ * resolve `cogts` to this package's SDK when the project has not installed it.
+ *
+ * Where the JavaScript comes from, first that applies:
+ * 1. `transpiledDir`: JavaScript the host already transpiled (`cog serve` mounts the project at /src and the
+ *    output of `cog build`'s transpiler at /src/.cog/build/js); it honours the project's tsconfig and works on
+ *    any Node version.
+ * 2. The `typescript` package, where it is installed (`--no-docker` runs on the author's machine).
+ * 3. Node's own `module.stripTypeScriptTypes` (Node 22.13+), in transform mode so enums and parameter properties
+ *    work; decorators need 1 or 2.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import * as nodeModule from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 interface ResolveContext {
   parentURL?: string;
@@ -24,10 +34,21 @@ interface LoadResult {
 }
 type NextLoad = (url: string, context: { format?: string | null }) => Promise<LoadResult>;
 
-let sdkUrl = "";
+export interface LoaderData {
+  sdkUrl: string;
+  /** A directory of already transpiled JavaScript mirroring `sourceRoot` (x.ts → x.js, x.mts → x.mjs). */
+  transpiledDir?: string;
+  sourceRoot?: string;
+}
 
-export function initialize(data: { sdkUrl: string }): void {
+let sdkUrl = "";
+let transpiledDir: string | undefined;
+let sourceRoot = "";
+
+export function initialize(data: LoaderData): void {
   sdkUrl = data.sdkUrl;
+  transpiledDir = data.transpiledDir;
+  sourceRoot = data.sourceRoot ?? process.cwd();
 }
 
 const TS_FILE = /\.(m?ts|tsx)$/;
@@ -40,14 +61,16 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
       return { url: sdkUrl, format: "module", shortCircuit: true };
     }
   }
+  const fromTs = context.parentURL !== undefined && TS_FILE.test(context.parentURL);
+  const relative = specifier.startsWith(".") || specifier.startsWith("/");
+  // `./x.js` written in x's TypeScript importer means x.ts: a stale x.js left beside it (a local tsc run) is not it.
+  if (fromTs && relative && /\.m?js$/.test(specifier)) {
+    const candidate = new URL(specifier.replace(/\.js$/, ".ts").replace(/\.mjs$/, ".mts"), context.parentURL);
+    if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, shortCircuit: true };
+  }
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
-    const fromTs = context.parentURL && TS_FILE.test(context.parentURL);
-    if (fromTs && (specifier.startsWith(".") || specifier.startsWith("/")) && /\.m?js$/.test(specifier)) {
-      const candidate = new URL(specifier.replace(/\.js$/, ".ts").replace(/\.mjs$/, ".mts"), context.parentURL);
-      if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, shortCircuit: true };
-    }
     if (fromTs && (specifier.startsWith(".") || specifier.startsWith("/")) && !/\.[a-z]+$/.test(specifier)) {
       const candidate = new URL(`${specifier}.ts`, context.parentURL);
       if (existsSync(fileURLToPath(candidate))) return { url: candidate.href, shortCircuit: true };
@@ -56,20 +79,69 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
   }
 }
 
-let typescript: typeof import("typescript") | undefined;
+/** How Node would run the compiled file: .mjs/.cjs say so, .js follows the nearest package.json `type`. */
+function formatOf(compiledFile: string): "module" | "commonjs" {
+  if (compiledFile.endsWith(".mjs")) return "module";
+  if (compiledFile.endsWith(".cjs")) return "commonjs";
+  for (let dir = path.dirname(compiledFile); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module" ? "module" : "commonjs";
+      } catch {
+        return "commonjs";
+      }
+    }
+    if (path.dirname(dir) === dir) return "commonjs";
+  }
+}
+
+/** The host-transpiled JavaScript of a source file, if `transpiledDir` holds it. */
+async function transpiledCopy(file: string): Promise<LoadResult | undefined> {
+  if (!transpiledDir) return undefined;
+  const relative = path.relative(sourceRoot, file);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
+  const compiled = path.join(transpiledDir, relative.replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs").replace(/\.tsx?$/, ".js"));
+  if (!existsSync(compiled)) return undefined;
+  // The format is that of the compiled file where the image would have put it: beside the source.
+  const beside = path.join(path.dirname(file), path.basename(compiled));
+  return { format: formatOf(beside), source: await readFile(compiled, "utf8"), shortCircuit: true };
+}
+
+let typescript: typeof import("typescript") | null | undefined;
+
+async function loadTypeScript(): Promise<typeof import("typescript") | null> {
+  if (typescript === undefined) {
+    try {
+      typescript = ((await import("typescript")) as { default: typeof import("typescript") }).default;
+    } catch {
+      typescript = null;
+    }
+  }
+  return typescript;
+}
+
+type StripTypes = (code: string, options: { mode: "transform"; sourceMap: boolean; sourceUrl: string }) => string;
 
 export async function load(url: string, context: { format?: string | null }, nextLoad: NextLoad): Promise<LoadResult> {
   if (!url.startsWith("file:") || !TS_FILE.test(url)) return nextLoad(url, context);
-  try {
-    typescript ??= ((await import("typescript")) as { default: typeof import("typescript") }).default;
-  } catch {
-    throw new Error(
-      `cannot load ${fileURLToPath(url)}: it is TypeScript with no compiled .js beside it, and the typescript package ` +
-        "is not installed here (images built by cogts hold the compiled predictor; locally, install cogts's dependencies)",
-    );
+  const file = fileURLToPath(url);
+  const transpiled = await transpiledCopy(file);
+  if (transpiled) return transpiled;
+  const source = await readFile(file, "utf8");
+  const ts = await loadTypeScript();
+  if (!ts) {
+    const strip = (nodeModule as { stripTypeScriptTypes?: StripTypes }).stripTypeScriptTypes;
+    if (!strip) {
+      throw new Error(
+        `cannot load ${file}: it is TypeScript with no compiled .js beside it, the typescript package is not installed ` +
+          `here, and Node ${process.version} cannot strip types (that needs Node 22.13 or newer). Images built by ` +
+          "cogts hold the compiled predictor; locally, install cogts's dependencies.",
+      );
+    }
+    const fileUrl = pathToFileURL(file).href;
+    return { format: "module", source: strip(source, { mode: "transform", sourceMap: true, sourceUrl: fileUrl }), shortCircuit: true };
   }
-  const ts = typescript;
-  const source = await readFile(fileURLToPath(url), "utf8");
   const output = ts.transpileModule(source, {
     fileName: fileURLToPath(url),
     compilerOptions: {

@@ -7,7 +7,7 @@ import type { CommandContext } from "../cli/command.js";
 import { UserError, UsageError } from "../errors.js";
 import { SERVER_COMMAND } from "../dockerfile/generate.js";
 import { parseProgressMode } from "../docker/progress.js";
-import { baseImageMirror, buildModel } from "./index.js";
+import { baseImageMirror, buildModel, type BuildRequest } from "./index.js";
 
 interface PredictionResponse {
   status?: string;
@@ -20,9 +20,25 @@ interface PredictionResponse {
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
 
-/** The image to use: the one named on the command line, else the project built now (progress on stderr). */
+/** What `cog build` would be asked, from the flags run/serve/exec share with it (progress goes to stderr). */
+async function buildRequestFor(ctx: CommandContext, docker: Docker): Promise<BuildRequest> {
+  const { findProjectDir } = await import("../config/index.js");
+  const file = str(ctx.options.file) ?? "cog.yaml";
+  return {
+    dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
+    configFile: str(ctx.options.file),
+    secrets: list(ctx.options.secret),
+    progress: parseProgressMode(str(ctx.options.progress)),
+    mirror: baseImageMirror(str(ctx.options["base-image-mirror"])),
+    out: ctx.stderr,
+    docker,
+  };
+}
+
+/** The image to use: the one named on the command line, else the project built now. */
 async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | undefined): Promise<{ image: string; schema?: Record<string, unknown>; gpu: boolean }> {
   if (imageArg) {
+    if (list(ctx.options.secret).length > 0) throw new UsageError(`--secret is for building the project, and ${imageArg} is an image that is already built`);
     const info = await docker.getImage(imageArg).inspect().catch(() => {
       throw new UserError(`No image ${imageArg} in the engine: build it with \`cog build -t ${imageArg}\` first.`);
     });
@@ -31,16 +47,7 @@ async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | 
     const config = labels["run.cog.config"] ? (JSON.parse(labels["run.cog.config"]) as { build?: { gpu?: boolean } }) : {};
     return { image: imageArg, schema: schemaText ? (JSON.parse(schemaText) as Record<string, unknown>) : undefined, gpu: config.build?.gpu === true };
   }
-  const { findProjectDir } = await import("../config/index.js");
-  const file = str(ctx.options.file) ?? "cog.yaml";
-  const built = await buildModel({
-    dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
-    configFile: str(ctx.options.file),
-    progress: parseProgressMode(str(ctx.options.progress)),
-    mirror: baseImageMirror(str(ctx.options["base-image-mirror"])),
-    out: ctx.stderr,
-    docker,
-  });
+  const built = await buildModel(await buildRequestFor(ctx, docker));
   return { image: built.tag, schema: built.schema as Record<string, unknown> | undefined, gpu: built.config.build.gpu };
 }
 
@@ -91,16 +98,51 @@ function parsePort(value: unknown): number {
   return port;
 }
 
-/** `cog serve -p PORT` through the engine: the built image's server on 127.0.0.1:PORT until Ctrl-C. */
+/** Where `cog serve` mounts the project, and where the JavaScript the host transpiled it to appears inside. */
+const MOUNTED_PROJECT = "/src";
+const MOUNTED_TRANSPILED_JS = "/src/.cog/build/js";
+
+/**
+ * Read-only binds of each top-level entry of the project onto /src, except node_modules: the model base's own
+ * /src/node_modules (installed for Linux, with the `cogts` link) stays visible. One bind of the whole project
+ * would hide it, and a volume over it would need a mount point created inside the author's project.
+ * Entries whose names Docker's bind syntax cannot carry (a colon) are left out with a warning.
+ */
+export async function projectBinds(dir: string, warn: (line: string) => void): Promise<string[]> {
+  const { readdir } = await import("node:fs/promises");
+  const path = await import("node:path");
+  const root = path.resolve(dir);
+  const binds: string[] = [];
+  for (const entry of (await readdir(root)).sort()) {
+    if (entry === "node_modules") continue;
+    if (entry.includes(":")) {
+      warn(`Not mounting ${entry}: Docker cannot bind-mount a path whose name has a colon.`);
+      continue;
+    }
+    binds.push(`${path.join(root, entry)}:${MOUNTED_PROJECT}/${entry}:ro`);
+  }
+  return binds;
+}
+
+/**
+ * `cog serve -p PORT` through the engine: the model base (everything but the code, cached after the first run)
+ * with the project mounted at /src, serving on 127.0.0.1:PORT until Ctrl-C. Editing the code needs a restart of
+ * cog serve, never a rebuild: the sources are transpiled on the host at start into `.cog/build/js`, which the
+ * runtime's loader uses in place of each `.ts` (any Node version, the project's tsconfig honoured).
+ */
 export async function serveInDocker(ctx: CommandContext): Promise<number> {
   const { requireEngine } = await import("../docker/engine.js");
   const { startModelServer, waitForReady, withContainer, containerLogs } = await import("../docker/container.js");
   const port = parsePort(ctx.options.port);
   const docker = await requireEngine();
-  const { image, gpu } = await imageFor(ctx, docker, undefined);
+  const request = await buildRequestFor(ctx, docker);
+  const built = await buildModel({ ...request, modelBase: true });
   const uploadUrl = str(ctx.options["upload-url"]);
   const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;
-  const { url, container } = await startModelServer({ docker, image, port, cmd, gpus: gpusFor(ctx, gpu), env: list(ctx.options.env) });
+  const binds = await projectBinds(request.dir, (line) => ctx.stderr.write(`${line}\n`));
+  // The author's -e settings come last, so they win.
+  const env = ["COGTS_LOAD_TYPESCRIPT=1", `COGTS_TRANSPILED_DIR=${MOUNTED_TRANSPILED_JS}`, ...list(ctx.options.env)];
+  const { url, container } = await startModelServer({ docker, image: built.tag, port, cmd, binds, gpus: gpusFor(ctx, built.config.build.gpu), env });
   return withContainer(container, async () => {
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
     docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
@@ -108,7 +150,7 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
       if (err instanceof UserError) throw err;
       throw new UserError(`The model did not start: ${String(err)}`, (await containerLogs(container)).split("\n"));
     });
-    ctx.stderr.write(`Serving at ${url}\n`);
+    ctx.stderr.write(`Serving at ${url} (the project is mounted at ${MOUNTED_PROJECT}: restart cog serve after changing the code)\n`);
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     return StatusCode === 0 ? 0 : 1;
   });

@@ -34,6 +34,12 @@ export interface BuildRequest {
   docker?: Docker;
   /** Force the builder: false builds the classic variant even on an engine with BuildKit. Default: what the engine has. */
   buildkit?: boolean;
+  /**
+   * Build the model base instead (`cog serve`): the image without code, weights and schema, tagged `<name>-base`.
+   * The project's TypeScript is still transpiled into `.cog/build/js/` and the schema written to `.cog/`, where
+   * the container finds them through the mounted project.
+   */
+  modelBase?: boolean;
 }
 
 export interface BuiltImage {
@@ -96,7 +102,12 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
   const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
   const caCertificates = await extraCaCertificates();
-  const dockerfile = generateDockerfile(config, schema, facts, { mirror: baseImageMirror(request.mirror), buildkit, caCert: caCertificates !== undefined });
+  const dockerfile = generateDockerfile(config, schema, facts, {
+    mirror: baseImageMirror(request.mirror),
+    buildkit,
+    caCert: caCertificates !== undefined,
+    modelBase: request.modelBase,
+  });
   return { config, schema, facts, dockerfile, caCertificates };
 }
 
@@ -127,6 +138,11 @@ export async function imageLabels(dir: string, config: Config, schema: object | 
   return labels;
 }
 
+/** `cog-hello` → `cog-hello-base`, `r8.im/me/model:v2` → `r8.im/me/model-base` (a tag after the last `/` is dropped). */
+export function modelBaseName(image: string): string {
+  return `${image.replace(/:[^/:]*$/, "")}-base`;
+}
+
 /** Builds the project's image and returns its tag, id and what went into its labels. */
 export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const { requireEngine, engineStatus } = await import("../docker/engine.js");
@@ -145,8 +161,12 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   );
   // BuildKit would run the step with nothing at the target and fail on whatever the command does with it.
   if (missing.length > 0) throw new UserError("cog build is missing secrets that cog.yaml uses:", missing);
-  const tag = request.tag ?? prepared.config.image ?? defaultImageName(request.dir);
-  const labels = await imageLabels(request.dir, prepared.config, prepared.schema);
+  const name = request.tag ?? prepared.config.image ?? defaultImageName(request.dir);
+  const tag = request.modelBase ? modelBaseName(name) : name;
+  // The base carries no schema and no git labels: its code comes from the mount, and an unchanged base keeps its id.
+  const labels = request.modelBase
+    ? { "run.cog.version": COGTS_VERSION, "run.cog.config": JSON.stringify((await import("../config/index.js")).configForLabel(prepared.config)) }
+    : await imageLabels(request.dir, prepared.config, prepared.schema);
   const { prepareBuildDir } = await import("../docker/context.js");
   const { buildImage } = await import("../docker/build.js");
   const dockerfilePath = await prepareBuildDir(request.dir, {

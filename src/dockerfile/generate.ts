@@ -28,6 +28,11 @@ export interface DockerfileOptions {
   buildkit?: boolean;
   /** Whether `buildImage` put extra CA certificates at `.cog/build/ca-certificates.crt` (COGTS_CA_CERT, like Cog's COG_CA_CERT). */
   caCert?: boolean;
+  /**
+   * The model base (`cog serve`): everything but the code, its weights and its schema, which the container gets
+   * from the project mounted at /src. Its lines are the full image's up to the weights, so each shares the cache.
+   */
+  modelBase?: boolean;
 }
 
 /** Where extra CA certificates go in the image; Node (and so npm) trusts them through NODE_EXTRA_CA_CERTS. */
@@ -166,11 +171,11 @@ export function generateDockerfile(
 ): string {
   const buildkit = options.buildkit ?? true;
   const base = baseImageFor(config, project.dependencies);
+  const modelBase = options.modelBase ?? false;
   const lines: string[] = [
     `FROM ${mirrorImage(nodeImage(config), options.mirror)} AS node`,
     "",
-    ...codeStageLines(config, project, buildkit),
-    "",
+    ...(modelBase ? [] : [...codeStageLines(config, project, buildkit), ""]),
     `FROM ${mirrorImage(base.image, options.mirror)}`,
     "ENV DEBIAN_FRONTEND=noninteractive",
   ];
@@ -187,17 +192,15 @@ export function generateDockerfile(
     "WORKDIR /src",
     ...dependencyLines(project, buildkit),
     ...runCommandLines(config, buildkit),
-    ...project.weights.map((file) => `COPY ${jsonArray([file, `/src/${file}`])}`),
+    ...(modelBase ? [] : project.weights.map((file) => `COPY ${jsonArray([file, `/src/${file}`])}`)),
     "EXPOSE 5000",
   );
   if (config.predict) lines.push(`ENV COG_PREDICT_TYPE_STUB=${envValue(config.predict)}`);
   if (config.train) lines.push(`ENV COG_TRAIN_TYPE_STUB=${envValue(config.train)}`);
   if (config.concurrency) lines.push(`ENV COG_MAX_CONCURRENCY=${config.concurrency.max}`);
-  lines.push(
-    `ENTRYPOINT ${jsonArray(INIT_COMMAND)}`,
-    `CMD ${jsonArray(SERVER_COMMAND)}`,
-    "COPY --from=code /src/ /src/",
-  );
+  lines.push(`ENTRYPOINT ${jsonArray(INIT_COMMAND)}`, `CMD ${jsonArray(SERVER_COMMAND)}`);
+  if (modelBase) return `${lines.join("\n")}\n`;
+  lines.push("COPY --from=code /src/ /src/");
   if (schema) lines.push(`COPY ${BUILD_DIR}/openapi_schema.json /src/.cog/openapi_schema.json`);
   return `${lines.join("\n")}\n`;
 }

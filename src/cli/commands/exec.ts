@@ -1,5 +1,6 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
+import { buildSecretOption } from "./docker-options.js";
 
 export const execCommand: Command = {
   name: "exec",
@@ -13,6 +14,7 @@ export const execCommand: Command = {
     gpus: { type: "string", valueName: "GPUS", description: "GPU devices to add to the container, in the same format as `docker run --gpus`" },
     progress: { type: "string", default: "auto", valueName: "MODE", description: "Build progress: auto, plain, tty or quiet" },
     "base-image-mirror": { type: "string", valueName: "HOST", description: "Registry with copies of the Docker Hub base images" },
+    ...buildSecretOption,
   },
   positionals: { name: "command" },
   async run(ctx) {
