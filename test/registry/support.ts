@@ -12,36 +12,16 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { requireTestEnv, type TestEnv } from "../helpers/test-env.js";
 
 const run = promisify(execFile);
 export const ROOT = join(import.meta.dirname, "..", "..");
 
-export interface TestEnv {
-  registry: string;
-  authRegistry: string;
-  authUser: string;
-  authPassword: string;
-}
+export type { TestEnv } from "../helpers/test-env.js";
 
-let envPromise: Promise<TestEnv> | undefined;
-
-/** The environment of `scripts/test-env up` (already exported by `npm test`, else brought up here). */
-export function testEnv(): Promise<TestEnv> {
-  envPromise ??= (async () => {
-    if (!process.env.COGTS_TEST_REGISTRY) {
-      const { stdout } = await run("bash", [join(ROOT, "scripts", "test-env"), "up"], { maxBuffer: 1 << 20, timeout: 600_000 });
-      for (const m of stdout.matchAll(/^export (\w+)=(.*)$/gm)) process.env[m[1]!] = m[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
-    }
-    const need = ["COGTS_TEST_REGISTRY", "COGTS_TEST_AUTH_REGISTRY", "COGTS_TEST_AUTH_USER", "COGTS_TEST_AUTH_PASSWORD"];
-    for (const n of need) if (!process.env[n]) throw new Error(`${n} is not set: run eval "$(scripts/test-env up)"`);
-    return {
-      registry: process.env.COGTS_TEST_REGISTRY!,
-      authRegistry: process.env.COGTS_TEST_AUTH_REGISTRY!,
-      authUser: process.env.COGTS_TEST_AUTH_USER!,
-      authPassword: process.env.COGTS_TEST_AUTH_PASSWORD!,
-    };
-  })();
-  return envPromise;
+/** The environment of `scripts/test-env up` (exported by `npm test`); async for the callers' convenience. */
+export async function testEnv(): Promise<TestEnv> {
+  return requireTestEnv();
 }
 
 export async function docker(...args: string[]): Promise<string> {
