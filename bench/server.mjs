@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Prediction server throughput, latency and cold start, beside a bare node:http JSON echo server measured the
- * same way in the same run. Uses the built dist/ (run `npm run build` first). Everything on 127.0.0.1.
+ * Prediction server throughput, latency and cold start, beside two references measured the same way in the same
+ * run: a bare node:http JSON echo server, and the IPC floor (node:http plus a child process answering over an fd-3
+ * socket, the least a server that never runs model code in its own process can do). Uses the built dist/ (run `npm run build` first). Everything on 127.0.0.1.
  *
  *   node bench/server.mjs [--requests N] [--warmup N]
  */
@@ -40,6 +41,66 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(0, "127.0.0.1", () => console.log("listening on " + server.address().port));
+`;
+
+/**
+ * The IPC floor: what any server that keeps model code out of its own process must pay. A node:http server
+ * forwards each request body to a child process over the channel cogts uses (an fd-3 socket carrying newline
+ * JSON); the child parses it, answers, and the server sends that answer back. No validation, no bookkeeping.
+ */
+const FLOOR_SERVER = `
+const http = require("node:http");
+const { spawn } = require("node:child_process");
+const child = spawn(process.execPath, [__filename, "child"], { stdio: ["ignore", "inherit", "inherit", "pipe"] });
+const channel = child.stdio[3];
+channel.setEncoding("utf8");
+const waiting = new Map();
+let next = 0, buffered = "";
+channel.on("data", (text) => {
+  const data = buffered + text;
+  let start = 0, end;
+  while ((end = data.indexOf("\\n", start)) >= 0) {
+    const reply = JSON.parse(data.slice(start, end));
+    start = end + 1;
+    const res = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    const body = JSON.stringify({ id: reply.id, status: "succeeded", output: reply.output, logs: "", metrics: { predict_time: 0 } });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  }
+  buffered = data.slice(start);
+});
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+    const id = "p" + ++next;
+    waiting.set(id, res);
+    channel.write(JSON.stringify({ id, input: body.input }) + "\\n");
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("listening on " + server.address().port));
+`;
+const FLOOR_CHILD = `
+if (process.argv[2] === "child") {
+  const { Socket } = require("node:net");
+  const socket = new Socket({ fd: 3, readable: true, writable: true });
+  socket.setEncoding("utf8");
+  socket.on("close", () => process.exit(0));
+  let buffered = "";
+  socket.on("data", (text) => {
+    const data = buffered + text;
+    let start = 0, end;
+    while ((end = data.indexOf("\\n", start)) >= 0) {
+      const message = JSON.parse(data.slice(start, end));
+      start = end + 1;
+      socket.write(JSON.stringify({ id: message.id, output: message.input && message.input.text }) + "\\n");
+    }
+    buffered = data.slice(start);
+  });
+  return;
+}
 `;
 
 /** Compiles a fixture predictor to JavaScript, as the image build does, with `cogts` pointing at dist's SDK. */
@@ -137,7 +198,7 @@ async function load(port, clients, total, latencies) {
 }
 
 /**
- * The machine is shared, so the two servers are measured in alternating rounds and each side reports its median
+ * The machine is shared, so the servers are measured in alternating rounds and each side reports its median
  * round: a burst of load from elsewhere then hits both sides instead of skewing the ratio.
  */
 /** CPU time (ms) used so far by a process and its children (the worker), from /proc; undefined elsewhere. */
@@ -152,8 +213,8 @@ function cpuMs(pid) {
 }
 
 /** Each side is `{ port, pid }`; also reports the servers' CPU time per request, which load elsewhere barely skews. */
-async function compare(a, b, clients) {
-  const sides = [a, b].map((s) => ({ ...s, rates: [], latencies: [], cpu: 0, requests: 0 }));
+async function compare(sides, clients) {
+  sides = sides.map((s) => ({ ...s, rates: [], latencies: [], cpu: 0, requests: 0 }));
   for (const side of sides) await load(side.port, clients, WARMUP);
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of sides) {
@@ -184,9 +245,15 @@ try {
   const bareFile = join(scratch, "bare.cjs");
   writeFileSync(bareFile, BARE_SERVER);
 
+  const floorFile = join(scratch, "floor.cjs");
+  writeFileSync(floorFile, FLOOR_CHILD + FLOOR_SERVER);
+
   const bare = startProcess([bareFile], {});
   children.push(bare.child);
   const barePort = await bare.port;
+  const floor = startProcess([floorFile], {});
+  children.push(floor.child);
+  const floorPort = await floor.port;
   const echo = startCogServer(echoDir);
   children.push(echo.child);
   await waitReady(echo.port, echo.started);
@@ -197,14 +264,20 @@ try {
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
   console.log(`cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`);
   const bareSide = { port: barePort, pid: bare.child.pid };
-  const [bare1, cog1] = await compare(bareSide, { port: await echo.port, pid: echo.child.pid }, 1);
-  const [bare4, cog4] = await compare(bareSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, 4);
+  const floorSide = { port: floorPort, pid: floor.child.pid };
+  const versus = (cog, bare, floor) =>
+    `  ratio ${(cog.rps / bare.rps).toFixed(2)}x the bare server (goal >= 0.5x), ${(cog.rps / floor.rps).toFixed(2)}x the IPC floor (whose own ratio is ${(floor.rps / bare.rps).toFixed(2)}x); ` +
+    `CPU per request ${(cog.cpuUs / bare.cpuUs).toFixed(1)}x bare, ${(cog.cpuUs / floor.cpuUs).toFixed(1)}x floor`;
+  const [bare1, floor1, cog1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }], 1);
+  const [bare4, floor4, cog4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }], 4);
   console.log(row("bare node:http JSON echo, 1 client", bare1));
+  console.log(row("IPC floor (http + child over fd-3 JSON), 1 client", floor1));
   console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
-  console.log(`  ratio ${(cog1.rps / bare1.rps).toFixed(2)}x the bare server (goal >= 0.5x); CPU per request ${(cog1.cpuUs / bare1.cpuUs).toFixed(1)}x`);
+  console.log(versus(cog1, bare1, floor1));
   console.log(row("bare node:http JSON echo, 4 clients", bare4));
+  console.log(row("IPC floor, 4 clients", floor4));
   console.log(row("cogts async echo, COG_MAX_CONCURRENCY=4, 4 clients", cog4));
-  console.log(`  ratio ${(cog4.rps / bare4.rps).toFixed(2)}x the bare server (goal >= 0.5x); CPU per request ${(cog4.cpuUs / bare4.cpuUs).toFixed(1)}x`);
+  console.log(versus(cog4, bare4, floor4));
 
   for (const c of children.splice(0)) c.kill("SIGKILL");
 
