@@ -1,11 +1,12 @@
 /**
  * Newline-delimited JSON messages over a stream socket (fd 3 between the server and its worker). Messages sent
- * in one event-loop turn after the first go out in one write: under concurrent load this saves system calls.
+ * during one task (a callback plus the promise jobs it triggers) go out in one write at the end of that task:
+ * under concurrent load this saves system calls, and unlike a setImmediate it costs no extra event-loop turn.
  */
 import type { Duplex } from "node:stream";
 
 export class MessageChannel<Out, In> {
-  private queue: string[] = [];
+  private pending = "";
   private scheduled = false;
   private buffered = "";
 
@@ -17,41 +18,28 @@ export class MessageChannel<Out, In> {
     socket.on("data", (text: string) => {
       let start = 0;
       let end: number;
-      const data = this.buffered + text;
+      const data = this.buffered === "" ? text : this.buffered + text;
       while ((end = data.indexOf("\n", start)) >= 0) {
         onMessage(JSON.parse(data.slice(start, end)) as In);
         start = end + 1;
       }
-      this.buffered = data.slice(start);
+      this.buffered = start === data.length ? "" : data.slice(start);
     });
     socket.on("error", () => undefined);
   }
 
-  /**
-   * The first message of an event-loop turn is written at once (no added latency); later ones in the same turn
-   * are queued and written together when the turn ends.
-   */
+  /** Queues a message; it is written when the current task's synchronous code and promise jobs have run. */
   send(message: Out): void {
-    const text = JSON.stringify(message);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-      if (!this.socket.destroyed) this.socket.write(text + "\n");
-      return;
-    }
-    this.queue.push(text);
+    this.pending += JSON.stringify(message) + "\n";
+    if (this.scheduled) return;
+    this.scheduled = true;
+    process.nextTick(this.flush);
   }
 
   private readonly flush = () => {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.socket.destroyed) return;
-    const text = this.queue.join("\n") + "\n";
-    this.queue = [];
-    this.socket.write(text);
+    const text = this.pending;
+    this.pending = "";
+    if (!this.socket.destroyed) this.socket.write(text);
   };
-
-  /** Writes what is queued now (before exiting). */
-  flushNow(): void {
-    this.flush();
-  }
 }

@@ -476,7 +476,9 @@ export class PredictionServer {
   private async runInWorker(entry: Running, input: Record<string, unknown>, context?: Record<string, string>): Promise<void> {
     const { prediction } = entry;
     const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id };
-    let outputs: Promise<void> = Promise.resolve();
+    // Outputs that hold files are resolved (read, uploaded) in order through this chain; plain outputs, the usual
+    // case, are taken at once so that nothing stands between the worker's "done" and the response.
+    let outputs: Promise<void> | undefined;
     let outputError: string | undefined;
     let finalOutput: unknown;
     const message: { type: "predict"; id: string; input?: Record<string, unknown>; inputFile?: string; context?: Record<string, string> } = {
@@ -498,7 +500,12 @@ export class PredictionServer {
         onLog: (source, data) => prediction.appendLog(source, data),
         onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
         onOutput: (value, chunk) => {
-          outputs = outputs.then(async () => {
+          if (outputs === undefined && !containsFiles(value)) {
+            if (chunk) prediction.appendChunk(value);
+            else finalOutput = value;
+            return;
+          }
+          outputs = (outputs ?? Promise.resolve()).then(async () => {
             if (outputError) return;
             try {
               const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
@@ -510,12 +517,14 @@ export class PredictionServer {
           });
         },
         onDone: (status, error) => {
-          void outputs.then(() => {
+          const finish = () => {
             if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
             else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
             else prediction.finish(status, { error });
             resolve();
-          });
+          };
+          if (outputs) void outputs.then(finish);
+          else finish();
         },
       });
       if (entry.cancelRequested) this.supervisor.cancel(prediction.id);

@@ -36,8 +36,27 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-interface Running {
-  controller: AbortController;
+/**
+ * One running prediction's cancellation state. The AbortController behind `signal` is made only when the predictor
+ * reads it: most never do, and making one costs more than the rest of an echo prediction's bookkeeping.
+ */
+class Running {
+  canceled = false;
+  private controller?: AbortController;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.canceled) this.controller.abort(new Error("prediction canceled"));
+    }
+    return this.controller.signal;
+  }
+
+  cancel(): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    this.controller?.abort(new Error("prediction canceled"));
+  }
 }
 const running = new Map<string, Running>();
 
@@ -123,15 +142,17 @@ function checkMetricName(name: string): void {
 }
 
 async function predict(id: string, input: Record<string, unknown>, context: Record<string, string> = {}): Promise<void> {
-  const controller = new AbortController();
-  running.set(id, { controller });
+  const run = new Running();
+  running.set(id, run);
   let status: "succeeded" | "failed" | "canceled" = "succeeded";
   let error: string | undefined;
   let iterator = false;
   let output: unknown;
   const scope = {
     id,
-    signal: controller.signal,
+    get signal() {
+      return run.signal;
+    },
     context,
     recordMetric(name: string, value: unknown, mode: MetricMode = "replace") {
       checkMetricName(name);
@@ -153,15 +174,15 @@ async function predict(id: string, input: Record<string, unknown>, context: Reco
         const source = result as AsyncIterable<unknown>;
         for await (const chunk of source) {
           send({ type: "output", id, value: serialize(chunk), chunk: true });
-          if (controller.signal.aborted) break;
+          if (run.canceled) break;
         }
       } else {
         output = serialize(result);
       }
     });
-    if (controller.signal.aborted) status = "canceled";
+    if (run.canceled) status = "canceled";
   } catch (caught) {
-    if (controller.signal.aborted) status = "canceled";
+    if (run.canceled) status = "canceled";
     else {
       status = "failed";
       error = errorText(caught);
@@ -212,7 +233,7 @@ function onMessage(message: ToWorker): void {
     }
     void predict(message.id, input, message.context);
   } else if (message.type === "cancel") {
-    running.get(message.id)?.controller.abort(new Error("prediction canceled"));
+    running.get(message.id)?.cancel();
   } else if (message.type === "healthcheck") {
     void healthcheck(message.requestId);
   }
