@@ -12,7 +12,10 @@ export const serveCommand: Command = {
   name: "serve",
   summary: "Run a prediction HTTP server",
   usage: "cog serve [flags]",
-  description: "Builds the model and serves Cog's prediction API. With --no-docker, serves it from this machine: no image, no engine.",
+  description:
+    "Builds the model's base image (everything but the code) and serves Cog's prediction API from a container with the " +
+    "project mounted at /src: after changing the code, restart cog serve (only cog.yaml or dependency changes rebuild the base). " +
+    "With --no-docker, serves it from this machine: no image, no engine.",
   options: {
     ...configFileOption,
     port: { type: "string", short: "p", default: "8393", valueName: "PORT", description: "Port on which to listen" },
