@@ -3,13 +3,15 @@
  * build context → engine build with Cog's labels.
  */
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import type { Config } from "../config/types.js";
 import { UserError } from "../errors.js";
-import { generateDockerfile } from "../dockerfile/generate.js";
+import { BUILD_DIR, generateDockerfile } from "../dockerfile/generate.js";
 import { readProjectFacts, type ProjectFacts } from "../dockerfile/project.js";
 import { COGTS_VERSION } from "../version.js";
 import { createProgress, type ProgressMode } from "../docker/progress.js";
@@ -175,18 +177,42 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
     caCertificates: prepared.caCertificates,
     typescript: prepared.facts.hasTypeScript,
   });
+  const contextDir = request.modelBase ? await modelBaseContext(request.dir, prepared.facts.lockfile) : request.dir;
   const progress = createProgress(request.progress ?? "auto", request.out);
-  const id = await buildImage({
-    docker,
-    contextDir: request.dir,
-    dockerfile: dockerfilePath,
-    tag,
-    labels,
-    buildkit,
-    noCache: request.noCache,
-    progress,
-    // Secrets reach BuildKit through a client session, never through the context or a build argument.
-    secrets: secretSpecs,
+  try {
+    const id = await buildImage({
+      docker,
+      contextDir,
+      dockerfile: dockerfilePath,
+      tag,
+      labels,
+      buildkit,
+      noCache: request.noCache,
+      progress,
+      // Secrets reach BuildKit through a client session, never through the context or a build argument.
+      secrets: secretSpecs,
+    });
+    return { tag, id, config: prepared.config, schema: prepared.schema, labels };
+  } finally {
+    if (contextDir !== request.dir) await rm(contextDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The model base copies nothing from the context but `.cog/build/` (runtime bundle, CA certificates, Dockerfile)
+ * and the npm manifests, so its context is a temporary directory of just those: the code and, above all, the
+ * weights stay off the wire at each `cog serve` start. Files keep their bytes and modes, so the cache still hits.
+ */
+async function modelBaseContext(dir: string, lockfile: string | undefined): Promise<string> {
+  const context = await mkdtemp(path.join(tmpdir(), "cogts-base-context-"));
+  const transpiled = path.join(dir, BUILD_DIR, "js");
+  await cp(path.join(dir, BUILD_DIR), path.join(context, BUILD_DIR), {
+    recursive: true,
+    preserveTimestamps: true,
+    filter: (source) => source !== transpiled && !source.startsWith(`${transpiled}${path.sep}`),
   });
-  return { tag, id, config: prepared.config, schema: prepared.schema, labels };
+  for (const file of ["package.json", lockfile]) {
+    if (file && existsSync(path.join(dir, file))) await cp(path.join(dir, file), path.join(context, file), { preserveTimestamps: true });
+  }
+  return context;
 }
