@@ -5,7 +5,7 @@
  * stripTypeScriptTypes fallback of the loader, and `--secret` on `cog run`/`cog exec`.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,7 @@ const CLI_ENV = { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? pr
 
 const PREDICT_TS = `import { readFileSync } from "node:fs";
 import { BasePredictor, Input } from "cogts";
+import ms from "ms";
 import { greeting, Tone } from "./greeting.js";
 
 export class Predictor extends BasePredictor {
@@ -33,7 +34,7 @@ export class Predictor extends BasePredictor {
   }
 
   async predict(name: string = Input({ description: "Who to greet", default: "world" })): Promise<string> {
-    return \`\${greeting(Tone.Warm)} \${name} (\${this.prefix})\`;
+    return \`\${greeting(Tone.Warm)} \${name} (\${this.prefix}) in \${ms(60000)}\`;
   }
 }
 `;
@@ -49,6 +50,8 @@ export function greeting(tone: Tone): string {
 `;
 // A stale compile beside it, as a local tsc run leaves: the mounted project must not serve it.
 const STALE_GREETING_JS = `export const Tone = { Warm: "warm" };\nexport function greeting() { return "STALE"; }\n`;
+// The author's own node_modules (another platform's builds, say): the container must use the image's install.
+const HOST_MS = 'module.exports = () => "the host copy";\n';
 
 function cogYaml(image: string, nodeVersion: string): string {
   return [
@@ -151,6 +154,11 @@ function makeProject(name: string, image: string, nodeVersion: string): string {
   writeFileSync(path.join(dir, "predict.ts"), PREDICT_TS);
   writeFileSync(path.join(dir, "greeting.ts"), GREETING_TS);
   writeFileSync(path.join(dir, "greeting.js"), STALE_GREETING_JS);
+  const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, dependencies: { ms: "2.1.3" } }, null, 2));
+  mkdirSync(path.join(dir, "node_modules", "ms"), { recursive: true });
+  writeFileSync(path.join(dir, "node_modules", "ms", "package.json"), '{ "name": "ms", "version": "0.0.0-host", "main": "index.js" }\n');
+  writeFileSync(path.join(dir, "node_modules", "ms", "index.js"), HOST_MS);
   images.push(image, `${image}-base`);
   return dir;
 }
@@ -203,8 +211,9 @@ describe("cog serve with the project mounted (Node 22)", () => {
     let code: number;
     try {
       expect(served.stderr()).toContain(`Successfully tagged ${image}-base:latest`);
-      // The secret reached build.run; greeting.ts (enum, imported as ./greeting.js) won over the stale greeting.js.
-      expect(await predict(served.url, { name: "ada" })).toMatchObject({ status: "succeeded", output: "hello ada (s3cr3t)" });
+      // The secret reached build.run; greeting.ts (enum, imported as ./greeting.js) won over the stale greeting.js;
+      // ms came from the image's node_modules, not the author's.
+      expect(await predict(served.url, { name: "ada" })).toMatchObject({ status: "succeeded", output: "hello ada (s3cr3t) in 1m" });
     } finally {
       code = await served.interrupt();
     }
@@ -220,7 +229,7 @@ describe("cog serve with the project mounted (Node 22)", () => {
     writeFileSync(path.join(dir, "predict.ts"), PREDICT_TS.replace("(${this.prefix})", "[edited, ${this.prefix}]"));
     const served = await serve(dir, ["--secret", `id=token,src=${secretFile}`]);
     try {
-      expect(await predict(served.url, { name: "bob" })).toMatchObject({ status: "succeeded", output: "hello bob [edited, s3cr3t]" });
+      expect(await predict(served.url, { name: "bob" })).toMatchObject({ status: "succeeded", output: "hello bob [edited, s3cr3t] in 1m" });
     } finally {
       expect(await served.interrupt()).toBe(130);
     }
@@ -237,7 +246,7 @@ describe("cog serve with the project mounted (Node 22)", () => {
     });
     await withContainer(container, async () => {
       await waitForReady(url, container, 60_000);
-      expect(await predict(url, { name: "eve" })).toMatchObject({ status: "succeeded", output: "hello eve [edited, s3cr3t]" });
+      expect(await predict(url, { name: "eve" })).toMatchObject({ status: "succeeded", output: "hello eve [edited, s3cr3t] in 1m" });
     });
   });
 
@@ -255,7 +264,7 @@ describe("cog serve on a Node 20 base", () => {
     const dir = makeProject("node20", image, "20");
     const served = await serve(dir, ["--secret", `id=token,src=${secretFile}`]);
     try {
-      expect(await predict(served.url, { name: "old" })).toMatchObject({ status: "succeeded", output: "hello old (s3cr3t)" });
+      expect(await predict(served.url, { name: "old" })).toMatchObject({ status: "succeeded", output: "hello old (s3cr3t) in 1m" });
     } finally {
       expect(await served.interrupt()).toBe(130);
     }
