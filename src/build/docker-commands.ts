@@ -124,6 +124,14 @@ export async function projectBinds(dir: string, warn: (line: string) => void): P
   return binds;
 }
 
+/** The host of a DOCKER_HOST on another machine (tcp:// or ssh:// to a non-loopback name), else undefined. */
+export function remoteEngineHost(dockerHost: string | undefined): string | undefined {
+  const match = /^(?:tcp|ssh|https?):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(dockerHost ?? "");
+  if (!match) return undefined;
+  const host = match[1]!;
+  return ["localhost", "127.0.0.1", "[::1]"].includes(host) ? undefined : host;
+}
+
 /**
  * `cog serve -p PORT` through the engine: the model base (everything but the code, cached after the first run)
  * with the project mounted at /src, serving on 127.0.0.1:PORT until Ctrl-C. Editing the code needs a restart of
@@ -140,6 +148,8 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
   const uploadUrl = str(ctx.options["upload-url"]);
   const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;
   const binds = await projectBinds(request.dir, (line) => ctx.stderr.write(`${line}\n`));
+  const remote = remoteEngineHost(process.env.DOCKER_HOST);
+  if (remote) ctx.stderr.write(`The engine runs on ${remote}: cog serve mounts ${request.dir} from that machine, so it must hold the same files there.\n`);
   // The author's -e settings come last, so they win.
   const env = ["COGTS_LOAD_TYPESCRIPT=1", `COGTS_TRANSPILED_DIR=${MOUNTED_TRANSPILED_JS}`, ...list(ctx.options.env)];
   const { url, container } = await startModelServer({ docker, image: built.tag, port, cmd, binds, gpus: gpusFor(ctx, built.config.build.gpu), env });
