@@ -1,5 +1,5 @@
 /**
- * Messages between the server (parent) and the worker child process, over Node's IPC channel (JSON).
+ * Messages between the server (parent) and the worker child process: newline-delimited JSON on an fd-3 socket.
  * Inputs and outputs that are files travel as paths, never as bytes.
  */
 import type { MetricMode } from "../sdk/scope.js";
@@ -37,17 +37,11 @@ export type ToWorker =
   | { type: "healthcheck"; requestId: number };
 
 export type FromWorker =
-  | { type: "ready"; hasHealthcheck: boolean; sync: number }
-  | { type: "setup_failed"; error: string; sync: number }
+  | { type: "ready"; hasHealthcheck: boolean }
+  | { type: "setup_failed"; error: string }
   | { type: "output"; id: string; value: unknown; chunk: boolean }
   | { type: "metric"; id: string; name: string; value: unknown; mode: MetricMode }
   | { type: "log"; id: string; source: "stdout" | "stderr"; data: string }
   /** `output` is the return value of a non-iterator predictor (one message instead of two on the hot path). */
-  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; iterator: boolean; sync: number }
+  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; iterator: boolean }
   | { type: "healthcheck"; requestId: number; error?: string };
-
-/** Written to the worker's stdout and stderr before a message with `sync: N`, so the parent can attribute output. */
-export function syncMarker(n: number): string {
-  return `\u0000cogts-sync:${n}\u0000`;
-}
-export const SYNC_MARKER_PREFIX = "\u0000cogts-sync:";

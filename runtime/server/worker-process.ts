@@ -4,12 +4,13 @@
  * prediction, and restarts the worker when it dies.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Duplex } from "node:stream";
+import { readSync } from "node:fs";
+import type { Duplex, Readable } from "node:stream";
 import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
-import { SYNC_MARKER_PREFIX, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol.js";
+import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 
 export type LogSource = "stdout" | "stderr";
 
@@ -45,7 +46,13 @@ export interface SupervisorOptions {
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.js", import.meta.url));
-const SYNC_WAIT_LIMIT_MS = 2000;
+
+/** Where one of the worker's output pipes is read: its decoder, and its fd for reading what is pending at once. */
+interface OutputPipe {
+  stream: Readable;
+  decoder: StringDecoder;
+  fd: number;
+}
 
 export class WorkerSupervisor {
   state: WorkerState = "starting";
@@ -58,11 +65,8 @@ export class WorkerSupervisor {
   private readonly cancelTimers = new Map<string, NodeJS.Timeout>();
   private readonly healthWaiters = new Map<number, (error: string | undefined) => void>();
   private healthRequest = 0;
-  private queue: FromWorker[] = [];
-  private synced: Record<LogSource, number> = { stdout: 0, stderr: 0 };
-  private ended: Record<LogSource, boolean> = { stdout: false, stderr: false };
-  private queueTimer?: NodeJS.Timeout;
-  private waitingFor = 0;
+  private pipes: Partial<Record<LogSource, OutputPipe>> = {};
+  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
   private setupTimer?: NodeJS.Timeout;
   private stopping = false;
   private everReady = false;
@@ -94,10 +98,6 @@ export class WorkerSupervisor {
     this.started = true;
     this.state = "starting";
     this.setup = { started_at: new Date().toISOString(), status: "starting", logs: "" };
-    this.queue = [];
-    this.synced = { stdout: 0, stderr: 0 };
-    this.ended = { stdout: false, stderr: false };
-    this.waitingFor = 0;
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--inspect"));
     const child = spawn(process.execPath, [...execArgv, WORKER_ENTRY], {
       cwd: this.options.cwd,
@@ -105,11 +105,12 @@ export class WorkerSupervisor {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     this.child = child;
+    this.pipes = {};
     for (const source of ["stdout", "stderr"] as const) this.readStream(child, source);
     this.channel = new MessageChannel<ToWorker, FromWorker>(child.stdio[3] as Duplex, (message) => {
       if (this.child !== child) return;
-      this.queue.push(message);
-      this.drain();
+      if (message.type === "done" || message.type === "ready" || message.type === "setup_failed") this.catchUpOutput();
+      this.handle(message);
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     child.on("error", (error) => {
@@ -179,34 +180,45 @@ export class WorkerSupervisor {
     const stream = child[source];
     if (!stream) return;
     const decoder = new StringDecoder("utf8");
-    let held = "";
-    stream.on("data", (bytes: Buffer) => {
-      if (this.child !== child) return this.routeLog(source, decoder.write(bytes), true);
-      held += decoder.write(bytes);
-      for (;;) {
-        const at = held.indexOf(SYNC_MARKER_PREFIX);
-        if (at < 0) break;
-        const end = held.indexOf("\u0000", at + 1);
-        if (end < 0) break;
-        if (at > 0) this.routeLog(source, held.slice(0, at));
-        this.synced[source] = Number(held.slice(at + SYNC_MARKER_PREFIX.length, end));
-        held = held.slice(end + 1);
-      }
-      // Keep back only what could be the start of a marker split across reads.
-      const nul = held.lastIndexOf("\u0000");
-      const cut = nul >= 0 && SYNC_MARKER_PREFIX.startsWith(held.slice(nul, nul + SYNC_MARKER_PREFIX.length)) ? nul : held.length;
-      if (cut > 0) this.routeLog(source, held.slice(0, cut));
-      held = held.slice(cut);
-      this.drain();
-    });
+    // libuv's pipe handle knows its fd on Unix; without it, output is still read, just not caught up early.
+    const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd === "number" && fd >= 0) this.pipes[source] = { stream, decoder, fd };
+    stream.on("data", (bytes: Buffer) => this.routeLog(source, decoder.write(bytes), this.child !== child));
     stream.on("end", () => {
-      if (held) this.routeLog(source, held);
-      held = "";
-      if (this.child === child) {
-        this.ended[source] = true;
-        this.drain();
-      }
+      this.routeLog(source, decoder.end(), this.child !== child);
+      if (this.pipes[source]?.stream === stream) delete this.pipes[source];
     });
+  }
+
+  /**
+   * Reads what the worker's stdout and stderr hold right now, before acting on a message that ends a phase
+   * (setup, a prediction). Everything the worker process (or a child of it, or native code) wrote before sending
+   * that message is in those pipes already, so this attributes all of it to the right phase without any marker
+   * or wait: a non-blocking read that finds nothing costs one system call and no wake-up.
+   */
+  private catchUpOutput(): void {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (const source of ["stdout", "stderr"] as const) {
+        const pipe = this.pipes[source];
+        if (!pipe) continue;
+        // Data the stream already holds comes first (it is only held while paused, which we never do).
+        if (pipe.stream.readableLength > 0) pipe.stream.read();
+        for (;;) {
+          let count: number;
+          try {
+            count = readSync(pipe.fd, this.scratch, 0, this.scratch.length, null);
+          } catch {
+            break; // EAGAIN: nothing more is pending
+          }
+          if (count <= 0) break;
+          this.routeLog(source, pipe.decoder.write(this.scratch.subarray(0, count)));
+        }
+      }
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   private routeLog(source: LogSource, data: string, stale = false): void {
@@ -221,32 +233,6 @@ export class WorkerSupervisor {
 
   private appendSetupLog(data: string): void {
     this.setup.logs += data;
-  }
-
-  /** Handles worker messages in order, each only once the pipes have delivered the output written before it. */
-  private drain(): void {
-    while (this.queue.length > 0) {
-      const message = this.queue[0]!;
-      if ("sync" in message) {
-        const reached = (source: LogSource) => this.ended[source] || this.synced[source] >= message.sync;
-        if (!reached("stdout") || !reached("stderr")) {
-          // A predictor that closed its stdout never delivers the marker: do not wait for it forever.
-          if (this.waitingFor !== message.sync) {
-            this.waitingFor = message.sync;
-            clearTimeout(this.queueTimer);
-            this.queueTimer = setTimeout(() => {
-              this.synced = { stdout: Math.max(this.synced.stdout, message.sync), stderr: Math.max(this.synced.stderr, message.sync) };
-              this.drain();
-            }, SYNC_WAIT_LIMIT_MS);
-          }
-          return;
-        }
-      }
-      this.queue.shift();
-      this.handle(message);
-    }
-    clearTimeout(this.queueTimer);
-    this.waitingFor = 0;
   }
 
   private handle(message: FromWorker): void {
@@ -303,9 +289,6 @@ export class WorkerSupervisor {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
-    // Let queued messages (a final "done") through before judging what was lost.
-    this.ended = { stdout: true, stderr: true };
-    this.drain();
     this.child = undefined;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     for (const [id, sink] of this.inFlight) {

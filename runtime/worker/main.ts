@@ -8,10 +8,9 @@ import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Path, Secret, isPath, isSecret, runInScope, currentScope, setSoleScope, type MetricMode } from "../sdk/index.js";
 import { MessageChannel } from "../server/channel.js";
-import { syncMarker, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
+import type { FromWorker, ParameterPlan, ToWorker, WorkerOptions } from "../server/protocol.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
-let syncCounter = 0;
 
 // fd 3 is the message channel to the server; when the server goes away, so does the worker.
 const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -20,15 +19,6 @@ const channel = new MessageChannel<FromWorker, ToWorker>(socket, onMessage);
 
 function send(message: FromWorker): void {
   channel.send(message);
-}
-
-/** Marks the point in stdout/stderr that the next message follows; the parent waits for it before acting. */
-function syncPoint(): number {
-  const n = ++syncCounter;
-  const marker = syncMarker(n);
-  process.stdout.write(marker);
-  process.stderr.write(marker);
-  return n;
 }
 
 function errorText(error: unknown): string {
@@ -193,7 +183,7 @@ async function predict(id: string, input: Record<string, unknown>, context: Reco
   } finally {
     running.delete(id);
   }
-  send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator, sync: syncPoint() });
+  send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator });
 }
 
 async function healthcheck(requestId: number): Promise<void> {
@@ -249,11 +239,11 @@ async function main(): Promise<void> {
   } catch (caught) {
     const text = caught instanceof Error && caught.stack ? caught.stack : errorText(caught);
     process.stderr.write(`${text}\n`);
-    send({ type: "setup_failed", error: errorText(caught), sync: syncPoint() });
+    send({ type: "setup_failed", error: errorText(caught) });
     return;
   }
   if (options.tagLogs) tagConsoleOutput();
-  send({ type: "ready", hasHealthcheck: typeof predictor.healthcheck === "function", sync: syncPoint() });
+  send({ type: "ready", hasHealthcheck: typeof predictor.healthcheck === "function" });
 }
 
 void main();
