@@ -2,7 +2,7 @@
  * `cog serve` through the real engine: the model base (no code layer) with the project mounted at /src, the
  * sources transpiled on the host, `--secret` for build.run secret mounts, a code change served after a restart
  * with no rebuild (the base keeps its id), Ctrl-C removing the container, Node 20 bases, the in-image
- * stripTypeScriptTypes fallback of the loader, and `--secret` on `cog run`/`cog exec`.
+ * stripTypeScriptTypes fallback of the loader, `--secret` on `cog run`/`cog exec`, and the base on the classic builder.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -279,5 +279,30 @@ describe("cog serve on a Node 20 base", () => {
     const text = `${(failure as Error).message}\n${((failure as { problems?: string[] }).problems ?? []).join("\n")}`;
     expect(text).toMatch(/Node v20\.\d+\.\d+ cannot strip types \(that needs Node 22\.13 or newer\)/);
     expect(readFileSync(path.join(dir, ".cog", "build", "js", "greeting.js"), "utf8")).toContain("Tone");
+  });
+});
+
+describe("the model base on the classic builder", () => {
+  it("builds from the trimmed context and serves the mounted project", async () => {
+    const { buildModel } = await import("../../src/build/index.js");
+    const { Writable } = await import("node:stream");
+    const image = uniqueName("cogts-serve-classic");
+    const dir = path.join(scratch, "classic");
+    cpSync(HELLO, dir, { recursive: true });
+    writeFileSync(path.join(dir, "cog.yaml"), `image: ${image}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
+    images.push(`${image}-base`);
+    const progress = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const built = await buildModel({ dir, modelBase: true, buildkit: false, progress: "plain", out: progress, docker });
+    expect(built.tag).toBe(`${image}-base`);
+    const { url, container } = await startModelServer({
+      docker,
+      image: built.tag,
+      binds: await projectBinds(dir, () => undefined),
+      env: ["COGTS_LOAD_TYPESCRIPT=1", "COGTS_TRANSPILED_DIR=/src/.cog/build/js"],
+    });
+    await withContainer(container, async () => {
+      await waitForReady(url, container, 60_000);
+      expect(await predict(url, { name: "classic" })).toMatchObject({ status: "succeeded", output: "hello classic" });
+    });
   });
 });
