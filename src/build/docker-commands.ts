@@ -6,34 +6,12 @@ import type Docker from "dockerode";
 import type { CommandContext } from "../cli/command.js";
 import { UserError, UsageError } from "../errors.js";
 import { SERVER_COMMAND } from "../dockerfile/generate.js";
-import { parseProgressMode } from "../docker/progress.js";
-import { baseImageMirror, buildModel, type BuildRequest } from "./index.js";
+import { buildModel } from "./index.js";
+import { buildRequestFromFlags } from "../cli/commands/docker-options.js";
 
-interface PredictionResponse {
-  status?: string;
-  output?: unknown;
-  error?: string;
-  logs?: string;
-  detail?: { loc: (string | number)[]; msg: string }[];
-}
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
-
-/** What `cog build` would be asked, from the flags run/serve/exec share with it (progress goes to stderr). */
-async function buildRequestFor(ctx: CommandContext, docker: Docker): Promise<BuildRequest> {
-  const { findProjectDir } = await import("../config/index.js");
-  const file = str(ctx.options.file) ?? "cog.yaml";
-  return {
-    dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
-    configFile: str(ctx.options.file),
-    secrets: list(ctx.options.secret),
-    progress: parseProgressMode(str(ctx.options.progress)),
-    mirror: baseImageMirror(str(ctx.options["base-image-mirror"])),
-    out: ctx.stderr,
-    docker,
-  };
-}
 
 /** The image to use: the one named on the command line, else the project built now. */
 async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | undefined): Promise<{ image: string; schema?: Record<string, unknown>; gpu: boolean }> {
@@ -47,7 +25,7 @@ async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | 
     const config = labels["run.cog.config"] ? (JSON.parse(labels["run.cog.config"]) as { build?: { gpu?: boolean } }) : {};
     return { image: imageArg, schema: schemaText ? (JSON.parse(schemaText) as Record<string, unknown>) : undefined, gpu: config.build?.gpu === true };
   }
-  const built = await buildModel(await buildRequestFor(ctx, docker));
+  const built = await buildModel(await buildRequestFromFlags(ctx, docker));
   return { image: built.tag, schema: built.schema as Record<string, unknown> | undefined, gpu: built.config.build.gpu };
 }
 
@@ -59,7 +37,7 @@ function gpusFor(ctx: CommandContext, gpu: boolean): string | undefined {
 export async function predictInDocker(ctx: CommandContext): Promise<number> {
   const { requireEngine } = await import("../docker/engine.js");
   const { startModelServer, waitForReady, withContainer } = await import("../docker/container.js");
-  const { buildInputs, writeOutputs } = await import("../local/index.js");
+  const { buildInputs, runOnePrediction } = await import("../local/index.js");
   const docker = await requireEngine();
   const { image, schema, gpu } = await imageFor(ctx, docker, ctx.positionals[0]);
   if (!schema) throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
@@ -68,26 +46,7 @@ export async function predictInDocker(ctx: CommandContext): Promise<number> {
   return withContainer(container, async () => {
     ctx.stderr.write("Starting the model container…\n");
     await waitForReady(url, container, Number(str(ctx.options["setup-timeout"]) ?? 0) * 1000);
-    ctx.stderr.write("Running prediction…\n");
-    const response = await fetch(`${url}/predictions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ input }),
-    });
-    const body = (await response.json()) as PredictionResponse;
-    if (response.status === 422 && body.detail) {
-      throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
-    }
-    if (body.logs) ctx.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
-    if (body.status !== "succeeded") throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
-    const output = (schema.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
-    const written = writeOutputs(body.output, {
-      cwd: ctx.cwd,
-      outputPath: str(ctx.options.output),
-      concatenate: output["x-cog-array-display"] === "concatenate",
-    });
-    for (const file of written.files) ctx.stderr.write(`Written output to ${file}\n`);
-    if (written.printed !== undefined) ctx.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
+    await runOnePrediction(url, input, schema, { cwd: ctx.cwd, outputPath: str(ctx.options.output), stdout: ctx.stdout, stderr: ctx.stderr });
     return 0;
   });
 }
@@ -143,7 +102,7 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
   const { startModelServer, waitForReady, withContainer, containerLogs } = await import("../docker/container.js");
   const port = parsePort(ctx.options.port);
   const docker = await requireEngine();
-  const request = await buildRequestFor(ctx, docker);
+  const request = await buildRequestFromFlags(ctx, docker);
   const built = await buildModel({ ...request, modelBase: true });
   const uploadUrl = str(ctx.options["upload-url"]);
   const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;

@@ -42,6 +42,8 @@ export interface BuildRequest {
    * the container finds them through the mounted project.
    */
   modelBase?: boolean;
+  /** Labels beyond Cog's standard set, e.g. `run.cog.push_id` for `cog push`. */
+  extraLabels?: Record<string, string>;
 }
 
 export interface BuiltImage {
@@ -169,6 +171,7 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const labels = request.modelBase
     ? { "run.cog.version": COGTS_VERSION, "run.cog.config": JSON.stringify((await import("../config/index.js")).configForLabel(prepared.config)) }
     : await imageLabels(request.dir, prepared.config, prepared.schema);
+  Object.assign(labels, request.extraLabels);
   const { prepareBuildDir } = await import("../docker/context.js");
   const { buildImage } = await import("../docker/build.js");
   const dockerfilePath = await prepareBuildDir(request.dir, {

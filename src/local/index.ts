@@ -158,4 +158,4 @@ export async function waitUntilReady(server: LocalServer, timeoutMs = 0): Promis
   }
 }
 
-export { buildInputs, writeOutputs } from "./predict-io.js";
+export { buildInputs, writeOutputs, runOnePrediction } from "./predict-io.js";

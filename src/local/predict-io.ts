@@ -133,3 +133,44 @@ function finishText(text: string, options: { cwd: string; outputPath?: string },
   }
   return { printed: text, files };
 }
+
+interface PredictionResponse {
+  status?: string;
+  output?: unknown;
+  error?: string;
+  logs?: string;
+  detail?: { loc: (string | number)[]; msg: string }[];
+}
+
+/**
+ * Sends one prediction to a running server (local or in a container) and reports it as `cog run` does:
+ * logs to stderr, output files written to the working directory, text to stdout; invalid input or a failed
+ * prediction becomes a UserError (exit 1).
+ */
+export async function runOnePrediction(
+  serverUrl: string,
+  input: Record<string, unknown>,
+  openapi: Schema,
+  io: { cwd: string; outputPath?: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<void> {
+  io.stderr.write("Running prediction…\n");
+  const response = await fetch(`${serverUrl}/predictions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
+  const body = (await response.json()) as PredictionResponse;
+  if (response.status === 422 && body.detail) {
+    throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
+  }
+  if (body.logs) io.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
+  if (body.status !== "succeeded") throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+  const outputSchema = (openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
+  const written = writeOutputs(body.output, {
+    cwd: io.cwd,
+    outputPath: io.outputPath,
+    concatenate: outputSchema["x-cog-array-display"] === "concatenate",
+  });
+  for (const file of written.files) io.stderr.write(`Written output to ${file}\n`);
+  if (written.printed !== undefined) io.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
+}

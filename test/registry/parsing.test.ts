@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseChallenge, repositoryScope } from "../../src/registry/auth.js";
 import { parseReference, registryBaseUrl } from "../../src/registry/reference.js";
-import { uuidv7 } from "../../src/registry/label-image.js";
+import { uuidv7 } from "../../src/registry/push-id.js";
 
 describe("image references", () => {
   it("puts names without a registry host on r8.im", () => {

@@ -1,5 +1,6 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
+import { buildRequestFromFlags } from "./docker-options.js";
 
 export const buildCommand: Command = {
   name: "build",
@@ -24,22 +25,8 @@ export const buildCommand: Command = {
   },
 
   async run(ctx) {
-    const { buildModel, baseImageMirror } = await import("../../build/index.js");
-    const { parseProgressMode } = await import("../../docker/progress.js");
-    const { findProjectDir } = await import("../../config/index.js");
-    const file = ctx.options.file as string;
-    const built = await buildModel({
-      dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
-      configFile: file,
-      tag: ctx.options.tag as string | undefined,
-      secrets: ctx.options.secret as string[] | undefined,
-      noCache: ctx.options["no-cache"] === true,
-      progress: parseProgressMode(ctx.options.progress as string | undefined),
-      mirror: baseImageMirror(ctx.options["base-image-mirror"] as string | undefined),
-      openapiSchemaFile: ctx.options["openapi-schema"] as string | undefined,
-      skipSchemaValidation: ctx.options["skip-schema-validation"] === true,
-      out: ctx.stderr,
-    });
+    const { buildModel } = await import("../../build/index.js");
+    const built = await buildModel(await buildRequestFromFlags(ctx));
     ctx.stderr.write(`\nImage built as ${built.tag}\n`);
     return 0;
   },

@@ -1,4 +1,6 @@
-import type { OptionSpec } from "../command.js";
+import type Docker from "dockerode";
+import type { CommandContext, OptionSpec } from "../command.js";
+import type { BuildRequest } from "../../build/index.js";
 
 /** `--secret` as on `cog build`, for the commands that build before they run (`run`, `serve`, `exec`). */
 export const buildSecretOption: Record<string, OptionSpec> = {
@@ -13,3 +15,28 @@ export const dockerRunOptions: Record<string, OptionSpec> = {
   progress: { type: "string", default: "auto", valueName: "MODE", description: "Build progress: auto, plain, tty or quiet" },
   "base-image-mirror": { type: "string", valueName: "HOST", description: "Registry with copies of the Docker Hub base images; default $COGTS_BASE_IMAGE_MIRROR" },
 };
+
+/**
+ * The build request the flags of `build`, `push`, `run`, `serve` and `exec` describe (each command has the
+ * subset of flags that makes sense for it; absent flags leave the build's defaults).
+ */
+export async function buildRequestFromFlags(ctx: CommandContext, docker?: Docker): Promise<BuildRequest> {
+  const { findProjectDir } = await import("../../config/index.js");
+  const { baseImageMirror } = await import("../../build/index.js");
+  const { parseProgressMode } = await import("../../docker/progress.js");
+  const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+  const file = str(ctx.options.file) ?? "cog.yaml";
+  return {
+    dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
+    configFile: file,
+    tag: str(ctx.options.tag),
+    secrets: Array.isArray(ctx.options.secret) ? ctx.options.secret : [],
+    noCache: ctx.options["no-cache"] === true,
+    progress: parseProgressMode(str(ctx.options.progress)),
+    mirror: baseImageMirror(str(ctx.options["base-image-mirror"])),
+    openapiSchemaFile: str(ctx.options["openapi-schema"]),
+    skipSchemaValidation: ctx.options["skip-schema-validation"] === true,
+    out: ctx.stderr,
+    docker,
+  };
+}

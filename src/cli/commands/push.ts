@@ -1,4 +1,5 @@
 import type { Command } from "../command.js";
+import { buildRequestFromFlags } from "./docker-options.js";
 import { configFileOption } from "../command.js";
 import { UsageError, UserError } from "../../errors.js";
 import { buildCommand } from "./build.js";
@@ -48,20 +49,10 @@ export const pushCommand: Command = {
     const docker = await requireEngine();
     let localImage = target;
     if (!ctx.options["no-build"]) {
-      const { buildModel, baseImageMirror } = await import("../../build/index.js");
-      const { parseProgressMode } = await import("../../docker/progress.js");
-      const built = await buildModel({
-        dir, configFile: file, tag: target, docker,
-        secrets: ctx.options.secret as string[] | undefined,
-        noCache: ctx.options["no-cache"] === true,
-        progress: parseProgressMode(ctx.options.progress as string | undefined),
-        mirror: baseImageMirror(ctx.options["base-image-mirror"] as string | undefined),
-        openapiSchemaFile: ctx.options["openapi-schema"] as string | undefined,
-        skipSchemaValidation: ctx.options["skip-schema-validation"] === true,
-        out: ctx.stderr,
-      });
-      const { addImageLabels, uuidv7 } = await import("../../registry/label-image.js");
-      await addImageLabels(docker, built.id, { "run.cog.push_id": uuidv7() }, target);
+      const { buildModel } = await import("../../build/index.js");
+      const { uuidv7 } = await import("../../registry/push-id.js");
+      // As Cog does: every image `cog push` builds carries a fresh push id (a label: no layer changes).
+      await buildModel({ ...(await buildRequestFromFlags(ctx, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
       localImage = target;
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);

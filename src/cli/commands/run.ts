@@ -9,13 +9,6 @@ async function runInDocker(ctx: CommandContext): Promise<number> {
   return predictInDocker(ctx);
 }
 
-interface PredictionResponse {
-  status?: string;
-  output?: unknown;
-  error?: string;
-  logs?: string;
-  detail?: { loc: (string | number)[]; msg: string }[];
-}
 
 export const runCommand: Command = {
   name: "run",
@@ -47,28 +40,9 @@ export const runCommand: Command = {
       try {
         ctx.stderr.write("Starting the predictor…\n");
         await local.waitUntilReady(server, Number(ctx.options["setup-timeout"] ?? 0) * 1000);
-        ctx.stderr.write("Running prediction…\n");
-        const response = await fetch(`${server.url}/predictions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ input }),
+        await local.runOnePrediction(server.url, input, project.openapi, {
+          cwd: ctx.cwd, outputPath: ctx.options.output as string | undefined, stdout: ctx.stdout, stderr: ctx.stderr,
         });
-        const body = (await response.json()) as PredictionResponse;
-        if (response.status === 422 && body.detail) {
-          throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
-        }
-        if (body.logs) ctx.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
-        if (body.status !== "succeeded") {
-          throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
-        }
-        const outputSchema = ((project.openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {});
-        const written = local.writeOutputs(body.output, {
-          cwd: ctx.cwd,
-          outputPath: ctx.options.output as string | undefined,
-          concatenate: outputSchema["x-cog-array-display"] === "concatenate",
-        });
-        for (const file of written.files) ctx.stderr.write(`Written output to ${file}\n`);
-        if (written.printed !== undefined) ctx.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
         return 0;
       } finally {
         await server.stop();
