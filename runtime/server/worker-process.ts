@@ -4,8 +4,7 @@
  * prediction, and restarts the worker when it dies.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readSync } from "node:fs";
-import type { Duplex, Readable } from "node:stream";
+import type { Duplex } from "node:stream";
 import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
@@ -47,13 +46,6 @@ export interface SupervisorOptions {
 
 const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.js", import.meta.url));
 
-/** Where one of the worker's output pipes is read: its decoder, and its fd for reading what is pending at once. */
-interface OutputPipe {
-  stream: Readable;
-  decoder: StringDecoder;
-  fd: number;
-}
-
 export class WorkerSupervisor {
   state: WorkerState = "starting";
   setup: SetupInfo = { logs: "" };
@@ -65,8 +57,8 @@ export class WorkerSupervisor {
   private readonly cancelTimers = new Map<string, NodeJS.Timeout>();
   private readonly healthWaiters = new Map<number, (error: string | undefined) => void>();
   private healthRequest = 0;
-  private pipes: Partial<Record<LogSource, OutputPipe>> = {};
-  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
+  /** Messages waiting for the end of the current poll phase (see `receive`), in arrival order. */
+  private deferred: FromWorker[] = [];
   private setupTimer?: NodeJS.Timeout;
   private stopping = false;
   private everReady = false;
@@ -105,12 +97,11 @@ export class WorkerSupervisor {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     this.child = child;
-    this.pipes = {};
+    this.deferred = [];
     for (const source of ["stdout", "stderr"] as const) this.readStream(child, source);
     this.channel = new MessageChannel<ToWorker, FromWorker>(child.stdio[3] as Duplex, (message) => {
       if (this.child !== child) return;
-      if (message.type === "done" || message.type === "ready" || message.type === "setup_failed") this.catchUpOutput();
-      this.handle(message);
+      this.receive(message);
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     child.on("error", (error) => {
@@ -180,46 +171,31 @@ export class WorkerSupervisor {
     const stream = child[source];
     if (!stream) return;
     const decoder = new StringDecoder("utf8");
-    // libuv's pipe handle knows its fd on Unix; without it, output is still read, just not caught up early.
-    const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-    if (typeof fd === "number" && fd >= 0) this.pipes[source] = { stream, decoder, fd };
     stream.on("data", (bytes: Buffer) => this.routeLog(source, decoder.write(bytes), this.child !== child));
-    stream.on("end", () => {
-      this.routeLog(source, decoder.end(), this.child !== child);
-      if (this.pipes[source]?.stream === stream) delete this.pipes[source];
-    });
+    stream.on("end", () => this.routeLog(source, decoder.end(), this.child !== child));
   }
 
   /**
-   * Reads what the worker's stdout and stderr hold right now, before acting on a message that ends a phase
-   * (setup, a prediction). Everything the worker process (or a child of it, or native code) wrote before sending
-   * that message is in those pipes already, so this attributes all of it to the right phase without any marker
-   * or wait: a non-blocking read that finds nothing costs one system call and no wake-up.
+   * A message that ends a phase (setup, a prediction) is acted on only once the output written before it has
+   * been read, so that all of it lands in that phase's logs. No marker or wait is needed for that: whatever the
+   * worker (or a child of it, or native code) wrote to stdout/stderr before sending the message made those pipes
+   * readable before the channel socket was, and libuv's epoll is level-triggered, so the poll phase that reads
+   * the message also reads those pipes (a pipe holds 64 KiB, less than libuv reads per readiness). Deferring the
+   * message to setImmediate runs it right after that poll phase, in the same loop turn: no system call, no timer,
+   * no extra wake-up. Later messages queue behind a deferred one to keep their order.
    */
-  private catchUpOutput(): void {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      for (const source of ["stdout", "stderr"] as const) {
-        const pipe = this.pipes[source];
-        if (!pipe) continue;
-        // Data the stream already holds comes first (it is only held while paused, which we never do).
-        if (pipe.stream.readableLength > 0) pipe.stream.read();
-        for (;;) {
-          let count: number;
-          try {
-            count = readSync(pipe.fd, this.scratch, 0, this.scratch.length, null);
-          } catch {
-            break; // EAGAIN: nothing more is pending
-          }
-          if (count <= 0) break;
-          this.routeLog(source, pipe.decoder.write(this.scratch.subarray(0, count)));
-        }
-      }
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+  private receive(message: FromWorker): void {
+    const endsPhase = message.type === "done" || message.type === "ready" || message.type === "setup_failed";
+    if (!endsPhase && this.deferred.length === 0) return this.handle(message);
+    this.deferred.push(message);
+    if (this.deferred.length === 1) setImmediate(this.handleDeferred);
   }
+
+  private readonly handleDeferred = (): void => {
+    const messages = this.deferred;
+    this.deferred = [];
+    for (const message of messages) this.handle(message);
+  };
 
   private routeLog(source: LogSource, data: string, stale = false): void {
     if (!data) return;
@@ -289,6 +265,8 @@ export class WorkerSupervisor {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
+    // Let deferred messages (a final "done") through before judging what was lost.
+    this.handleDeferred();
     this.child = undefined;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     for (const [id, sink] of this.inFlight) {
