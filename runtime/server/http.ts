@@ -49,6 +49,22 @@ const MAX_SUBSCRIBERS = 1024;
 
 type Kind = "predictions" | "trainings";
 
+/** The request fields besides `input` that have a shape to check (422 `detail` entries when wrong). */
+const REQUEST_FIELD_CHECKS: { key: string; ok: (value: unknown) => boolean; msg: string }[] = [
+  { key: "id", ok: (v) => typeof v === "string" && v.length > 0 && v.length <= 1024, msg: "id must be a non-empty string" },
+  { key: "webhook", ok: (v) => typeof v === "string" && /^https?:\/\//i.test(v) && v.length <= 65536, msg: "webhook must be an http(s) URL" },
+  {
+    key: "webhook_events_filter",
+    ok: (v) => Array.isArray(v) && v.every((e) => WEBHOOK_EVENTS.includes(e as WebhookEvent)),
+    msg: `webhook_events_filter must be a list of ${WEBHOOK_EVENTS.join(", ")}`,
+  },
+  {
+    key: "context",
+    ok: (v) => typeof v === "object" && !Array.isArray(v) && Object.values(v as object).every((item) => typeof item === "string"),
+    msg: "context must be an object of strings",
+  },
+];
+
 /** JSON nested deeper than this is refused: serialising it again would overflow the stack. */
 const MAX_NESTING = 512;
 
@@ -83,10 +99,13 @@ class HttpError extends Error {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function json(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  const head: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+  if (headers) Object.assign(head, headers);
+  // writeHead + a string end() leave in one write: node:http prepends the header block to a string body.
+  res.writeHead(status, head);
   res.end(text);
 }
 
@@ -105,6 +124,7 @@ export class PredictionServer {
   private validators: Partial<Record<Kind, InputValidator>> = {};
   /** Settles once the input validators are compiled; requests wait for it, READY does not. */
   private validatorsCompiled: Promise<void> = Promise.resolve();
+  private validatorsDone = false;
   private readonly running = new Map<string, Running>();
   private readonly secretNames: string[];
   private shuttingDown = false;
@@ -145,7 +165,7 @@ export class PredictionServer {
       this.http.listen(this.settings.port, this.settings.host, () => resolve());
     });
     // ajv is loaded while the worker runs setup, and READY does not wait for it: the first request does.
-    this.validatorsCompiled = this.compileValidators();
+    this.validatorsCompiled = this.compileValidators().finally(() => (this.validatorsDone = true));
     const address = this.http.address();
     return typeof address === "object" && address ? address.port : this.settings.port;
   }
@@ -184,6 +204,8 @@ export class PredictionServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The hot path, exactly as the general routing below would take it.
+    if (req.method === "POST" && req.url === "/predictions") return this.create(req, res, "predictions");
     const url = req.url ?? "/";
     const path = url.split("?")[0]!.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
@@ -307,7 +329,8 @@ export class PredictionServer {
       throw new HttpError(400, { error: `invalid JSON in request body: ${(error as Error).message}` });
     }
     if (body === null) return {};
-    if (nestingDepth(body) > MAX_NESTING) {
+    // Each level takes an opening and a closing bracket, so only a long body can be nested too deeply.
+    if (text.length > 2 * MAX_NESTING && nestingDepth(body) > MAX_NESTING) {
       throw new HttpError(422, { detail: [{ loc: ["body"], msg: `the request body is nested deeper than ${MAX_NESTING} levels`, type: "value_error" }] });
     }
     if (typeof body !== "object" || Array.isArray(body)) {
@@ -316,21 +339,10 @@ export class PredictionServer {
     const object = body as Record<string | symbol, unknown>;
     object[BODY_SIZE] = raw.length;
     const problems: ValidationDetail[] = [];
-    const expect = (key: string, ok: boolean, msg: string) => {
-      if (object[key] !== undefined && object[key] !== null && !ok) problems.push({ loc: ["body", key], msg, type: "value_error" });
-    };
-    expect("id", typeof object.id === "string" && object.id.length > 0 && object.id.length <= 1024, "id must be a non-empty string");
-    expect("webhook", typeof object.webhook === "string" && /^https?:\/\//i.test(object.webhook) && object.webhook.length <= 65536, "webhook must be an http(s) URL");
-    expect(
-      "webhook_events_filter",
-      Array.isArray(object.webhook_events_filter) && object.webhook_events_filter.every((e) => WEBHOOK_EVENTS.includes(e as WebhookEvent)),
-      `webhook_events_filter must be a list of ${WEBHOOK_EVENTS.join(", ")}`,
-    );
-    expect(
-      "context",
-      typeof object.context === "object" && !Array.isArray(object.context) && Object.values(object.context as object).every((v) => typeof v === "string"),
-      "context must be an object of strings",
-    );
+    for (const { key, ok, msg } of REQUEST_FIELD_CHECKS) {
+      const value = object[key];
+      if (value !== undefined && value !== null && !ok(value)) problems.push({ loc: ["body", key], msg, type: "value_error" });
+    }
     if (problems.length > 0) throw new HttpError(422, { detail: problems });
     return object;
   }
@@ -369,7 +381,7 @@ export class PredictionServer {
 
     let input: Record<string, unknown> = {};
     const rawInput = body.input ?? {};
-    if (this.ready) await this.validatorsCompiled;
+    if (this.ready && !this.validatorsDone) await this.validatorsCompiled;
     const validator = this.validators[kind];
     if (validator) {
       const result = validator(rawInput);

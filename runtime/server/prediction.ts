@@ -35,8 +35,8 @@ export class Prediction {
   /** Created by an SSE request: canceled when its last subscriber leaves. */
   sseOwned = false;
   subscribers = 0;
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
+  private donePromise?: Promise<void>;
+  private resolveDone?: () => void;
 
   constructor(
     readonly id: string,
@@ -47,7 +47,12 @@ export class Prediction {
     createdAt?: string,
   ) {
     this.created_at = createdAt ?? new Date().toISOString();
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Settles when the prediction has finished. Made on first use: most predictions finish before anyone asks. */
+  get done(): Promise<void> {
+    this.donePromise ??= this.terminal ? Promise.resolve() : new Promise((resolve) => (this.resolveDone = resolve));
+    return this.donePromise;
   }
 
   get terminal(): boolean {
@@ -123,7 +128,7 @@ export class Prediction {
     this.completed_at = new Date().toISOString();
     this.metrics.predict_time = Math.round((performance.now() - this.startedMs) * 1000) / 1e6;
     this.emit({ type: "completed" });
-    this.resolveDone();
+    this.resolveDone?.();
   }
 
   /** The state snapshot of Cog 0.22 (webhooks, SSE `completed`, PUT of an in-flight id), with the legacy fields. */
