@@ -32,6 +32,8 @@ function errorText(error: unknown): string {
  */
 class Running {
   canceled = false;
+  /** The predictor returned an iterator (set before its chunks flow, so a failure midway still says so). */
+  iterator = false;
   private controller?: AbortController;
 
   get signal(): AbortSignal {
@@ -131,12 +133,23 @@ function checkMetricName(name: string): void {
   }
 }
 
+/** Calls the predictor; an iterator's chunks are sent as they come, a plain return value is given back. */
+async function execute(id: string, run: Running, input: Record<string, unknown>): Promise<unknown> {
+  const result = await method(...argumentsFor(input));
+  if (!isIterable(result)) return serialize(result);
+  run.iterator = true;
+  for await (const chunk of result as AsyncIterable<unknown>) {
+    send({ type: "output", id, value: serialize(chunk), chunk: true });
+    if (run.canceled) break;
+  }
+  return undefined;
+}
+
 async function predict(id: string, input: Record<string, unknown>, context: Record<string, string> = {}): Promise<void> {
   const run = new Running();
   running.set(id, run);
   let status: "succeeded" | "failed" | "canceled" = "succeeded";
   let error: string | undefined;
-  let iterator = false;
   let output: unknown;
   const scope = {
     id,
@@ -150,26 +163,18 @@ async function predict(id: string, input: Record<string, unknown>, context: Reco
       send({ type: "metric", id, name, value: serialize(value), mode });
     },
   };
-  // One prediction at a time: a plain global scope, no AsyncLocalStorage (see setSoleScope).
-  const inScope = <T>(fn: () => Promise<T>): Promise<T> => {
-    if (options.maxConcurrency > 1) return runInScope(scope, fn);
-    setSoleScope(scope);
-    return fn().finally(() => setSoleScope(undefined));
-  };
   try {
-    await inScope(async () => {
-      const result = await method(...argumentsFor(input));
-      if (isIterable(result)) {
-        iterator = true;
-        const source = result as AsyncIterable<unknown>;
-        for await (const chunk of source) {
-          send({ type: "output", id, value: serialize(chunk), chunk: true });
-          if (run.canceled) break;
-        }
-      } else {
-        output = serialize(result);
+    if (options.maxConcurrency > 1) {
+      output = await runInScope(scope, () => execute(id, run, input));
+    } else {
+      // One prediction at a time: a plain global scope, no AsyncLocalStorage (see setSoleScope).
+      setSoleScope(scope);
+      try {
+        output = await execute(id, run, input);
+      } finally {
+        setSoleScope(undefined);
       }
-    });
+    }
     if (run.canceled) status = "canceled";
   } catch (caught) {
     if (run.canceled) status = "canceled";
@@ -183,7 +188,7 @@ async function predict(id: string, input: Record<string, unknown>, context: Reco
   } finally {
     running.delete(id);
   }
-  send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator });
+  send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator: run.iterator });
 }
 
 async function healthcheck(requestId: number): Promise<void> {
