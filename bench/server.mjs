@@ -2,9 +2,13 @@
 /**
  * Prediction server throughput, latency and cold start, beside two references measured the same way in the same
  * run: a bare node:http JSON echo server, and the IPC floor (node:http plus a child process answering over an fd-3
- * socket, the least a server that never runs model code in its own process can do). Uses the built dist/ (run `npm run build` first). Everything on 127.0.0.1.
+ * socket, the least a server that never runs model code in its own process can do). Uses the built dist/ (run
+ * `npm run build` first). Everything on 127.0.0.1.
  *
- *   node bench/server.mjs [--requests N] [--warmup N]
+ *   node bench/server.mjs [--requests N] [--warmup N] [--rounds N] [--starts N]
+ *
+ * CPU per request counts the server and its children (worker), JIT compiler threads included: with the default
+ * short warm-up part of it is one-time compilation; `--warmup 3000` shows the steady state.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -197,10 +201,6 @@ async function load(port, clients, total, latencies) {
   return (perClient * clients) / seconds;
 }
 
-/**
- * The machine is shared, so the servers are measured in alternating rounds and each side reports its median
- * round: a burst of load from elsewhere then hits both sides instead of skewing the ratio.
- */
 /** CPU time (ms) used so far by a process and its children (the worker), from /proc; undefined elsewhere. */
 function cpuMs(pid) {
   try {
@@ -212,7 +212,10 @@ function cpuMs(pid) {
   }
 }
 
-/** Each side is `{ port, pid }`; also reports the servers' CPU time per request, which load elsewhere barely skews. */
+/**
+ * The machine is shared, so the servers are measured in alternating rounds and each side reports its median
+ * round: a burst of load from elsewhere then hits every side instead of skewing the ratios.
+ * Each side is `{ port, pid }`; also reports the servers' CPU time per request, which load elsewhere barely skews. */
 async function compare(sides, clients) {
   sides = sides.map((s) => ({ ...s, rates: [], latencies: [], cpu: 0, requests: 0 }));
   for (const side of sides) await load(side.port, clients, WARMUP);
