@@ -1,8 +1,8 @@
 import type { Command } from "../command.js";
-import { buildRequestFromFlags } from "./docker-options.js";
 import { configFileOption } from "../command.js";
 import { UsageError, UserError } from "../../errors.js";
 import { buildCommand } from "./build.js";
+import { buildRequestFromFlags } from "./docker-options.js";
 
 const { tag: _tag, ...buildOptions } = buildCommand.options;
 
@@ -47,18 +47,16 @@ export const pushCommand: Command = {
     const ref = parseReference(target);
     const { requireEngine } = await import("../../docker/engine.js");
     const docker = await requireEngine();
-    let localImage = target;
     if (!ctx.options["no-build"]) {
       const { buildModel } = await import("../../build/index.js");
       const { uuidv7 } = await import("../../registry/push-id.js");
       // As Cog does: every image `cog push` builds carries a fresh push id (a label: no layer changes).
       await buildModel({ ...(await buildRequestFromFlags(ctx, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
-      localImage = target;
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);
     const progress = createProgress(ctx.stderr);
     try {
-      const result = await pushImage(target, localImage, {
+      const result = await pushImage(target, target, {
         docker, progress,
         format: ctx.options.oci ? "oci" : "docker",
         compression,
