@@ -3,12 +3,11 @@
  * recorded predictor (test/conformance/predictors/<name>), and receives its webhooks, uploads and input-file
  * downloads on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { contractForResponse, expectMatchesContract } from "../helpers/contract.js";
-import { serverEntry } from "../server/helpers.js";
+import { startServerIn, type RunningServer } from "../server/helpers.js";
 import { readTranscripts, type Exchange, type Transcript } from "../helpers/transcripts.js";
 
 export const PREDICTORS = join(dirname(fileURLToPath(import.meta.url)), "predictors");
@@ -30,69 +29,11 @@ export function recordedWebhooks(prefix: string, id: string): unknown[] {
   return transcript.receivers.flatMap((b) => b.requests).filter((r) => r.method === "POST" && (r.json as { id?: string } | undefined)?.id === id).map((r) => r.json);
 }
 
-export interface Served {
-  url: string;
-  process: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  health(): Promise<Record<string, unknown>>;
-  waitFor(status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
+export type Served = RunningServer;
 
 /** Starts the real server over predictors/<name> and waits until it listens (not until READY). */
-export async function serve(name: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Served> {
-  const dir = join(PREDICTORS, name);
-  const child = spawn(process.execPath, [serverEntry(), "--host", "127.0.0.1", ...(options.args ?? [])], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      PORT: "0",
-      COGTS_ANNOUNCE_PORT: "1",
-      COGTS_LOAD_TYPESCRIPT: "1",
-      COG_PREDICT_TYPE_STUB: "predict.ts:Predictor",
-      COG_OPENAPI_SCHEMA: join(dir, "openapi.json"),
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      text += d.toString();
-      const match = /listening on (\d+)/.exec(text);
-      if (match) resolve(Number(match[1]));
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const health = async () => (await (await fetch(`${url}/health-check`)).json()) as Record<string, unknown>;
-  return {
-    url,
-    process: child,
-    output: () => output,
-    exited,
-    health,
-    async waitFor(status, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last: Record<string, unknown> = {};
-      while (Date.now() < deadline) {
-        last = await health();
-        if (last.status === status) return last;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`health never reached ${status}: ${JSON.stringify(last)}\n${output}`);
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited;
-      }
-    },
-  };
+export function serve(name: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Served> {
+  return startServerIn(join(PREDICTORS, name), { ...options, waitFor: null });
 }
 
 export interface Answer {

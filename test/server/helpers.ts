@@ -67,6 +67,7 @@ export interface RunningServer {
   port: number;
   process: ChildProcess;
   output: () => string;
+  health(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
   waitFor(status: string | string[], timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
@@ -80,8 +81,13 @@ export interface StartOptions {
   waitFor?: string | string[] | null;
 }
 
-export async function startServer(fixture: string, options: StartOptions = {}): Promise<RunningServer> {
-  const dir = join(FIXTURES, fixture);
+/** Starts the server over fixtures/predictors/<fixture>, with fast webhook retries for the retry tests. */
+export function startServer(fixture: string, options: StartOptions = {}): Promise<RunningServer> {
+  return startServerIn(join(FIXTURES, fixture), { ...options, env: { COGTS_WEBHOOK_RETRY_BASE_MS: "20", ...options.env } });
+}
+
+/** Starts the real server process over the predictor project in `dir` (its openapi.json is the schema). */
+export async function startServerIn(dir: string, options: StartOptions = {}): Promise<RunningServer> {
   const schema = join(dir, "openapi.json");
   const child = spawn(process.execPath, [serverEntry(), "--host", "127.0.0.1", ...(options.args ?? [])], {
     cwd: dir,
@@ -92,7 +98,6 @@ export async function startServer(fixture: string, options: StartOptions = {}): 
       COGTS_LOAD_TYPESCRIPT: "1",
       COG_PREDICT_TYPE_STUB: options.ref ?? "predict.ts:Predictor",
       COG_OPENAPI_SCHEMA: existsSync(schema) ? schema : join(dir, "missing.json"),
-      COGTS_WEBHOOK_RETRY_BASE_MS: "20",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -110,11 +115,13 @@ export async function startServer(fixture: string, options: StartOptions = {}): 
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
   });
   const url = `http://127.0.0.1:${port}`;
+  const health = async () => (await (await fetch(`${url}/health-check`)).json()) as Record<string, unknown>;
   const server: RunningServer = {
     url,
     port,
     process: child,
     output: () => output,
+    health,
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -127,7 +134,7 @@ export async function startServer(fixture: string, options: StartOptions = {}): 
       const deadline = Date.now() + timeoutMs;
       let last: Record<string, unknown> = {};
       while (Date.now() < deadline) {
-        last = (await (await fetch(`${url}/health-check`)).json()) as Record<string, unknown>;
+        last = await health();
         if (wanted.includes(last.status as string)) return last;
         await new Promise((r) => setTimeout(r, 25));
       }
