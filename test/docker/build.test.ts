@@ -4,7 +4,7 @@
  * Images are built once per project and reused by the tests below.
  */
 import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
@@ -17,6 +17,7 @@ import { buildModel } from "../../src/build/index.js";
 import { startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
 import { COGTS_VERSION } from "../../src/version.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
+import { ensureDistBuilt } from "../helpers/dist.js";
 
 const run = promisify(execFile);
 const COG = path.join(REPO_ROOT, "bin", "cog.js");
@@ -45,22 +46,6 @@ function cog(cwd: string, args: string[], env: Record<string, string | undefined
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** The CLI and the runtime bundle come from dist/: compile when any source is newer than it. */
-async function ensureDistBuilt(): Promise<void> {
-  const marker = path.join(REPO_ROOT, "dist", "src", "build", "index.js");
-  const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
-  if (built >= Math.max(newestMtime(path.join(REPO_ROOT, "src")), newestMtime(path.join(REPO_ROOT, "runtime")))) return;
-  // tsc emits even when another area has a type error in progress; the tests below show what works.
-  await run(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO_ROOT }).catch(() => undefined);
-}
 
 /** A PNG of width × height (RGB gradient), written without any image library. */
 function makePng(width: number, height: number): Buffer {

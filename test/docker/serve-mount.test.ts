@@ -4,18 +4,17 @@
  * with no rebuild (the base keeps its id), Ctrl-C removing the container, Node 20 bases, the in-image
  * stripTypeScriptTypes fallback of the loader, `--secret` on `cog run`/`cog exec`, and the base on the classic builder.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectBinds } from "../../src/build/docker-commands.js";
 import { freePort, startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
+import { ensureDistBuilt } from "../helpers/dist.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 
-const run = promisify(execFile);
 const COG = path.join(REPO_ROOT, "bin", "cog.js");
 const HELLO = path.join(REPO_ROOT, "fixtures", "projects", "hello");
 /** Test runs share the engine: a CA for the build's npm (COGTS_CA_CERT), as build.test.ts passes it. */
@@ -69,21 +68,6 @@ function cogYaml(image: string, nodeVersion: string): string {
   ].join("\n");
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** The CLI and the runtime bundle come from dist/: compile when a source is newer. */
-async function ensureDistBuilt(): Promise<void> {
-  const marker = path.join(REPO_ROOT, "dist", "src", "build", "docker-commands.js");
-  const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
-  if (built >= Math.max(newestMtime(path.join(REPO_ROOT, "src")), newestMtime(path.join(REPO_ROOT, "runtime")))) return;
-  await run(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO_ROOT }).catch(() => undefined);
-}
 
 interface Served {
   child: ChildProcess;

@@ -2,39 +2,22 @@
  * `cog push` and `cog login` as users run them: the compiled CLI in a child process, against the test
  * environment's registries and the real engine.
  */
-import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
 import { startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
 import { ROOT, buildTestImage, docker, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
+import { ensureDistBuilt } from "../helpers/dist.js";
 
-const run = promisify(execFile);
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-async function ensureDistBuilt(): Promise<void> {
-  const marker = join(ROOT, "dist", "src", "registry", "push.js");
-  const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
-  if (built >= Math.max(newestMtime(join(ROOT, "src")), newestMtime(join(ROOT, "runtime")))) return;
-  // tsc emits even when another area has a type error in progress.
-  await run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT }).catch(() => undefined);
-}
 
 interface CliResult { code: number; stdout: string; stderr: string }
 
