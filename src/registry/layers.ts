@@ -8,6 +8,7 @@ import type { Readable, TransformCallback, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { UserError } from "../errors.js";
+import { ParallelGzip } from "./gzip.js";
 
 /**
  * Turns a local engine image into registry blobs: the config JSON and one compressed file per layer,
@@ -56,84 +57,7 @@ function compressor(compression: Compression): Transform {
     if (!zstdAvailable()) throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); use gzip.`);
     return (zlib as unknown as { createZstdCompress(): Transform }).createZstdCompress();
   }
-  const level = gzipLevel();
-  return level === 0 ? zlib.createGzip({ level }) : new AdaptiveGzip(level);
-}
-
-/** How much of a layer AdaptiveGzip deflates (on the main thread, so small) before choosing the level. */
-const SAMPLE = 1 << 20;
-const SLICE = 1 << 20;
-
-/**
- * gzip that does not compress what does not compress: model weights and other random-looking data gain
- * nothing from deflate but cost most of a push's CPU (level 1 runs at ~40 MB/s, stored blocks at ~400 MB/s).
- * It deflates the first 1 MiB of the layer as a sample; above 97% it writes the whole layer at level 0 (stored
- * blocks: still plain gzip for every client). zlib's deflateParams cannot switch to stored mid-stream fast,
- * so the choice is per layer; cogts's layer order keeps weights and code in separate layers anyway.
- */
-class AdaptiveGzip extends Transform {
-  private gzip: zlib.Gzip | undefined;
-  private sample: Buffer[] = [];
-  private sampled = 0;
-
-  constructor(private readonly level: number) { super(); }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (!this.gzip) {
-      this.sample.push(chunk);
-      this.sampled += chunk.length;
-      if (this.sampled < SAMPLE) { done(); return; }
-      this.start();
-      this.writeSample(done);
-      return;
-    }
-    this.feed(chunk, false, done);
-  }
-
-  /**
-   * Hands deflate exact 1 MiB slices: stored blocks are cut where zlib's input runs out, so the same layer must
-   * always arrive in the same pieces for its compressed digest to be the same from one export to the next.
-   */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private feed(chunk: Buffer, last: boolean, done: (err?: Error) => void): void {
-    if (chunk.length) { this.pending.push(chunk); this.pendingBytes += chunk.length; }
-    const slices: Buffer[] = [];
-    if (this.pendingBytes >= SLICE || (last && this.pendingBytes > 0)) {
-      let all = Buffer.concat(this.pending);
-      while (all.length >= SLICE) { slices.push(all.subarray(0, SLICE)); all = all.subarray(SLICE); }
-      if (last && all.length) { slices.push(all); all = Buffer.alloc(0); }
-      this.pending = all.length ? [all] : [];
-      this.pendingBytes = all.length;
-    }
-    const writeNext = (): void => {
-      const slice = slices.shift();
-      if (!slice) { done(); return; }
-      if (this.gzip!.write(slice)) writeNext();
-      else this.gzip!.once("drain", writeNext);
-    };
-    writeNext();
-  }
-
-  private start(): void {
-    const sample = Buffer.concat(this.sample);
-    this.sample = [sample];
-    const ratio = sample.length ? zlib.deflateRawSync(sample, { level: 1 }).length / sample.length : 0;
-    this.gzip = zlib.createGzip({ level: ratio > 0.97 ? 0 : this.level, chunkSize: 1 << 16 });
-    this.gzip.on("data", (chunk: Buffer) => this.push(chunk));
-    this.gzip.on("error", (err) => this.destroy(err));
-  }
-
-  private writeSample(done: TransformCallback, last = false): void {
-    const [sample] = this.sample;
-    this.sample = [];
-    this.feed(sample ?? Buffer.alloc(0), last, done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    const finish = () => { this.gzip!.once("end", () => done()); this.gzip!.end(); };
-    if (!this.gzip) { this.start(); this.writeSample(finish, true); } else this.feed(Buffer.alloc(0), true, finish);
-  }
+  return new ParallelGzip({ level: gzipLevel() });
 }
 
 /** Copies what passes through into a second stream (a streamed upload), waiting for it, ignoring its failure. */
