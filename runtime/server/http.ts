@@ -87,6 +87,8 @@ interface Running {
   bodyBytes: number;
   cancelRequested: boolean;
   sentToWorker: boolean;
+  /** Set while input files download, so a cancel can stop them. */
+  downloads?: AbortController;
   kind: Kind;
 }
 
@@ -460,10 +462,15 @@ export class PredictionServer {
       let input = prediction.input;
       if (parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
         directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
+        entry.downloads = new AbortController();
         try {
-          input = await fetchInputFiles(input, parameters, directory, this.settings.download);
+          input = await fetchInputFiles(input, parameters, directory, this.settings.download, entry.downloads.signal);
         } catch (error) {
           if (!(error instanceof InputFileError)) throw error;
+          if (entry.cancelRequested) {
+            prediction.finish("canceled");
+            return;
+          }
           inputError = error.message;
           prediction.finish("failed", { error: error.message });
           return syncMode ? inputError : undefined;
@@ -545,6 +552,7 @@ export class PredictionServer {
 
   private cancel(entry: Running): void {
     entry.cancelRequested = true;
+    entry.downloads?.abort();
     if (entry.sentToWorker) this.supervisor.cancel(entry.prediction.id);
   }
 
@@ -561,6 +569,14 @@ export class PredictionServer {
     if (prediction.subscribers >= MAX_SUBSCRIBERS) return json(res, 429, { error: "Too many stream subscribers" });
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     const write = (name: string, data: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    // §4.7: a stream that cannot be whole says so in an `error` event and closes, rather than silently skipping.
+    const fail = (error: string, skipped: number) => {
+      write("error", { error, skipped });
+      res.end();
+    };
+    if (replay && prediction.historyDropped > 0) {
+      return fail("SSE stream replay truncated; events were dropped", prediction.historyDropped);
+    }
     const onEvent = (event: PredictionEvent) => {
       switch (event.type) {
         case "start":
@@ -582,7 +598,20 @@ export class PredictionServer {
       return;
     }
     prediction.subscribers++;
-    const unsubscribe = prediction.subscribe(onEvent);
+    // A subscriber that does not read may hold this many events in its send buffer once the socket is full;
+    // past that it has lagged: later events are counted, not buffered, and it hears how many it missed.
+    const lagLimit = this.settings.historyCapacity > 0 ? this.settings.historyCapacity : 1024;
+    let queuedWhileFull = 0;
+    let skipped = 0;
+    const unsubscribe = prediction.subscribe((event) => {
+      if (res.writableEnded) return;
+      if (!res.writableNeedDrain) queuedWhileFull = 0;
+      else if (++queuedWhileFull > lagLimit) {
+        if (skipped++ === 0) res.once("drain", () => fail("SSE stream lagged; events were dropped", skipped));
+        return;
+      }
+      onEvent(event);
+    });
     const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
     res.on("close", () => {
       clearInterval(keepAlive);

@@ -32,6 +32,8 @@ export class Prediction {
   private startedMs = 0;
   private readonly listeners = new Set<Listener>();
   readonly history: PredictionEvent[] = [];
+  /** Events dropped from the front of `history` (COG_STREAM_HISTORY_CAPACITY): a replay is then incomplete. */
+  historyDropped = 0;
   /** Created by an SSE request: canceled when its last subscriber leaves. */
   sseOwned = false;
   subscribers = 0;
@@ -67,7 +69,10 @@ export class Prediction {
   private emit(event: PredictionEvent): void {
     if (this.historyCapacity > 0) {
       this.history.push(event);
-      if (this.history.length > this.historyCapacity) this.history.shift();
+      if (this.history.length > this.historyCapacity) {
+        this.history.shift();
+        this.historyDropped++;
+      }
     }
     for (const listener of this.listeners) listener(event);
   }

@@ -117,3 +117,68 @@ describe("concatenate iterator", () => {
     }
   });
 });
+
+describe("SSE streams that cannot be whole (§4.7 error event)", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer("stream", { env: { COG_STREAM_HISTORY_CAPACITY: "8" } });
+  });
+  afterAll(() => server.stop());
+
+  it("a re-attach whose replay history was capped gets `replay truncated` with the count, then the stream closes", async () => {
+    await request(`${server.url}/predictions`, { body: { id: "trunc", input: { count: 40, delay: 0.05 } }, headers: { prefer: "respond-async" } });
+    // 1 start + 3 events per tick: past 8 events the oldest are dropped from the history.
+    await new Promise((r) => setTimeout(r, 400));
+    const response = await fetch(`${server.url}/predictions/trunc`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ input: { count: 40, delay: 0.05 } }),
+    });
+    expect(response.status).toBe(200);
+    const events = await readSse(response);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.event).toBe("error");
+    expect(events[0]!.data.error).toBe("SSE stream replay truncated; events were dropped");
+    expect(events[0]!.data.skipped).toBeGreaterThan(0);
+    // The prediction itself goes on, and a plain PUT still answers with its state.
+    const state = await request(`${server.url}/predictions/trunc`, { method: "PUT", body: { input: { count: 40, delay: 0.05 } } });
+    expect(state.status).toBe(202);
+    await request(`${server.url}/predictions/trunc/cancel`, { method: "POST" });
+  });
+
+  it("a subscriber that stops reading is told it lagged (with the count skipped) once it reads again; the server keeps serving", async () => {
+    const { connect } = await import("node:net");
+    // The slot of the previous test's canceled prediction must be free first.
+    await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 }).toBe("READY");
+    const port = Number(new URL(server.url).port);
+    const socket = connect(port, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    const body = JSON.stringify({ input: { count: 60000 } });
+    socket.write(`POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    socket.pause();
+    // While this client reads nothing, its socket fills and later events are dropped, not buffered.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await request(`${server.url}/health-check`)).status).toBe(200);
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (text += d));
+    socket.resume();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no lag error; got ${text.length} bytes ending ${JSON.stringify(text.slice(-300))}`)), 20_000);
+      const check = () => {
+        if (/event: error\ndata: .*lagged/.test(text.slice(-2000))) { clearTimeout(timer); resolve(); } else setTimeout(check, 50);
+      };
+      check();
+    });
+    const data = /event: error\ndata: (.*)\n/.exec(text.slice(-2000))![1]!;
+    const error = JSON.parse(data) as { error: string; skipped: number };
+    expect(error.error).toBe("SSE stream lagged; events were dropped");
+    expect(error.skipped).toBeGreaterThan(0);
+    expect(text).not.toContain("event: completed");
+    socket.destroy();
+    // The lagging subscriber was the SSE prediction's only one: it is canceled, and the server serves on.
+    await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 }).toBe("READY");
+    const r = await request(`${server.url}/predictions`, { body: { input: { count: 2 } } });
+    expect(r.body).toMatchObject({ status: "succeeded", output: ["item 0", "item 1"] });
+  }, 40_000);
+});
