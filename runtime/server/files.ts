@@ -55,7 +55,7 @@ function nameFromUrl(url: URL): string {
   return safeFileName(last);
 }
 
-async function download(url: string, directory: string, limits: DownloadLimits): Promise<string> {
+async function download(url: string, directory: string, limits: DownloadLimits, canceled?: AbortSignal): Promise<string> {
   if (url.startsWith("data:")) return decodeDataUrl(url, directory, limits);
   let parsed: URL;
   try {
@@ -68,7 +68,8 @@ async function download(url: string, directory: string, limits: DownloadLimits):
   try {
     response = await fetch(parsed, {
       headers: { "user-agent": limits.userAgent },
-      signal: AbortSignal.timeout(limits.timeoutMs),
+      // A cancel stops the download too, not only the prediction that would have followed it.
+      signal: canceled ? AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), canceled]) : AbortSignal.timeout(limits.timeoutMs),
       redirect: "follow",
     });
   } catch (error) {
@@ -124,11 +125,11 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
   return target;
 }
 
-async function fetchOne(value: unknown, directory: string, limits: DownloadLimits): Promise<unknown> {
+async function fetchOne(value: unknown, directory: string, limits: DownloadLimits, canceled?: AbortSignal): Promise<unknown> {
   if (typeof value !== "string") return value;
   if (/^https?:\/\//i.test(value) || value.startsWith("data:")) {
     await mkdir(directory, { recursive: true });
-    return download(value, directory, limits);
+    return download(value, directory, limits, canceled);
   }
   if (limits.allowLocalPaths) return isAbsolute(value) ? value : resolvePath(value);
   throw new InputFileError(
@@ -142,6 +143,8 @@ export async function fetchInputFiles(
   parameters: readonly ParameterPlan[],
   directory: string,
   limits: DownloadLimits,
+  /** Aborts the downloads in progress (the prediction was canceled). */
+  canceled?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const out = { ...input };
   let index = 0;
@@ -154,11 +157,11 @@ export async function fetchInputFiles(
       out[plan.name] = items;
       items.forEach((item, i) => {
         const dir = join(directory, String(index++));
-        jobs.push(fetchOne(item, dir, limits).then((path) => void (items[i] = path)));
+        jobs.push(fetchOne(item, dir, limits, canceled).then((path) => void (items[i] = path)));
       });
     } else {
       const dir = join(directory, String(index++));
-      jobs.push(fetchOne(value, dir, limits).then((path) => void (out[plan.name] = path)));
+      jobs.push(fetchOne(value, dir, limits, canceled).then((path) => void (out[plan.name] = path)));
     }
   }
   const results = await Promise.allSettled(jobs);

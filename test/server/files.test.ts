@@ -36,6 +36,41 @@ describe("files in and out", () => {
     }
   });
 
+  it("a cancel during an input download stops the download and ends the prediction canceled", async () => {
+    const { createServer } = await import("node:http");
+    let closedByServer!: () => void;
+    const downloadClosed = new Promise<void>((resolve) => (closedByServer = resolve));
+    // Sends a few bytes of a large file, then nothing: the download would take until the timeout.
+    const slow = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "image/png", "content-length": String(50 * 1024 * 1024) });
+      res.write(Buffer.alloc(1024));
+      req.socket.on("close", () => closedByServer());
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const port = (slow.address() as { port: number }).port;
+    const hook = await startReceiver();
+    try {
+      const created = await request(`${server.url}/predictions`, {
+        body: { id: "cancel-download", input: { image: `http://127.0.0.1:${port}/big.png` }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+        headers: { prefer: "respond-async" },
+      });
+      expect(created.status).toBe(202);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await request(`${server.url}/predictions/cancel-download/cancel`, { method: "POST" })).status).toBe(200);
+      await downloadClosed;
+      await hook.waitFor((got) => got.length > 0);
+      expect(hook.received[0]!.json).toMatchObject({ id: "cancel-download", status: "canceled" });
+      await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 5000 }).toBe("READY");
+      // The id is free again: the prediction ended (canceled) rather than waiting out the download.
+      const again = await request(`${server.url}/predictions`, { body: { id: "cancel-download", input: { image: dataUrl } } });
+      expect(again.body.status).toBe("succeeded");
+    } finally {
+      await hook.close();
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
   it("downloads http(s) inputs, in arrays too, naming files after the URL's basename", async () => {
     const { createServer } = await import("node:http");
     const origin = createServer((req, res) => {
