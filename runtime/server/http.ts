@@ -13,6 +13,7 @@ import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
 import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, type DownloadLimits } from "./files.js";
 import type { ParameterPlan, WorkerOptions } from "./protocol.js";
 import type { InputValidator, ValidationDetail } from "../validate.js";
+import { log } from "./log.js";
 
 export interface ServerSettings {
   host: string;
@@ -150,7 +151,7 @@ export class PredictionServer {
     this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.route(req, res).catch((error: unknown) => {
         if (error instanceof HttpError) return json(res, error.status, error.body);
-        process.stderr.write(`cogts: request failed: ${(error as Error).stack ?? String(error)}\n`);
+        log("error", "request failed", { method: req.method, path: req.url, error: (error as Error).stack ?? String(error) });
         json(res, 500, { error: "internal server error" });
       });
     });
@@ -181,7 +182,7 @@ export class PredictionServer {
         if (schemas.TrainingInput) this.validators.trainings = compileInputValidator(this.settings.openapi, "TrainingInput");
       }
     } catch (error) {
-      process.stderr.write(`cogts: cannot compile the input schema: ${(error as Error).message}\n`);
+      log("error", `cannot compile the input schema: ${(error as Error).message}`);
     }
   }
 
@@ -196,7 +197,7 @@ export class PredictionServer {
       mkdirSync(dirname(this.settings.readyFile), { recursive: true });
       writeFileSync(this.settings.readyFile, "");
     } catch (error) {
-      process.stderr.write(`cogts: cannot write ${this.settings.readyFile}: ${(error as Error).message}\n`);
+      log("error", `cannot write ${this.settings.readyFile}: ${(error as Error).message}`);
     }
   }
 

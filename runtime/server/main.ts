@@ -12,6 +12,7 @@ import { WorkerSupervisor } from "./worker-process.js";
 import type { WorkerOptions } from "./protocol.js";
 import { parameterPlan, resolvePredictorRef } from "./predictor.js";
 import { runtimeVersion } from "./version.js";
+import { log } from "./log.js";
 
 function numberFromEnv(name: string, fallback: number, accept: (n: number) => boolean = (n) => n > 0): number {
   const value = Number(process.env[name]);
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   try {
     openapi = JSON.parse(readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
   } catch (error) {
-    process.stderr.write(`cogts server: cannot read the OpenAPI schema ${schemaPath}: ${(error as Error).message}\n`);
+    log("warn", `cannot read the OpenAPI schema ${schemaPath}: ${(error as Error).message}`);
   }
   let predictorFile: { modulePath: string; className: string };
   try {
@@ -111,6 +112,11 @@ async function main(): Promise<void> {
   try {
     const port = await server.start();
     if (process.env.COGTS_ANNOUNCE_PORT === "1") process.stdout.write(`listening on ${port}\n`);
+    log("info", "server listening", { port, version });
+    server.supervisor.onStateChange((state) => {
+      if (state === "ready") log("info", "setup succeeded; ready for predictions");
+      else if (state === "setup_failed") log("error", "setup failed", { logs: server.supervisor.setup.logs.slice(-2000) });
+    });
   } catch (error) {
     fail(`cannot listen: ${(error as Error).message}`);
   }

@@ -4,6 +4,7 @@
  * blocks a prediction, a cancel or the health check: every send runs in the background.
  */
 import type { Prediction, PredictionEvent } from "./prediction.js";
+import { log } from "./log.js";
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
@@ -52,15 +53,24 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
     await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
     const body = JSON.stringify(prediction.snapshot());
     for (let attempt = 0; ; attempt++) {
+      let problem: string;
       try {
         const status = await post(body);
-        if (!RETRYABLE.has(status)) break;
-      } catch {
-        /* network error: retry */
+        if (status < 300) return;
+        problem = `HTTP ${status}`;
+        if (!RETRYABLE.has(status)) return void giveUp(problem, attempt + 1);
+      } catch (error) {
+        problem = (error as Error).message; // a network error: retried
       }
-      if (attempt >= MAX_RETRIES) break;
+      if (attempt >= MAX_RETRIES) return void giveUp(problem, attempt + 1);
       await new Promise((r) => setTimeout(r, settings.retryBaseMs * 2 ** Math.min(attempt, 10)));
     }
+  };
+
+  /** The receiver's address without its query string, which may carry a token. */
+  const giveUp = (problem: string, attempts: number) => {
+    const target = new URL(settings.url);
+    log("warn", "the terminal webhook was not delivered", { prediction_id: prediction.id, webhook: `${target.origin}${target.pathname}`, attempts, error: problem });
   };
 
   const onEvent = (event: PredictionEvent) => {

@@ -10,6 +10,7 @@ import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
+import { log } from "./log.js";
 
 export type LogSource = "stdout" | "stderr";
 
@@ -288,7 +289,7 @@ export class WorkerSupervisor {
       const quickCrash = performance.now() - this.readyAt < 10_000;
       this.quickCrashes = quickCrash ? this.quickCrashes + 1 : 0;
       const delay = quickCrash ? Math.min(100 * 2 ** (this.quickCrashes - 1), 10_000) : 0;
-      process.stderr.write(`cogts: the worker process ${how}; restarting it${delay ? ` in ${delay} ms` : ""}\n`);
+      log("warn", `the worker process ${how}; restarting it${delay ? ` in ${delay} ms` : ""}`);
       this.state = "starting";
       this.setup = { ...this.setup, status: "starting" };
       this.notify();

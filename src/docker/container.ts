@@ -140,7 +140,8 @@ export async function waitForReady(url: string, container: Docker.Container, tim
 export async function startModelServer(spec: Omit<ContainerSpec, "ports" | "cmd"> & { port?: number; serverArgs?: string[]; cmd?: string[] }): Promise<{ url: string; container: Docker.Container; port: number }> {
   const port = spec.port ?? (await freePort());
   const hostNetwork = !(await engineHasBridge(spec.docker));
-  const env = [...(spec.env ?? []), ...(hostNetwork ? [`PORT=${port}`] : [])];
+  // As cog does for the containers it runs: the server's own lines for people, warnings and errors only.
+  const env = ["LOG_FORMAT=console", "COG_LOG_LEVEL=warning", ...(spec.env ?? []), ...(hostNetwork ? [`PORT=${port}`] : [])];
   const { container } = await createModelContainer({ ...spec, env, ports: [{ container: 5000, host: port }] });
   await container.start();
   return { url: `http://127.0.0.1:${port}`, container, port };

@@ -84,6 +84,9 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
   const child = spawn(process.execPath, [serverEntryPoint(), ...args], {
     cwd: project.dir,
     env: {
+      // As for containers cog runs: the server's own lines for people, warnings and errors only.
+      LOG_FORMAT: "console",
+      COG_LOG_LEVEL: "warning",
       ...process.env,
       ...configEnvironment(project.config),
       PORT: String(options.port),
