@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, posix } from "node:path";
 import { PassThrough, Transform } from "node:stream";
@@ -105,16 +105,33 @@ class LayerCache {
   constructor(readonly compression: Compression, root = cacheRoot()) {
     this.dir = join(root, "push", `layers-${compression}`);
   }
-  async get(diffId: string): Promise<LayerBlob | undefined> {
+  /**
+   * The cached layer for a DiffID. When its compressed file was pruned, the record alone still serves if
+   * `inRegistry` confirms the target registry has the blob: nothing needs its bytes then.
+   */
+  async get(diffId: string, inRegistry?: (digest: string) => Promise<boolean>): Promise<LayerBlob | undefined> {
+    let meta: LayerMeta;
     try {
-      const meta = JSON.parse(await readFile(join(this.dir, `${hex(diffId)}.json`), "utf8")) as LayerMeta;
-      const path = join(this.dir, meta.file);
-      const st = await stat(path);
-      if (st.size !== meta.size) return undefined;
-      return { diffId: meta.diffId, digest: meta.digest, size: meta.size, compression: meta.compression, path };
+      meta = JSON.parse(await readFile(join(this.dir, `${hex(diffId)}.json`), "utf8")) as LayerMeta;
     } catch {
       return undefined;
     }
+    const path = join(this.dir, meta.file);
+    const st = await stat(path).catch(() => undefined);
+    if (!st || st.size !== meta.size) {
+      if (inRegistry && (await inRegistry(meta.digest).catch(() => false))) {
+        return { diffId: meta.diffId, digest: meta.digest, size: meta.size, compression: meta.compression, path };
+      }
+      return undefined;
+    }
+    try {
+      // The modification time is the last use: pruneLayerCache keeps the most recently used layers.
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+    } catch {
+      /* a read-only cache still serves */
+    }
+    return { diffId: meta.diffId, digest: meta.digest, size: meta.size, compression: meta.compression, path };
   }
   async put(blob: LayerBlob): Promise<void> {
     const meta: LayerMeta = { diffId: blob.diffId, digest: blob.digest, size: blob.size, compression: blob.compression, file: posix.basename(blob.path) };
@@ -226,6 +243,8 @@ export interface PrepareOptions {
    * streamed PATCH), for layers that are probably not in the registry yet; undefined to compress first.
    */
   openStreamedUpload?: () => StreamedUpload | undefined;
+  /** Whether the target registry already has a blob (lets a layer whose cached file was pruned skip export). */
+  blobExists?: (digest: string) => Promise<boolean>;
   /** DiffIDs among `wanted` of layers the engine pulled from registries (likely there already). */
   pulledLayers?: (wanted: Set<string>) => Promise<Set<string>>;
   cacheDir?: string;
@@ -243,7 +262,7 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
     if (err?.statusCode === 404) throw new UserError(`There is no local image ${options.imageName ?? ""}`.trimEnd() + ": build it first (cog build -t NAME), or push without --no-build.");
     throw err;
   });
-  const cached = await fromCache(cache, root, info.Id);
+  const cached = await fromCache(cache, root, info.Id, options.blobExists);
   if (cached) return cached;
 
   const { extract } = await import("tar-stream");
@@ -281,7 +300,7 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
       const storeEntry = async () => {
         const known = knownDiffId(name, legacyNames);
         if (known && wanted.has(known)) {
-          const hit = await cache.get(known);
+          const hit = await cache.get(known, options.blobExists);
           if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
         }
         // Stream only layers that are probably new, i.e. not pulled by the engine from a registry. A legacy-layout
@@ -349,7 +368,7 @@ function PassThroughOf(data: Buffer): Readable {
   return p;
 }
 
-async function fromCache(cache: LayerCache, root: string, imageId: string): Promise<PreparedImage | undefined> {
+async function fromCache(cache: LayerCache, root: string, imageId: string, inRegistry?: (digest: string) => Promise<boolean>): Promise<PreparedImage | undefined> {
   let record: ImageRecord;
   try {
     record = JSON.parse(await readFile(imageRecordPath(root, imageId), "utf8")) as ImageRecord;
@@ -358,12 +377,48 @@ async function fromCache(cache: LayerCache, root: string, imageId: string): Prom
   }
   const layers: LayerBlob[] = [];
   for (const diffId of record.diffIds) {
-    const blob = await cache.get(diffId);
+    const blob = await cache.get(diffId, inRegistry);
     if (!blob) return undefined;
     layers.push(blob);
   }
   const config = Buffer.from(record.config, "base64");
   return { imageId, config, configDigest: sha256(config), layers, exported: false };
+}
+
+/** The push cache's budget for compressed layers: `COGTS_PUSH_CACHE_MAX_BYTES`, default 20 GiB. */
+export function layerCacheBudget(): number {
+  const raw = process.env.COGTS_PUSH_CACHE_MAX_BYTES?.trim();
+  const n = raw ? Number(raw) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : 20 * 1024 ** 3;
+}
+
+/**
+ * Keeps the cached compressed layers within `maxBytes`, deleting the least recently used first, never one in
+ * `keep` (the push in progress). A layer whose file is gone is exported and compressed again if a later push
+ * needs its bytes; its DiffID→digest record stays, it is small. Returns the bytes freed.
+ */
+export async function pruneLayerCache(maxBytes: number, keep: ReadonlySet<string>, root = cacheRoot()): Promise<number> {
+  const files: { path: string; size: number; used: number }[] = [];
+  for (const compression of ["gzip", "zstd"] as const) {
+    const dir = new LayerCache(compression, root).dir;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!/^[0-9a-f]{64}\.(gz|zst)$/.test(name)) continue;
+      const path = join(dir, name);
+      const st = await stat(path).catch(() => undefined);
+      if (st) files.push({ path, size: st.size, used: st.mtimeMs });
+    }
+  }
+  let total = files.reduce((sum, f) => sum + f.size, 0);
+  let freed = 0;
+  for (const file of files.sort((a, b) => a.used - b.used)) {
+    if (total <= maxBytes) break;
+    if (keep.has(file.path)) continue;
+    await rm(file.path, { force: true });
+    total -= file.size;
+    freed += file.size;
+  }
+  return freed;
 }
 
 /** Opens a byte range of a cached blob for upload (inclusive start, exclusive end). */

@@ -10,7 +10,7 @@ import { RegistryClient, RegistryHttpError, backoffDelay, defaultRetryPolicy, er
 import type { RetryPolicy, RegistryResponse } from "./client.js";
 import type { Credentials } from "./credentials.js";
 import { resolveCredentials } from "./credentials.js";
-import { cacheRoot, openBlobRange, prepareImage, zstdAvailable } from "./layers.js";
+import { cacheRoot, layerCacheBudget, openBlobRange, prepareImage, pruneLayerCache, zstdAvailable } from "./layers.js";
 import type { Compression, LayerBlob, StreamedUpload } from "./layers.js";
 import { parseReference } from "./reference.js";
 import type { ProgressSink } from "./progress.js";
@@ -162,6 +162,8 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   const limiter = new Limiter(options.concurrency ?? defaultConcurrency());
   const progress = options.progress;
   const uploads = new Map<string, Promise<void>>();
+  /** Cache files this push uses: pruning after it must not delete them. */
+  const inUse = new Set<string>();
   const outcomes: PushResult["blobs"] = [];
   let uploadedBytes = 0;
   let chunkingRefused = false;
@@ -360,9 +362,10 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     }
     return task;
   };
-  const layerBlob = (l: Omit<LayerBlob, "diffId">): Blob => ({
-    digest: l.digest, size: l.size, label: l.digest.slice(7, 19), open: (start, end) => openBlobRange(l.path, start, end),
-  });
+  const layerBlob = (l: Omit<LayerBlob, "diffId">): Blob => {
+    inUse.add(l.path);
+    return { digest: l.digest, size: l.size, label: l.digest.slice(7, 19), open: (start, end) => openBlobRange(l.path, start, end) };
+  };
 
   try {
     // Scopes up front, including pull on the repositories blobs may be mounted from (token.md §scope).
@@ -370,6 +373,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     await client.ping();
     const prepared = await prepareImage(engineImage as unknown as Parameters<typeof prepareImage>[0], {
       compression, cacheDir: root, imageName: image,
+      blobExists: async (digest: string) => (await client.request({ method: "HEAD", url: `${blobsPath(repo)}/${digest}` }, "Checking a cached layer", [200, 404])).status === 200,
       onBlobReady: (blob, streamed) => { void schedule(layerBlob(blob), streamed); },
       ...(streamUploads ? { openStreamedUpload, pulledLayers: (wanted: Set<string>) => pulledLayerIds(docker, wanted) } : {}),
     });
@@ -413,6 +417,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   } finally {
     await Promise.allSettled(uploads.values());
     await known.save().catch(() => undefined);
+    await pruneLayerCache(layerCacheBudget(), inUse, root).catch(() => undefined);
     await client.close();
   }
 }

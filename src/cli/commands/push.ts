@@ -19,7 +19,8 @@ export const pushCommand: Command = {
     "COG_REGISTRY_USERNAME/COG_REGISTRY_PASSWORD (credentials instead of docker's config),",
     "COGTS_INSECURE_REGISTRIES (hosts reached over plain http; loopback hosts always are), COG_PUSH_STREAM=0",
     "(compress layers to the cache before uploading instead of uploading while compressing), COGTS_CACHE_DIR",
-    "(compressed layers by DiffID and pushed-blob records; default ~/.cache/cogts).",
+    "(compressed layers by DiffID and pushed-blob records; default ~/.cache/cogts), COGTS_PUSH_CACHE_MAX_BYTES",
+    "(compressed layers kept, least recently used dropped first; default 20 GiB).",
   ].join("\n"),
   options: {
     ...configFileOption,
