@@ -144,7 +144,7 @@ function startProcess(args, options) {
 function startCogServer(dir, env = {}) {
   return startProcess([SERVER, "--host", "127.0.0.1"], {
     cwd: dir,
-    env: { ...process.env, PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
+    env: { ...process.env, COG_LOG_LEVEL: "warning", PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
   });
 }
 
