@@ -113,7 +113,11 @@ async function main(): Promise<void> {
     const port = await server.start();
     if (process.env.COGTS_ANNOUNCE_PORT === "1") process.stdout.write(`listening on ${port}\n`);
     log("info", "server listening", { port, version });
+    // Listeners also hear about slots freeing up: only a change of state is worth a line.
+    let previous: string = "starting";
     server.supervisor.onStateChange((state) => {
+      if (state === previous) return;
+      previous = state;
       if (state === "ready") log("info", "setup succeeded; ready for predictions");
       else if (state === "setup_failed") log("error", "setup failed", { logs: server.supervisor.setup.logs.slice(-2000) });
     });

@@ -10,7 +10,10 @@ describe("the server's own logs (§4.1 COG_LOG_LEVEL, LOG_FORMAT)", () => {
   it("writes JSON lines by default, at info and above", async () => {
     const server = await startServer("echo");
     try {
+      for (let i = 0; i < 3; i++) expect((await request(`${server.url}/predictions`, { body: { input: { text: "x" } } })).body.status).toBe("succeeded");
       const lines = jsonLines(server.output());
+      // One line per change of state, not one per prediction that frees a slot.
+      expect(lines.filter((l) => l.message === "setup succeeded; ready for predictions")).toHaveLength(1);
       expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(["server listening", "setup succeeded; ready for predictions"]));
       for (const line of lines) {
         expect(line).toMatchObject({ level: "info", logger: "cogts.server" });
