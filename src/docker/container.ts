@@ -98,11 +98,9 @@ export async function withContainer<T>(container: Docker.Container, fn: () => Pr
   }
 }
 
-/** The container's output so far (stdout and stderr together), for error messages. */
-export async function containerLogs(container: Docker.Container, tail = 40): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, tail, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
+/** The text of a non-TTY log stream, whose frames carry 8-byte headers (stream, 0, 0, 0, size32be). */
+export function demultiplexedText(buffer: Buffer): string {
   const chunks: Buffer[] = [];
-  // Non-TTY logs are multiplexed: 8-byte headers before each frame.
   let offset = 0;
   while (offset + 8 <= buffer.length) {
     const size = buffer.readUInt32BE(offset + 4);
@@ -110,6 +108,12 @@ export async function containerLogs(container: Docker.Container, tail = 40): Pro
     offset += 8 + size;
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The container's output so far (stdout and stderr together), for error messages. */
+export async function containerLogs(container: Docker.Container, tail = 40): Promise<string> {
+  const buffer = (await container.logs({ stdout: true, stderr: true, tail, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
+  return demultiplexedText(buffer);
 }
 
 /** Polls `GET /health-check` until READY; fails with the container's logs when setup fails or the container exits. */

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demultiplexedText } from "../../src/docker/container.js";
 import { dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { exampleDir, importExample, loadSharp, REPO_ROOT, renderTextPng, type Sharp } from "./helpers.js";
 import { fromDataUrl, predict, streamPrediction, toDataUrl, waitUntilReady, type PredictionResponse } from "./http.js";
@@ -71,7 +72,7 @@ async function runOffline(image: string, script: string): Promise<string> {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     const logs = (await container.logs({ stdout: true, stderr: true })) as Buffer;
-    const text = demultiplex(logs);
+    const text = demultiplexedText(logs);
     if (StatusCode !== 0) throw new Error(`offline run exited ${StatusCode}: ${text}`);
     return text;
   } finally {
@@ -79,14 +80,6 @@ async function runOffline(image: string, script: string): Promise<string> {
   }
 }
 
-/** Docker's multiplexed log stream (8-byte frame headers) as text. */
-function demultiplex(buffer: Buffer): string {
-  let text = "";
-  for (let offset = 0; offset + 8 <= buffer.length; offset += 8 + buffer.readUInt32BE(offset + 4)) {
-    text += buffer.subarray(offset + 8, offset + 8 + buffer.readUInt32BE(offset + 4)).toString("utf8");
-  }
-  return text;
-}
 
 describe("ocr image", () => {
   let image: string;

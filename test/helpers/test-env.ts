@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
+import { demultiplexedText } from "../../src/docker/container.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -138,23 +139,12 @@ export async function runInContainer(image: string, cmd: string[], options: { en
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     const stdout = (await container.logs({ stdout: true, stderr: false, follow: false })) as unknown as Buffer;
     const stderr = (await container.logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: StatusCode, stdout: demuxedText(stdout), stderr: demuxedText(stderr) };
+    return { exitCode: StatusCode, stdout: demultiplexedText(stdout), stderr: demultiplexedText(stderr) };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }
 }
 
-/** Payload of a non-TTY log stream: 8-byte frame headers (stream, 0, 0, 0, size32be) before each chunk. */
-function demuxedText(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const size = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
 
 /**
  * Builds an image through the engine API from in-memory files (`Dockerfile` among them), with
