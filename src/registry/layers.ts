@@ -33,8 +33,10 @@ export interface PreparedImage {
   config: Buffer;
   configDigest: string;
   layers: LayerBlob[];
-  /** Whether the engine had to export the image (false: everything came from the cache). */
+  /** Whether layers were read from the engine (false: everything came from the cache). */
   exported: boolean;
+  /** Where the layers came from: the push cache alone, the engine's storage, or an image save export. */
+  layersFrom: "cache" | "storage" | "save";
 }
 
 /** Whether the running node can compress zstd (node:zlib has it from 22.15 / 23.8; not in Node 20). */
@@ -168,6 +170,8 @@ class LayerCache {
       await rename(temp, path);
       return { raw: rawHash.digest(), compressedHere: peek.kind === "plain", blob: { digest, size: outHash.bytes, compression, path } };
     } catch (err) {
+      // A streamed upload must not wait for the rest of a body that will never come.
+      tee?.destroy();
       await rm(temp, { force: true });
       throw err;
     }
@@ -197,6 +201,8 @@ async function peekMagic(source: Readable): Promise<{ kind: "plain" | Compressio
     else if (first.readUInt32LE(0) === 0xfd2fb528) kind = "zstd";
   }
   if (first) out.write(first);
+  // pipe() does not pass errors on: without this a source failing midway would leave `out` open forever.
+  source.on("error", (err) => out.destroy(err));
   source.pipe(out);
   return { kind, stream: out };
 }
@@ -223,6 +229,14 @@ function knownDiffId(name: string, legacyNames: Record<string, string>): string 
 /** Entries at most this big are kept in memory while the export streams by (configs, tiny layers). */
 const SMALL_ENTRY = 1 << 20;
 
+/** Where layers can be read without an export: the engine's own storage (src/docker/layer-store.ts). */
+export interface LayerSource {
+  /** The config JSON, verified against the image ID; undefined when this source does not have the image. */
+  config(imageId: string): Promise<Buffer | undefined>;
+  /** Layer `index` of the stack `diffIds` as an uncompressed tar. */
+  openLayer(diffIds: readonly string[], index: number): Promise<Readable>;
+}
+
 interface EngineImage {
   inspect(): Promise<{ Id: string; RootFS?: { Layers?: string[] } }>;
   get(): Promise<NodeJS.ReadableStream>;
@@ -248,12 +262,17 @@ export interface PrepareOptions {
   /** DiffIDs among `wanted` of layers the engine pulled from registries (likely there already). */
   pulledLayers?: (wanted: Set<string>) => Promise<Set<string>>;
   cacheDir?: string;
+  /** Read layers here instead of exporting the image, when it has them; image save is the fallback. */
+  storage?: LayerSource;
+  /** Called when reading from `storage` failed and the image is exported instead (for messages). */
+  onStorageFallback?: (reason: Error) => void;
 }
 
 /**
  * Prepares an engine image for pushing. When the engine's image ID and every DiffID are in the cache
- * this reads nothing from the engine but `inspect`; otherwise it streams the image save tarball
- * (legacy `docker save` layout, or the OCI layout of newer engines: both carry manifest.json).
+ * this reads nothing from the engine but `inspect`; otherwise it reads the missing layers from the engine's
+ * storage when it can (`options.storage`), else streams the image save tarball (legacy `docker save`
+ * layout, or the OCI layout of newer engines: both carry manifest.json).
  */
 export async function prepareImage(engineImage: EngineImage, options: PrepareOptions): Promise<PreparedImage> {
   const root = options.cacheDir ?? cacheRoot();
@@ -264,6 +283,15 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
   });
   const cached = await fromCache(cache, root, info.Id, options.blobExists);
   if (cached) return cached;
+  if (options.storage) {
+    try {
+      const read = await fromStorage(options.storage, info.Id, cache, root, options);
+      if (read) return read;
+    } catch (err) {
+      // Layers read so far are cached and verified; the export below finds them there.
+      options.onStorageFallback?.(err as Error);
+    }
+  }
 
   const { extract } = await import("tar-stream");
   const tar = extract();
@@ -356,10 +384,62 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
     layers.push(blob);
   }
   await cache.saveLegacyNames(legacyNames);
-  const record: ImageRecord = { imageId: info.Id, config: config.toString("base64"), diffIds };
+  await saveImageRecord(root, { imageId: info.Id, config: config.toString("base64"), diffIds });
+  return { imageId: info.Id, config, configDigest: sha256(config), layers, exported: true, layersFrom: "save" };
+}
+
+async function saveImageRecord(root: string, record: ImageRecord): Promise<void> {
   await mkdir(join(root, "push", "images"), { recursive: true });
-  await writeFile(imageRecordPath(root, info.Id), JSON.stringify(record));
-  return { imageId: info.Id, config, configDigest: sha256(config), layers, exported: true };
+  const temp = `${imageRecordPath(root, record.imageId)}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(record));
+  await rename(temp, imageRecordPath(root, record.imageId));
+}
+
+/** Layers read from the engine's storage at once: reading is cheap, this overlaps compression and uploads. */
+const STORAGE_LAYERS_AT_ONCE = 3;
+
+/**
+ * Prepares the image from the engine's storage: each layer not in the cache is read, compressed (and streamed
+ * to the registry when new) and checked against its DiffID. Undefined when the storage lacks the image.
+ */
+async function fromStorage(storage: LayerSource, imageId: string, cache: LayerCache, root: string, options: PrepareOptions): Promise<PreparedImage | undefined> {
+  const config = await storage.config(imageId);
+  if (!config) return undefined;
+  const diffIds = (JSON.parse(config.toString("utf8")) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(new Set(diffIds)) : new Set<string>();
+  const layers: LayerBlob[] = new Array(diffIds.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    for (let index = next++; index < diffIds.length && !failed; index = next++) {
+      const diffId = diffIds[index]!;
+      const hit = await cache.get(diffId, options.blobExists);
+      if (hit) { layers[index] = hit; continue; }
+      const streamed = pulled.has(diffId) ? undefined : options.openStreamedUpload?.();
+      let result: Stored;
+      try {
+        result = await cache.store(await storage.openLayer(diffIds, index), streamed?.sink);
+      } catch (err) {
+        streamed?.sink.destroy();
+        throw err;
+      }
+      if (result.raw !== diffId) {
+        streamed?.sink.destroy();
+        await rm(result.blob.path, { force: true });
+        throw new Error(`layer ${index} read from the engine's storage hashes to ${result.raw}, not its DiffID ${diffId}`);
+      }
+      const blob = { diffId, ...result.blob };
+      await cache.put(blob);
+      options.onBlobReady?.(result.blob, streamed);
+      layers[index] = blob;
+    }
+  };
+  // On a failure the other layers in progress finish (they are good) before the caller falls back.
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(STORAGE_LAYERS_AT_ONCE, diffIds.length) }, () => worker().catch((err) => { failed = true; throw err; })));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failure) throw failure.reason;
+  await saveImageRecord(root, { imageId, config: config.toString("base64"), diffIds });
+  return { imageId, config, configDigest: sha256(config), layers, exported: true, layersFrom: "storage" };
 }
 
 function PassThroughOf(data: Buffer): Readable {
@@ -382,7 +462,7 @@ async function fromCache(cache: LayerCache, root: string, imageId: string, inReg
     layers.push(blob);
   }
   const config = Buffer.from(record.config, "base64");
-  return { imageId, config, configDigest: sha256(config), layers, exported: false };
+  return { imageId, config, configDigest: sha256(config), layers, exported: false, layersFrom: "cache" };
 }
 
 /** The push cache's budget for compressed layers: `COGTS_PUSH_CACHE_MAX_BYTES`, default 20 GiB. */

@@ -5,6 +5,8 @@ export interface ProgressSink {
   start(id: string, total: number): void;
   update(id: string, change: { sent?: number; reset?: boolean; resumed?: boolean }): void;
   finish(id: string, outcome: "exists" | "mounted" | "pushed"): void;
+  /** A line of its own, for what the user should know (a slower fallback taken). */
+  note?(text: string): void;
   /** Stops redrawing; prints the final state. */
   close(): void;
 }
@@ -51,6 +53,11 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean })
       r.state = outcome;
       r.sent = r.total;
       if (!live) out.write(`${line(id, r)}\n`);
+    },
+    note(text) {
+      out.write(`${text}\n`);
+      // The live rows are redrawn below the note from now on.
+      drawn = 0;
     },
     close() {
       if (timer) clearInterval(timer);

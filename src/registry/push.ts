@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough, Readable, Transform } from "node:stream";
+import { PassThrough, Readable, Transform, pipeline } from "node:stream";
 import type { TransformCallback } from "node:stream";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
@@ -11,8 +11,9 @@ import type { RetryPolicy, RegistryResponse } from "./client.js";
 import type { Credentials } from "./credentials.js";
 import { resolveCredentials } from "./credentials.js";
 import { cacheRoot, layerCacheBudget, openBlobRange, prepareImage, pruneLayerCache, zstdAvailable } from "./layers.js";
-import type { Compression, LayerBlob, StreamedUpload } from "./layers.js";
+import type { Compression, LayerBlob, LayerSource, StreamedUpload } from "./layers.js";
 import { parseReference } from "./reference.js";
+import { openLocalLayerStore } from "../docker/layer-store.js";
 import type { ProgressSink } from "./progress.js";
 
 export const MEDIA_TYPES = {
@@ -53,6 +54,11 @@ export interface PushOptions {
   extraTags?: string[];
   progress?: ProgressSink;
   cacheDir?: string;
+  /**
+   * Where to read layers without exporting the image: default the local engine's storage when readable
+   * (src/docker/layer-store.ts); null to always use image save.
+   */
+  storage?: LayerSource | null;
 }
 
 export interface PushResult {
@@ -62,7 +68,10 @@ export interface PushResult {
   /** Layer and config bytes sent in request bodies (retries included). */
   uploadedBytes: number;
   blobs: { digest: string; size: number; outcome: "exists" | "mounted" | "uploaded" }[];
+  /** Whether layers were read from the engine (false: the push cache had them all). */
   exported: boolean;
+  /** Where the layers came from: the push cache, the engine's storage directory, or an image save export. */
+  layersFrom: "cache" | "storage" | "save";
 }
 
 interface Blob {
@@ -306,6 +315,8 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   /** distribution-spec §Pushing a blob in chunks, streamed: POST, then one PATCH whose body is produced as it goes. */
   function openStreamedUpload(): StreamedUpload | undefined {
     const sink = new PassThrough({ highWaterMark: 4 << 20 });
+    // The producer destroys the sink when its layer fails; the request sees that through its body.
+    sink.on("error", () => undefined);
     let consumed = false;
     const result = (async () => {
       try {
@@ -316,7 +327,8 @@ export async function pushImage(ref: string, image: string, options: PushOptions
             // The body can be sent once: a retry after a 401 must fail over to the upload from the cache.
             if (consumed) throw new Error("streamed body already sent");
             consumed = true;
-            return sink.pipe(new Counter((n) => { uploadedBytes += n; }));
+            // pipeline, not pipe: a layer that fails midway must abort this request, not leave it waiting.
+            return pipeline(sink, new Counter((n) => { uploadedBytes += n; }), () => undefined);
           },
         }, "Streaming a layer");
         return patch.status === 202 ? locationOf(patch) : undefined;
@@ -371,8 +383,10 @@ export async function pushImage(ref: string, image: string, options: PushOptions
     // Scopes up front, including pull on the repositories blobs may be mounted from (token.md §scope).
     client.auth.addScopes(repositoryScope(repo, ["pull", "push"]));
     await client.ping();
+    const storage = options.storage === undefined ? await openLocalLayerStore(docker) : options.storage ?? undefined;
     const prepared = await prepareImage(engineImage as unknown as Parameters<typeof prepareImage>[0], {
-      compression, cacheDir: root, imageName: image,
+      compression, cacheDir: root, imageName: image, storage,
+      onStorageFallback: (reason) => progress?.note?.(`Reading layers from the engine's storage failed (${reason.message}); exporting the image instead.`),
       blobExists: async (digest: string) => (await client.request({ method: "HEAD", url: `${blobsPath(repo)}/${digest}` }, "Checking a cached layer", [200, 404])).status === 200,
       onBlobReady: (blob, streamed) => { void schedule(layerBlob(blob), streamed); },
       ...(streamUploads ? { openStreamedUpload, pulledLayers: (wanted: Set<string>) => pulledLayerIds(docker, wanted) } : {}),
@@ -406,7 +420,7 @@ export async function pushImage(ref: string, image: string, options: PushOptions
       const echoed = header(res, "docker-content-digest");
       if (echoed && echoed !== digest) throw new UserError(`The registry ${target.registry} stored the manifest as ${echoed}, not ${digest}.`);
     }
-    return { reference: `${target.registry}/${repo}@${digest}`, digest, uploadedBytes, blobs: outcomes, exported: prepared.exported };
+    return { reference: `${target.registry}/${repo}@${digest}`, digest, uploadedBytes, blobs: outcomes, exported: prepared.exported, layersFrom: prepared.layersFrom };
   } catch (err) {
     const explained = explainNetworkError(err, target.registry);
     if (explained !== err) throw explained;

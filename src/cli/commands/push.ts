@@ -20,7 +20,8 @@ export const pushCommand: Command = {
     "COGTS_INSECURE_REGISTRIES (hosts reached over plain http; loopback hosts always are), COG_PUSH_STREAM=0",
     "(compress layers to the cache before uploading instead of uploading while compressing), COGTS_CACHE_DIR",
     "(compressed layers by DiffID and pushed-blob records; default ~/.cache/cogts), COGTS_PUSH_CACHE_MAX_BYTES",
-    "(compressed layers kept, least recently used dropped first; default 20 GiB).",
+    "(compressed layers kept, least recently used dropped first; default 20 GiB), COGTS_PUSH_FROM_STORAGE=0",
+    "(export layers with image save instead of reading them from a local engine's storage directory).",
   ].join("\n"),
   options: {
     ...configFileOption,
