@@ -103,7 +103,7 @@ export class WorkerSupervisor {
     this.channel = new MessageChannel<ToWorker, FromWorker>(child.stdio[3] as Duplex, (message) => {
       if (this.child !== child) return;
       this.receive(message);
-    });
+    }, "immediate");
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     child.on("error", (error) => {
       this.appendSetupLog(`worker process error: ${error.message}\n`);
