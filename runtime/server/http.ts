@@ -8,10 +8,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Prediction, type PredictionEvent } from "./prediction.js";
-import { WorkerSupervisor } from "./worker-process.js";
+import { WorkerSupervisor, type PredictionSink } from "./worker-process.js";
 import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
 import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, type DownloadLimits } from "./files.js";
-import type { ParameterPlan, WorkerOptions } from "./protocol.js";
+import type { ToWorker, WorkerOptions } from "./protocol.js";
 import type { InputValidator, ValidationDetail } from "../validate.js";
 import { log } from "./log.js";
 
@@ -46,6 +46,7 @@ export interface ServerSettings {
 const BODY_LIMIT = 100 * 1024 * 1024;
 const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
 const BODY_SIZE = Symbol("bodySize");
+const TOO_LARGE = { error: `request body is larger than ${BODY_LIMIT} bytes` };
 const MAX_SUBSCRIBERS = 1024;
 
 type Kind = "predictions" | "trainings";
@@ -112,6 +113,15 @@ function json(res: ServerResponse, status: number, body: unknown, headers?: Reco
   res.end(text);
 }
 
+type PredictMessage = Extract<ToWorker, { type: "predict" }>;
+
+/** Writes an input too large to send inline to a file of its own, which the worker reads and removes. */
+async function spillInput(input: Record<string, unknown>): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), "cogts-spill-")), "input.json");
+  await writeFile(file, JSON.stringify(input));
+  return file;
+}
+
 let lastIdNanos = 0n;
 function newId(): string {
   let nanos = BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor((performance.now() % 1) * 1_000_000));
@@ -148,13 +158,7 @@ export class PredictionServer {
     this.supervisor.onStateChange((state) => {
       if (state === "ready") this.writeReadyFile();
     });
-    this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-      this.route(req, res).catch((error: unknown) => {
-        if (error instanceof HttpError) return json(res, error.status, error.body);
-        log("error", "request failed", { method: req.method, path: req.url, error: (error as Error).stack ?? String(error) });
-        json(res, 500, { error: "internal server error" });
-      });
-    });
+    this.http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.guarded(req, res, () => this.route(req, res)));
     this.http.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
       else socket.destroy();
@@ -206,6 +210,24 @@ export class PredictionServer {
     return Boolean(schemas?.TrainingInput) || this.settings.mode === "train";
   }
 
+  /**
+   * Runs one step of handling a request: an HttpError it throws (or rejects with) becomes the response, anything
+   * else a logged 500. Steps that run in callbacks (after the body is read, after the worker answers) go through
+   * here too, so that no error escapes to the event loop.
+   */
+  private guarded(req: IncomingMessage, res: ServerResponse, step: () => void | Promise<void>): void {
+    const failed = (error: unknown) => {
+      if (error instanceof HttpError) return json(res, error.status, error.body);
+      log("error", "request failed", { method: req.method, path: req.url, error: (error as Error).stack ?? String(error) });
+      json(res, 500, { error: "internal server error" });
+    };
+    try {
+      step()?.catch(failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The hot path, exactly as the general routing below would take it.
     if (req.method === "POST" && req.url === "/predictions") return this.create(req, res, "predictions");
@@ -245,9 +267,9 @@ export class PredictionServer {
       if (match[3]) {
         if (allow("POST")) this.cancelRequest(req, res, id!);
       } else if (id === undefined) {
-        if (allow("POST")) await this.create(req, res, kind);
+        if (allow("POST")) this.create(req, res, kind);
       } else if (allow("PUT")) {
-        await this.create(req, res, kind, id);
+        this.create(req, res, kind, id);
       }
     } else {
       req.resume();
@@ -296,33 +318,30 @@ export class PredictionServer {
     return body;
   }
 
-  private async readBody(req: IncomingMessage): Promise<Buffer> {
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > BODY_LIMIT) {
+  /** Reads the whole request body, then calls `done` (in a guarded step) with it; a body over the limit gets a 413. */
+  private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void): void {
+        if (Number(req.headers["content-length"] ?? "0") > BODY_LIMIT) {
       req.resume();
-      throw new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` });
+      throw new HttpError(413, TOO_LARGE);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    await new Promise<void>((resolve, reject) => {
-      req.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > BODY_LIMIT) {
-          req.removeAllListeners("data");
-          req.resume();
-          reject(new HttpError(413, { error: `request body is larger than ${BODY_LIMIT} bytes` }));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on("end", resolve);
-      req.on("error", reject);
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT) {
+        req.removeAllListeners("data");
+        req.removeAllListeners("end");
+        req.resume();
+        return json(res, 413, TOO_LARGE);
+      }
+      chunks.push(chunk);
     });
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    req.on("end", () => this.guarded(req, res, () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
+    // A client that goes away mid-body gets no answer; its socket is already closed.
+    req.on("error", () => undefined);
   }
 
-  private async parseRequest(req: IncomingMessage): Promise<Record<string, unknown>> {
-    const raw = await this.readBody(req);
+  private parseRequest(raw: Buffer): Record<string, unknown> {
     const text = raw.toString("utf8").trim();
     if (text === "") return {};
     let body: unknown;
@@ -359,7 +378,12 @@ export class PredictionServer {
     return paths?.["/predictions"]?.post?.["x-cog-streaming"] === true;
   }
 
-  private async create(req: IncomingMessage, res: ServerResponse, kind: Kind, pathId?: string): Promise<void> {
+  /**
+   * POST or PUT of a prediction (or training). The common case (no input files, a small body) runs without a
+   * promise from the request to its response: the body's end event admits the prediction, the worker's "done"
+   * message answers it. At the server's request rate each await costs a visible share of its time.
+   */
+  private create(req: IncomingMessage, res: ServerResponse, kind: Kind, pathId?: string): void {
     const sse = this.wantsSse(req);
     if (sse && kind === "trainings") {
       req.resume();
@@ -369,7 +393,18 @@ export class PredictionServer {
       req.resume();
       return json(res, 406, { error: "This model does not support streaming responses. Make predict() an iterator (async *predict) to enable SSE." });
     }
-    const body = await this.parseRequest(req);
+    this.readBody(req, res, (raw) => {
+      const body = this.parseRequest(raw);
+      // The validators compile while setup runs; only a request that comes in before they are done waits.
+      if (this.ready && !this.validatorsDone) {
+        return this.validatorsCompiled.then(() => this.guarded(req, res, () => this.admit(req, res, kind, body, sse, pathId)));
+      }
+      this.admit(req, res, kind, body, sse, pathId);
+    });
+  }
+
+  /** Validates a parsed request and starts its prediction, answering as its mode asks (sync, async or SSE). */
+  private admit(req: IncomingMessage, res: ServerResponse, kind: Kind, body: Record<string, unknown>, sse: boolean, pathId?: string): void {
     if (pathId !== undefined) {
       if (typeof body.id === "string" && body.id !== pathId) {
         const noun = kind === "trainings" ? "training" : "prediction";
@@ -384,7 +419,6 @@ export class PredictionServer {
 
     let input: Record<string, unknown> = {};
     const rawInput = body.input ?? {};
-    if (this.ready && !this.validatorsDone) await this.validatorsCompiled;
     const validator = this.validators[kind];
     if (validator) {
       const result = validator(rawInput);
@@ -433,7 +467,18 @@ export class PredictionServer {
     }
     const context = (body.context ?? undefined) as Record<string, string> | undefined;
     const syncMode = !sse && req.headers.prefer !== "respond-async";
-    const run = this.run(entry, context, syncMode);
+    if (syncMode) {
+      res.on("close", () => {
+        if (!res.writableFinished && !prediction.terminal) this.cancel(entry);
+      });
+    }
+    this.run(entry, context, (inputError) => {
+      if (!syncMode) return;
+      if (inputError !== undefined) {
+        return json(res, 422, { id, error: inputError, logs: prediction.logs, status: "failed", metrics: prediction.metrics, input: prediction.shownInput() });
+      }
+      json(res, 200, prediction.snapshot());
+    });
 
     if (sse) {
       prediction.sseOwned = true;
@@ -443,57 +488,69 @@ export class PredictionServer {
     if (!syncMode) {
       return json(res, 202, { id, status: "starting", input: prediction.shownInput(), created_at: prediction.created_at });
     }
-    res.on("close", () => {
-      if (!res.writableFinished && !prediction.terminal) this.cancel(entry);
-    });
-    const inputError = await run;
-    if (inputError !== undefined) {
-      return json(res, 422, { id, error: inputError, logs: prediction.logs, status: "failed", metrics: prediction.metrics, input: prediction.shownInput() });
-    }
-    json(res, 200, prediction.snapshot());
   }
 
-  /** Runs a prediction to its end. Returns the input-file error text when the input files could not be fetched. */
-  private async run(entry: Running, context: Record<string, string> | undefined, syncMode: boolean): Promise<string | undefined> {
+  /**
+   * Runs a prediction to its end, then frees its slot and calls `ended`, with the reason when its input files
+   * could not be fetched (the sync response is then a 422).
+   */
+  private run(entry: Running, context: Record<string, string> | undefined, ended: (inputError?: string) => void): void {
     const { prediction } = entry;
-    const parameters: readonly ParameterPlan[] = this.settings.worker.parameters;
+    const end = (inputError?: string) => {
+      this.running.delete(prediction.id);
+      ended(inputError);
+    };
+    const input = prediction.input;
+    if (this.settings.worker.parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
+      void this.runWithInputFiles(entry, context, end);
+      return;
+    }
+    try {
+      prediction.start();
+      this.runInWorker(entry, input, context, () => end());
+    } catch (error) {
+      prediction.finish("failed", { error: (error as Error).message });
+      end();
+    }
+  }
+
+  /** `run` for input with files: fetches them into a directory of this prediction's, removed after it ends. */
+  private async runWithInputFiles(entry: Running, context: Record<string, string> | undefined, end: (inputError?: string) => void): Promise<void> {
+    const { prediction } = entry;
     let directory: string | undefined;
     let inputError: string | undefined;
     try {
-      let input = prediction.input;
-      if (parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
-        directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
-        entry.downloads = new AbortController();
-        try {
-          input = await fetchInputFiles(input, parameters, directory, this.settings.download, entry.downloads.signal);
-        } catch (error) {
-          if (!(error instanceof InputFileError)) throw error;
-          if (entry.cancelRequested) {
-            prediction.finish("canceled");
-            return;
-          }
-          inputError = error.message;
-          prediction.finish("failed", { error: error.message });
-          return syncMode ? inputError : undefined;
+      directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
+      entry.downloads = new AbortController();
+      let input: Record<string, unknown>;
+      try {
+        input = await fetchInputFiles(prediction.input, this.settings.worker.parameters, directory, this.settings.download, entry.downloads.signal);
+      } catch (error) {
+        if (!(error instanceof InputFileError)) throw error;
+        if (entry.cancelRequested) {
+          prediction.finish("canceled");
+          return;
         }
+        inputError = error.message;
+        prediction.finish("failed", { error: error.message });
+        return;
       }
       if (entry.cancelRequested) {
         prediction.finish("canceled");
         return;
       }
       prediction.start();
-      await this.runInWorker(entry, input, context);
+      await new Promise<void>((resolve) => this.runInWorker(entry, input, context, resolve));
     } catch (error) {
       prediction.finish("failed", { error: (error as Error).message });
     } finally {
-      await prediction.done;
-      this.running.delete(prediction.id);
+      end(inputError);
       if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
     }
-    return inputError;
   }
 
-  private async runInWorker(entry: Running, input: Record<string, unknown>, context?: Record<string, string>): Promise<void> {
+  /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
+  private runInWorker(entry: Running, input: Record<string, unknown>, context: Record<string, string> | undefined, finished: () => void): void {
     const { prediction } = entry;
     const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id };
     // Outputs that hold files are resolved (read, uploaded) in order through this chain; plain outputs, the usual
@@ -501,54 +558,51 @@ export class PredictionServer {
     let outputs: Promise<void> | undefined;
     let outputError: string | undefined;
     let finalOutput: unknown;
-    const message: { type: "predict"; id: string; input?: Record<string, unknown>; inputFile?: string; context?: Record<string, string> } = {
-      type: "predict",
-      id: prediction.id,
-      context,
+    const sink: PredictionSink = {
+      onLog: (source, data) => prediction.appendLog(source, data),
+      onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
+      onOutput: (value, chunk) => {
+        if (outputs === undefined && !containsFiles(value)) {
+          if (chunk) prediction.appendChunk(value);
+          else finalOutput = value;
+          return;
+        }
+        outputs = (outputs ?? Promise.resolve()).then(async () => {
+          if (outputError) return;
+          try {
+            const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
+            if (chunk) prediction.appendChunk(resolved);
+            else finalOutput = resolved;
+          } catch (error) {
+            outputError = (error as Error).message;
+          }
+        });
+      },
+      onDone: (status, error) => {
+        const finish = () => {
+          if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
+          else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
+          else prediction.finish(status, { error });
+          finished();
+        };
+        if (outputs) void outputs.then(finish);
+        else finish();
+      },
+    };
+    const send = (message: PredictMessage) => {
+      entry.sentToWorker = true;
+      this.supervisor.predict(prediction.id, message, sink);
+      if (entry.cancelRequested) this.supervisor.cancel(prediction.id);
     };
     // Downloaded files only shorten the input (URLs become paths), so the body size bounds it.
-    if (entry.bodyBytes > INPUT_SPILL_BYTES) {
-      const file = join(await mkdtemp(join(tmpdir(), "cogts-spill-")), "input.json");
-      await writeFile(file, JSON.stringify(input));
-      message.inputFile = file;
-    } else {
-      message.input = input;
-    }
-    await new Promise<void>((resolve) => {
-      entry.sentToWorker = true;
-      this.supervisor.predict(prediction.id, message, {
-        onLog: (source, data) => prediction.appendLog(source, data),
-        onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
-        onOutput: (value, chunk) => {
-          if (outputs === undefined && !containsFiles(value)) {
-            if (chunk) prediction.appendChunk(value);
-            else finalOutput = value;
-            return;
-          }
-          outputs = (outputs ?? Promise.resolve()).then(async () => {
-            if (outputError) return;
-            try {
-              const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
-              if (chunk) prediction.appendChunk(resolved);
-              else finalOutput = resolved;
-            } catch (error) {
-              outputError = (error as Error).message;
-            }
-          });
-        },
-        onDone: (status, error) => {
-          const finish = () => {
-            if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
-            else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
-            else prediction.finish(status, { error });
-            resolve();
-          };
-          if (outputs) void outputs.then(finish);
-          else finish();
-        },
-      });
-      if (entry.cancelRequested) this.supervisor.cancel(prediction.id);
-    });
+    if (entry.bodyBytes <= INPUT_SPILL_BYTES) return send({ type: "predict", id: prediction.id, input, context });
+    void spillInput(input).then(
+      (inputFile) => send({ type: "predict", id: prediction.id, inputFile, context }),
+      (error: Error) => {
+        prediction.finish("failed", { error: `cannot write the input to a file for the worker: ${error.message}` });
+        finished();
+      },
+    );
   }
 
   private cancel(entry: Running): void {
