@@ -15,8 +15,19 @@
  * server answers the 4 clients in step, both sides handle several requests per wake-up (the bare server's CPU per
  * request at 4 clients is a fraction of its 1-client figure); a slower server falls out of step and pays a wake-up
  * per request. On a 2-core machine the bare server at 4 clients is bounded by this load generator, not by itself.
+ *
+ * With a worker there are three busy processes on two cores, and which two the scheduler puts on one core sets the
+ * rate: measured in chunks of 500 requests, both the IPC floor and cogts switch between a slow mode (about 14k/s
+ * here, when the server shares a core with the load generator) and a fast one (20-28k/s), several times a second.
+ * A round's rate is the mix of the two it happened to get, so each row also shows the spread of its rounds.
+ *
+ * So by default the load generator is kept off the servers' cores, as a benchmark with its client on another
+ * machine would be: this process runs on core 0, and each server under test, with its children, on the others
+ * (`taskset`). On 2 cores the cogts server and its worker then share one core, the bare server has one to itself.
+ * `--unpinned` leaves placement to the scheduler, mixing the modes above (report both; they answer different
+ * questions: the server's cost, and what this one shared machine delivers). Start-to-READY is never pinned.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -27,7 +38,15 @@ import { parseArgs } from "node:util";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER = join(ROOT, "dist", "runtime", "server", "main.js");
 const SDK = join(ROOT, "dist", "runtime", "sdk", "index.js");
-const { values } = parseArgs({ options: { requests: { type: "string", default: "4000" }, warmup: { type: "string", default: "300" }, starts: { type: "string", default: "5" }, rounds: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "4000" },
+    warmup: { type: "string", default: "300" },
+    starts: { type: "string", default: "5" },
+    rounds: { type: "string", default: "5" },
+    unpinned: { type: "boolean", default: false },
+  },
+});
 const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const STARTS = Number(values.starts);
@@ -126,9 +145,18 @@ async function compileFixture(name, scratch) {
   return dir;
 }
 
-function startProcess(args, options) {
+/**
+ * The cores the servers under test run on (all but core 0, which this process keeps for itself), or undefined
+ * when unpinned. taskset execs node in place, so the child's pid is the server's.
+ */
+const ALL_CORES = `0-${cpus().length - 1}`;
+const SERVER_CORES = values.unpinned || cpus().length < 2 || spawnSync("taskset", ["--version"]).status !== 0 ? undefined : (cpus().length === 2 ? "1" : `1-${cpus().length - 1}`);
+if (SERVER_CORES) execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
+
+function startProcess(args, options, cores = SERVER_CORES) {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+  const command = cores ? ["taskset", ["-c", cores, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command[0], command[1], { stdio: ["ignore", "pipe", "inherit"], ...options });
   const port = new Promise((resolve, reject) => {
     let text = "";
     child.stdout.on("data", (d) => {
@@ -141,11 +169,11 @@ function startProcess(args, options) {
   return { child, port, started };
 }
 
-function startCogServer(dir, env = {}) {
+function startCogServer(dir, env = {}, cores = SERVER_CORES) {
   return startProcess([SERVER, "--host", "127.0.0.1"], {
     cwd: dir,
     env: { ...process.env, COG_LOG_LEVEL: "warning", PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
-  });
+  }, cores);
 }
 
 function get(port, path, agent) {
@@ -254,12 +282,12 @@ async function compare(sides, clients) {
     const sorted = [...side.latencies].sort((a, b) => a - b);
     const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
     const rates = [...side.rates].sort((a, b) => a - b);
-    return { rps: rates[Math.floor(rates.length / 2)], p50: pct(50), p99: pct(99), cpuUs: (side.cpu * 1000) / side.requests, clientUs: (side.clientCpu * 1000) / side.requests };
+    return { rps: rates[Math.floor(rates.length / 2)], low: rates[0], high: rates[rates.length - 1], p50: pct(50), p99: pct(99), cpuUs: (side.cpu * 1000) / side.requests, clientUs: (side.clientCpu * 1000) / side.requests };
   });
 }
 
 function row(label, r) {
-  return `${label.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   server CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/req   load generator CPU ${r.clientUs.toFixed(0).padStart(4)} µs/req`;
+  return `${label.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s (rounds ${(r.low / 1000).toFixed(1)}-${(r.high / 1000).toFixed(1)}k)   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   server CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/req   load generator CPU ${r.clientUs.toFixed(0).padStart(4)} µs/req`;
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "cogts-bench-"));
@@ -286,6 +314,7 @@ try {
   await waitReady(asyncServer.port, asyncServer.started);
 
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
+  console.log(SERVER_CORES ? `placement: load generator on core 0, each server with its children on core(s) ${SERVER_CORES} (--unpinned to let the scheduler place them)` : "placement: unpinned, left to the scheduler");
   console.log(`cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`);
   const bareSide = { port: barePort, pid: bare.child.pid };
   const floorSide = { port: floorPort, pid: floor.child.pid };
@@ -308,11 +337,11 @@ try {
   const bareStarts = [];
   const readyTimes = [];
   for (let i = 0; i < STARTS; i++) {
-    const b = startProcess([bareFile], {});
+    const b = startProcess([bareFile], {}, SERVER_CORES && ALL_CORES);
     await b.port;
     bareStarts.push(performance.now() - b.started);
     b.child.kill("SIGKILL");
-    const s = startCogServer(echoDir);
+    const s = startCogServer(echoDir, {}, SERVER_CORES && ALL_CORES);
     readyTimes.push(await waitReady(s.port, s.started));
     s.child.kill("SIGKILL");
   }
