@@ -496,13 +496,13 @@ export class PredictionServer {
    */
   private run(entry: Running, context: Record<string, string> | undefined, ended: (inputError?: string) => void): void {
     const { prediction } = entry;
-    const end = (inputError?: string) => {
+    const end = () => {
       this.running.delete(prediction.id);
-      ended(inputError);
+      ended();
     };
     const input = prediction.input;
     if (this.settings.worker.parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
-      void this.runWithInputFiles(entry, context, end);
+      void this.runWithInputFiles(entry, context).then(ended);
       return;
     }
     try {
@@ -514,11 +514,13 @@ export class PredictionServer {
     }
   }
 
-  /** `run` for input with files: fetches them into a directory of this prediction's, removed after it ends. */
-  private async runWithInputFiles(entry: Running, context: Record<string, string> | undefined, end: (inputError?: string) => void): Promise<void> {
+  /**
+   * `run` for input with files: fetches them into a directory of this prediction's. Once the prediction ends its
+   * slot is freed at once, and the directory is removed before the promise settles (and so before a sync answer).
+   */
+  private async runWithInputFiles(entry: Running, context: Record<string, string> | undefined): Promise<string | undefined> {
     const { prediction } = entry;
     let directory: string | undefined;
-    let inputError: string | undefined;
     try {
       directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
       entry.downloads = new AbortController();
@@ -529,24 +531,24 @@ export class PredictionServer {
         if (!(error instanceof InputFileError)) throw error;
         if (entry.cancelRequested) {
           prediction.finish("canceled");
-          return;
+          return undefined;
         }
-        inputError = error.message;
         prediction.finish("failed", { error: error.message });
-        return;
+        return error.message;
       }
       if (entry.cancelRequested) {
         prediction.finish("canceled");
-        return;
+        return undefined;
       }
       prediction.start();
       await new Promise<void>((resolve) => this.runInWorker(entry, input, context, resolve));
     } catch (error) {
       prediction.finish("failed", { error: (error as Error).message });
     } finally {
-      end(inputError);
+      this.running.delete(prediction.id);
       if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
     }
+    return undefined;
   }
 
   /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
