@@ -222,7 +222,7 @@ describe("terminal webhook retries", () => {
 });
 
 describe("concurrency", () => {
-  it("runs 4 predictions at once on an async predictor with COG_MAX_CONCURRENCY=4, each with its own logs", async () => {
+  it("runs 4 predictions at once on an async predictor with COG_MAX_CONCURRENCY=4, each with its own logs and metrics", async () => {
     const server = await startServer("async", { env: { COG_MAX_CONCURRENCY: "4" } });
     try {
       const runs = ["a", "b", "c", "d"].map((text) => request(`${server.url}/predictions`, { body: { input: { text, seconds: 1 } } }));
@@ -231,7 +231,7 @@ describe("concurrency", () => {
       expect((await request(`${server.url}/predictions`, { body: { input: { text: "e" } } })).status).toBe(409);
       const results = await Promise.all(runs);
       for (const [i, text] of ["a", "b", "c", "d"].entries()) {
-        expect(results[i]!.body).toMatchObject({ status: "succeeded", output: text, logs: `start ${text}\nend ${text}\n` });
+        expect(results[i]!.body).toMatchObject({ status: "succeeded", output: text, logs: `start ${text}\nend ${text}\n`, metrics: { echo: text } });
       }
     } finally {
       await server.stop();
