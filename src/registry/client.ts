@@ -15,6 +15,8 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** A factory, so a retried or re-authenticated request can send its body again. */
   body?: () => Body;
+  /** Aborts the request, wherever it is: queued, sending its body, or waiting for the answer. */
+  signal?: AbortSignal;
 }
 
 export interface RegistryResponse {
@@ -122,7 +124,7 @@ export class RegistryClient {
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method: req.method, headers, body: req.body?.(), dispatcher: this.dispatcher });
+        res = await request(url, { method: req.method, headers, body: req.body?.(), dispatcher: this.dispatcher, signal: req.signal });
       } catch (err) {
         if (err instanceof Error && (err as { code?: string }).code === "ECONNREFUSED") {
           (err as Error).message = `${what}: cannot connect to the registry ${this.registry} at ${url.origin} (${err.message})`;

@@ -315,14 +315,21 @@ export async function pushImage(ref: string, image: string, options: PushOptions
   /** distribution-spec §Pushing a blob in chunks, streamed: POST, then one PATCH whose body is produced as it goes. */
   function openStreamedUpload(): StreamedUpload | undefined {
     const sink = new PassThrough({ highWaterMark: 4 << 20 });
-    // The producer destroys the sink when its layer fails; the request sees that through its body.
+    // The producer destroys the sink when its layer fails. That aborts the request wherever it is: a body stream
+    // that dies before undici starts reading it (the layer failed while the POST was out) would otherwise leave
+    // the PATCH waiting forever, and client.close() with it.
     sink.on("error", () => undefined);
+    const abort = new AbortController();
+    sink.on("close", () => {
+      if (!sink.readableEnded) abort.abort(new Error("the layer failed before its upload finished"));
+    });
     let consumed = false;
     const result = (async () => {
       try {
         const res = await client.request({ method: "POST", url: `${blobsPath(repo)}/uploads/`, headers: { "content-length": "0" } }, "Starting a streamed upload", [202]);
+        if (abort.signal.aborted) return undefined;
         const patch = await client.send({
-          method: "PATCH", url: locationOf(res), headers: { "content-type": "application/octet-stream" },
+          method: "PATCH", url: locationOf(res), headers: { "content-type": "application/octet-stream" }, signal: abort.signal,
           body: () => {
             // The body can be sent once: a retry after a 401 must fail over to the upload from the cache.
             if (consumed) throw new Error("streamed body already sent");

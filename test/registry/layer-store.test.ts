@@ -13,7 +13,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalLayerStore, chainIds, openLocalLayerStore } from "../../src/docker/layer-store.js";
 import { pushImage } from "../../src/registry/push.js";
-import { docker, tempDir, testEnv, uniqueName } from "./support.js";
+import { docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
 
 const run = promisify(execFile);
@@ -114,6 +114,28 @@ describe("reading layers from the engine's storage", () => {
       expect(result.layersFrom).toBe("save");
       expect(result.digest).toBe(clean.digest);
       expect(notes.join("\n")).toMatch(damage === "changed" ? /hashes to .* not its DiffID/ : /shorter than its tar entry/);
+    }
+  });
+
+  it("falls back and finishes when upload sessions open slowly and a layer fails meanwhile", async () => {
+    const clean = await pushImage(`${env.registry}/${uniqueName("clean")}:v1`, image, { cacheDir: await temp(), storage: null });
+    const proxy = await startFaultProxy(env.registry);
+    try {
+      // Every upload session opens late, so the damaged top layer is refused while its POST is still out. (A PATCH
+      // sent with a body that died just before used to wait forever, and client.close() with it; this timing does
+      // not hit that instant every time, the abort signal in openStreamedUpload is what rules it out.)
+      proxy.faults.push({ match: (req) => req.method === "POST" && /\/blobs\/uploads\/$/.test(req.url ?? ""), action: { delayMs: 300 }, times: 100 });
+      const fake = await copyOfStorage(store, info.Id, info.RootFS.Layers);
+      await writeFile(join(await diffDirOf(store, info.RootFS.Layers, info.RootFS.Layers.length - 1, fake), "data", "dir", "c"), "old\n");
+      const result = await pushImage(`${proxy.host}/${uniqueName("late-session")}:v1`, image, { cacheDir: await temp(), storage: new LocalLayerStore(fake, store.driver) });
+      expect(result.layersFrom).toBe("save");
+      expect(result.digest).toBe(clean.digest);
+      // No upload was left hanging until a timeout cut it: every PATCH sent was answered 202.
+      const patches = proxy.requests.filter((r) => r.method === "PATCH");
+      expect(patches.length).toBeGreaterThan(0);
+      expect(patches.map((r) => r.status)).toEqual(patches.map(() => 202));
+    } finally {
+      await proxy.close();
     }
   });
 

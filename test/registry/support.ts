@@ -69,8 +69,8 @@ function pseudoRandom(size: number, seed: string): Buffer {
 export interface Fault {
   /** Which requests it applies to. */
   match: (req: IncomingMessage) => boolean;
-  /** What to do: reset the connection after `afterBytes` of the request body, reply with a status, or pass. */
-  action: { reset: { afterBytes: number } } | { status: number; headers?: Record<string, string> };
+  /** What to do: reset the connection after `afterBytes` of the request body, reply with a status, or pass it on late. */
+  action: { reset: { afterBytes: number } } | { status: number; headers?: Record<string, string> } | { delayMs: number };
   /** How many times it fires (default 1). */
   times?: number;
 }
@@ -101,7 +101,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       res.end(JSON.stringify({ errors: [{ code: "INJECTED", message: `injected ${fault.action.status}` }] }));
       return;
     }
-    const resetAfter = fault && "reset" in fault.action ? fault.action.reset.afterBytes : undefined;
+    if (fault && "delayMs" in fault.action) {
+      setTimeout(() => forward(req, res, entry, isUpload, undefined), fault.action.delayMs);
+      return;
+    }
+    forward(req, res, entry, isUpload, fault && "reset" in fault.action ? fault.action.reset.afterBytes : undefined);
+  });
+  function forward(req: IncomingMessage, res: ServerResponse, entry: FaultProxy["requests"][number], isUpload: boolean, resetAfter: number | undefined): void {
     const upstreamReq = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: state.host } }, (upRes) => {
       entry.status = upRes.statusCode;
       const headers = { ...upRes.headers };
@@ -123,7 +129,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       upstreamReq.write(chunk);
     });
     req.on("end", () => upstreamReq.end());
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
