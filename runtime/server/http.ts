@@ -320,7 +320,7 @@ export class PredictionServer {
 
   /** Reads the whole request body, then calls `done` (in a guarded step) with it; a body over the limit gets a 413. */
   private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void | Promise<void>): void {
-        if (Number(req.headers["content-length"] ?? "0") > BODY_LIMIT) {
+    if (Number(req.headers["content-length"] ?? "0") > BODY_LIMIT) {
       req.resume();
       throw new HttpError(413, TOO_LARGE);
     }

@@ -192,12 +192,12 @@ function predict(id: string, input: Record<string, unknown>, context: Record<str
   };
   const succeed = (output: unknown) => finish(run.canceled ? "canceled" : "succeeded", undefined, output);
   const returned = (result: unknown) => {
-    if (isIterable(result)) {
-      run.iterator = true;
-      return inScope(() => streamChunks(id, run, result)).then(() => succeed(undefined), fail);
-    }
     let output: unknown;
     try {
+      if (isIterable(result)) {
+        run.iterator = true;
+        return void inScope(() => streamChunks(id, run, result)).then(() => succeed(undefined), fail);
+      }
       output = serialize(result);
     } catch (caught) {
       return fail(caught);
