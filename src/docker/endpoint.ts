@@ -94,6 +94,9 @@ export function parseDockerHost(address: string, source: string, howToChange: st
   } catch {
     throw new UserError(`${source} is ${address}, which is not a Docker engine address: use unix:///PATH/docker.sock, tcp://HOST:PORT or ssh://USER@HOST.`);
   }
+  if (!["tcp:", "http:", "https:", "ssh:"].includes(url.protocol)) {
+    throw new UserError(`${source} is ${address}: cogts talks to engines over unix://, tcp:// and ssh:// only.`);
+  }
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (!hostname) throw new UserError(`${source} is ${address}, which names no host: use tcp://HOST:PORT.`);
   const port = url.port ? Number(url.port) : undefined;
@@ -102,18 +105,15 @@ export function parseDockerHost(address: string, source: string, howToChange: st
     const effectivePort = port ?? (secure ? DEFAULT_TLS_PORT : DEFAULT_HTTP_PORT);
     return { host: `tcp://${url.host.replace(/:\d+$/, "")}:${effectivePort}`, source, howToChange, kind: "tcp", hostname, port: effectivePort, tls: secure };
   }
-  if (url.protocol === "ssh:") {
-    return {
-      host: address,
-      source,
-      howToChange,
-      kind: "ssh",
-      hostname,
-      port: port ?? DEFAULT_SSH_PORT,
-      username: url.username ? decodeURIComponent(url.username) : undefined,
-    };
-  }
-  throw new UserError(`${source} is ${address}: cogts talks to engines over unix://, tcp:// and ssh:// only.`);
+  return {
+    host: address,
+    source,
+    howToChange,
+    kind: "ssh",
+    hostname,
+    port: port ?? DEFAULT_SSH_PORT,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+  };
 }
 
 function readIfExists(file: string): Buffer | undefined {
