@@ -5,9 +5,8 @@
 import type Docker from "dockerode";
 import type { CommandContext } from "../cli/command.js";
 import { UserError, UsageError } from "../errors.js";
-import { SERVER_COMMAND } from "../dockerfile/generate.js";
 import { buildModel } from "./index.js";
-import { buildRequestFromFlags } from "../cli/commands/docker-options.js";
+import { buildRequestFromFlags, parseHost, parseSetupTimeout } from "../cli/commands/docker-options.js";
 
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
@@ -17,9 +16,13 @@ const list = (value: unknown): string[] => (Array.isArray(value) ? (value as str
 async function imageFor(ctx: CommandContext, docker: Docker, imageArg: string | undefined): Promise<{ image: string; schema?: Record<string, unknown>; gpu: boolean }> {
   if (imageArg) {
     if (list(ctx.options.secret).length > 0) throw new UsageError(`--secret is for building the project, and ${imageArg} is an image that is already built`);
-    const info = await docker.getImage(imageArg).inspect().catch(() => {
-      throw new UserError(`No image ${imageArg} in the engine: build it with \`cog build -t ${imageArg}\` first.`);
-    });
+    let info = await docker.getImage(imageArg).inspect().catch(() => undefined);
+    if (!info) {
+      // As `docker run` and Cog do: an image the engine does not have is pulled from its registry.
+      const { pullImage } = await import("../docker/pull.js");
+      await pullImage(docker, imageArg, ctx.stderr);
+      info = await docker.getImage(imageArg).inspect();
+    }
     const labels = info.Config?.Labels ?? {};
     const schemaText = labels["run.cog.openapi_schema"];
     const config = labels["run.cog.config"] ? (JSON.parse(labels["run.cog.config"]) as { build?: { gpu?: boolean } }) : {};
@@ -42,10 +45,12 @@ export async function predictInDocker(ctx: CommandContext): Promise<number> {
   const { image, schema, gpu } = await imageFor(ctx, docker, ctx.positionals[0]);
   if (!schema) throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
   const input = buildInputs(list(ctx.options.input), schema, { cwd: ctx.cwd, filesAsDataUrls: true });
-  const { url, container } = await startModelServer({ docker, image, gpus: gpusFor(ctx, gpu), env: list(ctx.options.env) });
+  const setupTimeout = parseSetupTimeout(ctx.options["setup-timeout"]);
+  const warn = (line: string) => ctx.stderr.write(`${line}\n`);
+  const { url, container } = await startModelServer({ docker, image, gpus: gpusFor(ctx, gpu), env: list(ctx.options.env), warn });
   return withContainer(container, async () => {
     ctx.stderr.write("Starting the model container…\n");
-    await waitForReady(url, container, Number(str(ctx.options["setup-timeout"]) ?? 0) * 1000);
+    await waitForReady(url, container, setupTimeout * 1000);
     await runOnePrediction(url, input, schema, { cwd: ctx.cwd, outputPath: str(ctx.options.output), stdout: ctx.stdout, stderr: ctx.stderr });
     return 0;
   });
@@ -101,18 +106,20 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
   const { requireEngine } = await import("../docker/engine.js");
   const { startModelServer, waitForReady, withContainer, containerLogs } = await import("../docker/container.js");
   const port = parsePort(ctx.options.port);
+  const host = parseHost(ctx.options.host);
   const docker = await requireEngine();
   const request = await buildRequestFromFlags(ctx, docker);
   const built = await buildModel({ ...request, modelBase: true });
   const uploadUrl = str(ctx.options["upload-url"]);
-  const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;
+  const serverArgs = uploadUrl ? ["--upload-url", uploadUrl] : [];
   const binds = await projectBinds(request.dir, (line) => ctx.stderr.write(`${line}\n`));
   const { endpointOf } = await import("../docker/engine.js");
   const remote = remoteEngineHost(endpointOf(docker).host);
   if (remote) ctx.stderr.write(`The engine runs on ${remote}: cog serve mounts ${request.dir} from that machine, so it must hold the same files there.\n`);
   // The author's -e settings come last, so they win.
   const env = ["COGTS_LOAD_TYPESCRIPT=1", `COGTS_TRANSPILED_DIR=${MOUNTED_TRANSPILED_JS}`, ...list(ctx.options.env)];
-  const { url, container } = await startModelServer({ docker, image: built.tag, port, cmd, binds, gpus: gpusFor(ctx, built.config.build.gpu), env });
+  const warn = (line: string) => ctx.stderr.write(`${line}\n`);
+  const { url, container } = await startModelServer({ docker, image: built.tag, port, host, serverArgs, binds, gpus: gpusFor(ctx, built.config.build.gpu), env, warn });
   return withContainer(container, async () => {
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
     docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
@@ -120,7 +127,8 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
       if (err instanceof UserError) throw err;
       throw new UserError(`The model did not start: ${String(err)}`, (await containerLogs(container)).split("\n"));
     });
-    ctx.stderr.write(`Serving at ${url} (the project is mounted at ${MOUNTED_PROJECT}: restart cog serve after changing the code)\n`);
+    const where = host === "0.0.0.0" || host === "::" ? ` (listening on every interface, ${host}:${port})` : "";
+    ctx.stderr.write(`Serving at ${url}${where} (the project is mounted at ${MOUNTED_PROJECT}: restart cog serve after changing the code)\n`);
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     return StatusCode === 0 ? 0 : 1;
   });
@@ -131,7 +139,7 @@ export async function execInDocker(ctx: CommandContext): Promise<number> {
   const command = [...ctx.positionals, ...ctx.rest];
   if (command.length === 0) throw new UsageError("cog exec needs a command, e.g. `cog exec -- node --version`");
   const { requireEngine } = await import("../docker/engine.js");
-  const { createModelContainer, withContainer } = await import("../docker/container.js");
+  const { createAndStart, withContainer } = await import("../docker/container.js");
   const docker = await requireEngine();
   const { image, gpu } = await imageFor(ctx, docker, undefined);
   const ports = list(ctx.options.publish).map((value) => {
@@ -139,30 +147,29 @@ export async function execInDocker(ctx: CommandContext): Promise<number> {
     return { host: parsePort(host), container: parsePort(container) };
   });
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const { container } = await createModelContainer({
-    docker,
-    image,
-    cmd: command,
-    env: list(ctx.options.env),
-    ports,
-    gpus: gpusFor(ctx, gpu),
-    tty,
-    openStdin: tty,
-  });
+  let stream: NodeJS.ReadWriteStream | undefined;
+  const { container } = await createAndStart(
+    { docker, image, cmd: command, env: list(ctx.options.env), ports, gpus: gpusFor(ctx, gpu), tty, openStdin: tty },
+    {
+      warn: (line) => ctx.stderr.write(`${line}\n`),
+      // Attached before start, so that no early output is lost; a retry without GPU attaches to its own container.
+      beforeStart: async (created) => {
+        stream = await created.attach({ stream: true, stdout: true, stderr: true, stdin: tty });
+      },
+    },
+  );
   return withContainer(container, async () => {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true, stdin: tty });
     if (tty) {
       process.stdin.setRawMode?.(true);
-      process.stdin.pipe(stream);
-      stream.pipe(ctx.stdout);
+      process.stdin.pipe(stream!);
+      stream!.pipe(ctx.stdout);
     } else {
-      docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
+      docker.modem.demuxStream(stream!, ctx.stdout, ctx.stderr);
     }
-    await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     if (tty) {
       process.stdin.setRawMode?.(false);
-      process.stdin.unpipe(stream);
+      process.stdin.unpipe(stream!);
       process.stdin.pause();
     }
     // Let the last output drain before the container (and its stream) goes away.

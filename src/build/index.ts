@@ -99,10 +99,10 @@ export async function extraCaCertificates(): Promise<string | undefined> {
 
 /** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
 export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit = true): Promise<PreparedBuild> {
-  const { loadConfig } = await import("../config/index.js");
+  const { loadConfigToRun } = await import("../config/index.js");
   const { contextIgnorer } = await import("../docker/context.js");
   const configFile = request.configFile ?? "cog.yaml";
-  const config = await loadConfig(request.dir, configFile);
+  const config = await loadConfigToRun(request.dir, configFile);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
   const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
   const caCertificates = await extraCaCertificates();

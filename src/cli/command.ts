@@ -33,6 +33,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Whether free arguments are accepted, and how many at most (undefined: any number). */
   positionals?: { min?: number; max?: number; name: string };
+  /** The first free argument starts a command of its own, whose flags are not this command's (`cog exec`). */
+  commandAfterFlags?: boolean;
   /** Hidden from the command list (like Cog's `debug`), still callable. */
   hidden?: boolean;
   /** Returns the exit code. Throws UserError/UsageError for failures. */

@@ -3,6 +3,7 @@ import { COGTS_VERSION } from "../version.js";
 import { UserError, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./command.js";
 import { commands } from "./commands/index.js";
+import { explainUnknownFlag } from "./unknown-flag.js";
 
 function findCommand(name: string): Command | undefined {
   return commands.find((c) => c.name === name || c.aliases?.includes(name));
@@ -74,23 +75,38 @@ export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "
     io.stderr.write(`Error: unknown command "${first}" for "cog"\nRun 'cog --help' for usage.\n`);
     return 2;
   }
-  if (restArgs.includes("-h") || restArgs.includes("--help")) {
-    const dashdash = restArgs.indexOf("--");
-    const helpAt = Math.max(restArgs.indexOf("-h"), restArgs.indexOf("--help"));
-    if (dashdash === -1 || helpAt < dashdash) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
-  }
+  const { own, rest } = splitArguments(cmd, restArgs);
+  if (own.includes("-h") || own.includes("--help")) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
   try {
-    const ctx = parseCommandLine(cmd, restArgs, io);
+    const ctx = parseCommandLine(cmd, own, rest, io);
     return await cmd.run(ctx);
   } catch (err) {
     return reportError(err, io.stderr, cmd);
   }
 }
 
-function parseCommandLine(cmd: Command, args: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd">): CommandContext {
+/**
+ * The command's own arguments and the ones it passes on: those after `--`, and for a command that runs another
+ * (`cog exec CMD ARGS…`) everything from the first free argument on, so that CMD's flags stay CMD's (as Cog's
+ * `cog exec`, pflag with interspersed flags off).
+ */
+export function splitArguments(cmd: Command, args: string[]): { own: string[]; rest: string[] } {
   const dashdash = args.indexOf("--");
-  const own = dashdash === -1 ? args : args.slice(0, dashdash);
-  const rest = dashdash === -1 ? [] : args.slice(dashdash + 1);
+  const end = dashdash === -1 ? args.length : dashdash;
+  if (cmd.commandAfterFlags) {
+    const byShort = new Map(Object.entries(cmd.options).filter(([, spec]) => spec.short).map(([long, spec]) => [spec.short!, long]));
+    for (let i = 0; i < end; i++) {
+      const token = args[i]!;
+      if (token === "-" || !token.startsWith("-")) return { own: args.slice(0, i), rest: args.slice(i) };
+      const long = token.startsWith("--") ? token.slice(2) : token.length === 2 ? byShort.get(token[1]!) : undefined;
+      // A string flag written apart from its value (`-e K=V`, `--env K=V`) takes the next argument with it.
+      if (long !== undefined && !long.includes("=") && cmd.options[long]?.type === "string") i++;
+    }
+  }
+  return { own: args.slice(0, end), rest: dashdash === -1 ? [] : args.slice(dashdash + 1) };
+}
+
+function parseCommandLine(cmd: Command, own: string[], rest: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd">): CommandContext {
   let parsed;
   try {
     parsed = parseArgs({
@@ -103,6 +119,8 @@ function parseCommandLine(cmd: Command, args: string[], io: Pick<CommandContext,
       strict: true,
     });
   } catch (err) {
+    const unknown = (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    if (unknown) throw new UsageError(explainUnknownFlag(cmd, unknown));
     throw new UsageError(`${(err as Error).message}\nRun 'cog ${cmd.name} --help' for usage.`);
   }
   const positionals = parsed.positionals;

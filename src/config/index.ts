@@ -27,8 +27,8 @@ export interface ConfigInspection {
   unreadable?: string;
   /** Which key named the predictor (`run` or its deprecated spelling `predict`), for pointing at it. */
   predictorKey?: "run" | "predict";
-  /** `FILE:LINE:COL` of a key's value (e.g. `["run"]`), for problems found later about what the value names. */
-  locate(path: (string | number)[]): string;
+  /** `FILE:LINE:COL` of a key's value (e.g. `["run"]`), or of the key itself, for problems found later. */
+  locate(path: (string | number)[], at?: "key" | "value"): string;
 }
 
 /**
@@ -44,6 +44,20 @@ export async function loadConfig(dir: string, file = "cog.yaml"): Promise<Config
     throw new UserError(`${file} is not valid (${n} problem${n === 1 ? "" : "s"}):`, inspection.problems);
   }
   return inspection.config;
+}
+
+/**
+ * loadConfig for the commands that build or run the project: it also refuses, at their `FILE:LINE:COL`, the keys
+ * Cog accepts that cogts cannot act on (`weights`, `model`), rather than build an image without them.
+ */
+export async function loadConfigToRun(dir: string, file = "cog.yaml"): Promise<Config> {
+  const config = await loadConfig(dir, file);
+  const { unsupportedKeyProblems } = await import("./unsupported.js");
+  const inspection = await inspectConfig(dir, file);
+  const line = (problem: string) => Number(/:(\d+):\d+: /.exec(problem)?.[1] ?? 0);
+  const problems = unsupportedKeyProblems(config, inspection.locate).sort((a, b) => line(a) - line(b));
+  if (problems.length > 0) throw new UserError(`${file} uses ${problems.length === 1 ? "a key" : "keys"} that cogts does not support:`, problems);
+  return config;
 }
 
 /** Like loadConfig, but returns the problems instead of throwing them. */
@@ -62,8 +76,8 @@ export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<Con
     return { file, problems: [], unreadable, locate: () => file };
   }
   const source = parseYamlSource(text);
-  const locate = (keyPath: (string | number)[]): string => {
-    const { line, col } = source.positionOf(keyPath);
+  const locate = (keyPath: (string | number)[], at?: "key" | "value"): string => {
+    const { line, col } = source.positionOf(keyPath, at);
     return `${file}:${line}:${col}`;
   };
   if (source.syntaxErrors.length > 0) {

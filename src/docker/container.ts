@@ -1,11 +1,13 @@
 /**
  * Containers of a built model: the prediction server (for `cog run` and `cog serve`) and one-off commands
- * (`cog exec`). Engines without a bridge network get host networking, the server on a free port; others get the
- * port published on 127.0.0.1. Every container started here is removed again, also on Ctrl-C.
+ * (`cog exec`). Engines without a bridge network get host networking, the server on a free port and bound to the
+ * address asked for (127.0.0.1 unless `--host` says otherwise); others get the port published on that address.
+ * Every container started here is removed again, also on Ctrl-C, and so is one that failed to start.
  */
 import { createServer } from "node:net";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
+import { SERVER_COMMAND } from "../dockerfile/generate.js";
 import { engineHasBridge } from "./build.js";
 
 /** A port nobody listens on right now (the kernel's choice). */
@@ -34,8 +36,10 @@ export interface ContainerSpec {
   image: string;
   cmd?: string[];
   env?: string[];
-  /** Container ports to make reachable from 127.0.0.1, mapped to these host ports. */
+  /** Container ports to make reachable on the host (on `bindHost`), mapped to these host ports. */
   ports?: { container: number; host: number }[];
+  /** The host address published ports listen on (bridge networking); default 127.0.0.1. */
+  bindHost?: string;
   gpus?: string;
   /** Host directory → container directory. */
   binds?: string[];
@@ -50,7 +54,7 @@ export async function createModelContainer(spec: ContainerSpec): Promise<{ conta
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of spec.ports ?? []) {
     exposed[`${port.container}/tcp`] = {};
-    bindings[`${port.container}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: String(port.host) }];
+    bindings[`${port.container}/tcp`] = [{ HostIp: spec.bindHost ?? "127.0.0.1", HostPort: String(port.host) }];
   }
   const container = await spec.docker.createContainer({
     Image: spec.image,
@@ -140,13 +144,72 @@ export async function waitForReady(url: string, container: Docker.Container, tim
   }
 }
 
-/** Starts the model's server container on a free port: its URL and the container. */
-export async function startModelServer(spec: Omit<ContainerSpec, "ports" | "cmd"> & { port?: number; serverArgs?: string[]; cmd?: string[] }): Promise<{ url: string; container: Docker.Container; port: number }> {
+/** The engine's answer when it has no GPU runtime (no NVIDIA Container Toolkit), as Cog recognises it. */
+export function isMissingGpuDriver(err: unknown): boolean {
+  const text = engineMessage(err);
+  return text.includes("could not select device driver") || text.includes("nvidia-container-cli: initialization error");
+}
+
+/** What the engine said, without dockerode's "(HTTP code 500) server error - " prefix. */
+function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } })?.json;
+  if (json && typeof json.message === "string") return json.message;
+  return ((err as Error)?.message ?? String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
+}
+
+export interface StartOptions {
+  /** Where the "no GPU runtime, running without" warning goes. */
+  warn?: (line: string) => void;
+  /** Runs between create and start (attach to the container's streams). */
+  beforeStart?: (container: Docker.Container) => Promise<void>;
+}
+
+/**
+ * Creates and starts a container. When the engine has no GPU runtime and the container asked for all GPUs (what
+ * `gpu: true` asks for), it says so and starts a new one without GPUs, as Cog does; a container that failed to
+ * start is removed. Other start failures are the engine's message, as a UserError.
+ */
+export async function createAndStart(spec: ContainerSpec, options: StartOptions = {}): Promise<{ container: Docker.Container; hostNetwork: boolean; gpus?: string }> {
+  let created: { container: Docker.Container; hostNetwork: boolean } | undefined;
+  try {
+    created = await createModelContainer(spec);
+    await options.beforeStart?.(created.container);
+    await created.container.start();
+    return { ...created, gpus: spec.gpus };
+  } catch (err) {
+    if (created) await removeContainer(created.container);
+    if (spec.gpus && isMissingGpuDriver(err)) {
+      if (spec.gpus === "all") {
+        (options.warn ?? ((line) => process.stderr.write(`${line}\n`)))(
+          "Warning: the Docker engine has no GPU runtime (could not select a device driver for GPUs): running without a GPU. Install the NVIDIA Container Toolkit to use one.",
+        );
+        return createAndStart({ ...spec, gpus: undefined }, options);
+      }
+      throw new UserError(`--gpus ${spec.gpus}: the Docker engine has no GPU runtime (${engineMessage(err)}): install the NVIDIA Container Toolkit, or leave out --gpus.`);
+    }
+    if (err instanceof UserError) throw err;
+    if ((err as { statusCode?: unknown })?.statusCode !== undefined) throw new UserError(`The container did not start: ${engineMessage(err)}`);
+    throw err;
+  }
+}
+
+/**
+ * Starts the model's server container on a free port (or `port`), reachable on `host` (default 127.0.0.1; 0.0.0.0
+ * exposes it on purpose): its URL, the container and the port. With host networking the server itself binds to
+ * `host`, since there is no port mapping to restrict; with a bridge the mapping is published on `host`.
+ */
+export async function startModelServer(
+  spec: Omit<ContainerSpec, "ports" | "cmd" | "bindHost"> & { port?: number; serverArgs?: string[]; cmd?: string[]; host?: string } & StartOptions,
+): Promise<{ url: string; container: Docker.Container; port: number }> {
   const port = spec.port ?? (await freePort());
+  const host = spec.host ?? "127.0.0.1";
   const hostNetwork = !(await engineHasBridge(spec.docker));
   // As cog does for the containers it runs: the server's own lines for people, warnings and errors only.
   const env = ["LOG_FORMAT=console", "COG_LOG_LEVEL=warning", ...(spec.env ?? []), ...(hostNetwork ? [`PORT=${port}`] : [])];
-  const { container } = await createModelContainer({ ...spec, env, ports: [{ container: 5000, host: port }] });
-  await container.start();
-  return { url: `http://127.0.0.1:${port}`, container, port };
+  const cmd = spec.cmd ?? [...SERVER_COMMAND, ...(hostNetwork ? ["--host", host] : []), ...(spec.serverArgs ?? [])];
+  const { container } = await createAndStart({ ...spec, env, cmd, bindHost: host, ports: [{ container: 5000, host: port }] }, spec);
+  // 0.0.0.0 and :: are not addresses to connect to; this machine reaches such a server on loopback.
+  const reachAt = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const urlHost = reachAt.includes(":") ? `[${reachAt}]` : reachAt;
+  return { url: `http://${urlHost}:${port}`, container, port };
 }

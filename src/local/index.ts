@@ -25,9 +25,9 @@ export interface LocalProject {
 
 /** Loads cog.yaml and the schema of the project around `cwd`. Throws UserError with file:line problems. */
 export async function prepareLocalProject(cwd: string, configFile = "cog.yaml"): Promise<LocalProject> {
-  const { findProjectDir, loadConfig } = await import("../config/index.js");
+  const { findProjectDir, loadConfigToRun } = await import("../config/index.js");
   const dir = findProjectDir(cwd, configFile) ?? cwd;
-  const config = await loadConfig(dir, configFile);
+  const config = await loadConfigToRun(dir, configFile);
   if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
   const { cachedSchema } = await import("../schema/cache.js");
   const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));

@@ -2,8 +2,8 @@
  * `cog run -i name=value` inputs and the prediction's outputs on disk, as Cog's CLI does: values typed by the
  * schema, `@file` for files, JSON for lists; file outputs written to the working directory, text to stdout.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 
 type Schema = Record<string, unknown>;
@@ -97,12 +97,13 @@ function decodeDataUrl(url: string): { bytes: Buffer; extension: string } | unde
  * Writes file outputs (data URLs) to disk and returns what to print. `outputPath` (`-o`) names the file for a
  * single file output, or is the JSON/text destination otherwise.
  */
-export function writeOutputs(output: unknown, options: { cwd: string; outputPath?: string; concatenate?: boolean }): { printed?: string; files: string[] } {
+export function writeOutputs(output: unknown, given: { cwd: string; outputPath?: string; concatenate?: boolean }): { printed?: string; files: string[] } {
+  const options = { ...given, outputPath: intoFolder(given.cwd, given.outputPath, output) };
   const files: string[] = [];
   const save = (url: string, name: string): string => {
     const decoded = decodeDataUrl(url)!;
     const path = resolve(options.cwd, name.includes(".") ? name : `${name}${decoded.extension}`);
-    writeFileSync(path, decoded.bytes);
+    writeOutputFile(path, decoded.bytes);
     files.push(path);
     return path;
   };
@@ -124,10 +125,31 @@ export function writeOutputs(output: unknown, options: { cwd: string; outputPath
   return finishText(text, options, files);
 }
 
+/** `-o results/` or `-o` an existing folder: the output goes inside it, under the default name. */
+function intoFolder(cwd: string, outputPath: string | undefined, output: unknown): string | undefined {
+  if (!outputPath) return outputPath;
+  const isFolder = /[\\/]$/.test(outputPath) || (existsSync(resolve(cwd, outputPath)) && statSync(resolve(cwd, outputPath)).isDirectory());
+  if (!isFolder) return outputPath;
+  const isText = typeof output === "string" && !output.startsWith("data:");
+  const isFiles = typeof output === "string" || (Array.isArray(output) && output.length > 0 && output.every((v) => typeof v === "string" && v.startsWith("data:")));
+  return join(outputPath, isText ? "output.txt" : isFiles ? "output" : "output.json");
+}
+
+/** Writes an output file, creating the folders `-o` names that do not exist yet. */
+function writeOutputFile(path: string, data: string | Buffer): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(`cannot write the output to ${path} (${code}): choose another path with -o.`);
+  }
+}
+
 function finishText(text: string, options: { cwd: string; outputPath?: string }, files: string[]): { printed?: string; files: string[] } {
   if (options.outputPath) {
     const path = resolve(options.cwd, options.outputPath);
-    writeFileSync(path, text);
+    writeOutputFile(path, text);
     files.push(path);
     return { files };
   }

@@ -103,9 +103,13 @@ beforeAll(async () => {
   emptyConfig = mkdtempSync(path.join(scratch, "empty-docker-config-"));
   project = path.join(scratch, "hello");
   cpSync(path.join(REPO_ROOT, "fixtures", "projects", "hello"), project, { recursive: true });
+  tag = uniqueName("cogts-test-engine-discovery");
+  images.push(tag, `${tag}-base`);
   writeFileSync(
     path.join(project, "cog.yaml"),
     [
+      // Every command that builds the project (exec, serve, push) builds this name, which afterAll removes.
+      `image: ${tag}`,
       "build:",
       '  node_version: "22"',
       "  run:",
@@ -120,8 +124,6 @@ beforeAll(async () => {
   );
   secretFile = path.join(scratch, "token.txt");
   writeFileSync(secretFile, "s3cr3t-token-value\n");
-  tag = uniqueName("cogts-test-engine-discovery");
-  images.push(tag, `${tag}-base`);
 });
 
 afterAll(async () => {

@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import type Docker from "dockerode";
+import { UsageError } from "../../errors.js";
 import type { CommandContext, OptionSpec } from "../command.js";
 import type { BuildRequest } from "../../build/index.js";
 
@@ -39,4 +41,19 @@ export async function buildRequestFromFlags(ctx: CommandContext, docker?: Docker
     out: ctx.stderr,
     docker,
   };
+}
+
+/** `--setup-timeout SECONDS` (Cog's default 300; 0 waits for ever). */
+export function parseSetupTimeout(value: unknown): number {
+  const seconds = Number(value ?? 300);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--setup-timeout must be a number of seconds, not ${String(value)}`);
+  return seconds;
+}
+
+/** `--host`: an IP address of this machine to listen on (0.0.0.0 for every interface). */
+export function parseHost(value: unknown): string {
+  const host = typeof value === "string" ? value : "127.0.0.1";
+  if (host === "localhost") return "127.0.0.1";
+  if (!isIP(host)) throw new UsageError(`--host must be an IP address such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), not ${host}`);
+  return host;
 }

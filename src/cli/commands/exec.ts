@@ -5,7 +5,7 @@ import { buildSecretOption } from "./docker-options.js";
 export const execCommand: Command = {
   name: "exec",
   summary: "Execute a command inside a Docker environment",
-  usage: "cog exec [flags] -- <command> [arg...]",
+  usage: "cog exec [flags] <command> [arg...]",
   description: "Builds the project's image and runs the command in a container of it, with this terminal attached.",
   options: {
     ...configFileOption,
@@ -17,6 +17,7 @@ export const execCommand: Command = {
     ...buildSecretOption,
   },
   positionals: { name: "command" },
+  commandAfterFlags: true,
   async run(ctx) {
     const { execInDocker } = await import("../../build/docker-commands.js");
     return execInDocker(ctx);

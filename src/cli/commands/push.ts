@@ -37,12 +37,12 @@ export const pushCommand: Command = {
     const { pushImage } = await import("../../registry/push.js");
     const { parseReference } = await import("../../registry/reference.js");
     const { createProgress } = await import("../../registry/progress.js");
-    const { findProjectDir, loadConfig } = await import("../../config/index.js");
+    const { findProjectDir, loadConfigToRun } = await import("../../config/index.js");
     const file = ctx.options.file as string;
     const dir = findProjectDir(ctx.cwd, file) ?? ctx.cwd;
     let target: string | undefined = ctx.positionals[0];
     // Building needs cog.yaml anyway; --no-build needs it only for the image name.
-    if (!target || !ctx.options["no-build"]) target ??= (await loadConfig(dir, file)).image;
+    if (!target || !ctx.options["no-build"]) target ??= (await loadConfigToRun(dir, file)).image;
     if (!target) {
       throw new UserError("To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'");
     }

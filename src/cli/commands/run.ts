@@ -1,6 +1,6 @@
 import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
-import { dockerRunOptions } from "./docker-options.js";
+import { dockerRunOptions, parseSetupTimeout } from "./docker-options.js";
 import { UserError } from "../../errors.js";
 
 /** The Docker path (build the image, run a container, predict in it): the build helper plugs it in here. */
@@ -23,7 +23,7 @@ export const runCommand: Command = {
     ...configFileOption,
     input: { type: "string", short: "i", multiple: true, valueName: "NAME=VALUE", description: "Input, as name=value; @path for a file" },
     output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
-    "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "0" },
+    "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "300" },
     "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
     ...dockerRunOptions,
   },
@@ -39,7 +39,7 @@ export const runCommand: Command = {
       const server = await local.startLocalServer(project, { port: 0, allowLocalPaths: true, stdio: "pipe" });
       try {
         ctx.stderr.write("Starting the predictor…\n");
-        await local.waitUntilReady(server, Number(ctx.options["setup-timeout"] ?? 0) * 1000);
+        await local.waitUntilReady(server, parseSetupTimeout(ctx.options["setup-timeout"]) * 1000);
         await local.runOnePrediction(server.url, input, project.openapi, {
           cwd: ctx.cwd, outputPath: ctx.options.output as string | undefined, stdout: ctx.stdout, stderr: ctx.stderr,
         });

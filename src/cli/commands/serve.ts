@@ -1,6 +1,6 @@
 import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
-import { dockerRunOptions } from "./docker-options.js";
+import { dockerRunOptions, parseHost } from "./docker-options.js";
 
 /** The Docker path (build the image, run the container): the build helper plugs it in here. */
 async function serveInDocker(ctx: CommandContext): Promise<number> {
@@ -19,6 +19,7 @@ export const serveCommand: Command = {
   options: {
     ...configFileOption,
     port: { type: "string", short: "p", default: "8393", valueName: "PORT", description: "Port on which to listen" },
+    host: { type: "string", default: "127.0.0.1", valueName: "IP", description: "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 allows connections from other machines" },
     "upload-url": { type: "string", valueName: "URL", description: "Upload URL for file outputs (e.g. https://example.com/upload/)" },
     "no-docker": { type: "boolean", description: "Run the predictor on this machine instead of in a container" },
     ...dockerRunOptions,
@@ -32,10 +33,12 @@ export const serveCommand: Command = {
       const { UsageError } = await import("../../errors.js");
       throw new UsageError(`--port must be a port number, not ${String(ctx.options.port)}`);
     }
+    const host = parseHost(ctx.options.host);
     const project = await prepareLocalProject(ctx.cwd, ctx.options.file as string);
     try {
       const server = await startLocalServer(project, {
         port,
+        host,
         uploadUrl: ctx.options["upload-url"] as string | undefined,
         stdio: "inherit",
       });
