@@ -90,15 +90,18 @@ describe("docs", () => {
     }
   });
 
-  it("shows a Deployment whose probes use /health-check on the server's port, and a Service in front of it", () => {
+  it("shows a Deployment whose probes read /health-check on the server's port, and a Service in front of it", () => {
     const block = blocks.find((b) => b.file.endsWith("kubernetes.md") && b.code.includes("kind: Deployment"))!;
     const [deployment, service] = parseAllDocuments(block.code).map((doc) => doc.toJSON() as Record<string, any>);
     expect(deployment!.kind).toBe("Deployment");
     const container = deployment!.spec.template.spec.containers[0];
     const port = container.ports.find((p: { containerPort: number }) => p.containerPort === 5000);
     expect(port).toBeDefined();
+    // What each probe decides in each server state is run for real in test/docs/kubernetes-probes.test.ts.
     for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-      expect(container[probe].httpGet).toEqual({ path: "/health-check", port: port.name });
+      const command = container[probe].exec.command as string[];
+      expect(command.slice(0, 2)).toEqual(["node", "-e"]);
+      expect(command[2]).toContain("(process.env.PORT || 5000) + \"/health-check\"");
     }
     expect(deployment!.spec.selector.matchLabels).toEqual(deployment!.spec.template.metadata.labels);
     expect(service!.kind).toBe("Service");
