@@ -123,18 +123,25 @@ describe("cog run", () => {
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
-    for (let i = 0; i < 1200 && !stderr.includes("Running prediction") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(stderr, stderr.slice(-1500)).toContain("Running prediction");
-    const [summary] = await docker.listContainers({ filters: { label: ["run.cog.cogts-started=true"], ancestor: [tag] } });
-    expect(summary).toBeDefined();
-    const info = await docker.getContainer(summary!.Id).inspect();
-    // Host networking: the port is in PORT; with a bridge it would be the published port.
-    const hostNetwork = info.HostConfig.NetworkMode === "host";
-    const port = hostNetwork
-      ? Number(info.Config.Env.find((entry) => entry.startsWith("PORT="))!.slice(5))
-      : Number(info.HostConfig.PortBindings["5000/tcp"][0].HostPort);
-    expect(await accepts("127.0.0.1", port)).toBe(true);
-    expect(await accepts(other, port)).toBe(false);
+    try {
+      for (let i = 0; i < 1200 && !stderr.includes("Running prediction") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr, stderr.slice(-1500)).toContain("Running prediction");
+      const [summary] = await docker.listContainers({ filters: { label: ["run.cog.cogts-started=true"], ancestor: [tag] } });
+      expect(summary).toBeDefined();
+      const info = await docker.getContainer(summary!.Id).inspect();
+      // Host networking: the port is in PORT; with a bridge it would be the published port.
+      const hostNetwork = info.HostConfig.NetworkMode === "host";
+      const port = hostNetwork
+        ? Number(info.Config.Env.find((entry) => entry.startsWith("PORT="))!.slice(5))
+        : Number(info.HostConfig.PortBindings["5000/tcp"][0].HostPort);
+      expect(await accepts("127.0.0.1", port)).toBe(true);
+      expect(await accepts(other, port)).toBe(false);
+    } catch (err) {
+      // Ctrl-C makes cog run remove its container; a failed test must not leave one running.
+      child.kill("SIGINT");
+      await exited;
+      throw err;
+    }
     expect(await exited).toBe(0);
     expect(stdout.trim()).toBe("hello slow");
   });
