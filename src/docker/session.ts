@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import http2 from "node:http2";
+import { TLSSocket } from "node:tls";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
 import { dialEngine, endpointOf } from "./engine.js";
@@ -182,6 +183,9 @@ export async function openSecretsSession(docker: Docker, specs: SecretSpec[]): P
     stream.on("error", () => undefined);
   });
   server.on("sessionError", () => undefined);
+  // Node's HTTP/2 server drops a TLS connection that did not negotiate "h2" by ALPN (it takes it for an HTTP/1.1
+  // client); this one switched to h2c in-band with the 101 above, so it is HTTP/2 whatever ALPN said.
+  if (socket instanceof TLSSocket) Object.defineProperty(socket, "alpnProtocol", { value: undefined, configurable: true });
   server.emit("connection", socket);
   return {
     id,

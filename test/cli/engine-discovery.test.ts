@@ -3,10 +3,11 @@
  * a Docker context in DOCKER_CONFIG, a tcp:// host, and none reachable. Real engine, real builds (a BuildKit
  * session serving a secret), real containers and the open test registry.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
@@ -72,6 +73,40 @@ async function tcpForwarder(): Promise<{ port: number; connections: () => number
   const { port } = server.address() as net.AddressInfo;
   return {
     port,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A TLS front (certificate for 127.0.0.1, made with openssl) for the engine's unix socket; its CA as DOCKER_CERT_PATH. */
+async function tlsForwarder(): Promise<{ port: number; certDir: string; connections: () => number; close: () => Promise<void> }> {
+  const certDir = mkdtempSync(path.join(scratch, "certs-"));
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", path.join(certDir, "server-key.pem"), "-out", path.join(certDir, "ca.pem"),
+  ], { stdio: "ignore" });
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer({ key: readFileSync(path.join(certDir, "server-key.pem")), cert: readFileSync(path.join(certDir, "ca.pem")) }, (client) => {
+    connections++;
+    const engine = net.connect(DEFAULT_SOCKET);
+    for (const socket of [client, engine]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(engine).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    certDir,
     connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
@@ -220,6 +255,23 @@ describe("a tcp:// DOCKER_HOST", () => {
       const run = await cog(scratch, ["run", tag, "-i", "name=tcp"], env);
       expect(run.stdout.trim()).toBe("hello tcp");
       expect(forwarder.connections()).toBeGreaterThan(afterBuild);
+    } finally {
+      await forwarder.close();
+    }
+  });
+
+  it("with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH goes over verified TLS, secrets session included", async () => {
+    const forwarder = await tlsForwarder();
+    try {
+      const env = userEnv({ DOCKER_HOST: `tcp://127.0.0.1:${forwarder.port}`, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: forwarder.certDir });
+      const built = await cog(project, ["build", "-t", tag, "--progress", "plain", ...secretArgs()], env);
+      expect(built.code, built.stderr.slice(-1500)).toBe(0);
+      expect(forwarder.connections()).toBeGreaterThanOrEqual(2);
+      // Without the CA the certificate is not trusted: one line, exit 1, nothing sent in clear.
+      const untrusted = await cog(project, ["build", "-t", tag, ...secretArgs()], { ...env, DOCKER_CERT_PATH: emptyConfig });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(untrusted.stderr).toContain(`tcp://127.0.0.1:${forwarder.port} (from DOCKER_HOST)`);
     } finally {
       await forwarder.close();
     }
