@@ -16,6 +16,8 @@ import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/
 import { ensureDistBuilt } from "../helpers/dist.js";
 
 const COG = path.join(REPO_ROOT, "bin", "cog.js");
+/** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
+const HEAVY_TEST_MS = 600_000;
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-engine-discovery-"));
 const images: string[] = [];
@@ -172,19 +174,19 @@ describe("with DOCKER_HOST unset (the default socket)", () => {
     expect(built.stderr).not.toContain("bug in cogts");
     expect(built.code, built.stderr.slice(-1500)).toBe(0);
     expect(built.stderr).toContain(`Image built as ${tag}`);
-  });
+  }, HEAVY_TEST_MS);
 
   it("runs a prediction in a container of the image", async () => {
     const result = await cog(scratch, ["run", tag, "-i", "name=socket"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe("hello socket");
-  });
+  }, HEAVY_TEST_MS);
 
   it("execs a command in the project's image, which holds what the secret step wrote", async () => {
     const result = await cog(project, ["exec", "--progress", "quiet", ...secretArgs(), "--", "cat", "/etc/token-prefix"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe("s3cr3t");
-  });
+  }, HEAVY_TEST_MS);
 
   it("serves the project until interrupted", async () => {
     const { freePort } = await import("../../src/docker/container.js");
@@ -202,7 +204,7 @@ describe("with DOCKER_HOST unset (the default socket)", () => {
       child.kill("SIGINT");
     }
     expect(await exited).toBe(130);
-  });
+  }, HEAVY_TEST_MS);
 
   it("pushes the image to a registry", async () => {
     const target = `${requireTestEnv().registry}/${uniqueName("engine-discovery")}:v1`;
@@ -212,13 +214,13 @@ describe("with DOCKER_HOST unset (the default socket)", () => {
     const [repository, reference] = target.slice(target.indexOf("/") + 1).split(":") as [string, string];
     const manifest = await fetch(`http://${requireTestEnv().registry}/v2/${repository}/manifests/${reference}`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
     expect(manifest.status).toBe(200);
-  });
+  }, HEAVY_TEST_MS);
 
   it("doctor finds the engine and says where it looked", async () => {
     const result = await cog(project, ["doctor"]);
     expect(result.stdout).toContain(`at unix://${DEFAULT_SOCKET} (the default socket), BuildKit available.`);
     expect(result.code, result.stdout).toBe(0);
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("a Docker context", () => {
@@ -229,7 +231,7 @@ describe("a Docker context", () => {
     expect(doctor.code).toBe(0);
     const run = await cog(scratch, ["run", tag, "-i", "name=context"], userEnv({ DOCKER_CONFIG: config }));
     expect(run.stdout.trim()).toBe("hello context");
-  });
+  }, HEAVY_TEST_MS);
 
   it("that points nowhere gives one line naming the context, and exit 1", async () => {
     const socket = path.join(scratch, "no-engine.sock");
@@ -239,7 +241,7 @@ describe("a Docker context", () => {
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       `Error: No Docker engine at unix://${socket} (from Docker context "gone-engine"): start one (\`sudo systemctl start docker\`, or \`sudo dockerd &\`), or point \`docker context use NAME\` at a running engine.`,
     ]);
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("a tcp:// DOCKER_HOST", () => {
@@ -258,7 +260,7 @@ describe("a tcp:// DOCKER_HOST", () => {
     } finally {
       await forwarder.close();
     }
-  });
+  }, HEAVY_TEST_MS);
 
   it("with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH goes over verified TLS, secrets session included", async () => {
     const forwarder = await tlsForwarder();
@@ -275,7 +277,7 @@ describe("a tcp:// DOCKER_HOST", () => {
     } finally {
       await forwarder.close();
     }
-  });
+  }, HEAVY_TEST_MS);
 
   it("that nothing answers gives one line with the address and its source, and exit 1", async () => {
     const port = await closedPort();
@@ -287,5 +289,5 @@ describe("a tcp:// DOCKER_HOST", () => {
       expect(lines[0]).toContain(`No Docker engine at tcp://127.0.0.1:${port} (from DOCKER_HOST)`);
       expect(lines[0]).toContain("start one");
     }
-  });
+  }, HEAVY_TEST_MS);
 });

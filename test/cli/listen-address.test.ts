@@ -20,6 +20,8 @@ import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/
 import { ensureDistBuilt } from "../helpers/dist.js";
 
 const COG = path.join(REPO_ROOT, "bin", "cog.js");
+/** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
+const HEAVY_TEST_MS = 600_000;
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-listen-"));
 const tag = uniqueName("cogts-test-listen");
 let docker: Docker;
@@ -102,7 +104,7 @@ describe("cog serve", () => {
       exposed.child.kill("SIGINT");
     }
     expect(await exposed.exited).toBe(130);
-  });
+  }, HEAVY_TEST_MS);
 
   it("refuses a --host that is not an IP address", async () => {
     const child = spawn(process.execPath, [COG, "serve", "--host", "every-interface"], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
@@ -111,7 +113,7 @@ describe("cog serve", () => {
     const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
     expect(code).toBe(2);
     expect(stderr).toContain("--host must be an IP address");
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("cog run", () => {
@@ -144,5 +146,5 @@ describe("cog run", () => {
     }
     expect(await exited).toBe(0);
     expect(stdout.trim()).toBe("hello slow");
-  });
+  }, HEAVY_TEST_MS);
 });

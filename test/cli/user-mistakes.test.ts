@@ -14,6 +14,8 @@ import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/
 import { ensureDistBuilt } from "../helpers/dist.js";
 
 const COG = path.join(REPO_ROOT, "bin", "cog.js");
+/** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
+const HEAVY_TEST_MS = 600_000;
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-user-mistakes-"));
 const images: string[] = [];
 let docker: Docker;
@@ -86,7 +88,7 @@ describe("gpu: true on an engine without the NVIDIA runtime", () => {
     expect(named.stderr).toContain("--gpus device=0: the Docker engine has no GPU runtime");
     expect(named.stderr).not.toContain("bug in cogts");
     expect(await leftovers(tag)).toEqual([]);
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("cog exec CMD ARGS", () => {
@@ -102,7 +104,7 @@ describe("cog exec CMD ARGS", () => {
     expect(env.stdout.trim()).toBe("cogts");
     const help = await cog(dir, ["exec", "--progress", "quiet", "node", "--help"]);
     expect(help.stdout).toContain("node [options]");
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("cog run IMAGE with an image the engine does not have", () => {
@@ -131,7 +133,7 @@ describe("cog run IMAGE with an image the engine does not have", () => {
     expect(result.stderr).toContain(`Pulling ${remote}`);
     expect(result.stderr).toContain(": Pull complete");
     expect(result.stderr).toContain("Status: Downloaded newer image");
-  });
+  }, HEAVY_TEST_MS);
 
   it("says clearly when the registry does not have it either", async () => {
     const missing = `${requireTestEnv().registry}/${uniqueName("absent")}:v1`;
@@ -139,7 +141,7 @@ describe("cog run IMAGE with an image the engine does not have", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`No image ${missing} in the engine, and its registry does not have it either`);
     expect(result.stderr).not.toContain("bug in cogts");
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("without an engine (--no-docker)", () => {
@@ -152,7 +154,7 @@ describe("without an engine (--no-docker)", () => {
     const folder = await cog(dir, ["run", "--no-docker", "-i", "name=folder", "-o", "more/"]);
     expect(folder.code, folder.stderr).toBe(0);
     expect(readFileSync(path.join(dir, "more", "output.txt"), "utf8")).toBe("hello folder");
-  });
+  }, HEAVY_TEST_MS);
 
   it("waits 300 s for setup by default, as Cog, and gives up after --setup-timeout", async () => {
     const help = await cog(scratch, ["run", "--help"]);
@@ -165,7 +167,7 @@ describe("without an engine (--no-docker)", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("setup did not finish within 1 s");
     expect(Date.now() - started).toBeLessThan(15_000);
-  });
+  }, HEAVY_TEST_MS);
 
   it("refuses cog.yaml's weights and model at their line and column", async () => {
     const dir = helloProject("weights", [
@@ -187,7 +189,7 @@ describe("without an engine (--no-docker)", () => {
       expect(result.stderr).not.toContain("bug in cogts");
     }
     expect(existsSync(path.join(dir, ".cog", "build", "Dockerfile"))).toBe(false);
-  });
+  }, HEAVY_TEST_MS);
 });
 
 describe("flags cogts does not have", () => {
@@ -207,5 +209,5 @@ describe("flags cogts does not have", () => {
       expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
       expect(result.stderr).toContain(message);
     }
-  });
+  }, HEAVY_TEST_MS);
 });
