@@ -2,7 +2,7 @@
  * Type-check results cached in `<project>/.cog/typecheck-cache.json`, keyed by everything the check read: the
  * project's own files by content hash, other files (node_modules, the compiler's libraries) by size and time, the
  * list of TypeScript files in the project (a new file can change what tsconfig.json includes) and npm's record of
- * the last install. A hit loads no compiler: a repeated `cog doctor` or `cog build` costs a few stats and hashes.
+ * the last install, here and above. A hit loads no compiler: a repeated `cog doctor` or `cog build` costs a few stats and hashes.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
@@ -12,8 +12,17 @@ import { COGTS_VERSION } from "../version.js";
 const CACHE_FILE = path.join(".cog", "typecheck-cache.json");
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
 const TS_OR_CONFIG = /\.(?:[cm]?ts|tsx)$|^tsconfig.*\.json$|^package\.json$/;
-/** Written by npm at every install: a changed one means the dependencies' types may have changed. */
-const ALWAYS_STAMPED = ["tsconfig.json", "package.json", "node_modules/.package-lock.json"];
+/**
+ * Stamped whatever the check read: the configs, and npm's record of the last install in the project and in each
+ * folder above it (a workspace installs there), which changes when a dependency comes, goes or changes.
+ */
+function alwaysStamped(dir: string): string[] {
+  const files = ["tsconfig.json", "package.json"];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    files.push(path.join(at, "node_modules", ".package-lock.json"));
+    if (path.dirname(at) === at) return files;
+  }
+}
 
 export interface CachedResult<T> {
   cogtsVersion: string;
@@ -82,7 +91,7 @@ export function lookupTypecheck<T>(dir: string, key: string, compilerVersion: st
 
 export function storeTypecheck<T>(dir: string, key: string, compilerVersion: string, filesRead: Iterable<string>, result: T): void {
   const files: Record<string, string> = {};
-  for (const file of [...ALWAYS_STAMPED, ...filesRead]) {
+  for (const file of [...alwaysStamped(dir), ...filesRead]) {
     const relative = path.relative(dir, path.resolve(dir, file));
     const name = relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(dir, file) : relative.split(path.sep).join("/");
     files[name] ??= stamp(dir, name);

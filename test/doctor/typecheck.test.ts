@@ -163,6 +163,24 @@ describe("typecheckProject", () => {
     expect(installed.problems).toEqual(["predict.ts:3:14: Type 'string' is not assignable to type 'number'. (TS2322)"]);
   });
 
+  it("sees a dependency installed in a workspace folder above the project after a cached run", async () => {
+    const workspace = project({ "package.json": JSON.stringify({ private: true, workspaces: ["model"] }) });
+    const dir = join(workspace, "model");
+    write(dir, {
+      "package.json": JSON.stringify({ type: "module", dependencies: { lib: "1.0.0" } }),
+      "predict.ts": 'import { n } from "lib";\nexport const y: number = n;\n',
+    });
+    expect((await typecheckProject({ dir, entries: ["predict.ts"] })).notes).toHaveLength(1);
+    write(workspace, {
+      "node_modules/lib/package.json": JSON.stringify({ name: "lib", type: "module", types: "index.d.ts" }),
+      "node_modules/lib/index.d.ts": "export declare const n: string;\n",
+      "node_modules/.package-lock.json": "{}",
+    });
+    expect((await typecheckProject({ dir, entries: ["predict.ts"] })).problems).toEqual([
+      "predict.ts:2:14: Type 'string' is not assignable to type 'number'. (TS2322)",
+    ]);
+  });
+
   it("has nothing to check in a project without TypeScript", async () => {
     const dir = project({ "predict.py": "print(1)\n" });
     expect(await typecheckProject({ dir, entries: ["predict.py"] })).toEqual({ problems: [], notes: [], files: 0, tsconfig: undefined });
