@@ -77,6 +77,8 @@ export async function typecheckProject({ dir, entries = [] }: TypecheckRequest):
 
 function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<string>): TypecheckResult {
   const problems: Located[] = [];
+  const declared = declaredDependencies(root);
+  const notes = new Set<string>();
   const tsconfigPath = path.join(root, "tsconfig.json");
   let options: TS.CompilerOptions;
   let fileNames: string[];
@@ -92,8 +94,13 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
     if (!parsed || fatal) {
       return { problems: [fatal ? formatDiagnostic(ts, root, fatal, "tsconfig.json") : "tsconfig.json: cannot be read"], notes: [], files: 0, tsconfig };
     }
-    // "No inputs were found" is not a problem when cog.yaml names the files.
-    for (const diagnostic of parsed.errors) if (diagnostic.code !== 18003 || entries.length === 0) problems.push(locate(ts, root, diagnostic, "tsconfig.json"));
+    for (const diagnostic of parsed.errors) {
+      // "No inputs were found" is not a problem when cog.yaml names the files.
+      if (diagnostic.code === 18003 && entries.length > 0) continue;
+      const missing = uninstalledDependency(diagnostic, declared);
+      if (missing) notes.add(`tsconfig.json extends a file of ${missing}, which package.json lists but is not installed here: checked without its options (run npm install to use them).`);
+      else problems.push(locate(ts, root, diagnostic, "tsconfig.json"));
+    }
     options = parsed.options;
     fileNames = parsed.fileNames;
   } else {
@@ -146,8 +153,6 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
     ...program.getGlobalDiagnostics(),
     ...program.getSourceFiles().filter(own).flatMap((file) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]),
   ];
-  const declared = declaredDependencies(root);
-  const notes = new Set<string>();
   for (const diagnostic of diagnostics) {
     if (diagnostic.category !== ts.DiagnosticCategory.Error) continue;
     if (diagnostic.file && !own(diagnostic.file)) continue;
@@ -232,9 +237,12 @@ function declaredDependencies(root: string): Set<string> {
   }
 }
 
-/** The package a "Cannot find module 'x'" is about, when package.json lists it (so npm install would bring it). */
+/**
+ * The package a "Cannot find module 'x'" (or tsconfig.json's "File 'x' not found" for `extends`) is about, when
+ * package.json lists it and it is not installed (so npm install would bring it).
+ */
 function uninstalledDependency(diagnostic: TS.Diagnostic, declared: Set<string>): string | undefined {
-  if (diagnostic.code !== 2307 || !diagnostic.file || diagnostic.start === undefined || diagnostic.length === undefined) return undefined;
+  if ((diagnostic.code !== 2307 && diagnostic.code !== 6053) || !diagnostic.file || diagnostic.start === undefined || diagnostic.length === undefined) return undefined;
   const specifier = diagnostic.file.text.slice(diagnostic.start, diagnostic.start + diagnostic.length).replace(/^["'`]|["'`]$/g, "");
   if (specifier.startsWith(".") || specifier.startsWith("/")) return undefined;
   const parts = specifier.split("/");

@@ -128,6 +128,24 @@ describe("typecheckProject", () => {
     expect(problems).toEqual(["tsconfig.json:3:5: Unknown compiler option 'strictt'. Did you mean 'strict'? (TS5025)"]);
   });
 
+  it("checks without a tsconfig.json base that package.json lists but node_modules lacks, and says so", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ type: "module", devDependencies: { "@tsconfig/node20": "^20.1.0" } }),
+      "tsconfig.json": '{\n  "extends": "@tsconfig/node20/tsconfig.json",\n  "compilerOptions": { "strict": true }\n}\n',
+      "predict.ts": "export function f(x) {\n  return x;\n}\n",
+    });
+    const result = await typecheckProject({ dir, entries: ["predict.ts"] });
+    expect(result.problems).toEqual(["predict.ts:1:19: Parameter 'x' implicitly has an 'any' type. (TS7006)"]);
+    expect(result.notes).toEqual([
+      "tsconfig.json extends a file of @tsconfig/node20, which package.json lists but is not installed here: checked without its options (run npm install to use them).",
+    ]);
+    // A base that is neither installed nor listed is the author's mistake.
+    write(dir, { "package.json": ESM });
+    expect((await typecheckProject({ dir, entries: ["predict.ts"] })).problems).toContain(
+      "tsconfig.json:2:14: File '@tsconfig/node20/tsconfig.json' not found. (TS6053)",
+    );
+  });
+
   it("caches a result by what it read: an edit, a new file and an npm install each invalidate it", async () => {
     const source = (y: string) => `import { n } from "lib";\nexport const x: number = 1;\nexport const y${y} = n;\n`;
     const dir = project({
