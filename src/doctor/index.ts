@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findProjectDir, inspectConfig, type ConfigInspection } from "../config/index.js";
 import type { Config } from "../config/types.js";
+import { typecheckProject } from "./typecheck.js";
 
 export interface Finding {
   /** `ok`: checked and fine; `problem`: must be fixed (exit 1); `note`: worth knowing, not wrong. */
@@ -31,8 +32,9 @@ export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = t
   const inspection = await inspectConfig(dir, file);
   findings.push(...configFindings(inspection));
   if (inspection.config) {
-    findings.push(...(await predictorFindings(dir, inspection.config, inspection)));
-    findings.push(...(await typeFindings(dir, inspection.config)));
+    // The type check starts first: in its worker thread it runs beside the schema check.
+    const [types, predictor] = await Promise.all([typeFindings(dir, inspection.config), predictorFindings(dir, inspection.config, inspection)]);
+    findings.push(...predictor, ...types);
   }
   findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
   return findings;
@@ -108,8 +110,7 @@ export function entryFiles(config: Config): string[] {
 
 /** Syntax and type errors in the project's own TypeScript, as `tsc --noEmit` reports them. */
 async function typeFindings(dir: string, config: Config): Promise<Finding[]> {
-  const { typecheckProject } = await import("./typecheck.js");
-  const result = await typecheckProject({ dir, entries: entryFiles(config) });
+  const result = await typecheckProject({ dir, entries: entryFiles(config) }, { background: true });
   if (result.files === 0) return [];
   const findings: Finding[] = result.notes.map((message) => ({ status: "note" as const, message }));
   if (result.problems.length > 0) return [...result.problems.map((message) => ({ status: "problem" as const, message })), ...findings];
@@ -123,7 +124,6 @@ async function typeFindings(dir: string, config: Config): Promise<Finding[]> {
  */
 export async function requireTypecheck(dir: string, configFile = "cog.yaml"): Promise<string[]> {
   const { loadConfig } = await import("../config/index.js");
-  const { typecheckProject } = await import("./typecheck.js");
   const { UserError } = await import("../errors.js");
   const result = await typecheckProject({ dir, entries: entryFiles(await loadConfig(dir, configFile)) });
   if (result.problems.length > 0) {

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as nodeModule from "node:module";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import type * as TS from "typescript";
 import { PACKAGE_ROOT } from "../version.js";
 import { lookupTypecheck, storeTypecheck } from "./typecheck-cache.js";
@@ -61,18 +62,41 @@ function defaultOptions(ts: typeof TS): TS.CompilerOptions {
 
 /**
  * Type-checks the project's TypeScript; never throws for problems in it (they are returned). Cached by what it
- * read (see typecheck-cache.ts).
+ * read (see typecheck-cache.ts). `background` runs the compiler in a worker thread, so that the caller's own work
+ * (doctor's schema check) goes on beside it; from the sources (tests) it runs in this thread.
  */
-export async function typecheckProject({ dir, entries = [] }: TypecheckRequest): Promise<TypecheckResult> {
+export async function typecheckProject({ dir, entries = [] }: TypecheckRequest, { background = false } = {}): Promise<TypecheckResult> {
   const root = path.resolve(dir);
   const key = JSON.stringify(entries);
   const compilerVersion = (requireHere("typescript/package.json") as { version: string }).version;
   const cached = lookupTypecheck<TypecheckResult>(root, key, compilerVersion);
   if (cached) return cached;
-  const filesRead = new Set<string>();
-  const result = check(requireHere("typescript") as typeof TS, root, entries, filesRead);
+  const compiled = import.meta.url.endsWith(".js");
+  const { result, filesRead } = background && compiled ? await checkInWorker(root, entries) : checkHere(root, entries);
   storeTypecheck(root, key, compilerVersion, filesRead, result);
   return result;
+}
+
+export interface CheckOutcome {
+  result: TypecheckResult;
+  /** Every file the compiler read, for the cache. */
+  filesRead: string[];
+}
+
+/** The check in this thread (also what typecheck-worker.ts runs). */
+export function checkHere(root: string, entries: string[]): CheckOutcome {
+  const filesRead = new Set<string>();
+  const result = check(requireHere("typescript") as typeof TS, root, entries, filesRead);
+  return { result, filesRead: [...filesRead] };
+}
+
+function checkInWorker(root: string, entries: string[]): Promise<CheckOutcome> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./typecheck-worker.js", import.meta.url), { workerData: { root, entries } });
+    worker.once("message", (outcome: CheckOutcome) => resolve(outcome));
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the type-check worker exited with code ${code} before answering`)));
+  });
 }
 
 function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<string>): TypecheckResult {

@@ -136,6 +136,15 @@ describe("cog doctor", () => {
     expect(fixed.code).toBe(0);
   });
 
+  it("reports a type error from the compiled CLI, whose type check runs in a worker thread (as a child process)", async () => {
+    const dir = project({ "cog.yaml": "run: predict.ts:Predictor\n", "predict.ts": PREDICTOR.replace('return "hi";', "return 42;") });
+    const run = promisify(execFile);
+    const result = await run(process.execPath, [join(PACKAGE_ROOT, "bin", "cog.js"), "doctor", "--no-docker"], { cwd: dir })
+      .then(() => ({ code: 0, out: "" }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }));
+    expect(result.out).toContain("PROBLEM predict.ts:3:5: Type 'number' is not assignable to type 'string'. (TS2322)");
+    expect(result.code).toBe(1);
+  });
+
   it("prints every problem of the file, not just the first", async () => {
     const dir = project({ "cog.yaml": "build:\n  gpu: 1\n  python_version: \"3.11\"\nenvironment:\n  - PATH=/x\n" });
     const { code, out } = await doctor(dir, "--no-docker");
