@@ -95,7 +95,8 @@ describe("cog init", () => {
     expect(again.code).toBe(0);
     for (const file of TEMPLATE_FILES) expect(again.out).toContain(`Skipped existing ${file}\n`);
     expect(again.out).toContain("Nothing written");
-  });
+    // Five CLI processes, a cold type check and a predictor start: minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it("leaves type unset when a CommonJS file of the project needs it, and says why (node_modules does not count)", async () => {
     const onlyDependency = folder("modern", { "package.json": '{ "name": "modern" }\n' });

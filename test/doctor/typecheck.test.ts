@@ -179,7 +179,8 @@ describe("typecheckProject", () => {
     const installed = await check();
     expect(installed.notes).toEqual([]);
     expect(installed.problems).toEqual(["predict.ts:3:14: Type 'string' is not assignable to type 'number'. (TS2322)"]);
-  });
+    // Five cold checks: give a loaded machine room.
+  }, 180_000);
 
   it("sees a dependency installed in a workspace folder above the project after a cached run", async () => {
     const workspace = project({ "package.json": JSON.stringify({ private: true, workspaces: ["model"] }) });
