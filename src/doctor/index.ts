@@ -1,11 +1,13 @@
 /**
  * `cog doctor`: everything that would stop `cog build` or `cog run`, found in one pass and reported together:
- * cog.yaml (every problem), the predictor and trainer classes, and the Docker engine.
+ * cog.yaml (every problem), the predictor and trainer classes, their schema, the project's types, and the Docker
+ * engine.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findProjectDir, inspectConfig, type ConfigInspection } from "../config/index.js";
 import type { Config } from "../config/types.js";
+import { typecheckProject } from "./typecheck.js";
 
 export interface Finding {
   /** `ok`: checked and fine; `problem`: must be fixed (exit 1); `note`: worth knowing, not wrong. */
@@ -29,7 +31,11 @@ export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = t
   const dir = findProjectDir(start, file) ?? start;
   const inspection = await inspectConfig(dir, file);
   findings.push(...configFindings(inspection));
-  if (inspection.config) findings.push(...(await predictorFindings(dir, inspection.config, inspection)));
+  if (inspection.config) {
+    // The type check starts first: in its worker thread it runs beside the schema check.
+    const [types, predictor] = await Promise.all([typeFindings(dir, inspection.config), predictorFindings(dir, inspection.config, inspection)]);
+    findings.push(...predictor, ...types);
+  }
   findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
   return findings;
 }
@@ -84,16 +90,48 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
 /** The full check: whatever `cog schema`/`cog build` would reject in the predictor, each with FILE:LINE:COL. */
 async function schemaFindings(dir: string, config: Config, inspection: ConfigInspection): Promise<Finding[]> {
   if (!config.predict && !config.train) return [];
-  const { generateSchema } = await import("../schema/index.js");
+  const { cachedSchema } = await import("../schema/cache.js");
   const { UserError } = await import("../errors.js");
   try {
-    await generateSchema({ dir, predict: config.predict, train: config.train, configFile: inspection.file });
+    // The cache that cog run and cog schema use: an unchanged predictor is not parsed again.
+    await cachedSchema(dir, inspection.file, async () => ({ dir, predict: config.predict, train: config.train, configFile: inspection.file }));
     return [{ status: "ok", message: "The OpenAPI schema of the predictor generates (see cog schema)." }];
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     const problems = error.problems.length > 0 ? error.problems : [error.message];
     return problems.map((message) => ({ status: "problem" as const, message }));
   }
+}
+
+/** The predictor and trainer files, which are type-checked even when tsconfig.json leaves them out. */
+export function entryFiles(config: Config): string[] {
+  return [config.predict, config.train].flatMap((ref) => (ref ? [ref.split(":")[0]!] : []));
+}
+
+/** Syntax and type errors in the project's own TypeScript, as `tsc --noEmit` reports them. */
+async function typeFindings(dir: string, config: Config): Promise<Finding[]> {
+  const result = await typecheckProject({ dir, entries: entryFiles(config) }, { background: true });
+  if (result.files === 0) return [];
+  const findings: Finding[] = result.notes.map((message) => ({ status: "note" as const, message }));
+  if (result.problems.length > 0) return [...result.problems.map((message) => ({ status: "problem" as const, message })), ...findings];
+  const settings = result.tsconfig ? `with ${result.tsconfig}` : "with cogts's defaults: no tsconfig.json";
+  return [{ status: "ok", message: `The TypeScript type-checks (${result.files} file${result.files === 1 ? "" : "s"}, ${settings}).` }, ...findings];
+}
+
+/**
+ * What `cog build` runs before it talks to the engine: throws a UserError listing every syntax and type error of
+ * the project's TypeScript; returns the notes (dependencies not installed here, so not checked).
+ */
+export async function requireTypecheck(dir: string, configFile = "cog.yaml"): Promise<string[]> {
+  const { loadConfig } = await import("../config/index.js");
+  const { UserError } = await import("../errors.js");
+  const result = await typecheckProject({ dir, entries: entryFiles(await loadConfig(dir, configFile)) });
+  if (result.problems.length > 0) {
+    const count = `${result.problems.length} error${result.problems.length === 1 ? "" : "s"}`;
+    const fix = result.problems.length === 1 ? "fix it" : "fix them";
+    throw new UserError(`The project's TypeScript has ${count} (${fix}, or build anyway with --skip-typecheck):`, result.problems);
+  }
+  return result.notes;
 }
 
 async function engineFindings(): Promise<Finding[]> {

@@ -111,6 +111,40 @@ describe("cog doctor", () => {
     expect(out).toMatch(/cog\.yaml not found in .*run `cog init`/);
   });
 
+  it("reports a syntax error in the predictor with file:line:col (the schema alone let it pass)", async () => {
+    const broken = PREDICTOR.replace('return "hi";', 'return "hi" +;');
+    const { code, out } = await doctor(project({ "cog.yaml": "run: predict.ts:Predictor\n", "predict.ts": broken }), "--no-docker");
+    expect(out).toContain("PROBLEM predict.ts:3:18: Expression expected. (TS1109)");
+    expect(code).toBe(1);
+  });
+
+  it("reports a type error in a file the predictor imports, and says the types check once it is fixed", async () => {
+    const predictor = 'import { BasePredictor } from "cogts";\nimport { label } from "./label.js";\n\nexport class Predictor extends BasePredictor {\n  predict(): string {\n    return label(2);\n  }\n}\n';
+    const dir = project({
+      "cog.yaml": "run: predict.ts:Predictor\n",
+      "package.json": '{ "type": "module" }\n',
+      "predict.ts": predictor,
+      "label.ts": "export function label(n: number): string {\n  return n;\n}\n",
+    });
+    const broken = await doctor(dir, "--no-docker");
+    expect(broken.out).toContain("PROBLEM label.ts:2:3: Type 'number' is not assignable to type 'string'. (TS2322)");
+    expect(broken.out).toContain("1 problem found");
+    expect(broken.code).toBe(1);
+    writeFileSync(join(dir, "label.ts"), "export function label(n: number): string {\n  return String(n);\n}\n");
+    const fixed = await doctor(dir, "--no-docker");
+    expect(fixed.out).toContain("ok      The TypeScript type-checks (2 files, with cogts's defaults: no tsconfig.json).");
+    expect(fixed.code).toBe(0);
+  });
+
+  it("reports a type error from the compiled CLI, whose type check runs in a worker thread (as a child process)", async () => {
+    const dir = project({ "cog.yaml": "run: predict.ts:Predictor\n", "predict.ts": PREDICTOR.replace('return "hi";', "return 42;") });
+    const run = promisify(execFile);
+    const result = await run(process.execPath, [join(PACKAGE_ROOT, "bin", "cog.js"), "doctor", "--no-docker"], { cwd: dir })
+      .then(() => ({ code: 0, out: "" }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }));
+    expect(result.out).toContain("PROBLEM predict.ts:3:5: Type 'number' is not assignable to type 'string'. (TS2322)");
+    expect(result.code).toBe(1);
+  });
+
   it("prints every problem of the file, not just the first", async () => {
     const dir = project({ "cog.yaml": "build:\n  gpu: 1\n  python_version: \"3.11\"\nenvironment:\n  - PATH=/x\n" });
     const { code, out } = await doctor(dir, "--no-docker");

@@ -363,7 +363,7 @@ describe("cog debug", () => {
 });
 
 describe("cog init", () => {
-  it("scaffolds a project that runs without Docker and builds, and never overwrites", async () => {
+  it("scaffolds a project that runs without Docker and builds, and never overwrites (a second init skips every file)", async () => {
     const dir = path.join(scratch, "my-model");
     mkdirSync(dir);
     const init = await cog(dir, ["init"]);
@@ -382,8 +382,8 @@ describe("cog init", () => {
     expect(await predict(tag, { prompt: "built" })).toMatchObject({ status: "succeeded", output: "built (scale 1.5)" });
 
     const again = await cog(dir, ["init"]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain("cog.yaml already exists");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("Skipped existing cog.yaml");
   });
 });
 

@@ -1,6 +1,16 @@
-import type { Command } from "../command.js";
+import type { Command, CommandContext } from "../command.js";
 import { configFileOption } from "../command.js";
 import { buildRequestFromFlags } from "./docker-options.js";
+
+/**
+ * The type check of `cog build` and `cog push` (both have --skip-typecheck), run before the engine is asked for
+ * anything: a type error found here costs no build.
+ */
+export async function typecheckUnlessSkipped(ctx: CommandContext, dir: string, configFile?: string): Promise<void> {
+  if (ctx.options["skip-typecheck"] === true) return;
+  const { requireTypecheck } = await import("../../doctor/index.js");
+  for (const note of await requireTypecheck(dir, configFile)) ctx.stderr.write(`note: ${note}\n`);
+}
 
 export const buildCommand: Command = {
   name: "build",
@@ -8,7 +18,8 @@ export const buildCommand: Command = {
   usage: "cog build [flags]",
   description:
     "Builds the model's image through the Docker engine: cog.yaml and predict.ts become a Dockerfile (see `cog debug`), " +
-    "built with BuildKit when the engine has it, labelled as Cog labels its images.",
+    "built with BuildKit when the engine has it, labelled as Cog labels its images. " +
+    "The project's TypeScript is type-checked first, as `cog doctor` does; --skip-typecheck builds despite type errors.",
   options: {
     ...configFileOption,
     tag: { type: "string", short: "t", valueName: "NAME", description: "A name for the built image in the form 'repository:tag'" },
@@ -22,11 +33,14 @@ export const buildCommand: Command = {
     },
     "openapi-schema": { type: "string", valueName: "FILE", description: "Load OpenAPI schema from a file instead of generating it" },
     "skip-schema-validation": { type: "boolean", description: "Do not generate or check the OpenAPI schema" },
+    "skip-typecheck": { type: "boolean", description: "Build even if the project's TypeScript has type errors (cog doctor lists them)" },
   },
 
   async run(ctx) {
     const { buildModel } = await import("../../build/index.js");
-    const built = await buildModel(await buildRequestFromFlags(ctx));
+    const request = await buildRequestFromFlags(ctx);
+    await typecheckUnlessSkipped(ctx, request.dir, request.configFile);
+    const built = await buildModel(request);
     ctx.stderr.write(`\nImage built as ${built.tag}\n`);
     return 0;
   },

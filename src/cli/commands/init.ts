@@ -4,26 +4,36 @@ export const initCommand: Command = {
   name: "init",
   summary: "Configure your project for use with Cog",
   usage: "cog init",
-  description: "Writes cog.yaml, predict.ts, package.json, tsconfig.json and .dockerignore into the current directory; refuses to overwrite any of them.",
+  description:
+    "Writes cog.yaml, predict.ts, package.json, tsconfig.json and .dockerignore into the current directory. " +
+    "A file that exists is skipped, never overwritten; an existing package.json only gains what the project " +
+    "lacks to run (\"type\": \"module\" where no CommonJS file needs otherwise, and the cogts dependency), each change listed.",
   options: {},
 
   async run(ctx) {
-    const { existsSync, writeFileSync } = await import("node:fs");
-    const path = await import("node:path");
-    const { UserError } = await import("../../errors.js");
-    const { initTemplates } = await import("../../build/init-templates.js");
-    const name = path.basename(path.resolve(ctx.cwd)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "model";
-    const files = initTemplates(name);
-    const existing = Object.keys(files).filter((file) => existsSync(path.join(ctx.cwd, file)));
-    if (existing.length > 0) {
-      throw new UserError("cog init would overwrite files that already exist:", existing.map((file) => `${file} already exists: move it away or edit it by hand`));
-    }
+    const { initProject } = await import("../../build/init-project.js");
     ctx.stdout.write("\nSetting up the current directory for use with cogts...\n\n");
-    for (const [file, text] of Object.entries(files)) {
-      writeFileSync(path.join(ctx.cwd, file), text, { flag: "wx" });
-      ctx.stdout.write(`✅ Created ${path.join(ctx.cwd, file)}\n`);
+    const { files, dependenciesChanged } = await initProject(ctx.cwd);
+    for (const { file, action, changes = [] } of files) {
+      const line = { created: `✅ Created ${file}`, updated: `✏️  Updated ${file}:`, skipped: `⏭️  Skipped existing ${file}` }[action];
+      ctx.stdout.write(`${line}${action === "skipped" && changes.length > 0 ? ":" : ""}\n`);
+      for (const change of changes) ctx.stdout.write(`     ${change}\n`);
     }
-    ctx.stdout.write("\nDone! Try it with `cog run --no-docker -i prompt=hi`, then build an image with `cog build`.\n");
+    if (files.every(({ action, changes = [] }) => action === "skipped" && changes.length === 0)) {
+      ctx.stdout.write("\nNothing written: the project already has every file cog init writes.\n");
+    }
+    const createdPredictor = files.some(({ file, action }) => file === "predict.ts" && action === "created");
+    const next = [
+      ...(dependenciesChanged ? [["npm install", "installs what package.json lists"]] : []),
+      ["cog doctor --no-docker", "checks cog.yaml, the predictor and its types"],
+      createdPredictor
+        ? ["cog run --no-docker -i prompt=hi", "runs a prediction on this machine"]
+        : ["cog run --no-docker -i NAME=VALUE", "runs a prediction on this machine (cog schema lists the inputs)"],
+      ["cog build", "builds the image"],
+    ];
+    const width = Math.max(...next.map(([command]) => command!.length));
+    ctx.stdout.write("\nDone! Next:\n");
+    for (const [command, what] of next) ctx.stdout.write(`  ${command!.padEnd(width)}  # ${what}\n`);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 import type { Command } from "../command.js";
 import { configFileOption } from "../command.js";
 import { UsageError, UserError } from "../../errors.js";
-import { buildCommand } from "./build.js";
+import { buildCommand, typecheckUnlessSkipped } from "./build.js";
 import { buildRequestFromFlags } from "./docker-options.js";
 
 const { tag: _tag, ...buildOptions } = buildCommand.options;
@@ -47,6 +47,7 @@ export const pushCommand: Command = {
       throw new UserError("To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'");
     }
     const ref = parseReference(target);
+    if (!ctx.options["no-build"]) await typecheckUnlessSkipped(ctx, dir, file);
     const { requireEngine } = await import("../../docker/engine.js");
     const docker = await requireEngine();
     if (!ctx.options["no-build"]) {
