@@ -102,6 +102,8 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   const { loadConfigToRun } = await import("../config/index.js");
   const { contextIgnorer } = await import("../docker/context.js");
   const configFile = request.configFile ?? "cog.yaml";
+  // Before anything is written under .cog/ (the schema cache, the build kit).
+  await (await import("./staging.js")).checkStagingArea(request.dir);
   const config = await loadConfigToRun(request.dir, configFile);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
   const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));

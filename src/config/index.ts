@@ -23,6 +23,8 @@ export interface ConfigInspection {
   config?: Config;
   /** `FILE:LINE:COL: message` lines, in file order. */
   problems: string[];
+  /** How many problems there are, when more than the lines in `problems` (which stop at 100 and say so). */
+  problemCount?: number;
   /** Set when the file could not be read at all (missing, a directory): one sentence with the fix. */
   unreadable?: string;
   /** Which key named the predictor (`run` or its deprecated spelling `predict`), for pointing at it. */
@@ -40,7 +42,7 @@ export async function loadConfig(dir: string, file = "cog.yaml"): Promise<Config
   const inspection = await inspectConfig(dir, file);
   if (inspection.unreadable) throw new UserError(inspection.unreadable);
   if (!inspection.config) {
-    const n = inspection.problems.length;
+    const n = inspection.problemCount ?? inspection.problems.length;
     throw new UserError(`${file} is not valid (${n} problem${n === 1 ? "" : "s"}):`, inspection.problems);
   }
   return inspection.config;
@@ -81,24 +83,32 @@ export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<Con
     return `${file}:${line}:${col}`;
   };
   if (source.syntaxErrors.length > 0) {
-    const problems = source.syntaxErrors
-      .sort((a, b) => a.position.offset - b.position.offset)
-      .map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
-    return { file, problems, locate };
+    const sorted = source.syntaxErrors.sort((a, b) => a.position.offset - b.position.offset);
+    const problems = sorted.slice(0, MAX_PROBLEMS).map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
+    if (sorted.length > problems.length) problems.push(`${file}: ${sorted.length - problems.length} more problems not shown: fix these and run again.`);
+    return { file, problems, problemCount: sorted.length, locate };
   }
   const data = source.data ?? {};
-  const found = [...(await checkAgainstSchema(data)), ...checkSemantics(data, dir, source.sourceTextOf)];
-  if (found.length > 0) return { file, problems: place(found, source, file), locate };
+  const schema = await checkAgainstSchema(data, MAX_PROBLEMS);
+  const semantic = checkSemantics(data, dir, source.sourceTextOf);
+  const total = schema.total + semantic.length;
+  if (total > 0) return { file, problems: place([...schema.problems, ...semantic], source, file, total), problemCount: total, locate };
   const { config, problems } = completeConfig({ data: data as Record<string, unknown>, dir, sourceTextOf: source.sourceTextOf });
   const predictorKey = typeof (data as Record<string, unknown>).run === "string" && (data as Record<string, unknown>).run !== "" ? "run" : "predict";
   return { file, config, problems: place(problems, source, file), locate, predictorKey };
 }
 
-function place(problems: Problem[], source: YamlSource, file: string): string[] {
-  return problems
+/** Problems reported at once: past this a file (generated, or hostile) is reported in part and the count said. */
+const MAX_PROBLEMS = 100;
+
+function place(problems: Problem[], source: YamlSource, file: string, total = problems.length): string[] {
+  const lines = problems
     .map((problem) => ({ problem, position: source.positionOf(problem.path, problem.at) }))
     .sort((a, b) => a.position.offset - b.position.offset)
+    .slice(0, MAX_PROBLEMS)
     .map(({ problem, position }) => `${file}:${position.line}:${position.col}: ${problem.message}`);
+  if (total > lines.length) lines.push(`${file}: ${total - lines.length} more problem${total - lines.length === 1 ? "" : "s"} not shown: fix these and run again.`);
+  return lines;
 }
 
 /**

@@ -45,31 +45,46 @@ async function validator(): Promise<Validate> {
   return compiled;
 }
 
-/** Every schema problem in `data`, humanised; empty when the data matches the schema. */
-export async function checkAgainstSchema(data: unknown): Promise<Problem[]> {
+/**
+ * The schema problems in `data`, humanised: the first `limit` of them, and how many there are in all (a file with
+ * thousands of bad entries is reported in part, at a cost linear in its size).
+ */
+export async function checkAgainstSchema(data: unknown, limit = Infinity): Promise<{ problems: Problem[]; total: number }> {
   const validate = await validator();
-  if (validate(data)) return [];
-  return resolveAnyOf(validate.errors ?? []).flatMap((error) => humanise(error));
+  if (validate(data)) return { problems: [], total: 0 };
+  const errors = resolveAnyOf(validate.errors ?? []);
+  return { problems: errors.slice(0, limit).flatMap((error) => humanise(error)), total: errors.length };
 }
 
 /**
  * ajv reports every branch of an `anyOf`. Keep the branch whose type matches the value (its errors are the useful
- * ones); when no branch's type matches, keep only the anyOf error and say which types would do.
+ * ones); when no branch's type matches, keep only the anyOf error and say which types would do. An error is looked
+ * up against the anyOf errors at its own instance path and its ancestors only, so this stays linear in the errors.
  */
 function resolveAnyOf(errors: ErrorObject[]): ErrorObject[] {
-  let result = errors;
-  for (const anyOf of errors.filter((e) => e.keyword === "anyOf")) {
-    const branches = anyOf.schema as SchemaNode[];
-    const matching = branches.findIndex((branch) => typeMatches(branch.type, anyOf.data));
-    const prefix = `${anyOf.schemaPath}/`;
-    const inside = (e: ErrorObject) => e.instancePath === anyOf.instancePath || e.instancePath.startsWith(`${anyOf.instancePath}/`);
-    result = result.filter((e) => {
-      if (!e.schemaPath.startsWith(prefix) || !inside(e)) return true;
-      return matching !== -1 && e.schemaPath.startsWith(`${prefix}${matching}/`);
-    });
-    if (matching !== -1) result = result.filter((e) => e !== anyOf);
+  const anyOfsAt = new Map<string, { error: ErrorObject; matching: number }[]>();
+  const matchingOf = new Map<ErrorObject, number>();
+  for (const error of errors) {
+    if (error.keyword !== "anyOf") continue;
+    const matching = (error.schema as SchemaNode[]).findIndex((branch) => typeMatches(branch.type, error.data));
+    matchingOf.set(error, matching);
+    const list = anyOfsAt.get(error.instancePath) ?? [];
+    list.push({ error, matching });
+    anyOfsAt.set(error.instancePath, list);
   }
-  return result;
+  if (anyOfsAt.size === 0) return errors;
+  return errors.filter((e) => {
+    if (e.keyword === "anyOf" && matchingOf.get(e) !== -1) return false;
+    const parts = e.instancePath.split("/");
+    for (let depth = 1; depth <= parts.length; depth++) {
+      for (const { error: anyOf, matching } of anyOfsAt.get(parts.slice(0, depth).join("/")) ?? []) {
+        const prefix = `${anyOf.schemaPath}/`;
+        if (!e.schemaPath.startsWith(prefix)) continue;
+        if (matching === -1 || !e.schemaPath.startsWith(`${prefix}${matching}/`)) return false;
+      }
+    }
+    return true;
+  });
 }
 
 function typeMatches(type: string | string[] | undefined, value: unknown): boolean {
@@ -205,23 +220,33 @@ function otherLevel(path: YamlPath, key: string): string | undefined {
 export function closestKey(key: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  const lower = key.toLowerCase();
   for (const candidate of candidates) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    // The distance is at least the difference in length: a candidate that cannot beat the best is not measured.
+    if (Math.abs(lower.length - candidate.length) >= bestDistance) continue;
+    const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) { best = candidate; bestDistance = distance; }
   }
   const tolerance = Math.max(1, Math.floor((best?.length ?? 0) / 3));
   return bestDistance <= tolerance ? best : undefined;
 }
 
-/** Levenshtein distance where swapping two neighbouring letters counts as one edit (`buidl` is one from `build`). */
+/**
+ * Levenshtein distance where swapping two neighbouring letters counts as one edit (`buidl` is one from `build`).
+ * Three rolling rows instead of a matrix: a file with thousands of unknown keys measures each against every key.
+ */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j]!, before[j - 2]! + 1);
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return d[a.length]![b.length]!;
+  return previous[b.length]!;
 }

@@ -159,6 +159,13 @@ function checkEnvironment(environment: unknown): Problem[] {
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(item);
     if (!match) return; // the schema's pattern reported it
     const name = match[1]!;
+    // Each variable becomes one Dockerfile ENV line: a line break would end it and start an instruction of its own.
+    if (/[\r\n\0]/.test(item)) {
+      problems.push({
+        path: ["environment", i],
+        message: `environment variable ${name} has a line break (or a NUL) in its value; a value must be one line. Remove it, or have the program read the value from a file.`,
+      });
+    }
     const denied = DENIED_ENV.find((entry) => (entry.endsWith("*") ? name.startsWith(entry.slice(0, -1)) : name === entry));
     if (denied) {
       problems.push({
@@ -207,7 +214,9 @@ function checkWeights(data: Mapping): Problem[] {
     });
   }
   const names = new Map<string, number>();
-  const targets: { target: string; index: number }[] = [];
+  const targets = new Map<string, { target: string; index: number }>();
+  /** Ancestor directory → the first target below it. */
+  const under = new Map<string, { target: string; index: number }>();
   weights.forEach((weight, i) => {
     if (!isMapping(weight)) return;
     if (isString(weight.name)) {
@@ -223,14 +232,25 @@ function checkWeights(data: Mapping): Problem[] {
         problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target cannot be / (it would cover the whole image); choose a directory such as /src/weights.` });
       } else {
         const normal = posix.normalize(target).replace(/\/$/, "");
-        for (const other of targets) {
-          if (other.target === normal) {
-            problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} is already the target of weights[${other.index}]; targets must be unique.` });
-          } else if (normal.startsWith(`${other.target}/`) || other.target.startsWith(`${normal}/`)) {
-            problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} and weights[${other.index}].target ${other.target} are nested; one target cannot be inside another.` });
+        const nested = (other: { target: string; index: number }) =>
+          problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} and weights[${other.index}].target ${other.target} are nested; one target cannot be inside another.` });
+        // Looked up by path and by ancestor, not compared with every earlier target: linear in the number of weights.
+        const same = targets.get(normal);
+        if (same) problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} is already the target of weights[${same.index}]; targets must be unique.` });
+        const parts = normal.split("/");
+        for (let depth = 2; depth < parts.length; depth++) {
+          const outer = targets.get(parts.slice(0, depth).join("/"));
+          if (outer) nested(outer);
+        }
+        const inner = under.get(normal);
+        if (inner) nested(inner);
+        if (!same) {
+          targets.set(normal, { target: normal, index: i });
+          for (let depth = 2; depth < parts.length; depth++) {
+            const ancestor = parts.slice(0, depth).join("/");
+            if (!under.has(ancestor)) under.set(ancestor, { target: normal, index: i });
           }
         }
-        targets.push({ target: normal, index: i });
       }
     }
     const sources = Array.isArray(weight.source) ? weight.source : [weight.source];

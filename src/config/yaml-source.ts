@@ -2,7 +2,7 @@
  * cog.yaml as data plus the means to point back into the text: every problem the loader finds is reported at a
  * `FILE:LINE:COL` computed here from the yaml library's source ranges.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 
 export type YamlPath = readonly (string | number)[];
 
@@ -30,9 +30,13 @@ export interface YamlSource {
   sourceTextOf(path: YamlPath): string | undefined;
 }
 
+/** Aliases a document may expand (the yaml library's count: uses of an anchor times the aliases inside it). */
+const MAX_ALIAS_COUNT = 100;
+
 export function parseYamlSource(text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys: the library compares each key with every earlier one (quadratic); duplicates are found below instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const place = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, col, offset };
@@ -41,18 +45,50 @@ export function parseYamlSource(text: string): YamlSource {
     position: place(error.pos[0]),
     message: explainSyntaxError(error.code, error.message),
   }));
-  // An alias to an anchor that does not exist parses, then fails when turned into data: report it like a syntax error.
+  // One pass in document order: an alias must follow its anchor, and a key must not repeat in its mapping.
+  const anchors = new Set<string>();
+  let firstAlias: number | undefined;
+  const anchor = (node: { anchor?: string }) => { if (node.anchor) anchors.add(node.anchor); };
   visit(doc, {
+    Scalar: (_, node) => anchor(node),
+    Seq: (_, node) => anchor(node),
     Alias(_, alias) {
-      if (!alias.resolve(doc)) {
+      firstAlias ??= alias.range?.[0] ?? 0;
+      if (!anchors.has(alias.source)) {
         syntaxErrors.push({
           position: place(alias.range?.[0] ?? 0),
           message: `YAML syntax error: the alias *${alias.source} refers to no anchor. Define &${alias.source} before it, or write the value out.`,
         });
       }
     },
+    Map(_, map) {
+      anchor(map);
+      const seen = new Map<unknown, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const offset = pair.key.range?.[0] ?? 0;
+        const first = seen.get(pair.key.value);
+        if (first === undefined) { seen.set(pair.key.value, offset); continue; }
+        syntaxErrors.push({
+          position: place(offset),
+          message: `YAML syntax error: the key ${JSON.stringify(String(pair.key.value))} appears twice in the same mapping (first at line ${place(first).line}). Keep one of them.`,
+        });
+      }
+    },
   });
-  const data = syntaxErrors.length > 0 ? undefined : withoutNulls(doc.toJS({ maxAliasCount: 100 }));
+  let data: unknown;
+  if (syntaxErrors.length === 0) {
+    try {
+      data = withoutNulls(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+    } catch (err) {
+      // The library refuses documents whose aliases multiply (a "billion laughs"): a problem of the file, not a crash.
+      if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+      syntaxErrors.push({
+        position: place(firstAlias ?? 0),
+        message: "YAML syntax error: the aliases (*name) in this file expand to too much data, as a YAML alias bomb does. Write the values out instead of nesting aliases.",
+      });
+    }
+  }
   return {
     data,
     syntaxErrors,
@@ -94,6 +130,23 @@ function withoutNulls(value: unknown): unknown {
   return value;
 }
 
+/** Each mapping's first pair per key, built once: finding a key by scanning would make placing P problems O(P × keys). */
+const keyIndex = new WeakMap<object, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = keyIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const item of map.items) {
+      if (!isScalar(item.key)) continue;
+      const name = String(item.key.value);
+      if (!index.has(name)) index.set(name, item);
+    }
+    keyIndex.set(map, index);
+  }
+  return index.get(key);
+}
+
 /** Offset of the node at `path`, or of the deepest ancestor that exists (a missing key is reported at its mapping). */
 function offsetOf(doc: Document, path: YamlPath, at: "key" | "value"): number {
   let node: unknown = doc.contents;
@@ -102,7 +155,7 @@ function offsetOf(doc: Document, path: YamlPath, at: "key" | "value"): number {
     const segment = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairOf(node, String(segment));
       if (!pair) return best;
       const keyStart = rangeStart(pair.key);
       if (last && at === "key" && keyStart !== undefined) return keyStart;

@@ -1,7 +1,16 @@
 import { request } from "undici";
 import type { Dispatcher } from "undici";
 import { UserError } from "../errors.js";
+import { readBounded, requireHttpUrl } from "./bounded.js";
 import type { Credentials } from "./credentials.js";
+import { registryBaseUrl } from "./reference.js";
+
+/** A token answer is a few kilobytes of JSON; more is refused rather than read. */
+const MAX_TOKEN_BYTES = 1 << 20;
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 /** One parsed `WWW-Authenticate` challenge (RFC 7235; distribution auth/token.md §"How to authenticate"). */
 export interface Challenge {
@@ -86,6 +95,11 @@ export class Authenticator {
     return firstTime || hadToken;
   }
 
+  /** Whether a token request carries anything secret (a password or an identity token). */
+  private sendsCredentials(): boolean {
+    return this.hasPassword() || Boolean(this.credentials?.identityToken);
+  }
+
   private hasPassword(): boolean {
     return Boolean(this.credentials?.username && this.credentials.password);
   }
@@ -100,7 +114,19 @@ export class Authenticator {
   private async fetchToken(challenge: Challenge): Promise<CachedToken> {
     const realm = challenge.params.realm;
     if (!realm) throw new UserError(`The registry ${this.registry} sent a Bearer challenge without a realm; it cannot be used.`);
-    const url = new URL(realm);
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new UserError(`The registry ${this.registry} named the token server ${JSON.stringify(realm.slice(0, 200))}, which is not a URL.`);
+    }
+    requireHttpUrl(url, "Fetching a registry token", `the registry ${this.registry}`);
+    // distribution auth/token.md: the client sends its credentials to the realm, which may be another host. Not in
+    // clear text, though, when the registry itself was reached over TLS (a hostile or hijacked challenge's realm).
+    const registryUrl = new URL(registryBaseUrl(this.registry));
+    if (registryUrl.protocol === "https:" && url.protocol === "http:" && this.sendsCredentials() && !isLoopback(url.hostname)) {
+      throw new UserError(`The registry ${this.registry} (https) sent cogts to the token server ${url.origin} over plain http; cogts does not send your credentials unencrypted. Ask the registry's operator to serve its token realm over https.`);
+    }
     const scopes = [...this.scopes];
     let response: Dispatcher.ResponseData;
     if (this.credentials?.identityToken) {
@@ -118,18 +144,24 @@ export class Authenticator {
       if (this.hasPassword()) headers.authorization = this.basicHeader();
       response = await request(url, { method: "GET", headers, dispatcher: this.dispatcher });
     }
-    const text = await response.body.text();
+    const text = await readBounded(response.body, MAX_TOKEN_BYTES, `Fetching a token from ${url.origin}`, response.statusCode !== 200);
     if (response.statusCode === 401 || response.statusCode === 403) {
       throw loginHint(this.registry, response.statusCode, `token server ${url.host} said ${response.statusCode}`);
     }
     if (response.statusCode !== 200) {
       throw new UserError(`The token server of ${this.registry} (${url.origin}) answered ${response.statusCode}: ${text.slice(0, 200)}`);
     }
-    const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number };
-    const token = body.token ?? body.access_token;
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // Not retried as a network error: the answer arrived whole, and asking again gets the same.
+      throw new UserError(`The token server of ${this.registry} (${url.origin}) answered 200 with a body that is not valid JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 60))}); no token can be read from it.`);
+    }
+    const token = typeof body?.token === "string" && body.token ? body.token : typeof body?.access_token === "string" ? body.access_token : undefined;
     if (!token) throw new UserError(`The token server of ${this.registry} (${url.origin}) returned no token.`);
     // The spec says 60 s when absent; refresh 10 s early so a long upload does not start with a dying token.
-    const lifetime = Math.max(body.expires_in ?? 60, 60);
+    const lifetime = Math.max(typeof body.expires_in === "number" && Number.isFinite(body.expires_in) ? body.expires_in : 60, 60);
     return { token, expiresAt: Date.now() + (lifetime - 10) * 1000 };
   }
 }

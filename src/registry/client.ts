@@ -4,7 +4,10 @@ import type { Readable } from "node:stream";
 import { UserError } from "../errors.js";
 import { Authenticator, loginHint } from "./auth.js";
 import type { Credentials } from "./credentials.js";
+import { MAX_ERROR_BODY_BYTES, MAX_REDIRECTS, MAX_RESPONSE_BYTES, readBounded, requireHttpUrl } from "./bounded.js";
 import { registryBaseUrl } from "./reference.js";
+
+export { MAX_RESPONSE_BYTES, readBounded, requireHttpUrl } from "./bounded.js";
 
 export type Body = Buffer | string | Readable;
 
@@ -17,6 +20,8 @@ export interface RegistryRequest {
   body?: () => Body;
   /** Aborts the request, wherever it is: queued, sending its body, or waiting for the answer. */
   signal?: AbortSignal;
+  /** The largest answer body read (default MAX_RESPONSE_BYTES); a longer one is an error, not memory growth. */
+  maxBytes?: number;
 }
 
 export interface RegistryResponse {
@@ -46,6 +51,8 @@ const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT
 
 /** Network failures worth retrying (connection reset mid-body, refused while a proxy restarts, timeouts). */
 export function isRetryableNetworkError(err: unknown): boolean {
+  // A problem cogts explained (a malformed answer, a refused address) does not go away by asking again.
+  if (err instanceof UserError) return false;
   let e = err as { code?: string; cause?: unknown } | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
     if (e.code && NETWORK_CODES.has(e.code)) return true;
@@ -76,11 +83,15 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
 /** The registry's error list (distribution-spec §Error Codes) as one short line. */
 function errorDetail(text: string): string {
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    if (body.errors?.length) return body.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ");
+    const body = JSON.parse(text) as { errors?: unknown } | null;
+    if (Array.isArray(body?.errors) && body.errors.length) {
+      return body.errors.slice(0, 10).map((e: { code?: unknown; message?: unknown } | null) => [e?.code, e?.message].filter((v) => typeof v === "string" && v).join(": ")).join("; ").slice(0, 500);
+    }
   } catch { /* not JSON */ }
   return text.trim().slice(0, 200);
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export function header(res: RegistryResponse, name: string): string | undefined {
   const v = res.headers[name.toLowerCase()];
@@ -115,12 +126,26 @@ export class RegistryClient {
     this.pinged = true;
   }
 
-  /** One attempt, re-sent once after a 401 with fresh credentials. Error statuses other than 401/403 are returned. */
+  /**
+   * Whether a URL is the registry itself. Credentials (Basic, or the registry's bearer token) go only there, as
+   * Docker and containerd scope them to the host that challenged: an upload Location or a redirect to another host
+   * (storage, a CDN, or a host a hostile registry names) gets no Authorization header.
+   */
+  isRegistry(url: URL): boolean {
+    return url.origin === this.base.origin;
+  }
+
+  /**
+   * One attempt, re-sent once after a 401 with fresh credentials; a GET or HEAD follows redirects. Error statuses
+   * other than 401/403 are returned.
+   */
   async send(req: RegistryRequest, what: string): Promise<RegistryResponse> {
-    const url = this.resolve(req.url);
-    for (let authAttempt = 0; ; authAttempt++) {
+    let url = this.resolve(req.url);
+    for (let authAttempt = 0, hops = 0; ;) {
+      requireHttpUrl(url, what, `the registry ${this.registry}`);
+      const own = this.isRegistry(url);
       const headers: Record<string, string> = { ...(req.headers ?? {}) };
-      const authorization = await this.auth.authorization();
+      const authorization = own ? await this.auth.authorization() : undefined;
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData;
       try {
@@ -131,13 +156,26 @@ export class RegistryClient {
         }
         throw err;
       }
-      const text = req.method === "HEAD" ? (await res.body.dump(), "") : await res.body.text();
-      const response: RegistryResponse = { status: res.statusCode, headers: res.headers, url, text };
-      if (res.statusCode === 401) {
-        if (authAttempt === 0 && this.auth.onUnauthorized(header(response, "www-authenticate"))) continue;
+      const status = res.statusCode;
+      const location = [res.headers.location].flat()[0];
+      if (REDIRECTS.has(status) && (req.method === "GET" || req.method === "HEAD") && location) {
+        await res.body.dump();
+        if (++hops > MAX_REDIRECTS) throw new UserError(`${what}: the registry ${this.registry} redirected more than ${MAX_REDIRECTS} times.`);
+        url = new URL(location, url);
+        continue;
+      }
+      const text = req.method === "HEAD"
+        ? (await res.body.dump(), "")
+        : await readBounded(res.body, status >= 300 ? MAX_ERROR_BODY_BYTES : req.maxBytes ?? MAX_RESPONSE_BYTES, `${what} (${url.host})`, status >= 300);
+      const response: RegistryResponse = { status, headers: res.headers, url, text };
+      if (status === 401 && !own) {
+        throw new UserError(`${what}: ${url.host}, where the registry ${this.registry} sent cogts, asks for credentials; cogts sends the credentials of ${this.registry} to no other host.`);
+      }
+      if (status === 401) {
+        if (authAttempt++ === 0 && this.auth.onUnauthorized(header(response, "www-authenticate"))) continue;
         throw loginHint(this.registry, 401, errorDetail(text) || undefined);
       }
-      if (res.statusCode === 403) throw loginHint(this.registry, 403, errorDetail(text) || undefined);
+      if (status === 403) throw loginHint(this.registry, 403, errorDetail(text) || undefined);
       return response;
     }
   }

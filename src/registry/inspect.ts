@@ -46,7 +46,7 @@ export async function inspectRemoteImage(ref: string, options: InspectOptions = 
     const first = await getManifest(client, target.repository, target.digest ?? target.tag!);
     let manifestRes = first;
     let indexDigest: string | undefined;
-    const firstBody = JSON.parse(first.text) as { mediaType?: string; manifests?: { digest: string; mediaType?: string; platform?: { os?: string; architecture?: string } }[] };
+    const firstBody = parseJson<{ mediaType?: string; manifests?: { digest: string; mediaType?: string; platform?: { os?: string; architecture?: string } }[] }>(first.text, `The manifest of ${ref}`);
     const firstType = firstBody.mediaType ?? header(first, "content-type")?.split(";")[0];
     if (firstType && INDEX_TYPES.has(firstType) || firstBody.manifests) {
       indexDigest = digestOf(first);
@@ -56,11 +56,11 @@ export async function inspectRemoteImage(ref: string, options: InspectOptions = 
       if (!chosen) throw new UserError(`${ref} is an index with no linux/amd64 image.`);
       manifestRes = await getManifest(client, target.repository, chosen.digest);
     }
-    const manifest = JSON.parse(manifestRes.text) as ImageManifest;
+    const manifest = parseJson<ImageManifest>(manifestRes.text, `The manifest of ${ref}`);
     if (!manifest.config?.digest) throw new UserError(`${ref} is not an image manifest (no config).`);
     // distribution-spec §Pulling blobs: GET /v2/<name>/blobs/<digest> (may redirect to storage).
     const configText = await getBlob(client, target.repository, manifest.config.digest);
-    const config = JSON.parse(configText) as RemoteImage["config"];
+    const config = parseJson<RemoteImage["config"]>(configText, `The config of ${ref}`);
     return { digest: digestOf(manifestRes), indexDigest, manifest, config, labels: config.config?.Labels ?? {} };
   } finally {
     await client.close();
@@ -78,15 +78,19 @@ async function getManifest(client: RegistryClient, repository: string, reference
   return res;
 }
 
+/** Image configs can carry large labels (the OpenAPI schema): read up to this much of one. */
+const MAX_CONFIG_BYTES = 32 << 20;
+
+/** distribution-spec §Pulling blobs: GET /v2/<name>/blobs/<digest>; a redirect to storage is followed without credentials. */
 async function getBlob(client: RegistryClient, repository: string, digest: string): Promise<string> {
-  let res = await client.request({ method: "GET", url: `/v2/${repository}/blobs/${digest}` }, `Reading blob ${digest}`, [200, 307, 302, 301, 303, 308]);
-  for (let hops = 0; res.status !== 200 && hops < 5; hops++) {
-    const location = new URL(header(res, "location") ?? "", res.url);
-    const { request } = await import("undici");
-    // The storage a registry redirects to must not see the registry's credentials.
-    const r = await request(location, { method: "GET" });
-    res = { status: r.statusCode, headers: r.headers, url: location, text: await r.body.text() };
-  }
-  if (res.status !== 200) throw new UserError(`Reading blob ${digest} from ${client.registry} failed with ${res.status}.`);
+  const res = await client.request({ method: "GET", url: `/v2/${repository}/blobs/${digest}`, maxBytes: MAX_CONFIG_BYTES }, `Reading blob ${digest}`, [200]);
   return res.text;
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UserError(`${what} is not valid JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 60))}).`);
+  }
 }

@@ -1,5 +1,6 @@
 import { request } from "undici";
 import { UserError } from "../errors.js";
+import { readBounded } from "./bounded.js";
 import { RegistryClient } from "./client.js";
 import { saveCredentials } from "./credentials.js";
 import type { SavedWhere } from "./credentials.js";
@@ -33,7 +34,7 @@ export interface LoginResult { username: string; saved: SavedWhere; flow: "token
 async function tokenPageUrl(registry: string): Promise<string | undefined> {
   try {
     const res = await request(`${registryBaseUrl(registry)}/cog/v1/display-token-url`, { method: "GET" });
-    const text = await res.body.text();
+    const text = await readBounded(res.body, 64 << 10, "Reading the token page address");
     if (res.statusCode !== 200) return undefined;
     const url = (JSON.parse(text) as { url?: unknown }).url;
     return typeof url === "string" ? url : undefined;
@@ -52,10 +53,15 @@ async function verifyToken(registry: string, token: string): Promise<string> {
   } catch (err) {
     throw new UserError(`Cannot reach ${registry} to verify the token (${(err as Error).message}).`);
   }
-  const text = await res.body.text();
+  const text = await readBounded(res.body, 64 << 10, `Verifying the token with ${registry}`, res.statusCode !== 200);
   if (res.statusCode === 404) throw new UserError(`The token was not accepted by ${registry}: no user has this token. Copy it again from the token page.`);
   if (res.statusCode !== 200) throw new UserError(`${registry} could not verify the token (HTTP ${res.statusCode}): ${text.slice(0, 200)}`);
-  const username = (JSON.parse(text) as { username?: unknown }).username;
+  let username: unknown;
+  try {
+    username = (JSON.parse(text) as { username?: unknown } | null)?.username;
+  } catch {
+    throw new UserError(`${registry} answered the token check with something that is not JSON: ${JSON.stringify(text.slice(0, 100))}.`);
+  }
   if (typeof username !== "string" || !username) throw new UserError(`${registry} verified the token but named no user.`);
   return username;
 }
