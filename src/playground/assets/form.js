@@ -203,7 +203,8 @@ function simpleControl(id, field, kind) {
     get: () => {
       if (kind === "boolean") return node.checked;
       if (kind === "select") return node.value === "" ? undefined : s.enum[Number(node.value)];
-      return node.value === "" && !field.required ? undefined : node.value;
+      // An emptied box means "not given" (the default applies, or "required" is said), never an empty string.
+      return node.value === "" ? undefined : node.value;
     },
     set: (v) => {
       if (kind === "boolean") node.checked = v === true;
