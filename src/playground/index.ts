@@ -11,6 +11,7 @@ import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { UserError, UsageError } from "../errors.js";
 import { loadAssets, type Asset } from "./assets.js";
+import { TOKEN, WebhookRelay } from "./relay.js";
 
 export { openBrowser } from "./open-browser.js";
 
@@ -21,6 +22,11 @@ export interface PlaygroundOptions {
   port?: number;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
+  /**
+   * The host name the model server reaches the playground by (127.0.0.1 for a server on this machine): when given,
+   * predictions that do not stream show their logs live, sent by the model server as webhooks to the playground.
+   */
+  webhookHost?: string;
 }
 
 export interface Playground {
@@ -145,12 +151,22 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const target = parseTarget(options.target);
   const host = options.host ?? "127.0.0.1";
   const assets = loadAssets();
-  const config = JSON.stringify({ target: target.href.replace(/\/$/, "") });
+  const relay = new WebhookRelay();
+  let config = "";
 
   const server = createServer((req, res) => {
-    if (!allowed(req, host)) return sendJson(res, 403, { error: "the playground answers only pages it served, on this machine" });
     const path = (req.url ?? "/").split("?")[0]!;
+    // The model server's webhooks come from wherever it runs (a container, say): they name a page's random token.
+    const webhook = /^\/webhook\/([^/]+)$/.exec(path);
+    if (webhook && req.method === "POST") {
+      if (options.webhookHost && TOKEN.test(webhook[1]!)) return relay.receive(req, res, webhook[1]!);
+      req.resume();
+      return sendJson(res, 404, { error: "no such webhook" });
+    }
+    if (!allowed(req, host)) return sendJson(res, 403, { error: "the playground answers only pages it served, on this machine" });
     if (path.startsWith("/api/")) return proxy(req, res, target, (req.url ?? "").slice("/api".length));
+    const events = /^\/events\/([^/]+)$/.exec(path);
+    if (events && TOKEN.test(events[1]!) && options.webhookHost) return relay.subscribe(req, res, events[1]!, SECURITY_HEADERS);
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
     if (path === "/config.json") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", ...SECURITY_HEADERS });
@@ -173,8 +189,11 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const port = (server.address() as AddressInfo).port;
   const browserHost = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${browserHost}:${port}/`;
+  const webhookHost = options.webhookHost?.includes(":") ? `[${options.webhookHost}]` : options.webhookHost;
+  config = JSON.stringify({ target: target.href.replace(/\/$/, ""), ...(webhookHost ? { webhooks: `http://${webhookHost}:${port}/webhook/` } : {}) });
   const close = () =>
     new Promise<void>((resolve) => {
+      relay.close();
       server.close(() => resolve());
       server.closeAllConnections();
     });

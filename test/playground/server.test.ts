@@ -2,6 +2,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDistBuilt } from "../helpers/dist.js";
 import { loadAssets } from "../../src/playground/assets.js";
 import { startPlayground, type Playground } from "../../src/playground/index.js";
 import { canOpenBrowser } from "../../src/playground/open-browser.js";
@@ -108,6 +109,9 @@ describe("the playground's server", () => {
 });
 
 describe("cog playground's command line", () => {
+  // Compiling dist/ can take longer than a test on a busy machine: done (when needed) before the tests.
+  beforeAll(ensureDistBuilt);
+
   it("refuses a target that is not an http(s) URL, and a bad port, with exit code 2", async () => {
     const bad = await cog(["playground", "--target", "ftp://example/", "--no-open"], PLAYGROUND_FIXTURES);
     expect(await exitCode(bad)).toBe(2);

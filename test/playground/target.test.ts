@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDistBuilt } from "../helpers/dist.js";
 import { FIXTURES } from "../server/helpers.js";
 import { cog, launchBrowser, openReady, PLAYGROUND_FIXTURES, URL_LINE, type Browser, type CogProcess } from "./helpers.js";
 
@@ -17,6 +18,7 @@ describe("cog playground --target in front of a running server", () => {
   const started: CogProcess[] = [];
 
   beforeAll(async () => {
+    await ensureDistBuilt();
     browser = await launchBrowser();
   });
   afterAll(async () => {

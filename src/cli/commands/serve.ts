@@ -30,7 +30,7 @@ export const serveCommand: Command = {
   async run(ctx) {
     if (!ctx.options["no-docker"]) {
       // The container publishes the API on 127.0.0.1:PORT; the page waits (and says so) until it answers.
-      const page = ctx.options.playground ? await startPlaygroundFor(ctx, `http://127.0.0.1:${String(ctx.options.port)}`, ctx.options["playground-port"], "--playground-port") : undefined;
+      const page = ctx.options.playground ? await startPlaygroundFor(ctx, { target: `http://127.0.0.1:${String(ctx.options.port)}`, port: ctx.options["playground-port"], portFlag: "--playground-port" }) : undefined;
       return serveInDocker(ctx).finally(() => page?.close());
     }
     const { prepareLocalProject, startLocalServer } = await import("../../local/index.js");
@@ -47,7 +47,7 @@ export const serveCommand: Command = {
         stdio: "inherit",
       });
       ctx.stderr.write(`Serving at ${server.url}\n`);
-      const page = ctx.options.playground ? await startPlaygroundFor(ctx, server.url, ctx.options["playground-port"], "--playground-port").catch(async (error: unknown) => {
+      const page = ctx.options.playground ? await startPlaygroundFor(ctx, { target: server.url, port: ctx.options["playground-port"], portFlag: "--playground-port", webhookHost: "127.0.0.1" }).catch(async (error: unknown) => {
         await server.stop();
         throw error;
       }) : undefined;

@@ -46,11 +46,11 @@ export async function readEvents(response, onEvent) {
  * Runs one prediction with a known id (PUT, so Cancel can name it). Streams over SSE when the model streams.
  * Returns { refused: {status, body} } or { prediction }.
  */
-export async function predict({ id, input, stream, signal, onEvent }) {
+export async function predict({ id, input, stream, signal, onEvent, webhook }) {
   const response = await fetch(`/api/predictions/${encodeURIComponent(id)}`, {
     method: "PUT",
     headers: { "content-type": "application/json", ...(stream ? { accept: "text/event-stream" } : {}) },
-    body: JSON.stringify({ id, input }),
+    body: JSON.stringify({ id, input, ...(webhook ? { webhook, webhook_events_filter: ["start", "logs"] } : {}) }),
     signal,
   });
   if (!response.ok) return { refused: { status: response.status, body: await bodyOf(response) } };
@@ -61,6 +61,21 @@ export async function predict({ id, input, stream, signal, onEvent }) {
     onEvent(name, data);
   });
   return { prediction: final ?? { id, status: "failed", error: "the event stream ended without a completed event" } };
+}
+
+/**
+ * Listens for the webhooks the playground relays for `token` (a prediction that does not stream: its live logs);
+ * resolves once listening (or after a second at most), with the EventSource to close afterwards.
+ */
+export function listenForWebhooks(token, onUpdate) {
+  return new Promise((resolve) => {
+    const source = new EventSource(`/events/${token}`);
+    source.onmessage = (event) => {
+      try { onUpdate(JSON.parse(event.data)); } catch { /* a partial relay: the final answer still comes */ }
+    };
+    source.onopen = () => resolve(source);
+    setTimeout(() => resolve(source), 1000);
+  });
 }
 
 export async function cancel(id) {

@@ -86,8 +86,10 @@ function showRefusal({ status, body }) {
   setStatus(`Refused (${status}).`, "error");
 }
 
+const randomId = (prefix, words) => `${prefix}-${crypto.getRandomValues(new Uint32Array(words)).reduce((s, n) => s + n.toString(16).padStart(8, "0"), "")}`;
+
 async function run(input) {
-  const id = `playground-${crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(16).padStart(8, "0"), "")}`;
+  const id = randomId("playground", 2);
   const controller = new AbortController();
   const started = performance.now();
   state.running = { id, controller };
@@ -101,10 +103,16 @@ async function run(input) {
   const view = state.streaming ? new StreamView($("output"), state.outputSchema) : null;
   const live = {};
   const tick = setInterval(() => { if (state.running?.id === id) setStatus(`Running… ${((performance.now() - started) / 1000).toFixed(1)} s`, "processing"); }, 200);
+  // A model that does not stream sends its logs as webhooks, which the playground relays (when it can be reached).
+  const token = !state.streaming && state.webhooks ? randomId("page", 4) : undefined;
+  const relay = token ? await api.listenForWebhooks(token, (update) => {
+    if (typeof update.logs === "string") $("logs").textContent = update.logs;
+    if (update.metrics) showMetrics(update.metrics);
+  }) : undefined;
   let result;
   try {
     result = await api.predict({
-      id, input, stream: state.streaming, signal: controller.signal,
+      id, input, stream: state.streaming, signal: controller.signal, webhook: token ? `${state.webhooks}${token}` : undefined,
       onEvent(name, data) {
         if (name === "output") view.push(data.chunk);
         else if (name === "log") $("logs").append(data.data ?? "");
@@ -115,6 +123,7 @@ async function run(input) {
   } catch (e) {
     result = { prediction: { id, status: controller.signal.aborted ? "canceled" : "error", error: controller.signal.aborted ? undefined : `the request failed: ${e.message}` } };
   } finally {
+    relay?.close();
     clearInterval(tick);
     state.running = null;
     $("run").disabled = false;
@@ -236,7 +245,11 @@ function wire() {
 
 async function main() {
   wire();
-  try { state.target = (await (await fetch("/config.json")).json()).target; } catch { state.target = location.origin + "/api"; }
+  try {
+    const config = await (await fetch("/config.json")).json();
+    state.target = config.target;
+    state.webhooks = config.webhooks;
+  } catch { state.target = location.origin + "/api"; }
   $("target").textContent = state.target;
   void pollHealth();
 }
