@@ -79,7 +79,7 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     await page.getByRole("checkbox", { name: /^Upscale/ }).check();
     await page.getByRole("combobox", { name: /^Scheduler/ }).selectOption({ label: "k_lms" });
     await page.getByRole("combobox", { name: /^Size/ }).selectOption({ label: "1024" });
-    await page.getByRole("button", { name: "Add item" }).nth(1).click();
+    await page.getByRole("button", { name: "Add a weights item" }).click();
     await page.locator("#field-weights input").first().fill("0.25");
     await page.getByLabel(/^Note/).fill("hello");
     await page.getByRole("button", { name: "Run", exact: true }).click();
@@ -91,6 +91,9 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     expect(tree).toContain(`${PNG.length}`);
     expect(await page.locator("#metrics").textContent()).toMatch(/predict_time \d+\.\d{3} s/);
     expect(await page.locator("#history li").count()).toBe(1);
+    // The history lists the inputs, but not the secret.
+    const listed = await page.locator("#history li").innerText();
+    expect(listed).not.toContain("s3cret!");
   });
 
   it("shows a 422 from the server beside its field", async () => {
@@ -133,5 +136,7 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     expect(compare).toContain("Run 2");
     expect(compare).toContain("Run 3");
     expect(await page.locator("#compare dd.diff").count()).toBe(2);
+    expect(compare).toContain("••••••");
+    expect(compare).not.toContain("s3cret!");
   });
 });

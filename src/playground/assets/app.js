@@ -102,7 +102,12 @@ async function run(input) {
   setStatus("Starting…", "starting");
   const view = state.streaming ? new StreamView($("output"), state.outputSchema) : null;
   const live = {};
-  const tick = setInterval(() => { if (state.running?.id === id) setStatus(`Running… ${((performance.now() - started) / 1000).toFixed(1)} s`, "processing"); }, 200);
+  // The running time ticks outside the live region: a screen reader hears "Running…" once, not five times a second.
+  const tick = setInterval(() => {
+    if (state.running?.id !== id) return;
+    if ($("status").dataset.status === "starting") setStatus("Running…", "processing");
+    $("elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  }, 200);
   // A model that does not stream sends its logs as webhooks, which the playground relays (when it can be reached).
   const token = !state.streaming && state.webhooks ? randomId("page", 4) : undefined;
   const relay = token ? await api.listenForWebhooks(token, (update) => {
@@ -125,6 +130,7 @@ async function run(input) {
   } finally {
     relay?.close();
     clearInterval(tick);
+    $("elapsed").textContent = "";
     state.running = null;
     $("run").disabled = false;
     $("cancel").disabled = true;
@@ -140,12 +146,18 @@ async function run(input) {
   addHistory({ input, prediction: p, elapsed });
 }
 
+/** An input's value for display: files as "(file)", secrets masked (the page's own copy keeps them for Re-run). */
+function shown(name, value) {
+  if (state.form?.kinds().get(name) === "secret") return "••••••";
+  return typeof value === "string" && value.startsWith("data:") ? "(file)" : JSON.stringify(value) ?? "(unset)";
+}
+
 function addHistory(entry) {
   entry.n = state.history.length + 1;
   state.history.unshift(entry);
   $("history-empty").hidden = true;
   const p = entry.prediction;
-  const summary = Object.entries(entry.input).map(([k, v]) => `${k}=${typeof v === "string" && v.startsWith("data:") ? "(file)" : JSON.stringify(v)}`).join(", ");
+  const summary = Object.entries(entry.input).map(([k, v]) => `${k}=${shown(k, v)}`).join(", ");
   const rerun = el("button", { type: "button", class: "small" }, ["Re-run"]);
   const show = el("button", { type: "button", class: "small" }, ["Show"]);
   const compare = el("input", { type: "checkbox", id: `cmp-${entry.n}`, "aria-label": `Compare run ${entry.n}` });
@@ -175,7 +187,7 @@ function renderCompare() {
     el("dl", {}, keys.flatMap((k) => {
       const differs = JSON.stringify(chosen[0].input[k]) !== JSON.stringify(chosen[1].input[k]);
       const v = h.input[k];
-      return [el("dt", {}, [k]), el("dd", differs ? { class: "diff" } : {}, [typeof v === "string" && v.startsWith("data:") ? "(file)" : JSON.stringify(v) ?? "(unset)"])];
+      return [el("dt", {}, [k]), el("dd", differs ? { class: "diff" } : {}, [shown(k, v)])];
     })),
     outputNode(h.prediction.output, state.outputSchema),
   ])));

@@ -111,7 +111,7 @@ function fileControl(id, field, multiple) {
 function listControl(id, field) {
   const itemType = field.schema.items.type;
   const rows = el("div", { id, role: "group", "aria-label": `${field.name} items` });
-  const add = el("button", { type: "button", class: "small" }, ["Add item"]);
+  const add = el("button", { type: "button", class: "small", "aria-label": `Add a ${field.name} item` }, ["Add item"]);
   const addRow = (value) => {
     const input = el("input", { type: itemType === "string" ? "text" : "number", ...(itemType === "integer" ? { step: "1" } : { step: "any" }), "aria-label": `${field.name} item` });
     if (value !== undefined) input.value = String(value);
