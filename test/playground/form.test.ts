@@ -57,6 +57,27 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     expect(await page.locator("#field-words input[type=text]").evaluateAll((n) => n.map((i) => (i as unknown as { value: string }).value))).toEqual(["alpha", "beta"]);
   });
 
+  it("moves through the form with Tab in the order of the inputs (sliders are for the mouse)", async () => {
+    await page.locator("#in-prompt").focus();
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press("Tab");
+      order.push(await page.evaluate("document.activeElement.id"));
+    }
+    expect(order).toEqual(["in-tag", "in-steps", "in-guidance", "in-seed"]);
+  });
+
+  it("takes a file dropped on the drop zone, with a preview", async () => {
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array([1, 2, 3])], "dropped.wav", { type: "audio/wav" }));
+      return transfer;
+    })()`);
+    await page.locator("#field-masks .drop").dispatchEvent("drop", { dataTransfer });
+    await expect.poll(() => page.locator("#field-masks .preview").innerText()).toContain("dropped.wav (3 bytes)");
+    expect(await page.locator("#field-masks .preview audio").count()).toBe(1);
+  });
+
   it("marks missing required inputs and invalid JSON at their fields before sending", async () => {
     await page.getByLabel(/^Mix/).fill("{not json");
     await expect.poll(() => page.locator("#err-mix").textContent()).toContain("not valid JSON");
