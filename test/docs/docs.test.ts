@@ -65,7 +65,7 @@ describe("docs", () => {
         }
       }
     }
-    expect(new Set(checked)).toEqual(new Set(["run", "build", "serve", "schema", "doctor", "push", "login"]));
+    expect(new Set(checked)).toEqual(new Set(["run", "build", "serve", "schema", "doctor", "push", "login", "playground"]));
   });
 
   it("has JSON blocks that parse", () => {

@@ -9,9 +9,10 @@ import { loginCommand } from "./login.js";
 import { debugCommand } from "./debug.js";
 import { schemaCommand } from "./schema.js";
 import { doctorCommand } from "./doctor.js";
+import { playgroundCommand } from "./playground.js";
 
 /** Every `cog` command, in the order `cog --help` lists them. */
 export const commands: Command[] = [
   buildCommand, debugCommand, doctorCommand, execCommand, initCommand, loginCommand,
-  pushCommand, runCommand, schemaCommand, serveCommand,
+  playgroundCommand, pushCommand, runCommand, schemaCommand, serveCommand,
 ];
