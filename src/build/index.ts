@@ -3,7 +3,6 @@
  * build context → engine build with Cog's labels.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -180,7 +179,9 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
     caCertificates: prepared.caCertificates,
     typescript: prepared.facts.hasTypeScript,
   });
-  const contextDir = request.modelBase ? await modelBaseContext(request.dir, prepared.facts.lockfile) : request.dir;
+  const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/npm-manifest.js");
+  await writeImageNpmFiles(request.dir, path.join(request.dir, BUILD_DIR, IMAGE_NPM_DIR), prepared.facts.lockfile);
+  const contextDir = request.modelBase ? await modelBaseContext(request.dir) : request.dir;
   const progress = createProgress(request.progress ?? "auto", request.out);
   try {
     const id = await buildImage({
@@ -202,11 +203,11 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
 }
 
 /**
- * The model base copies nothing from the context but `.cog/build/` (runtime bundle, CA certificates, Dockerfile)
- * and the npm manifests, so its context is a temporary directory of just those: the code and, above all, the
+ * The model base copies nothing from the context but `.cog/build/` (runtime bundle, CA certificates, Dockerfile,
+ * the pruned npm manifests), so its context is a temporary directory of just those: the code and, above all, the
  * weights stay off the wire at each `cog serve` start. Files keep their bytes and modes, so the cache still hits.
  */
-async function modelBaseContext(dir: string, lockfile: string | undefined): Promise<string> {
+async function modelBaseContext(dir: string): Promise<string> {
   const context = await mkdtemp(path.join(tmpdir(), "cogts-base-context-"));
   const transpiled = path.join(dir, BUILD_DIR, "js");
   await cp(path.join(dir, BUILD_DIR), path.join(context, BUILD_DIR), {
@@ -214,8 +215,5 @@ async function modelBaseContext(dir: string, lockfile: string | undefined): Prom
     preserveTimestamps: true,
     filter: (source) => source !== transpiled && !source.startsWith(`${transpiled}${path.sep}`),
   });
-  for (const file of ["package.json", lockfile]) {
-    if (file && existsSync(path.join(dir, file))) await cp(path.join(dir, file), path.join(context, file), { preserveTimestamps: true });
-  }
   return context;
 }
