@@ -13,7 +13,7 @@ export const initCommand: Command = {
     const { UserError } = await import("../../errors.js");
     const { initTemplates } = await import("../../build/init-templates.js");
     const name = path.basename(path.resolve(ctx.cwd)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "model";
-    const files = initTemplates(name);
+    const files = initTemplates(name, ctx.cwd);
     const existing = Object.keys(files).filter((file) => existsSync(path.join(ctx.cwd, file)));
     if (existing.length > 0) {
       throw new UserError("cog init would overwrite files that already exist:", existing.map((file) => `${file} already exists: move it away or edit it by hand`));
