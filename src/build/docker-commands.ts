@@ -107,7 +107,8 @@ export async function serveInDocker(ctx: CommandContext): Promise<number> {
   const uploadUrl = str(ctx.options["upload-url"]);
   const cmd = uploadUrl ? [...SERVER_COMMAND, "--upload-url", uploadUrl] : undefined;
   const binds = await projectBinds(request.dir, (line) => ctx.stderr.write(`${line}\n`));
-  const remote = remoteEngineHost(process.env.DOCKER_HOST);
+  const { endpointOf } = await import("../docker/engine.js");
+  const remote = remoteEngineHost(endpointOf(docker).host);
   if (remote) ctx.stderr.write(`The engine runs on ${remote}: cog serve mounts ${request.dir} from that machine, so it must hold the same files there.\n`);
   // The author's -e settings come last, so they win.
   const env = ["COGTS_LOAD_TYPESCRIPT=1", `COGTS_TRANSPILED_DIR=${MOUNTED_TRANSPILED_JS}`, ...list(ctx.options.env)];

@@ -171,9 +171,9 @@ async function* readLargeFile(path: string | Buffer, size: number): AsyncGenerat
  */
 export async function openLocalLayerStore(docker: Docker): Promise<LocalLayerStore | undefined> {
   if (process.env.COGTS_PUSH_FROM_STORAGE === "0") return undefined;
-  // docker-modem has a socketPath (a path, or a function finding the default one) only for a local engine.
-  const modem = (docker as unknown as { modem?: { socketPath?: unknown } }).modem;
-  if (!modem?.socketPath) return undefined;
+  // Only an engine behind a unix socket is surely on this machine, with its storage under our file system.
+  const { endpointOf } = await import("./engine.js");
+  if (endpointOf(docker).kind !== "unix") return undefined;
   try {
     const info = (await docker.info()) as { DockerRootDir?: string; Driver?: string; DriverStatus?: [string, string][] };
     const driver = info.Driver ?? "";

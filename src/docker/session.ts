@@ -10,9 +10,9 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import http2 from "node:http2";
-import net from "node:net";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
+import { dialEngine, endpointOf } from "./engine.js";
 
 const GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
 const HEALTH_CHECK = "/grpc.health.v1.Health/Check";
@@ -100,12 +100,6 @@ function grpcFrame(message: Buffer): Buffer {
   return Buffer.concat([prefix, message]);
 }
 
-function connectRaw(docker: Docker): net.Socket {
-  const modem = docker.modem as unknown as { socketPath?: string; host?: string; port?: number | string; protocol?: string };
-  if (modem.socketPath) return net.connect(modem.socketPath);
-  if (modem.protocol === "https") throw new UserError("--secret needs a unix socket or plain tcp:// engine address; TLS engine connections are not supported for build secrets yet.");
-  return net.connect(Number(modem.port ?? 2375), modem.host ?? "127.0.0.1");
-}
 
 export interface BuildSession {
   id: string;
@@ -117,11 +111,7 @@ export async function openSecretsSession(docker: Docker, specs: SecretSpec[]): P
   const secrets = new Map<string, Buffer>();
   for (const spec of specs) secrets.set(spec.id, await secretValue(spec));
   const id = randomBytes(16).toString("hex");
-  const socket = connectRaw(docker);
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.once("connect", () => resolve());
-  });
+  const socket = await dialEngine(endpointOf(docker));
   const headers = [
     "POST /session HTTP/1.1",
     "Host: docker",

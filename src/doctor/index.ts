@@ -103,7 +103,7 @@ async function engineFindings(): Promise<Finding[]> {
   if (!status.reachable) {
     return [{ status: "problem", message: `${status.problem} (Or run cog doctor --no-docker if you only use cog run --no-docker.)` }];
   }
-  const engine = `Docker engine ${status.version} (API ${status.apiVersion}) at ${status.host}`;
+  const engine = `Docker engine ${status.version} (API ${status.apiVersion}) at ${status.host} (${status.source})`;
   if (!status.buildkit) {
     return [{ status: "problem", message: `${engine} has no BuildKit (needs API 1.39, Docker 18.09+): upgrade to Docker 20.10 or newer.` }];
   }

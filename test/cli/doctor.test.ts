@@ -52,7 +52,7 @@ describe("cog doctor", () => {
 
   it("exits 0 for a valid project with a reachable engine, and reports the engine and BuildKit", async () => {
     const { code, out } = await doctor(project({ "cog.yaml": "run: predict.ts:Predictor\n", "predict.ts": PREDICTOR }));
-    expect(out).toMatch(/ok +Docker engine \S+ \(API [\d.]+\) at \S+, BuildKit available\./);
+    expect(out).toMatch(/ok +Docker engine \S+ \(API [\d.]+\) at \S+ \((DOCKER_HOST|the default socket|Docker context "[^"]+")\), BuildKit available\./);
     expect(out).toContain("predict.ts declares the predictor class Predictor.");
     expect(out).toContain("No problems found.");
     expect(code).toBe(0);
