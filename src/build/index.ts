@@ -96,14 +96,23 @@ export async function extraCaCertificates(): Promise<string | undefined> {
   }
 }
 
+/** Throws the relative imports the image could not resolve (see import-check.ts), each at its file:line:col. */
+export async function refuseUnresolvableImports(dir: string, ignored?: (relativePath: string, isDir: boolean) => boolean): Promise<void> {
+  const { checkRelativeImports } = await import("../schema/import-check.js");
+  const problems = await checkRelativeImports(dir, ignored);
+  if (problems.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", problems);
+}
+
 /** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
 export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit = true): Promise<PreparedBuild> {
   const { loadConfig } = await import("../config/index.js");
   const { contextIgnorer } = await import("../docker/context.js");
   const configFile = request.configFile ?? "cog.yaml";
   const config = await loadConfig(request.dir, configFile);
+  const ignored = await contextIgnorer(request.dir);
+  await refuseUnresolvableImports(request.dir, ignored);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
-  const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
+  const facts = await readProjectFacts(request.dir, configFile, ignored);
   const caCertificates = await extraCaCertificates();
   const dockerfile = generateDockerfile(config, schema, facts, {
     mirror: baseImageMirror(request.mirror),
