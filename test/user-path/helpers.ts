@@ -84,11 +84,21 @@ async function once(dir: string, make: (dir: string) => Promise<void>): Promise<
       await make(staging);
       await writeFile(path.join(staging, ".done"), "");
       await rename(staging, dir);
+      await dropStale(path.dirname(dir), dir);
     } finally {
       await rm(lock, { recursive: true, force: true });
     }
   }
   return dir;
+}
+
+/** Earlier runs' tarballs and global installs (other sources) go once they are an hour old: each is ~100 MB. */
+async function dropStale(root: string, keep: string): Promise<void> {
+  for (const entry of readdirSync(root)) {
+    const full = path.join(root, entry);
+    if (full === keep || entry.endsWith(".lock")) continue;
+    if (Date.now() - statSync(full).mtimeMs > 60 * 60_000) await rm(full, { recursive: true, force: true });
+  }
 }
 
 export interface Packed {
