@@ -30,8 +30,9 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".js": "text/javascript", ".yaml": "application/yaml",
   ".yml": "application/yaml", ".npy": "application/octet-stream", ".safetensors": "application/octet-stream",
 };
+// Bytes of no known type get no extension (not ".npy", the last octet-stream one in the table above).
 const EXTENSION_BY_MIME: Record<string, string> = Object.fromEntries(
-  Object.entries(MIME_BY_EXTENSION).reverse().map(([ext, mime]) => [mime, ext]),
+  Object.entries(MIME_BY_EXTENSION).reverse().filter(([, mime]) => mime !== "application/octet-stream").map(([ext, mime]) => [mime, ext]),
 );
 
 export function mimeTypeOf(name: string): string {
@@ -106,6 +107,8 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
   if (comma < 0) throw new InputFileError("invalid data URL: no comma");
   const meta = url.slice(5, comma).split(";");
   const mime = (meta[0] || "text/plain").toLowerCase();
+  // `name=photo.png` (what `cog run` sends): the predictor gets the file under its own name, as with --no-docker.
+  const nameParameter = meta.slice(1).find((part) => part.toLowerCase().startsWith("name="))?.slice(5);
   const isBase64 = meta.slice(1).some((part) => part.toLowerCase() === "base64");
   const payload = url.slice(comma + 1);
   let bytes: Buffer;
@@ -120,7 +123,13 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
     }
   }
   if (bytes.length > limits.maxBytes) throw new InputFileError(`data URL is larger than the ${limits.maxBytes}-byte limit`);
-  const target = join(directory, `file${EXTENSION_BY_MIME[mime] ?? ""}`);
+  let name = "";
+  try {
+    name = nameParameter ? safeFileName(decodeURIComponent(nameParameter)) : "";
+  } catch {
+    // A malformed name is no reason to refuse the file.
+  }
+  const target = join(directory, name || `file${EXTENSION_BY_MIME[mime] ?? ""}`);
   await writeFile(target, bytes);
   return target;
 }

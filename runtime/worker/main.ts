@@ -80,6 +80,9 @@ let predictor: PredictorInstance;
 let method: (...args: unknown[]) => unknown;
 
 async function load(): Promise<void> {
+  // The image's predictor is JavaScript that cog build transpiled with inline source maps: stack traces then name
+  // the author's .ts lines, as they do with --no-docker. Maps are only read when a stack is formatted.
+  process.setSourceMapsEnabled(true);
   if (/\.[mc]?ts$/.test(options.modulePath)) {
     const { registerTypeScriptLoader } = await import("../loader/register.js");
     registerTypeScriptLoader();

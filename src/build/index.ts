@@ -3,7 +3,6 @@
  * build context → engine build with Cog's labels.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -97,6 +96,13 @@ export async function extraCaCertificates(): Promise<string | undefined> {
   }
 }
 
+/** Throws the relative imports the image could not resolve (see import-check.ts), each at its file:line:col. */
+export async function refuseUnresolvableImports(dir: string, ignored?: (relativePath: string, isDir: boolean) => boolean): Promise<void> {
+  const { checkRelativeImports } = await import("../schema/import-check.js");
+  const problems = await checkRelativeImports(dir, ignored);
+  if (problems.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", problems);
+}
+
 /** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
 export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit = true): Promise<PreparedBuild> {
   const { loadConfigToRun } = await import("../config/index.js");
@@ -105,8 +111,10 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   // Before anything is written under .cog/ (the schema cache, the build kit).
   await (await import("./staging.js")).checkStagingArea(request.dir);
   const config = await loadConfigToRun(request.dir, configFile);
+  const ignored = await contextIgnorer(request.dir);
+  await refuseUnresolvableImports(request.dir, ignored);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
-  const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
+  const facts = await readProjectFacts(request.dir, configFile, ignored);
   const caCertificates = await extraCaCertificates();
   const dockerfile = generateDockerfile(config, schema, facts, {
     mirror: baseImageMirror(request.mirror),
@@ -182,7 +190,9 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
     caCertificates: prepared.caCertificates,
     typescript: prepared.facts.hasTypeScript,
   });
-  const contextDir = request.modelBase ? await modelBaseContext(request.dir, prepared.facts.lockfile) : request.dir;
+  const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/npm-manifest.js");
+  await writeImageNpmFiles(request.dir, path.join(request.dir, BUILD_DIR, IMAGE_NPM_DIR), prepared.facts.lockfile);
+  const contextDir = request.modelBase ? await modelBaseContext(request.dir) : request.dir;
   const progress = createProgress(request.progress ?? "auto", request.out);
   try {
     const id = await buildImage({
@@ -204,11 +214,11 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
 }
 
 /**
- * The model base copies nothing from the context but `.cog/build/` (runtime bundle, CA certificates, Dockerfile)
- * and the npm manifests, so its context is a temporary directory of just those: the code and, above all, the
+ * The model base copies nothing from the context but `.cog/build/` (runtime bundle, CA certificates, Dockerfile,
+ * the pruned npm manifests), so its context is a temporary directory of just those: the code and, above all, the
  * weights stay off the wire at each `cog serve` start. Files keep their bytes and modes, so the cache still hits.
  */
-async function modelBaseContext(dir: string, lockfile: string | undefined): Promise<string> {
+async function modelBaseContext(dir: string): Promise<string> {
   const context = await mkdtemp(path.join(tmpdir(), "cogts-base-context-"));
   const transpiled = path.join(dir, BUILD_DIR, "js");
   await cp(path.join(dir, BUILD_DIR), path.join(context, BUILD_DIR), {
@@ -216,8 +226,5 @@ async function modelBaseContext(dir: string, lockfile: string | undefined): Prom
     preserveTimestamps: true,
     filter: (source) => source !== transpiled && !source.startsWith(`${transpiled}${path.sep}`),
   });
-  for (const file of ["package.json", lockfile]) {
-    if (file && existsSync(path.join(dir, file))) await cp(path.join(dir, file), path.join(context, file), { preserveTimestamps: true });
-  }
   return context;
 }

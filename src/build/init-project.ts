@@ -34,7 +34,7 @@ export function projectName(dir: string): string {
 }
 
 export async function initProject(dir: string): Promise<InitResult> {
-  const templates = initTemplates(projectName(dir));
+  const templates = initTemplates(projectName(dir), dir);
   const manifestPath = path.join(dir, "package.json");
   // Read before anything is written: a package.json we cannot read stops init with nothing half done.
   const existing = existsSync(manifestPath) ? readManifest(manifestPath) : undefined;

@@ -1,8 +1,29 @@
 /** The files `cog init` writes: a predictor that runs as is, typed against the cogts SDK. */
-import { COGTS_VERSION } from "../version.js";
+import path from "node:path";
+import { PACKAGE_ROOT } from "../version.js";
 import { DEFAULT_NODE_VERSION } from "../config/complete.js";
 
-export function initTemplates(projectName: string): Record<string, string> {
+/**
+ * How the new project lists cogts: a `file:` link to the cogts that runs this command (a global install, a clone),
+ * so a plain `npm install` works where cogts is not on the registry, and the editor finds the SDK's types under
+ * node_modules/cogts. Undefined when this cogts is already installed inside the project. The image never installs
+ * it, whatever the spec (see src/dockerfile/npm-manifest.ts). Once cogts is published this becomes `^VERSION`.
+ */
+export function cogtsDependencySpec(projectDir: string, packageRoot = PACKAGE_ROOT): string | undefined {
+  const dir = path.resolve(projectDir);
+  const inside = path.relative(path.join(dir, "node_modules"), packageRoot);
+  if (!inside.startsWith("..") && !path.isAbsolute(inside)) return undefined;
+  const relative = path.relative(dir, packageRoot).split(path.sep).join("/");
+  // npm writes file: specs relative to the project; one that climbs to the root reads better absolute.
+  const climbs = relative.split("/").filter((part) => part === "..").length;
+  return `file:${climbs > 2 ? packageRoot.split(path.sep).join("/") : relative}`;
+}
+
+/** The major Node version `@types/node` follows: the image's (cog.yaml's node_version). */
+const TYPES_NODE_RANGE = `^${DEFAULT_NODE_VERSION}`;
+
+export function initTemplates(projectName: string, projectDir = process.cwd()): Record<string, string> {
+  const cogts = cogtsDependencySpec(projectDir);
   return {
     "cog.yaml": `# Configuration for cogts ⚙️ (Cog's cog.yaml, for a TypeScript predictor)
 # Reference: https://cog.run/yaml
@@ -53,7 +74,8 @@ export class Predictor extends BasePredictor {
         private: true,
         type: "module",
         dependencies: {},
-        devDependencies: { cogts: `^${COGTS_VERSION}` },
+        // typescript and @types/node for `npx tsc --noEmit` and the editor; none of these go into the image.
+        devDependencies: { ...(cogts ? { cogts } : {}), "@types/node": TYPES_NODE_RANGE, typescript: "~5.9.3" },
       },
       null,
       2,

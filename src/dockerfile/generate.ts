@@ -10,6 +10,7 @@ import type { Config } from "../config/types.js";
 import { UserError } from "../errors.js";
 import { cudaBaseImage, resolveCuda } from "./cuda.js";
 import type { ProjectFacts } from "./project.js";
+import { IMAGE_NPM_DIR } from "./npm-manifest.js";
 
 /** Where `buildImage` puts the files the Dockerfile copies from the context (never sent into /src). */
 export const BUILD_DIR = ".cog/build";
@@ -95,7 +96,9 @@ function dependencyLines(project: ProjectFacts, buildkit: boolean): string[] {
   if (!project.hasPackageJson || Object.keys(project.dependencies).length === 0) {
     return [`RUN mkdir -p node_modules && ${link}`];
   }
-  const manifest = project.lockfile ? ["package.json", project.lockfile] : ["package.json"];
+  // The project's manifest and lockfile as npm-manifest.ts pruned them: no cogts, no dev dependencies.
+  const staged = `${BUILD_DIR}/${IMAGE_NPM_DIR}`;
+  const manifest = [`${staged}/package.json`, ...(project.lockfile ? [`${staged}/${project.lockfile}`] : [])];
   const install = project.lockfile
     ? "npm ci --omit=dev --no-audit --no-fund"
     : "npm install --omit=dev --no-audit --no-fund --no-package-lock";
@@ -124,10 +127,13 @@ function runCommandLines(config: Config, buildkit: boolean): string[] {
 }
 
 function codeStageLines(config: Config, project: ProjectFacts, buildkit: boolean): string[] {
-  // Everything except .cog/ (scratch and the build kit) and the weights, which have their own layers.
-  const excludes = [".cog", ...project.weights].map((p) => `--exclude=${shellQuote(`./${p}`)}`).join(" ");
+  // Everything except .cog/ (scratch and the build kit), the weights, which have their own layers, copies of cogts
+  // (the image has its own runtime), and the npm manifests, which come pruned from the build kit.
+  const npmFiles = project.hasPackageJson ? ["package.json", "package-lock.json", "npm-shrinkwrap.json"] : [];
+  const excludes = [".cog", ...project.weights, ...(project.sdkCopies ?? []), ...npmFiles].map((p) => `--exclude=${shellQuote(`./${p}`)}`).join(" ");
   // --no-wildcards: a weight named `a[1].bin` is a file name, not a pattern.
   const steps = [`tar -C /context --no-wildcards ${excludes} -cf - . | tar -C /src -xf -`];
+  if (project.hasPackageJson) steps.push(`cp /context/${BUILD_DIR}/${IMAGE_NPM_DIR}/package.json /src/`);
   if (project.configFile !== "cog.yaml") steps.push(`cp ${shellQuote(project.configFile)} cog.yaml`);
   // The JavaScript that `cog build` transpiled from the TypeScript sources goes beside them.
   if (project.hasTypeScript) steps.push(`cp -R /context/${BUILD_DIR}/js/. /src/`);

@@ -36,6 +36,9 @@ export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = t
     const [types, predictor] = await Promise.all([typeFindings(dir, inspection.config), predictorFindings(dir, inspection.config, inspection)]);
     findings.push(...predictor, ...types);
   }
+  // Imports the image could not resolve (one rule with cog build and --no-docker: src/schema/import-check.ts).
+  const { checkRelativeImports } = await import("../schema/import-check.js");
+  findings.push(...(await checkRelativeImports(dir)).map((message) => ({ status: "problem" as const, message })));
   findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
   return findings;
 }

@@ -28,6 +28,11 @@ export async function prepareLocalProject(cwd: string, configFile = "cog.yaml"):
   const { findProjectDir, loadConfigToRun } = await import("../config/index.js");
   const dir = findProjectDir(cwd, configFile) ?? cwd;
   const config = await loadConfigToRun(dir, configFile);
+  // The same rule as the image's: what cog build would refuse does not run here either.
+  const { checkRelativeImports } = await import("../schema/import-check.js");
+  const { contextIgnorer } = await import("../docker/context.js");
+  const unresolvable = await checkRelativeImports(dir, await contextIgnorer(dir));
+  if (unresolvable.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", unresolvable);
   if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
   const { cachedSchema } = await import("../schema/cache.js");
   const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));

@@ -3,7 +3,7 @@
  * schema, `@file` for files, JSON for lists; file outputs written to the working directory, text to stdout.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 
 type Schema = Record<string, unknown>;
@@ -17,11 +17,22 @@ function propertySchema(openapi: Schema, name: string, component: string): Schem
   return ref ? { ...schemas[ref.split("/").pop()!], ...property } : property;
 }
 
+/**
+ * A file input as a data URL that keeps the file's type and name: `data:image/png;name=photo.png;base64,…`. The
+ * type is what Cog's server names the file by (a `.png` reaches the predictor as a `.png`); the `name` parameter
+ * (RFC 2397 allows parameters) lets cogts's server keep the whole name, as `cog run --no-docker` does.
+ */
+export function fileDataUrl(path: string, bytes: Buffer): string {
+  const name = basename(path);
+  const mime = MIME_BY_EXTENSION[extname(name).toLowerCase()] ?? "application/octet-stream";
+  return `data:${mime};name=${encodeURIComponent(name)};base64,${bytes.toString("base64")}`;
+}
+
 function fileValue(raw: string, cwd: string, asDataUrl: boolean): string {
   const path = isAbsolute(raw) ? raw : resolve(cwd, raw);
   if (!existsSync(path)) throw new UserError(`input file ${raw} does not exist`);
   if (!asDataUrl) return path;
-  return `data:application/octet-stream;base64,${readFileSync(path).toString("base64")}`;
+  return fileDataUrl(path, readFileSync(path));
 }
 
 function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
@@ -83,6 +94,12 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
 const EXTENSIONS: Record<string, string> = {
   "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "text/plain": ".txt",
   "application/json": ".json", "audio/wav": ".wav", "audio/mpeg": ".mp3", "video/mp4": ".mp4", "application/pdf": ".pdf",
+};
+const MIME_BY_EXTENSION: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(EXTENSIONS).map(([mime, ext]) => [ext, mime])),
+  ".jpeg": "image/jpeg", ".bmp": "image/bmp", ".svg": "image/svg+xml", ".tif": "image/tiff", ".tiff": "image/tiff",
+  ".csv": "text/csv", ".md": "text/markdown", ".html": "text/html", ".ogg": "audio/ogg", ".flac": "audio/flac",
+  ".webm": "video/webm", ".mov": "video/quicktime", ".zip": "application/zip",
 };
 
 function decodeDataUrl(url: string): { bytes: Buffer; extension: string } | undefined {

@@ -24,7 +24,7 @@ describe("project facts", () => {
     const big = LARGE_FILE_BYTES;
     const root = project({
       "package.json": '{ "dependencies": { "sharp": "0.34.5" } }',
-      "package-lock.json": "{}",
+      "package-lock.json": '{ "lockfileVersion": 3, "packages": {} }',
       "predict.ts": "export {}",
       "weights/model.onnx": big,
       "weights/small.bin": 10,
@@ -40,6 +40,7 @@ describe("project facts", () => {
       hasPackageJson: true,
       lockfile: "package-lock.json",
       dependencies: { sharp: "0.34.5" },
+      sdkCopies: [],
       hasTsconfig: false,
       hasTypeScript: true,
       weights: ["weights/model.onnx"],
@@ -47,10 +48,32 @@ describe("project facts", () => {
   });
 
   it("prefers npm-shrinkwrap.json, and knows a JavaScript-only project", async () => {
-    const root = project({ "package.json": "{}", "npm-shrinkwrap.json": "{}", "package-lock.json": "{}", "predict.js": "", "types.d.ts": "" });
+    const lock = '{ "lockfileVersion": 3, "packages": {} }';
+    const root = project({ "package.json": '{ "dependencies": { "a": "1" } }', "npm-shrinkwrap.json": lock, "package-lock.json": lock, "predict.js": "", "types.d.ts": "" });
     const facts = await readProjectFacts(root);
     expect(facts.lockfile).toBe("npm-shrinkwrap.json");
     expect(facts.hasTypeScript).toBe(false);
+  });
+
+  it("installs nothing for cogts however package.json lists it, and leaves copies of it inside the project out", async () => {
+    const root = project({
+      "package.json": JSON.stringify({
+        dependencies: { cogts: "file:vendor/cogts-0.1.0.tgz" },
+        devDependencies: { cogts: "file:../cogts", typescript: "5.9.3" },
+        optionalDependencies: { cogts: "./sdk" },
+      }),
+      "package-lock.json": '{ "lockfileVersion": 3, "packages": {} }',
+    });
+    const facts = await readProjectFacts(root);
+    expect(facts.dependencies).toEqual({});
+    // Nothing to install: no lockfile is used, and `npm ci` does not run.
+    expect(facts.lockfile).toBeUndefined();
+    expect(facts.sdkCopies).toEqual(["sdk", "vendor/cogts-0.1.0.tgz"]);
+  });
+
+  it("leaves an old (lockfileVersion 1) lockfile out: npm resolves the pruned package.json", async () => {
+    const root = project({ "package.json": '{ "dependencies": { "a": "1" } }', "package-lock.json": '{ "lockfileVersion": 1, "dependencies": {} }' });
+    expect((await readProjectFacts(root)).lockfile).toBeUndefined();
   });
 
   it("says which package.json is broken", async () => {
