@@ -3,7 +3,7 @@
  * supervisor does that in a child process, so this process always answers health checks and cancels.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -130,6 +130,8 @@ export class PredictionServer {
   private shuttingDown = false;
   private readyFileWritten = false;
   private readonly bodies = new BodyReader();
+  /** Directories of downloaded input files of predictions still running; a shutdown removes what is left. */
+  private readonly inputDirs = new Set<string>();
 
   constructor(private readonly settings: ServerSettings) {
     this.secretNames = settings.worker.parameters.filter((p) => p.kind === "secret").map((p) => p.name);
@@ -509,6 +511,7 @@ export class PredictionServer {
     let directory: string | undefined;
     try {
       directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
+      this.inputDirs.add(directory);
       entry.downloads = new AbortController();
       let input: Record<string, unknown>;
       try {
@@ -533,6 +536,7 @@ export class PredictionServer {
     } finally {
       this.running.delete(prediction.id);
       if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+      if (directory) this.inputDirs.delete(directory);
     }
     return undefined;
   }
@@ -677,6 +681,8 @@ export class PredictionServer {
     const waits = [...this.running.values()].map((e) => e.prediction.done);
     await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
     this.supervisor.stop();
+    // A prediction that outlived the wait, or whose own removal had not finished, leaves its inputs: removed now.
+    for (const directory of this.inputDirs) rmSync(directory, { recursive: true, force: true });
     this.http.close();
     this.http.closeAllConnections();
     this.settings.onShutdown();
