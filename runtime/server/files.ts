@@ -13,6 +13,7 @@ import type { ParameterPlan } from "./protocol.js";
 export class InputFileError extends Error {}
 
 export interface DownloadLimits {
+  /** Bytes of all the input files of one request together (COGTS_MAX_INPUT_FILE_BYTES). */
   maxBytes: number;
   timeoutMs: number;
   userAgent: string;
@@ -56,8 +57,17 @@ function nameFromUrl(url: URL): string {
   return safeFileName(last);
 }
 
-async function download(url: string, directory: string, limits: DownloadLimits, canceled?: AbortSignal): Promise<string> {
-  if (url.startsWith("data:")) return decodeDataUrl(url, directory, limits);
+/** What is left of a request's allowance for input files, shared by its downloads. */
+interface Allowance {
+  left: number;
+}
+
+function overLimit(what: string, limits: DownloadLimits): InputFileError {
+  return new InputFileError(`${what} takes the input files of this request past the ${limits.maxBytes}-byte limit for input files`);
+}
+
+async function download(url: string, directory: string, limits: DownloadLimits, allowance: Allowance, canceled?: AbortSignal): Promise<string> {
+  if (url.startsWith("data:")) return decodeDataUrl(url, directory, limits, allowance);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -81,15 +91,16 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
     throw new InputFileError(`could not download ${parsed.href}: HTTP ${response.status}`);
   }
   const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > limits.maxBytes) {
+  if (declared > allowance.left) {
     await response.body.cancel().catch(() => undefined);
-    throw new InputFileError(`${parsed.href} is larger than the ${limits.maxBytes}-byte limit for input files`);
+    throw overLimit(parsed.href, limits);
   }
-  let received = 0;
+  // Counted as the bytes arrive, against what the request's other files left: a limit per file let one request
+  // with many files fill the disk.
   const limiter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      if (received > limits.maxBytes) callback(new InputFileError(`${parsed.href} is larger than the ${limits.maxBytes}-byte limit for input files`));
+      allowance.left -= chunk.length;
+      if (allowance.left < 0) callback(overLimit(parsed.href, limits));
       else callback(null, chunk);
     },
   });
@@ -102,7 +113,7 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
   return target;
 }
 
-async function decodeDataUrl(url: string, directory: string, limits: DownloadLimits): Promise<string> {
+async function decodeDataUrl(url: string, directory: string, limits: DownloadLimits, allowance: Allowance): Promise<string> {
   const comma = url.indexOf(",");
   if (comma < 0) throw new InputFileError("invalid data URL: no comma");
   const meta = url.slice(5, comma).split(";");
@@ -122,7 +133,8 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
       throw new InputFileError("invalid data URL: bad percent-encoding");
     }
   }
-  if (bytes.length > limits.maxBytes) throw new InputFileError(`data URL is larger than the ${limits.maxBytes}-byte limit`);
+  allowance.left -= bytes.length;
+  if (allowance.left < 0) throw overLimit("a data URL", limits);
   let name = "";
   try {
     name = nameParameter ? safeFileName(decodeURIComponent(nameParameter)) : "";
@@ -134,11 +146,11 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
   return target;
 }
 
-async function fetchOne(value: unknown, directory: string, limits: DownloadLimits, canceled?: AbortSignal): Promise<unknown> {
+async function fetchOne(value: unknown, directory: string, limits: DownloadLimits, allowance: Allowance, canceled?: AbortSignal): Promise<unknown> {
   if (typeof value !== "string") return value;
   if (/^https?:\/\//i.test(value) || value.startsWith("data:")) {
     await mkdir(directory, { recursive: true });
-    return download(value, directory, limits, canceled);
+    return download(value, directory, limits, allowance, canceled);
   }
   if (limits.allowLocalPaths) return isAbsolute(value) ? value : resolvePath(value);
   throw new InputFileError(
@@ -156,6 +168,7 @@ export async function fetchInputFiles(
   canceled?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const out = { ...input };
+  const allowance: Allowance = { left: limits.maxBytes };
   let index = 0;
   const jobs: Promise<void>[] = [];
   for (const plan of parameters) {
@@ -166,11 +179,11 @@ export async function fetchInputFiles(
       out[plan.name] = items;
       items.forEach((item, i) => {
         const dir = join(directory, String(index++));
-        jobs.push(fetchOne(item, dir, limits, canceled).then((path) => void (items[i] = path)));
+        jobs.push(fetchOne(item, dir, limits, allowance, canceled).then((path) => void (items[i] = path)));
       });
     } else {
       const dir = join(directory, String(index++));
-      jobs.push(fetchOne(value, dir, limits, canceled).then((path) => void (out[plan.name] = path)));
+      jobs.push(fetchOne(value, dir, limits, allowance, canceled).then((path) => void (out[plan.name] = path)));
     }
   }
   const results = await Promise.allSettled(jobs);

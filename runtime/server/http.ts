@@ -3,7 +3,7 @@
  * supervisor does that in a child process, so this process always answers health checks and cancels.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,6 +14,9 @@ import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, typ
 import type { ToWorker, WorkerOptions } from "./protocol.js";
 import type { InputValidator, ValidationDetail } from "../validate.js";
 import { log } from "./log.js";
+import { BodyReader, refuseContentType, type Refusal } from "./body.js";
+import { checkJsonShape } from "./json-shape.js";
+import { quote } from "./limits.js";
 
 export interface ServerSettings {
   host: string;
@@ -43,10 +46,10 @@ export interface ServerSettings {
   onShutdown: () => void;
 }
 
-const BODY_LIMIT = 100 * 1024 * 1024;
 const INPUT_SPILL_BYTES = 6 * 1024 * 1024;
+/** Above this, an input is validated to its first problem only: listing every problem of a huge input is a huge 422. */
+const FULL_VALIDATION_BYTES = 64 * 1024;
 const BODY_SIZE = Symbol("bodySize");
-const TOO_LARGE = { error: `request body is larger than ${BODY_LIMIT} bytes` };
 const MAX_SUBSCRIBERS = 1024;
 
 type Kind = "predictions" | "trainings";
@@ -66,22 +69,6 @@ const REQUEST_FIELD_CHECKS: { key: string; ok: (value: unknown) => boolean; msg:
     msg: "context must be an object of strings",
   },
 ];
-
-/** JSON nested deeper than this is refused: serialising it again would overflow the stack. */
-const MAX_NESTING = 512;
-
-function nestingDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== "object") continue;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_NESTING) return deepest;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
 
 interface Running {
   prediction: Prediction;
@@ -142,6 +129,9 @@ export class PredictionServer {
   private readonly secretNames: string[];
   private shuttingDown = false;
   private readyFileWritten = false;
+  private readonly bodies = new BodyReader();
+  /** Directories of downloaded input files of predictions still running; a shutdown removes what is left. */
+  private readonly inputDirs = new Set<string>();
 
   constructor(private readonly settings: ServerSettings) {
     this.secretNames = settings.worker.parameters.filter((p) => p.kind === "secret").map((p) => p.name);
@@ -232,7 +222,11 @@ export class PredictionServer {
     // The hot path, exactly as the general routing below would take it.
     if (req.method === "POST" && req.url === "/predictions") return this.create(req, res, "predictions");
     const url = req.url ?? "/";
-    const path = url.split("?")[0]!.replace(/\/+$/, "") || "/";
+    // Trailing slashes are dropped by a loop: /\/+$/ retried from every slash of a long run (quadratic).
+    let end = url.indexOf("?");
+    if (end < 0) end = url.length;
+    while (end > 1 && url.charCodeAt(end - 1) === 47) end--;
+    const path = url.slice(0, end) || "/";
     const method = req.method ?? "GET";
     const match = /^\/(predictions|trainings)(?:\/([^/]+)(\/cancel)?)?$/.exec(path);
     const allow = (...methods: string[]) => {
@@ -252,6 +246,8 @@ export class PredictionServer {
       else json(res, 503, { error: "OpenAPI schema not available" });
     } else if (path === "/shutdown") {
       if (!allow("POST")) return;
+      const refused = refuseContentType(req);
+      if (refused) return this.refuse(req, res, refused);
       req.resume();
       json(res, 200, {});
       res.on("finish", () => void this.shutdown());
@@ -318,30 +314,24 @@ export class PredictionServer {
     return body;
   }
 
-  /** Reads the whole request body, then calls `done` (in a guarded step) with it; a body over the limit gets a 413. */
+  /** Reads the whole request body, then calls `done` (in a guarded step) with it, or answers the refusal. */
   private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void | Promise<void>): void {
-    if (Number(req.headers["content-length"] ?? "0") > BODY_LIMIT) {
-      req.resume();
-      throw new HttpError(413, TOO_LARGE);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_LIMIT) {
-        req.removeAllListeners("data");
-        req.removeAllListeners("end");
-        req.resume();
-        return json(res, 413, TOO_LARGE);
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => this.guarded(req, res, () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
-    // A client that goes away mid-body gets no answer; its socket is already closed.
-    req.on("error", () => undefined);
+    const refused = refuseContentType(req);
+    if (refused) return this.refuse(req, res, refused);
+    this.bodies.read(req, (raw) => this.guarded(req, res, () => done(raw)), (refusal) => this.refuse(req, res, refusal));
+  }
+
+  /** Answers a refusal without reading the body (node:http discards it). */
+  private refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+    req.resume();
+    json(res, refusal.status, refusal.body, refusal.headers);
   }
 
   private parseRequest(raw: Buffer): Record<string, unknown> {
+    // Each level takes an opening and a closing bracket, so only a long body can be nested too deeply.
+    const shape = raw.length > 1024 ? checkJsonShape(raw) : undefined;
+    if (shape?.status === 413) throw new HttpError(413, { error: shape.message });
+    if (shape) throw new HttpError(422, { detail: [{ loc: ["body"], msg: shape.message, type: "value_error" }] });
     const text = raw.toString("utf8").trim();
     if (text === "") return {};
     let body: unknown;
@@ -351,10 +341,6 @@ export class PredictionServer {
       throw new HttpError(400, { error: `invalid JSON in request body: ${(error as Error).message}` });
     }
     if (body === null) return {};
-    // Each level takes an opening and a closing bracket, so only a long body can be nested too deeply.
-    if (text.length > 2 * MAX_NESTING && nestingDepth(body) > MAX_NESTING) {
-      throw new HttpError(422, { detail: [{ loc: ["body"], msg: `the request body is nested deeper than ${MAX_NESTING} levels`, type: "value_error" }] });
-    }
     if (typeof body !== "object" || Array.isArray(body)) {
       throw new HttpError(422, { detail: [{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }] });
     }
@@ -421,14 +407,15 @@ export class PredictionServer {
     let input: Record<string, unknown> = {};
     const rawInput = body.input ?? {};
     const validator = this.validators[kind];
+    const bodyBytes = (body as { [BODY_SIZE]?: number })[BODY_SIZE] ?? 0;
     if (validator) {
-      const result = validator(rawInput);
+      const result = validator(rawInput, bodyBytes > FULL_VALIDATION_BYTES);
       if (!result.ok) return json(res, 422, { detail: result.detail });
       input = result.input;
     } else if (typeof rawInput === "object" && !Array.isArray(rawInput)) {
       input = rawInput as Record<string, unknown>;
     } else {
-      return json(res, 422, { detail: [{ loc: ["body", "input", "__root__"], msg: `${JSON.stringify(rawInput)} is not of type "object"`, type: "value_error" }] });
+      return json(res, 422, { detail: [{ loc: ["body", "input", "__root__"], msg: `${quote(rawInput)} is not of type "object"`, type: "value_error" }] });
     }
     // An idempotent PUT of a prediction still running answers with its state, but only for valid input (§4.4: validation comes first).
     const existing = pathId === undefined ? undefined : this.running.get(pathId);
@@ -447,7 +434,7 @@ export class PredictionServer {
       return json(res, 409, { error: `a prediction with id ${JSON.stringify(id)} is already running`, status: "failed" });
     }
     const prediction = new Prediction(id, input, this.secretNames, this.settings.historyCapacity);
-    const entry: Running = { prediction, bodyBytes: (body as { [BODY_SIZE]?: number })[BODY_SIZE] ?? 0, cancelRequested: false, sentToWorker: false, kind };
+    const entry: Running = { prediction, bodyBytes, cancelRequested: false, sentToWorker: false, kind };
     this.running.set(id, entry);
     if (typeof body.webhook === "string") {
       const filter = Array.isArray(body.webhook_events_filter) ? (body.webhook_events_filter as WebhookEvent[]) : WEBHOOK_EVENTS;
@@ -524,6 +511,7 @@ export class PredictionServer {
     let directory: string | undefined;
     try {
       directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
+      this.inputDirs.add(directory);
       entry.downloads = new AbortController();
       let input: Record<string, unknown>;
       try {
@@ -548,6 +536,7 @@ export class PredictionServer {
     } finally {
       this.running.delete(prediction.id);
       if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+      if (directory) this.inputDirs.delete(directory);
     }
     return undefined;
   }
@@ -615,6 +604,8 @@ export class PredictionServer {
   }
 
   private cancelRequest(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const refused = refuseContentType(req);
+    if (refused) return this.refuse(req, res, refused);
     req.resume();
     const entry = this.running.get(id);
     if (!entry || entry.prediction.terminal) return json(res, 404, {});
@@ -690,6 +681,8 @@ export class PredictionServer {
     const waits = [...this.running.values()].map((e) => e.prediction.done);
     await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
     this.supervisor.stop();
+    // A prediction that outlived the wait, or whose own removal had not finished, leaves its inputs: removed now.
+    for (const directory of this.inputDirs) rmSync(directory, { recursive: true, force: true });
     this.http.close();
     this.http.closeAllConnections();
     this.settings.onShutdown();

@@ -109,6 +109,13 @@ async function main(): Promise<void> {
     void server.shutdown();
   });
   process.on("SIGINT", () => void server.shutdown());
+  // Started by `cog serve/run --no-docker`: stdin is a pipe from the CLI, and its end means the CLI is gone (even
+  // killed with SIGKILL), so the server shuts down instead of holding the port and the model.
+  if (process.env.COGTS_EXIT_WITH_PARENT === "1") {
+    process.stdin.on("end", () => void server.shutdown());
+    process.stdin.on("error", () => void server.shutdown());
+    process.stdin.resume();
+  }
   try {
     const port = await server.start();
     if (process.env.COGTS_ANNOUNCE_PORT === "1") process.stdout.write(`listening on ${port}\n`);

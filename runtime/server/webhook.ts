@@ -5,6 +5,7 @@
  */
 import type { Prediction, PredictionEvent } from "./prediction.js";
 import { log } from "./log.js";
+import { deliveries } from "./webhook-delivery.js";
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
@@ -23,6 +24,8 @@ export interface WebhookSettings {
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 const MAX_RETRIES = 12;
 const TIMEOUT_MS = 30_000;
+/** Non-terminal webhooks of one prediction waiting or in flight; past this, later ones are dropped (the next carries their state). */
+const MAX_PENDING_EVENTS = 16;
 
 /** Follows a prediction and sends its webhooks; returns a promise settled when the terminal one is delivered or given up. */
 export function attachWebhook(prediction: Prediction, settings: WebhookSettings): Promise<void> {
@@ -42,8 +45,11 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
     return response.status;
   };
 
+  // Deliveries are limited per receiver; a URL that does not parse fails in fetch, as before.
+  const origin = URL.canParse(settings.url) ? new URL(settings.url).origin : settings.url;
   const sendInBackground = (body: string) => {
-    const sending = post(body).catch(() => undefined);
+    if (pending.size >= MAX_PENDING_EVENTS) return;
+    const sending = deliveries.run(origin, body.length, () => post(body));
     pending.add(sending);
     void sending.finally(() => pending.delete(sending));
   };
@@ -55,7 +61,13 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
     for (let attempt = 0; ; attempt++) {
       let problem: string;
       try {
-        const status = await post(body);
+        const outcome: { status?: number; error?: Error } = {};
+        const ran = await deliveries.run(origin, body.length, () =>
+          post(body).then((status) => void (outcome.status = status), (error: Error) => void (outcome.error = error)),
+        );
+        if (!ran) return void giveUp("too many webhook deliveries are waiting for their receivers", attempt + 1);
+        if (outcome.error || outcome.status === undefined) throw outcome.error ?? new Error("no answer");
+        const status = outcome.status;
         if (status < 300) return;
         problem = `HTTP ${status}`;
         if (!RETRYABLE.has(status)) return void giveUp(problem, attempt + 1);

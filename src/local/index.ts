@@ -102,9 +102,11 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
       COG_OPENAPI_SCHEMA: project.schemaPath,
       ...(project.config.concurrency?.max ? { COG_MAX_CONCURRENCY: String(project.config.concurrency.max) } : {}),
       ...(options.allowLocalPaths ? { COGTS_ALLOW_LOCAL_INPUT_PATHS: "1" } : {}),
+      // The server's stdin is a pipe that only this process holds open: when it dies, the server sees its end.
+      COGTS_EXIT_WITH_PARENT: "1",
       ...options.env,
     },
-    stdio: ["ignore", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
+    stdio: ["pipe", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
   });
   const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
   let stderr = "";

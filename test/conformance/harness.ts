@@ -63,7 +63,10 @@ export async function replay(server: Served, exchange: Exchange, options: { rece
 }
 
 export async function send(base: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, { method, headers, body });
+  // fetch gives a string body "text/plain;charset=UTF-8" of its own: a request recorded without a Content-Type
+  // (exchange [15]) goes as bytes, which fetch sends untyped, as the recorder did.
+  const typed = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+  const response = await fetch(`${base}${path}`, { method, headers, body: body !== undefined && !typed ? Buffer.from(body) : body });
   const text = await response.text();
   let json: unknown;
   try {

@@ -124,7 +124,7 @@ export function contractForResponse(exchange: ExchangeShape): ContractRef | unde
   if ((CANCEL_ROUTE.test(path) || path === "/shutdown") && (status === 200 || status === 404)) return "http-error#/definitions/empty";
   if (status === 404) return "http-error#/definitions/notFound";
   if (status === 405) return "http-error#/definitions/methodNotAllowed";
-  if (status === 400 || status === 413) return "http-error#/definitions/requestRejected";
+  if (status === 400 || status === 413 || status === 415) return "http-error#/definitions/requestRejected";
   if (status === 406) return "http-error#/definitions/notStreaming";
   if (status === 409) return "http-error#/definitions/atCapacity";
   if (status === 503) return "http-error#/definitions/notReady";
