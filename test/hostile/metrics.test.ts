@@ -68,6 +68,14 @@ describe("metrics", () => {
     }
   }, 20_000);
 
+  it("keeps output keys named __proto__, constructor and toString as plain keys", async () => {
+    const raw = '{"__proto__":{"polluted":1},"constructor":{"prototype":2},"toString":3}';
+    const response = await predict(server, { mode: "echo", arg: raw });
+    expect(response.body.status).toBe("succeeded");
+    expect(response.text).toContain(`"output":${raw}`);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  }, 20_000);
+
   it("gives an input named toString that was left out its default, not Object's function", async () => {
     const response = await predict(server, { mode: "names" });
     expect(response.body.status).toBe("succeeded");
