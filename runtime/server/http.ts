@@ -523,9 +523,10 @@ export class PredictionServer {
   private async runWithInputFiles(entry: Running, context: Record<string, string> | undefined): Promise<string | undefined> {
     const { prediction } = entry;
     let directory: string | undefined;
+    // Made before the first await: a cancel that comes in while the directory is made must stop the downloads.
+    entry.downloads = new AbortController();
     try {
       directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
-      entry.downloads = new AbortController();
       let input: Record<string, unknown>;
       try {
         input = await fetchInputFiles(prediction.input, this.settings.worker.parameters, directory, this.settings.download, entry.downloads.signal);

@@ -60,3 +60,30 @@ export type FromWorker =
   /** `output` is the return value of a non-iterator predictor (one message instead of two on the hot path). */
   | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; files?: FileSlot[]; iterator: boolean }
   | { type: "healthcheck"; requestId: number; error?: string };
+
+const PREDICTION_MESSAGES = new Set(["output", "metric", "log", "done"]);
+
+/** The fields the server relies on, checked before it acts on a message (the channel checked that it has a type). */
+export function wellFormed(message: FromWorker): boolean {
+  if (PREDICTION_MESSAGES.has(message.type) && typeof (message as { id?: unknown }).id !== "string") return false;
+  switch (message.type) {
+    case "log":
+      return typeof message.data === "string" && (message.source === "stdout" || message.source === "stderr");
+    case "metric":
+      return typeof message.name === "string" && (message.mode === "replace" || message.mode === "increment" || message.mode === "append");
+    case "done":
+      return (message.status === "succeeded" || message.status === "failed" || message.status === "canceled") && wellFormedFiles(message.files);
+    case "output":
+      return wellFormedFiles(message.files);
+    case "ready":
+    case "setup_failed":
+    case "healthcheck":
+      return true;
+    default:
+      return false;
+  }
+}
+
+function wellFormedFiles(files: unknown): boolean {
+  return files === undefined || (Array.isArray(files) && files.every((slot: { name?: unknown; at?: unknown } | null) => typeof slot?.name === "string" && Array.isArray(slot.at)));
+}

@@ -9,7 +9,7 @@ import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
-import type { FileSlot, FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
+import { wellFormed, type FileSlot, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol.js";
 import { log } from "./log.js";
 import { RedactingStream } from "./redact.js";
 import { LOG_LIMIT, truncationNote } from "./prediction.js";
@@ -255,7 +255,23 @@ export class WorkerSupervisor {
     this.setup.logs += data;
   }
 
+  /**
+   * Acts on one message. A message whose fields are not what the protocol says (a worker broken, or a model
+   * writing on fd 3) stops the worker like a malformed line does, instead of throwing in the server.
+   */
   private handle(message: FromWorker): void {
+    const child = this.child;
+    try {
+      if (!wellFormed(message)) throw new Error(`a malformed ${JSON.stringify(String(message.type).slice(0, 40))} message`);
+      this.dispatch(message);
+    } catch (error) {
+      if (!child || this.child !== child) return;
+      log("error", `the worker sent ${(error as Error).message}; stopping it`);
+      killGroup(child);
+    }
+  }
+
+  private dispatch(message: FromWorker): void {
     switch (message.type) {
       case "ready":
         clearTimeout(this.setupTimer);

@@ -13,7 +13,15 @@ describe("the worker protocol", () => {
   }, 60_000);
   afterAll(() => server.stop());
 
-  for (const line of ["this is not JSON", "null", "[1,2"]) {
+  const lines = [
+    "this is not JSON",
+    "null",
+    "[1,2",
+    // Well-formed JSON about the running prediction, with fields the server would trip over.
+    '{"type":"metric","id":"$ID","name":5,"value":1,"mode":"replace"}',
+    '{"type":"done","id":"$ID","status":"succeeded","output":"x","files":"not a list","iterator":false}',
+  ];
+  for (const line of lines) {
     it(`restarts a worker that sends ${JSON.stringify(line)}, and keeps serving`, async () => {
       const response = await predict(server, { mode: "badline", arg: JSON.stringify({ line }) });
       expect(response.status).toBe(200);
