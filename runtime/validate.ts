@@ -35,14 +35,17 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: false, validateSchema: false });
   const check = ajv.compile(forAjv);
   const known = new Set(Object.keys(properties));
+  const shadowsPrototype = [...known].some((name) => name in Object.prototype);
 
   return (input) => {
     if (input === undefined || input === null) input = {};
     if (typeof input !== "object" || Array.isArray(input)) {
       return { ok: false, detail: [valueError("__root__", `${show(input)} is not of type "object"`)] };
     }
-    // Without a prototype: an input named `toString` or `constructor` that was left out is missing, not Object's.
-    const kept = Object.create(null) as Record<string, unknown>;
+    // An input named like a property of every object (`toString`, `constructor`) that was left out must be
+    // missing, not Object's: such a schema gets an object without a prototype. Others keep a plain object, which
+    // V8 handles faster on the hot path (an object without a prototype is a dictionary).
+    const kept = (shadowsPrototype ? Object.create(null) : {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
       if (known.has(key)) kept[key] = value;
     }

@@ -262,8 +262,11 @@ export class Prediction {
     if (typeof value === "string") return this.redact(value);
     if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
     if (value !== null && typeof value === "object") {
-      const out = Object.create(null) as Record<string, unknown>;
-      for (const [key, item] of Object.entries(value)) out[key] = this.redactValue(item);
+      // Defined, not assigned: a key named `__proto__` stays a plain key.
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        Object.defineProperty(out, key, { value: this.redactValue(item), enumerable: true, writable: true, configurable: true });
+      }
       return out;
     }
     return value;

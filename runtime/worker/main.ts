@@ -178,8 +178,8 @@ class OutputFiles {
 }
 
 /**
- * Output values as JSON. A file (`Path`) becomes `null` here and a slot in `files` (see protocol.ts). Objects are
- * made without a prototype, so that a key named `__proto__` stays a plain key.
+ * Output values as JSON. A file (`Path`) becomes `null` here and a slot in `files` (see protocol.ts). Objects stay
+ * plain objects (one without a prototype is a dictionary to V8, slower to serialise).
  */
 function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): unknown {
   if (depth > 64) throw new Error("output is nested too deeply");
@@ -208,10 +208,13 @@ function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): u
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
     return serialize((value as { toJSON: () => unknown }).toJSON(), files, depth + 1);
   }
-  const out = Object.create(null) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     files?.at.push(key);
-    out[key] = serialize(item, files, depth + 1);
+    const serialized = serialize(item, files, depth + 1);
+    // Assigning `__proto__` would set the prototype and lose the key: it is defined as a plain key instead.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: serialized, enumerable: true, writable: true, configurable: true });
+    else out[key] = serialized;
     files?.at.pop();
   }
   return out;
