@@ -45,13 +45,17 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
   const check = ajv.compile(forAjv);
   let checkFirst: ValidateFunction | undefined;
   const known = new Set(Object.keys(properties));
+  const shadowsPrototype = [...known].some((name) => name in Object.prototype);
 
   return (input, firstProblemOnly = false) => {
     if (input === undefined || input === null) input = {};
     if (typeof input !== "object" || Array.isArray(input)) {
       return { ok: false, detail: [valueError("__root__", `${show(input)} is not of type "object"`)] };
     }
-    const kept: Record<string, unknown> = {};
+    // An input named like a property of every object (`toString`, `constructor`) that was left out must be
+    // missing, not Object's: such a schema gets an object without a prototype. Others keep a plain object, which
+    // V8 handles faster on the hot path (an object without a prototype is a dictionary).
+    const kept = (shadowsPrototype ? Object.create(null) : {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
       if (known.has(key)) kept[key] = value;
     }

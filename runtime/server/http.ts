@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { Prediction, type PredictionEvent } from "./prediction.js";
 import { WorkerSupervisor, type PredictionSink } from "./worker-process.js";
 import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
-import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, type DownloadLimits } from "./files.js";
+import { fetchInputFiles, InputFileError, type DownloadLimits } from "./files.js";
+import { removeOutputFiles, resolveOutputFiles } from "./output-files.js";
 import type { ToWorker, WorkerOptions } from "./protocol.js";
 import type { InputValidator, ValidationDetail } from "../validate.js";
 import { log } from "./log.js";
@@ -489,7 +490,7 @@ export class PredictionServer {
       ended();
     };
     const input = prediction.input;
-    if (this.settings.worker.parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
+    if (this.settings.worker.parameters.some((p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null)) {
       void this.runWithInputFiles(entry, context).then(ended);
       return;
     }
@@ -509,10 +510,11 @@ export class PredictionServer {
   private async runWithInputFiles(entry: Running, context: Record<string, string> | undefined): Promise<string | undefined> {
     const { prediction } = entry;
     let directory: string | undefined;
+    // Made before the first await: a cancel that comes in while the directory is made must stop the downloads.
+    entry.downloads = new AbortController();
     try {
       directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
       this.inputDirs.add(directory);
-      entry.downloads = new AbortController();
       let input: Record<string, unknown>;
       try {
         input = await fetchInputFiles(prediction.input, this.settings.worker.parameters, directory, this.settings.download, entry.downloads.signal);
@@ -544,7 +546,7 @@ export class PredictionServer {
   /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
   private runInWorker(entry: Running, input: Record<string, unknown>, context: Record<string, string> | undefined, finished: () => void): void {
     const { prediction } = entry;
-    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id };
+    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id, outputRoot: this.settings.worker.outputDir };
     // Outputs that hold files are resolved (read, uploaded) in order through this chain; plain outputs, the usual
     // case, are taken at once so that nothing stands between the worker's "done" and the response.
     let outputs: Promise<void> | undefined;
@@ -553,8 +555,8 @@ export class PredictionServer {
     const sink: PredictionSink = {
       onLog: (source, data) => prediction.appendLog(source, data),
       onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
-      onOutput: (value, chunk) => {
-        if (outputs === undefined && !containsFiles(value)) {
+      onOutput: (value, chunk, files) => {
+        if (outputs === undefined && files === undefined) {
           if (chunk) prediction.appendChunk(value);
           else finalOutput = value;
           return;
@@ -562,7 +564,7 @@ export class PredictionServer {
         outputs = (outputs ?? Promise.resolve()).then(async () => {
           if (outputError) return;
           try {
-            const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
+            const resolved = files !== undefined ? await resolveOutputFiles(value, files, options) : value;
             if (chunk) prediction.appendChunk(resolved);
             else finalOutput = resolved;
           } catch (error) {
@@ -570,14 +572,16 @@ export class PredictionServer {
           }
         });
       },
-      onDone: (status, error) => {
+      onDone: (status, error, iterator) => {
+        // A streaming predictor that yielded nothing answers [] (Cog), not null.
+        if (iterator) prediction.iterator = true;
         const finish = () => {
           if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
           else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
           else prediction.finish(status, { error });
           finished();
         };
-        if (outputs) void outputs.then(finish);
+        if (outputs) void outputs.then(() => removeOutputFiles(options)).then(finish);
         else finish();
       },
     };
