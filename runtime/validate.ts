@@ -41,7 +41,8 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
     if (typeof input !== "object" || Array.isArray(input)) {
       return { ok: false, detail: [valueError("__root__", `${show(input)} is not of type "object"`)] };
     }
-    const kept: Record<string, unknown> = {};
+    // Without a prototype: an input named `toString` or `constructor` that was left out is missing, not Object's.
+    const kept = Object.create(null) as Record<string, unknown>;
     for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
       if (known.has(key)) kept[key] = value;
     }

@@ -7,9 +7,9 @@
  * The schema generator reads predictors statically and recognises these names; it never runs this code.
  */
 import { inspect } from "node:util";
-import { currentScope, type MetricMode } from "./scope.js";
+import { currentScope, type MetricModeInput } from "./scope.js";
 
-export { currentScope, runInScope, setSoleScope, type PredictionScope, type MetricMode } from "./scope.js";
+export { currentScope, runInScope, setSoleScope, type PredictionScope, type MetricMode, type MetricModeInput } from "./scope.js";
 
 /** An integer input or output (`"type": "integer"` in the schema). At run time it is a plain number. */
 export type Int = number & { readonly __cogtsInt?: never };
@@ -113,10 +113,11 @@ export abstract class BasePredictor {
 
   /**
    * Records a metric on the running prediction, merged into its `metrics` beside `predict_time`.
-   * `mode` is Cog's: "replace" (default), "increment" (add to a number), "append" (push onto a list).
-   * Dotted names nest (`"tokens.input"`).
+   * `mode` is Cog's: "replace" (default), "increment" or "incr" (add to a number), "append" (push onto a list).
+   * Dotted names nest (`"tokens.input"`); each part starts with a letter, ends with a letter or digit, and holds
+   * letters, digits and single underscores (Cog's rules); a bad name fails the prediction.
    */
-  recordMetric(name: string, value: unknown, mode: MetricMode = "replace"): void {
+  recordMetric(name: string, value: unknown, mode: MetricModeInput = "replace"): void {
     const scope = currentScope();
     if (!scope) throw new Error("recordMetric() is only available while a prediction runs");
     scope.recordMetric(name, value, mode);

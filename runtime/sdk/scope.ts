@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 export type MetricMode = "replace" | "increment" | "append";
+/** What `recordMetric` takes: Cog's modes, with its short `incr` for `increment` (reported as `increment`). */
+export type MetricModeInput = MetricMode | "incr";
 
 /**
  * What belongs to one running prediction. The worker runs each prediction inside its own scope, so
@@ -9,7 +11,7 @@ export type MetricMode = "replace" | "increment" | "append";
 export interface PredictionScope {
   readonly id: string;
   readonly signal: AbortSignal;
-  recordMetric(name: string, value: unknown, mode: MetricMode): void;
+  recordMetric(name: string, value: unknown, mode?: MetricModeInput): void;
   /** The request's `context` (Cog's `current_scope().context`): string pairs the caller attached. */
   readonly context?: Readonly<Record<string, string>>;
 }

@@ -1,10 +1,10 @@
 /**
- * Files in and out (cog-contract.md §4.8). `Path` inputs given as http(s) or data URLs are fetched into a
- * per-prediction directory; file outputs become data URLs or are uploaded to `--upload-url`.
+ * Files in (cog-contract.md §4.8): `Path` inputs given as http(s) or data URLs are fetched into a per-prediction
+ * directory. File outputs: output-files.ts.
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, extname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { extname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ParameterPlan } from "./protocol.js";
@@ -168,64 +168,4 @@ export async function fetchInputFiles(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason instanceof InputFileError ? failed.reason : new InputFileError(String(failed.reason));
   return out;
-}
-
-export interface OutputFileOptions {
-  uploadUrl?: string;
-  predictionId: string;
-}
-
-function isFileRef(value: unknown): value is { __cogtsFile: string } {
-  return typeof value === "object" && value !== null && typeof (value as { __cogtsFile?: unknown }).__cogtsFile === "string";
-}
-
-export function containsFiles(value: unknown): boolean {
-  if (isFileRef(value)) return true;
-  if (Array.isArray(value)) return value.some(containsFiles);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsFiles);
-  return false;
-}
-
-/** Turns file references in an output into data URLs, or uploads them and gives their URLs. */
-export async function resolveOutputFiles(value: unknown, options: OutputFileOptions): Promise<unknown> {
-  if (isFileRef(value)) return sendFile(value.__cogtsFile, options);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => resolveOutputFiles(item, options)));
-  if (value !== null && typeof value === "object") {
-    const entries = await Promise.all(
-      Object.entries(value).map(async ([key, item]) => [key, await resolveOutputFiles(item, options)] as const),
-    );
-    return Object.fromEntries(entries);
-  }
-  return value;
-}
-
-async function sendFile(path: string, options: OutputFileOptions): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new Error(`the output file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  const mime = mimeTypeOf(path);
-  if (!options.uploadUrl) return `data:${mime};base64,${bytes.toString("base64")}`;
-  const base = options.uploadUrl.endsWith("/") ? options.uploadUrl : `${options.uploadUrl}/`;
-  const target = base + encodeURIComponent(safeFileName(basename(path)));
-  let response: Response;
-  try {
-    response = await fetch(target, {
-      method: "PUT",
-      body: bytes,
-      headers: { "content-type": mime, "x-prediction-id": encodeURIComponent(options.predictionId) },
-      signal: AbortSignal.timeout(25_000),
-    });
-  } catch (error) {
-    throw new Error(`upload of ${basename(path)} to ${target} failed: ${(error as Error).message}`);
-  }
-  await response.arrayBuffer().catch(() => undefined);
-  if (!response.ok) throw new Error(`upload of ${basename(path)} to ${target} failed: HTTP ${response.status}`);
-  const location = response.headers.get("location");
-  const url = new URL(location ?? response.url ?? target, target);
-  url.search = "";
-  url.hash = "";
-  return url.href;
 }

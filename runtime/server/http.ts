@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { Prediction, type PredictionEvent } from "./prediction.js";
 import { WorkerSupervisor, type PredictionSink } from "./worker-process.js";
 import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
-import { containsFiles, fetchInputFiles, InputFileError, resolveOutputFiles, type DownloadLimits } from "./files.js";
+import { fetchInputFiles, InputFileError, type DownloadLimits } from "./files.js";
+import { removeOutputFiles, resolveOutputFiles } from "./output-files.js";
 import type { ToWorker, WorkerOptions } from "./protocol.js";
 import type { InputValidator, ValidationDetail } from "../validate.js";
 import { log } from "./log.js";
@@ -502,7 +503,7 @@ export class PredictionServer {
       ended();
     };
     const input = prediction.input;
-    if (this.settings.worker.parameters.some((p) => p.kind === "path" && input[p.name] !== undefined && input[p.name] !== null)) {
+    if (this.settings.worker.parameters.some((p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null)) {
       void this.runWithInputFiles(entry, context).then(ended);
       return;
     }
@@ -555,7 +556,7 @@ export class PredictionServer {
   /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
   private runInWorker(entry: Running, input: Record<string, unknown>, context: Record<string, string> | undefined, finished: () => void): void {
     const { prediction } = entry;
-    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id };
+    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id, outputRoot: this.settings.worker.outputDir };
     // Outputs that hold files are resolved (read, uploaded) in order through this chain; plain outputs, the usual
     // case, are taken at once so that nothing stands between the worker's "done" and the response.
     let outputs: Promise<void> | undefined;
@@ -564,8 +565,8 @@ export class PredictionServer {
     const sink: PredictionSink = {
       onLog: (source, data) => prediction.appendLog(source, data),
       onMetric: (name, value, mode) => prediction.recordMetric(name, value, mode),
-      onOutput: (value, chunk) => {
-        if (outputs === undefined && !containsFiles(value)) {
+      onOutput: (value, chunk, files) => {
+        if (outputs === undefined && files === undefined) {
           if (chunk) prediction.appendChunk(value);
           else finalOutput = value;
           return;
@@ -573,7 +574,7 @@ export class PredictionServer {
         outputs = (outputs ?? Promise.resolve()).then(async () => {
           if (outputError) return;
           try {
-            const resolved = containsFiles(value) ? await resolveOutputFiles(value, options) : value;
+            const resolved = files !== undefined ? await resolveOutputFiles(value, files, options) : value;
             if (chunk) prediction.appendChunk(resolved);
             else finalOutput = resolved;
           } catch (error) {
@@ -581,14 +582,16 @@ export class PredictionServer {
           }
         });
       },
-      onDone: (status, error) => {
+      onDone: (status, error, iterator) => {
+        // A streaming predictor that yielded nothing answers [] (Cog), not null.
+        if (iterator) prediction.iterator = true;
         const finish = () => {
           if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
           else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
           else prediction.finish(status, { error });
           finished();
         };
-        if (outputs) void outputs.then(finish);
+        if (outputs) void outputs.then(() => removeOutputFiles(options)).then(finish);
         else finish();
       },
     };

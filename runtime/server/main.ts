@@ -6,7 +6,9 @@
  * Port from $PORT (5000); predictor from $COG_PREDICT_TYPE_STUB / $COG_TRAIN_TYPE_STUB (`predict.ts:Predictor`);
  * schema from $COG_OPENAPI_SCHEMA or /src/.cog/openapi_schema.json (cog-contract.md §4.1).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WorkerSupervisor } from "./worker-process.js";
 import type { WorkerOptions } from "./protocol.js";
@@ -68,7 +70,10 @@ async function main(): Promise<void> {
     parameters: parameterPlan(openapi, mode === "train" ? "TrainingInput" : "Input"),
     tagLogs: maxConcurrency > 1,
     maxConcurrency,
+    // Output files of every prediction, each in a directory of its own (mkdtemp makes it 0700); removed on exit.
+    outputDir: mkdtempSync(join(tmpdir(), "cogts-outputs-")),
   };
+  process.on("exit", () => rmSync(worker.outputDir, { recursive: true, force: true }));
   const setupTimeout = numberFromEnv("COG_SETUP_TIMEOUT", 0);
   const cancelGrace = numberFromEnv("COGTS_CANCEL_GRACE_SECONDS", 5, (n) => n >= 0);
   const healthcheckTimeout = numberFromEnv("COGTS_HEALTHCHECK_TIMEOUT_SECONDS", 10);

@@ -3,6 +3,7 @@
  * SSE subscribers and webhooks follow.
  */
 import type { MetricMode } from "../sdk/scope.js";
+import { RedactingStream, recentSecrets } from "./redact.js";
 
 export type Status = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 
@@ -16,6 +17,21 @@ export type PredictionEvent =
 export type Listener = (event: PredictionEvent) => void;
 
 const MASK = "**********";
+
+/**
+ * The most a prediction's logs (and the setup logs) keep, in characters: 8 Mi unless COGTS_MAX_LOG_CHARS says
+ * otherwise. Past it, output is counted and dropped, and the logs end with a line saying how much was.
+ */
+export const LOG_LIMIT = logLimitFromEnv();
+
+function logLimitFromEnv(): number {
+  const value = Number(process.env.COGTS_MAX_LOG_CHARS);
+  return Number.isInteger(value) && value > 0 ? value : 8 * 1024 * 1024;
+}
+
+export function truncationNote(dropped: number): string {
+  return `\n[cogts: logs truncated: ${dropped} more characters were dropped past the ${LOG_LIMIT}-character limit (COGTS_MAX_LOG_CHARS)]\n`;
+}
 
 let lastMs = -1;
 let lastIso = "";
@@ -41,6 +57,10 @@ export class Prediction {
   iterator = false;
   error?: string;
   metrics: Record<string, unknown> = {};
+  /** Characters of output dropped past LOG_LIMIT. */
+  private logsDropped = 0;
+  /** Made when there are secrets to mask: one per source, as a secret may be split across two pieces. */
+  private redactors?: { stdout: RedactingStream; stderr: RedactingStream };
   readonly created_at: string;
   started_at?: string;
   completed_at?: string;
@@ -64,6 +84,7 @@ export class Prediction {
     createdAt?: string,
   ) {
     this.created_at = createdAt ?? isoNow();
+    for (const value of this.secretValues()) recentSecrets.add(value);
   }
 
   /** Settles when the prediction has finished. Made on first use: most predictions finish before anyone asks. */
@@ -102,9 +123,40 @@ export class Prediction {
 
   appendLog(source: "stdout" | "stderr", data: string): void {
     if (this.terminal) return;
-    const clean = this.redact(data);
-    this.logs += clean;
-    this.emit({ type: "log", source, data: clean });
+    if (recentSecrets.size > 0) {
+      this.redactors ??= { stdout: new RedactingStream(), stderr: new RedactingStream() };
+      data = this.redactors[source].write(data);
+    }
+    this.keepLog(source, data);
+  }
+
+  private keepLog(source: "stdout" | "stderr", data: string): void {
+    if (data === "") return;
+    if (this.logsDropped > 0) {
+      this.logsDropped += data.length;
+      return;
+    }
+    if (this.logs.length + data.length > LOG_LIMIT) {
+      const room = LOG_LIMIT - this.logs.length;
+      this.logsDropped = data.length - room;
+      data = data.slice(0, room);
+      if (data === "") return;
+    }
+    this.logs += data;
+    this.emit({ type: "log", source, data });
+  }
+
+  /** What the redactors kept back, and the note on dropped output: the logs are complete. */
+  private endLogs(): void {
+    if (this.redactors) {
+      this.keepLog("stdout", this.redactors.stdout.end());
+      this.keepLog("stderr", this.redactors.stderr.end());
+    }
+    if (this.logsDropped > 0) {
+      const note = truncationNote(this.logsDropped);
+      this.logs += note;
+      this.emit({ type: "log", source: "stderr", data: note });
+    }
   }
 
   appendChunk(chunk: unknown): void {
@@ -117,23 +169,30 @@ export class Prediction {
   recordMetric(name: string, rawValue: unknown, mode: MetricMode): void {
     const value = this.redactValue(rawValue);
     const path = name.split(".");
+    // The worker checks names as Cog does; this is the server's own guard, whatever the worker sends: only own
+    // properties are read, and `__proto__` (the one key whose assignment reaches a prototype) is never used.
+    if (path.some((key) => key === "" || key === "__proto__")) return;
+    const own = (object: Record<string, unknown>, key: string) => (Object.hasOwn(object, key) ? object[key] : undefined);
     let target = this.metrics;
     for (const key of path.slice(0, -1)) {
-      const next = target[key];
+      const next = own(target, key);
       if (next === null || typeof next !== "object" || Array.isArray(next)) target[key] = {};
       target = target[key] as Record<string, unknown>;
     }
     const leaf = path[path.length - 1]!;
     if (mode === "increment") {
-      const previous = typeof target[leaf] === "number" ? (target[leaf] as number) : 0;
-      target[leaf] = previous + (typeof value === "number" ? value : 0);
+      const previous = own(target, leaf);
+      target[leaf] = (typeof previous === "number" ? previous : 0) + (typeof value === "number" ? value : 0);
     } else if (mode === "append") {
-      const previous = Array.isArray(target[leaf]) ? (target[leaf] as unknown[]) : target[leaf] === undefined ? [] : [target[leaf]];
-      target[leaf] = [...previous, value];
+      // In place: copying the list on each append made n appends cost n² (a list set by "replace" is a copy, so
+      // the list is this prediction's own and no event shares it).
+      const previous = own(target, leaf);
+      if (Array.isArray(previous)) previous.push(value);
+      else target[leaf] = previous === undefined ? [value] : [previous, value];
     } else if (value === null) {
       delete target[leaf];
     } else {
-      target[leaf] = value;
+      target[leaf] = Array.isArray(value) ? [...value] : value;
     }
     this.emit({ type: "metric", name, value, mode });
   }
@@ -141,6 +200,7 @@ export class Prediction {
   finish(status: "succeeded" | "failed" | "canceled", fields: { output?: unknown; error?: string } = {}): void {
     if (this.terminal) return;
     if (this.status === "starting") this.start();
+    if (this.redactors || this.logsDropped > 0) this.endLogs();
     this.status = status;
     if (fields.output !== undefined) this.output = this.redactValue(fields.output);
     else if (this.iterator) this.output = this.chunks;
@@ -161,7 +221,7 @@ export class Prediction {
     }
     if (this.error !== undefined) body.error = this.error;
     body.logs = this.logs;
-    const metrics = { ...this.metrics };
+    const metrics: Record<string, unknown> = { ...this.metrics };
     if (!this.terminal) delete metrics.predict_time;
     body.metrics = metrics;
     body.created_at = this.created_at;
@@ -194,16 +254,17 @@ export class Prediction {
 
   /** Secret input values never leave the server: replaced wherever they show up in logs, errors or outputs. */
   redact(text: string): string {
-    for (const secret of this.secretValues()) text = text.split(secret).join(MASK);
-    return text;
+    return recentSecrets.redact(text);
   }
 
   redactValue(value: unknown): unknown {
-    if (this.secretNames.length === 0) return value;
+    if (recentSecrets.size === 0) return value;
     if (typeof value === "string") return this.redact(value);
     if (Array.isArray(value)) return value.map((item) => this.redactValue(item));
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactValue(v)]));
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const [key, item] of Object.entries(value)) out[key] = this.redactValue(item);
+      return out;
     }
     return value;
   }

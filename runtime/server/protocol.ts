@@ -1,7 +1,13 @@
 /**
  * Messages between the server (parent) and the worker child process: newline-delimited JSON on an fd-3 socket.
  * Inputs and outputs that are files travel as paths, never as bytes.
+ *
+ * File outputs travel out of band: the worker puts a copy (or a hard link) of each file it returns into the
+ * prediction's own output directory, leaves `null` at its place in the value, and lists the places in `files`.
+ * Nothing inside an output value is ever taken for a file, so a predictor that echoes a client's input cannot
+ * make the server read a file the client names.
  */
+import { createHash } from "node:crypto";
 import type { MetricMode } from "../sdk/scope.js";
 
 /** How the worker turns one input value into a predictor argument. */
@@ -24,11 +30,20 @@ export interface WorkerOptions {
   /** Route in-scope console output over IPC (needed when several predictions share the worker). */
   tagLogs: boolean;
   maxConcurrency: number;
+  /** Where output files go: `<outputDir>/<outputDirName(id)>/<n>/<file name>`, made by the server, mode 0700. */
+  outputDir: string;
 }
 
-/** A value marking a file output: the parent reads it and sends a data URL or an uploaded URL instead. */
-export interface FileRef {
-  __cogtsFile: string;
+/** A file output: where it sits in the output value (keys and indices), and its name in the prediction's directory. */
+export interface FileSlot {
+  at: (string | number)[];
+  /** `<n>/<file name>`: a numbered subdirectory keeps the predictor's file name (its extension gives the MIME type). */
+  name: string;
+}
+
+/** The directory of one prediction's output files under `outputDir`: the same name on both sides, from the id. */
+export function outputDirName(id: string): string {
+  return createHash("sha256").update(id).digest("hex").slice(0, 32);
 }
 
 export type ToWorker =
@@ -39,9 +54,9 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; hasHealthcheck: boolean }
   | { type: "setup_failed"; error: string }
-  | { type: "output"; id: string; value: unknown; chunk: boolean }
+  | { type: "output"; id: string; value: unknown; chunk: boolean; files?: FileSlot[] }
   | { type: "metric"; id: string; name: string; value: unknown; mode: MetricMode }
   | { type: "log"; id: string; source: "stdout" | "stderr"; data: string }
   /** `output` is the return value of a non-iterator predictor (one message instead of two on the hot path). */
-  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; iterator: boolean }
+  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; files?: FileSlot[]; iterator: boolean }
   | { type: "healthcheck"; requestId: number; error?: string };

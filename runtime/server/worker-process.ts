@@ -9,15 +9,18 @@ import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
-import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
+import type { FileSlot, FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { log } from "./log.js";
+import { RedactingStream } from "./redact.js";
+import { LOG_LIMIT, truncationNote } from "./prediction.js";
 
 export type LogSource = "stdout" | "stderr";
 
 /** What the supervisor reports about one prediction. */
 export interface PredictionSink {
   onLog(source: LogSource, data: string): void;
-  onOutput(value: unknown, chunk: boolean): void;
+  /** `files`: where file outputs sit in `value` (see protocol.ts); the server reads them, nothing else. */
+  onOutput(value: unknown, chunk: boolean, files?: FileSlot[]): void;
   onMetric(name: string, value: unknown, mode: MetricMode): void;
   onDone(status: "succeeded" | "failed" | "canceled", error: string | undefined, iterator: boolean, output?: unknown): void;
 }
@@ -65,9 +68,13 @@ export class WorkerSupervisor {
   private everReady = false;
   private readyAt = 0;
   private quickCrashes = 0;
+  /** Worker output that belongs to no prediction goes to this process's stderr, with secrets masked. */
+  private readonly stray = { stdout: new RedactingStream(), stderr: new RedactingStream() };
+  private setupLogsDropped = 0;
 
   private readonly stateListeners: ((state: WorkerState) => void)[] = [];
   started = false;
+  private exitHookSet = false;
 
   constructor(private readonly options: SupervisorOptions) {
     if (options.onStateChange) this.stateListeners.push(options.onStateChange);
@@ -96,14 +103,31 @@ export class WorkerSupervisor {
       cwd: this.options.cwd,
       env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
       stdio: ["ignore", "pipe", "pipe", "pipe"],
+      // Its own process group: every process the model starts is stopped with the worker (see killGroup).
+      detached: true,
     });
     this.child = child;
     this.deferred = [];
+    this.setupLogsDropped = 0;
+    if (!this.exitHookSet) {
+      this.exitHookSet = true;
+      process.on("exit", () => this.child && killGroup(this.child));
+    }
     for (const source of ["stdout", "stderr"] as const) this.readStream(child, source);
-    this.channel = new MessageChannel<ToWorker, FromWorker>(child.stdio[3] as Duplex, (message) => {
-      if (this.child !== child) return;
-      this.receive(message);
-    }, "immediate");
+    this.channel = new MessageChannel<ToWorker, FromWorker>(
+      child.stdio[3] as Duplex,
+      (message) => {
+        if (this.child !== child) return;
+        this.receive(message);
+      },
+      "immediate",
+      (reason) => {
+        // A worker that sends something that is not a message is broken: it is restarted, the server stays.
+        if (this.child !== child) return;
+        log("error", `the worker sent ${reason}; stopping it`);
+        killGroup(child);
+      },
+    );
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     child.on("error", (error) => {
       this.appendSetupLog(`worker process error: ${error.message}\n`);
@@ -112,7 +136,7 @@ export class WorkerSupervisor {
       this.setupTimer = setTimeout(() => {
         if (this.child !== child || this.state !== "starting") return;
         this.failSetup(`setup did not finish within COG_SETUP_TIMEOUT (${this.options.setupTimeout} s)`);
-        child.kill("SIGKILL");
+        killGroup(child);
       }, this.options.setupTimeout * 1000);
     }
     this.notify();
@@ -140,7 +164,7 @@ export class WorkerSupervisor {
         this.cancelTimers.delete(id);
         if (!this.inFlight.has(id) || this.child !== child) return;
         this.killedForCancel.add(id);
-        child.kill("SIGKILL");
+        killGroup(child);
       }, this.options.cancelGrace * 1000),
     );
   }
@@ -165,7 +189,7 @@ export class WorkerSupervisor {
   /** Stops the worker for good (server shutdown). */
   stop(): void {
     this.stopping = true;
-    this.child?.kill("SIGKILL");
+    if (this.child) killGroup(this.child);
   }
 
   private readStream(child: ChildProcess, source: LogSource): void {
@@ -173,7 +197,11 @@ export class WorkerSupervisor {
     if (!stream) return;
     const decoder = new StringDecoder("utf8");
     stream.on("data", (bytes: Buffer) => this.routeLog(source, decoder.write(bytes), this.child !== child));
-    stream.on("end", () => this.routeLog(source, decoder.end(), this.child !== child));
+    stream.on("end", () => {
+      this.routeLog(source, decoder.end(), this.child !== child);
+      const rest = this.stray[source].end();
+      if (rest) process.stderr.write(rest);
+    });
   }
 
   /**
@@ -212,10 +240,18 @@ export class WorkerSupervisor {
       const [sink] = this.inFlight.values();
       return sink?.onLog(source, data);
     }
-    process.stderr.write(data);
+    const shown = this.stray[source].write(data);
+    if (shown) process.stderr.write(shown);
   }
 
+  /** Setup logs are kept up to the same limit as a prediction's. */
   private appendSetupLog(data: string): void {
+    if (this.setupLogsDropped > 0 || this.setup.logs.length + data.length > LOG_LIMIT) {
+      const room = Math.max(0, LOG_LIMIT - this.setup.logs.length);
+      if (this.setupLogsDropped === 0) this.setup.logs += data.slice(0, room);
+      this.setupLogsDropped += data.length - (this.setupLogsDropped === 0 ? room : 0);
+      return;
+    }
     this.setup.logs += data;
   }
 
@@ -228,6 +264,7 @@ export class WorkerSupervisor {
         this.everReady = true;
         this.readyAt = performance.now();
         this.setup.status = "succeeded";
+        if (this.setupLogsDropped > 0) this.setup.logs += truncationNote(this.setupLogsDropped);
         this.setup.completed_at = new Date().toISOString();
         this.notify();
         return;
@@ -235,7 +272,7 @@ export class WorkerSupervisor {
         this.failSetup(message.error);
         return;
       case "output":
-        this.inFlight.get(message.id)?.onOutput(message.value, message.chunk);
+        this.inFlight.get(message.id)?.onOutput(message.value, message.chunk, message.files);
         return;
       case "metric":
         this.inFlight.get(message.id)?.onMetric(message.name, message.value, message.mode);
@@ -248,7 +285,7 @@ export class WorkerSupervisor {
         this.inFlight.delete(message.id);
         clearTimeout(this.cancelTimers.get(message.id));
         this.cancelTimers.delete(message.id);
-        if (message.output !== undefined && sink) sink.onOutput(message.output, false);
+        if (message.output !== undefined && sink) sink.onOutput(message.output, false, message.files);
         sink?.onDone(message.status, message.error, message.iterator);
         this.notify();
         return;
@@ -263,6 +300,7 @@ export class WorkerSupervisor {
   private failSetup(error: string): void {
     clearTimeout(this.setupTimer);
     if (this.state === "setup_failed") return;
+    if (this.setupLogsDropped > 0) this.setup.logs += truncationNote(this.setupLogsDropped);
     this.state = "setup_failed";
     this.setup.status = "failed";
     this.setup.completed_at = new Date().toISOString();
@@ -276,6 +314,8 @@ export class WorkerSupervisor {
     // Let deferred messages (a final "done") through before judging what was lost.
     this.handleDeferred();
     this.child = undefined;
+    // Processes the model started die with it, also when it crashed or was killed alone.
+    killGroup(child);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     for (const [id, sink] of this.inFlight) {
       clearTimeout(this.cancelTimers.get(id));
@@ -304,5 +344,15 @@ export class WorkerSupervisor {
         if (!this.stopping) this.start();
       }, delay);
     }
+  }
+}
+
+/** Kills the worker's process group: the worker and every process it started that did not leave the group. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
   }
 }

@@ -2,19 +2,35 @@
  * The worker child process: loads the predictor, runs setup() once, then runs predictions the server sends.
  * Everything the model does happens here, so a crash or a hang never takes the HTTP server down.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
-import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Path, Secret, isPath, isSecret, runInScope, currentScope, setSoleScope, type MetricMode } from "../sdk/index.js";
+import { Path, Secret, isPath, isSecret, runInScope, currentScope, setSoleScope, type MetricModeInput } from "../sdk/index.js";
 import { MessageChannel } from "../server/channel.js";
-import type { FromWorker, ParameterPlan, ToWorker, WorkerOptions } from "../server/protocol.js";
+import { outputDirName, type FileSlot, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
+import { checkMetricName, metricMode } from "./metrics.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
 
-// fd 3 is the message channel to the server; when the server goes away, so does the worker.
+// Writes to stdout and stderr finish before they return (Node queues them on a pipe otherwise): everything a
+// prediction writes is then in the pipe before its "done" goes out, and the server reads it as that prediction's
+// (see WorkerSupervisor.receive). Without this, a 1 MiB write just before predict() returned was mostly
+// delivered after "done", into the next prediction's logs.
+for (const stream of [process.stdout, process.stderr]) {
+  (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => void } })._handle?.setBlocking?.(true);
+}
+
+// fd 3 is the message channel to the server; when the server goes away, so does the worker, with every process
+// the model started (the worker leads its own process group).
 const socket = new Socket({ fd: 3, readable: true, writable: true });
-socket.on("close", () => process.exit(0));
+socket.on("close", () => {
+  try {
+    process.kill(-process.pid, "SIGKILL");
+  } catch {
+    process.exit(0);
+  }
+});
 const channel = new MessageChannel<FromWorker, ToWorker>(socket, onMessage);
 
 function send(message: FromWorker): void {
@@ -68,10 +84,9 @@ class Scope {
     return this.run.signal;
   }
 
-  recordMetric(name: string, value: unknown, mode: MetricMode = "replace"): void {
+  recordMetric(name: string, value: unknown, mode: MetricModeInput = "replace"): void {
     checkMetricName(name);
-    if (!["replace", "increment", "append"].includes(mode)) throw new Error(`invalid metric mode ${JSON.stringify(mode)}`);
-    send({ type: "metric", id: this.id, name, value: serialize(value), mode });
+    send({ type: "metric", id: this.id, name, value: serialize(value, undefined), mode: metricMode(mode) });
   }
 }
 
@@ -118,28 +133,87 @@ function wrap(plan: ParameterPlan, value: unknown): unknown {
 
 function argumentsFor(input: Record<string, unknown>): unknown[] {
   return options.parameters.map((plan) => {
-    const value = input[plan.name];
+    // Own properties only: an input named `constructor` or `toString` that was left out is missing, not Object's.
+    const value = Object.hasOwn(input, plan.name) ? input[plan.name] : undefined;
     if (value === undefined) return plan.nullWhenMissing ? null : undefined;
     return wrap(plan, value);
   });
 }
 
-/** Output values as JSON, with files replaced by references the parent resolves. */
-function serialize(value: unknown, depth = 0): unknown {
+/** Where a prediction's file outputs go, and the places in the value they were taken from. */
+class OutputFiles {
+  /** The files of the message being built; `take()` hands them over. */
+  private slots: FileSlot[] = [];
+  /** Files made so far in this prediction: each gets a numbered subdirectory of its own. */
+  private count = 0;
+  /** Keys and indices from the top of the value down to what `serialize` is looking at. */
+  readonly at: (string | number)[] = [];
+  constructor(readonly dir: string) {}
+
+  take(): FileSlot[] | undefined {
+    if (this.slots.length === 0) return undefined;
+    const slots = this.slots;
+    this.slots = [];
+    return slots;
+  }
+
+  /** Puts the file into the prediction's output directory (a hard link, or a copy across file systems). */
+  add(path: string): void {
+    const source = resolve(path);
+    // A symlink the predictor made on purpose is followed here, in the worker; the server never follows one.
+    const real = realpathSync(source);
+    if (!statSync(real).isFile()) throw new Error(`the output ${path} is not a regular file`);
+    const number = this.count++;
+    const subdirectory = join(this.dir, String(number));
+    mkdirSync(subdirectory, { recursive: true, mode: 0o700 });
+    const name = basename(source).replace(/[\u0000-\u001f]/g, "_").replace(/^\.+/, "") || "file";
+    const target = join(subdirectory, name);
+    try {
+      linkSync(real, target);
+    } catch {
+      copyFileSync(real, target);
+    }
+    this.slots.push({ at: [...this.at], name: `${number}/${name}` });
+  }
+}
+
+/**
+ * Output values as JSON. A file (`Path`) becomes `null` here and a slot in `files` (see protocol.ts). Objects are
+ * made without a prototype, so that a key named `__proto__` stays a plain key.
+ */
+function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): unknown {
   if (depth > 64) throw new Error("output is nested too deeply");
-  if (isPath(value)) return { __cogtsFile: isAbsolute(value.path) ? value.path : resolve(value.path) };
+  if (isPath(value)) {
+    // Outside outputs (a metric), a file is just its path.
+    if (!files) return value.path;
+    files.add(value.path);
+    return null;
+  }
   if (isSecret(value)) return "**********";
   if (value === undefined) return null;
   if (typeof value === "bigint") return Number(value);
   if (value === null || typeof value !== "object") return typeof value === "function" ? null : value;
-  if (Array.isArray(value)) return value.map((item) => serialize(item, depth + 1));
-  if (value instanceof Map) return serialize(Object.fromEntries(value), depth);
-  if (value instanceof Set) return serialize([...value], depth);
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return serialize((value as { toJSON: () => unknown }).toJSON(), depth + 1);
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    files?.at.push(0);
+    for (let i = 0; i < value.length; i++) {
+      if (files) files.at[files.at.length - 1] = i;
+      out[i] = serialize(value[i], files, depth + 1);
+    }
+    files?.at.pop();
+    return out;
   }
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = serialize(item, depth + 1);
+  if (value instanceof Map) return serialize(Object.fromEntries(value), files, depth);
+  if (value instanceof Set) return serialize([...value], files, depth);
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return serialize((value as { toJSON: () => unknown }).toJSON(), files, depth + 1);
+  }
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [key, item] of Object.entries(value)) {
+    files?.at.push(key);
+    out[key] = serialize(item, files, depth + 1);
+    files?.at.pop();
+  }
   return out;
 }
 
@@ -148,18 +222,12 @@ function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<
   return Symbol.asyncIterator in value || (Symbol.iterator in value && !(value instanceof Map) && !(value instanceof Set));
 }
 
-const METRIC_SEGMENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-function checkMetricName(name: string): void {
-  const segments = name.split(".");
-  if (name === "predict_time" || name.startsWith("cog.") || name.length > 128 || segments.length > 4 || !segments.every((s) => METRIC_SEGMENT.test(s))) {
-    throw new Error(`invalid metric name ${JSON.stringify(name)}: use up to 4 dot-separated words of letters, digits, _ and - (not "predict_time" or "cog.*")`);
-  }
-}
-
 /** Sends an iterator's chunks as they come; stops early when the prediction is canceled. */
-async function streamChunks(id: string, run: Running, result: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+async function streamChunks(id: string, run: Running, result: AsyncIterable<unknown> | Iterable<unknown>, files: () => OutputFiles): Promise<void> {
   for await (const chunk of result) {
-    send({ type: "output", id, value: serialize(chunk), chunk: true });
+    const chunkFiles = chunk !== null && typeof chunk === "object" ? files() : undefined;
+    const value = serialize(chunk, chunkFiles);
+    send({ type: "output", id, value, chunk: true, files: chunkFiles?.take() });
     if (run.canceled) break;
   }
 }
@@ -180,10 +248,15 @@ function predict(id: string, input: Record<string, unknown>, context: Record<str
   const inScope = <T>(fn: () => T): T => (concurrent ? runInScope(scope, fn) : fn());
   if (!concurrent) setSoleScope(scope);
 
+  let files: OutputFiles | undefined;
+  const filesOf = () => (files ??= new OutputFiles(join(options.outputDir, outputDirName(id))));
   const finish = (status: "succeeded" | "failed" | "canceled", error?: string, output?: unknown) => {
     running.delete(id);
     if (!concurrent) setSoleScope(undefined);
-    send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, iterator: run.iterator });
+    const slots = files?.take();
+    // The server removes the directory of a prediction that succeeded, once it has read the files.
+    if (files && status !== "succeeded") rmSync(files.dir, { recursive: true, force: true });
+    send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, files: status === "succeeded" ? slots : undefined, iterator: run.iterator });
   };
   const fail = (caught: unknown) => {
     if (run.canceled) return finish("canceled");
@@ -196,9 +269,10 @@ function predict(id: string, input: Record<string, unknown>, context: Record<str
     try {
       if (isIterable(result)) {
         run.iterator = true;
-        return void inScope(() => streamChunks(id, run, result)).then(() => succeed(undefined), fail);
+        return void inScope(() => streamChunks(id, run, result, filesOf)).then(() => succeed(undefined), fail);
       }
-      output = serialize(result);
+      // The common output (a string, a number) has no file in it: no OutputFiles is made for it.
+      output = serialize(result, result !== null && typeof result === "object" ? filesOf() : undefined);
     } catch (caught) {
       return fail(caught);
     }
@@ -224,6 +298,8 @@ async function healthcheck(requestId: number): Promise<void> {
   }
 }
 
+const LOG_PIECE = 1024 * 1024;
+
 /** With several predictions in one process, console output is attributed through the prediction's scope. */
 function tagConsoleOutput(): void {
   for (const source of ["stdout", "stderr"] as const) {
@@ -233,7 +309,9 @@ function tagConsoleOutput(): void {
       const scope = currentScope();
       if (!scope || !running.has(scope.id)) return original(chunk, ...rest);
       const data = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-      send({ type: "log", id: scope.id, source, data });
+      // In pieces of at most 1 Mi characters: the server keeps a prediction's logs up to a limit, and a single
+      // huge message would be refused by the channel whole.
+      for (let at = 0; at < data.length; at += LOG_PIECE) send({ type: "log", id: scope.id, source, data: data.slice(at, at + LOG_PIECE) });
       const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
       callback?.();
       return true;
