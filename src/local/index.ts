@@ -1,6 +1,7 @@
 /**
  * `cog serve --no-docker` and `cog run --no-docker`: the same server and SDK as in an image, run on this machine.
- * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step.
+ * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step; a
+ * Python predictor runs under the machine's python3 (src/local/python.ts).
  *
  *   const project = await prepareLocalProject(process.cwd());
  *   const server = await startLocalServer(project, { port: 0 });
@@ -80,6 +81,13 @@ function configEnvironment(config: Config): Record<string, string> {
 /** Starts the prediction server process for a local project; resolves once it listens. */
 export async function startLocalServer(project: LocalProject, options: LocalServerOptions): Promise<LocalServer> {
   const args = ["--host", options.host ?? "127.0.0.1"];
+  // A Python predictor runs under the machine's Python: found and checked here, with a clear error.
+  let python: Record<string, string> = {};
+  if (/\.py:/.test(project.config.predict ?? "")) {
+    const { findPython } = await import("./python.js");
+    const found = await findPython({ ...process.env, ...options.env });
+    python = { COGTS_PYTHON: found.executable };
+  }
   if (options.uploadUrl) args.push("--upload-url", options.uploadUrl);
   const child = spawn(process.execPath, [serverEntryPoint(), ...args], {
     cwd: project.dir,
@@ -98,6 +106,7 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
       ...(project.config.concurrency?.max ? { COG_MAX_CONCURRENCY: String(project.config.concurrency.max) } : {}),
       ...(options.allowLocalPaths ? { COGTS_ALLOW_LOCAL_INPUT_PATHS: "1" } : {}),
       ...options.env,
+      ...python,
     },
     stdio: ["ignore", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
   });
