@@ -12,6 +12,7 @@ import re
 import shutil
 from typing import Any, Dict, List, Optional, Union
 
+from .model import BaseModel
 from .types import Secret
 
 
@@ -90,6 +91,8 @@ def serialize(value: Any, files: Optional[OutputFiles], depth: int = 0) -> Any:
         if files is not None:
             files.at.pop()
         return items
+    if isinstance(value, BaseModel):
+        return serialize(value.dict(exclude_unset=True), files, depth)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return serialize({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, files, depth)
     for method in ("model_dump", "dict", "tolist"):

@@ -36,7 +36,13 @@ class SerializeTest(unittest.TestCase):
         class Point:
             x: int
 
-        self.assertEqual(serialize(Out(text="t"), None), {"text": "t", "note": None})
+        # Cog's wire format: a field left at its default without being given is left out; a given one stays.
+        self.assertEqual(serialize(Out(text="t"), None), {"text": "t"})
+        self.assertEqual(serialize(Out(text="t", note=None), None), {"text": "t", "note": None})
+        self.assertEqual(serialize(Out("t", "n"), None), {"text": "t", "note": "n"})
+        later = Out(text="t")
+        later.note = "set later"
+        self.assertEqual(serialize(later, None), {"text": "t", "note": "set later"})
         self.assertEqual(serialize([Point(1)], None), [{"x": 1}])
 
     def test_unknown_objects_are_refused_with_the_type(self) -> None:
