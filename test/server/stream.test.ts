@@ -37,6 +37,26 @@ describe("iterator outputs", () => {
     expect(r.body).toMatchObject({ status: "succeeded", output: ["item 0", "item 1", "item 2"], logs: "tick 0\ntick 1\ntick 2\n", metrics: { ticks: 3 } });
   });
 
+  it("answers [] for a stream that yields nothing, over HTTP, SSE and webhooks (Cog; was null)", async () => {
+    const sync = await request(`${server.url}/predictions`, { body: { input: { count: 0 } } });
+    expect(sync.body).toMatchObject({ status: "succeeded", output: [] });
+    const sse = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ input: { count: 0 } }),
+    });
+    const events = await readSse(sse);
+    expect(events[events.length - 1]).toMatchObject({ event: "completed", data: { status: "succeeded", output: [] } });
+    const hook = await startReceiver();
+    try {
+      await request(`${server.url}/predictions`, { body: { input: { count: 0 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
+      expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual([]);
+    } finally {
+      await hook.close();
+    }
+  });
+
   it("sends one output webhook per yielded value", async () => {
     const hook = await startReceiver();
     try {
