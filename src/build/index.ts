@@ -103,6 +103,12 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   const { contextIgnorer } = await import("../docker/context.js");
   const configFile = request.configFile ?? "cog.yaml";
   const config = await loadConfig(request.dir, configFile);
+  if ([config.predict, config.train].some((ref) => ref !== undefined && /\.py:/.test(ref))) {
+    // Part 2 of Python support (issue 18): the Dockerfile for a Python predictor.
+    throw new UserError(`${configFile} names a Python predictor, and cogts does not build images of Python predictors yet`, [
+      "run it on this machine instead: cog run --no-docker -i …, or cog serve --no-docker (see docs/python.md)",
+    ]);
+  }
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
   const facts = await readProjectFacts(request.dir, configFile, await contextIgnorer(request.dir));
   const caCertificates = await extraCaCertificates();

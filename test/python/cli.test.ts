@@ -65,6 +65,13 @@ describe("cog schema and cog doctor on a Python predictor", () => {
     expect(code).toBe(1);
   });
 
+  it("cog debug (and so build, push, run and serve with Docker) says images of Python predictors are not built yet", async () => {
+    const { code, err } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug");
+    expect(code).toBe(1);
+    expect(err).toContain("cog.yaml names a Python predictor, and cogts does not build images of Python predictors yet");
+    expect(err).toContain("cog run --no-docker");
+  });
+
   it("cog doctor rejects a Node.js key beside a Python predictor, and Python keys beside a TypeScript one", async () => {
     const node = await cog(project({ "cog.yaml": COG_YAML.replace("build:\n", 'build:\n  node_version: "22"\n'), "predict.py": PREDICT_PY }), "doctor", "--no-docker");
     expect(node.out + node.err).toContain("cog.yaml:2:3: build.node_version is a Node.js setting, but the predictor is a Python file");
