@@ -10,6 +10,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import type { Problem } from "./yaml-source.js";
 
 type Mapping = Record<string, unknown>;
+const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === "object" && !Array.isArray(v);
 
 
 export const MINIMUM_PYTHON = [3, 10] as const;
@@ -103,3 +104,13 @@ function compare(match: RegExpExecArray, to: readonly number[]): number {
 }
 
 
+
+/** Cog: `concurrency.max` above 1 needs Python 3.11 or newer (and an async predict(), which the worker checks). */
+export function checkPythonConcurrency(data: Mapping, python: string | undefined): Problem[] {
+  const concurrency = data.concurrency;
+  const max = isMapping(concurrency) ? concurrency.max : undefined;
+  const match = python === undefined ? null : /^(\d+)\.(\d+)/.exec(python);
+  if (typeof max !== "number" || max <= 1 || !match) return [];
+  if (Number(match[1]) > 3 || (Number(match[1]) === 3 && Number(match[2]) >= 11)) return [];
+  return [{ path: ["concurrency", "max"], message: `concurrency.max ${max} needs Python 3.11 or newer (build.python_version is ${python}): raise python_version, or set max: 1.` }];
+}

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, posix } from "node:path";
 import { SUPPORTED_CUDA, cudnnVersionsFor } from "../dockerfile/cuda.js";
-import { checkPythonBuild, checkPythonRef, predictorLanguage } from "./python-check.js";
+import { checkPythonBuild, checkPythonConcurrency, checkPythonRef, predictorLanguage } from "./python-check.js";
 import type { Problem } from "./yaml-source.js";
 
 type Mapping = Record<string, unknown>;
@@ -45,6 +45,7 @@ export function checkSemantics(data: unknown, dir: string, sourceTextOf: SourceT
       ...(isMapping(data.build)
         ? [...checkPythonBuild(data.build, dir, (key) => versionText((data.build as Mapping)[key], sourceTextOf(["build", key]))), ...checkBuildCommon(data.build, sourceTextOf)]
         : []),
+      ...checkPythonConcurrency(data, isMapping(data.build) ? versionText(data.build.python_version, sourceTextOf(["build", "python_version"])) : undefined),
       ...checkEnvironment(data.environment),
       ...checkModelAndImage(data),
       ...checkWeights(data),

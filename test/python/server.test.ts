@@ -3,8 +3,12 @@
  * predictions, logs in order, metrics, secrets, files in and out, BaseModel and iterator outputs, cancellation
  * with Cog's semantics, async concurrency, crash recovery and setup failure.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startReceiver, type RunningServer } from "../server/helpers.js";
+import { generateSchema } from "../../src/schema/index.js";
+import { request, ROOT, startReceiver, startServerIn, type RunningServer } from "../server/helpers.js";
 import { startPython } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -189,6 +193,24 @@ describe("Python worker: an async generator on BaseRunner.run", () => {
     try {
       const r = await request(`${server.url}/predictions`, { body: { input: { count: 3 } } });
       expect(r.body).toMatchObject({ status: "succeeded", output: ["tok0 ", "tok1 ", "tok2 "] });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("Python worker: train mode", () => {
+  it("runs a train() function on POST /trainings and returns its BaseModel with a file", async () => {
+    const dir = join(ROOT, "fixtures", "schema", "py_train");
+    const document = await generateSchema({ dir, predict: "predict.py:Predictor", train: "train.py:train" });
+    const file = join(mkdtempSync(join(tmpdir(), "cogts-pytrain-")), "openapi.json");
+    writeFileSync(file, JSON.stringify(document));
+    const server = await startServerIn(dir, { args: ["--x-mode", "train"], env: { COG_OPENAPI_SCHEMA: file, COG_TRAIN_TYPE_STUB: "train.py:train", COG_PREDICT_TYPE_STUB: "predict.py:Predictor" } });
+    try {
+      const r = await request(`${server.url}/trainings`, { body: { input: { data: dataUrl("weights!") } } });
+      expect(r.body.status).toBe("succeeded");
+      const weights = String((r.body.output as Record<string, unknown>).weights);
+      expect(Buffer.from(weights.split(",")[1]!, "base64").toString()).toBe("weights!");
     } finally {
       await server.stop();
     }
