@@ -8,7 +8,6 @@ concurrency.max at once; canceling it cancels the task. The prediction's prints,
 to the worker's stdout/stderr, which the server reads as the prediction's logs (unbuffered: PYTHONUNBUFFERED=1);
 with several predictions at once, Python-level output is sent tagged with its prediction instead.
 """
-import asyncio
 import copy
 import importlib.util
 import inspect
@@ -19,13 +18,17 @@ import signal
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import _protocol
 from ._output import OutputFiles, is_iterator, serialize
 from .exceptions import CancelationException
 from .scope import Scope, _current, set_scope
 from .types import FieldInfo, Path, Secret
+
+if TYPE_CHECKING:
+    # asyncio costs a noticeable part of the worker's start: imported only for an async predictor.
+    import asyncio
 
 options: Dict[str, Any] = json.loads(os.environ.get("COGTS_WORKER_OPTIONS", "{}"))
 channel: Optional[_protocol.Channel] = None
@@ -98,7 +101,7 @@ def find_method(target: Any, mode: str) -> Callable[..., Any]:
 predictor: Any = None
 
 
-def run_setup(loop: Optional[asyncio.AbstractEventLoop]) -> None:
+def run_setup(loop: "Optional[asyncio.AbstractEventLoop]") -> None:
     setup = getattr(predictor, "setup", None)
     if setup is None:
         return
@@ -106,6 +109,7 @@ def run_setup(loop: Optional[asyncio.AbstractEventLoop]) -> None:
     weights = os.environ.get("COG_WEIGHTS")
     result = setup(weights=Path(weights) if weights else None) if "weights" in parameters else setup()
     if inspect.isawaitable(result):
+        import asyncio
         if loop is None:
             loop = asyncio.new_event_loop()
         loop.run_until_complete(result)
@@ -170,7 +174,7 @@ class Running:
         self.canceled = False
         self.iterator = False
         self.in_predict = False
-        self.task: Optional[asyncio.Task] = None  # type: ignore[type-arg]
+        self.task: "Optional[asyncio.Task]" = None  # type: ignore[type-arg]
         self.files: Optional[OutputFiles] = None
 
     def output_files(self) -> OutputFiles:
@@ -261,6 +265,7 @@ def predict_sync(method: Callable[..., Any], parameters: Parameters, message: Di
 
 
 async def predict_async(method: Callable[..., Any], parameters: Parameters, message: Dict[str, Any], run: Running) -> None:
+    import asyncio
     set_scope(Scope(run.id, message.get("context") or {}, metric_sender(run.id)))
     try:
         result = method(**parameters.arguments(read_input(message)))
@@ -342,8 +347,10 @@ def main() -> None:
         is_async = inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method)
         if options.get("maxConcurrency", 1) > 1 and not is_async:
             raise TypeError("concurrency.max > 1 requires an async predict() (async def predict)")
-        loop = asyncio.new_event_loop() if is_async else None
-        if loop is not None:
+        loop = None
+        if is_async:
+            import asyncio
+            loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
         run_setup(loop)
         parameters = Parameters(method)
@@ -401,17 +408,18 @@ def serve_sync(method: Callable[..., Any], parameters: Parameters, healthcheck: 
             pass
 
 
-def check_health(healthcheck: Any, request_id: int, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+def check_health(healthcheck: Any, request_id: int, loop: "Optional[asyncio.AbstractEventLoop]") -> None:
     try:
         result = healthcheck()
         if inspect.isawaitable(result):
+            import asyncio
             result = asyncio.run(result) if loop is None else asyncio.run_coroutine_threadsafe(result, loop).result(30)
         healthcheck_result(request_id, result)
     except Exception as error:  # noqa: BLE001
         healthcheck_result(request_id, None, error)
 
 
-def serve_async(loop: asyncio.AbstractEventLoop, method: Callable[..., Any], parameters: Parameters, healthcheck: Any) -> None:
+def serve_async(loop: "asyncio.AbstractEventLoop", method: Callable[..., Any], parameters: Parameters, healthcheck: Any) -> None:
     def start(message: Dict[str, Any]) -> None:
         run = Running(message["id"])
         running[run.id] = run

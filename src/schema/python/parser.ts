@@ -26,14 +26,17 @@ export function pythonParser(): Promise<Parser> {
   return loading;
 }
 
-/** The first ERROR or MISSING node of a tree, for a syntax error message. */
-export function firstSyntaxError(node: Node): Node | undefined {
-  if (!node.hasError) return undefined;
-  if (node.isError || node.isMissing) return node;
-  for (const child of node.children) {
-    if (!child) continue;
-    const found = firstSyntaxError(child);
-    if (found) return found;
+/**
+ * The first ERROR or MISSING node of a tree, for a syntax error message. A loop, not recursion: a hostile file
+ * nested thousands of levels deep must not overflow the stack.
+ */
+export function firstSyntaxError(root: Node): Node | undefined {
+  if (!root.hasError) return undefined;
+  let node = root;
+  for (;;) {
+    if (node.isError || node.isMissing) return node;
+    const next = node.children.find((child) => child !== null && (child.hasError || child.isMissing));
+    if (!next) return node;
+    node = next;
   }
-  return node;
 }
