@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import traceback
+import typing
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import _protocol
@@ -126,12 +127,29 @@ def is_file_annotation(annotation: Any) -> bool:
     return any(is_file_annotation(arg) for arg in getattr(annotation, "__args__", ()) or ())
 
 
+def as_float(annotation: Any, value: Any) -> Any:
+    """A JSON integer given for a ``float`` input arrives as a float, as Cog's validation made it (``1`` → ``1.0``),
+    also inside ``Optional[float]`` and ``list[float]``."""
+    if isinstance(value, bool):
+        return value
+    args = getattr(annotation, "__args__", None) or ()
+    if isinstance(value, int) and (annotation is float or (float in args and int not in args)):
+        return float(value)
+    if isinstance(value, list) and getattr(annotation, "__origin__", None) is list and args:
+        return [as_float(args[0], item) for item in value]
+    return value
+
+
 class Parameters:
     """How each input becomes an argument: wrapped (Path, File, Secret) and, when omitted, filled from Input()."""
 
     def __init__(self, method: Callable[..., Any]) -> None:
         self.signature = inspect.signature(method)
         self.plans = {plan["name"]: plan for plan in options.get("parameters", [])}
+        try:
+            self.hints = typing.get_type_hints(method)
+        except Exception:  # noqa: BLE001 - an unresolvable annotation: fall back to the raw ones
+            self.hints = {}
 
     def arguments(self, values: Dict[str, Any]) -> Dict[str, Any]:
         kwargs: Dict[str, Any] = {}
@@ -140,7 +158,8 @@ class Parameters:
                 continue
             plan = self.plans.get(name, {"kind": "plain", "array": False, "nullWhenMissing": False})
             if name in values:
-                kwargs[name] = self.wrap(plan, values[name], parameter.annotation)
+                annotation = self.hints.get(name, parameter.annotation)
+                kwargs[name] = self.wrap(plan, as_float(annotation, values[name]), annotation)
             elif plan.get("nullWhenMissing"):
                 kwargs[name] = None
             elif isinstance(parameter.default, FieldInfo):

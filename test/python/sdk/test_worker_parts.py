@@ -133,6 +133,16 @@ class ParametersTest(unittest.TestCase):
         self.assertIsNone(args["token"])
         self.assertEqual(args["images"], [])
 
+    def test_integers_for_float_inputs_arrive_as_floats(self) -> None:
+        def predict(seconds: float, maybe: Optional[float] = None, many: list[float] = Input(default=[]),
+                    count: int = 1, either: "int | float" = 0, flag: bool = False) -> None: ...
+
+        args = self.worker.Parameters(predict).arguments({"seconds": 1, "maybe": 2, "many": [1, 2.5], "count": 3, "either": 4, "flag": True})
+        self.assertEqual([type(args[k]) for k in ["seconds", "maybe", "count", "either", "flag"]], [float, float, int, int, bool])
+        self.assertEqual(args["many"], [1.0, 2.5])
+        self.assertIsInstance(args["many"][0], float)
+        self.assertEqual(f"{args['seconds']}s", "1.0s")
+
     def test_mutable_defaults_are_copied_per_prediction(self) -> None:
         def predict(tags: list = Input(default=["a"])) -> None: ...
 
