@@ -176,6 +176,31 @@ function startCogServer(dir, env = {}, cores = SERVER_CORES) {
   }, cores);
 }
 
+/**
+ * The same echo as a Python predictor (sync, and async for the concurrent case), with the schema cogts reads
+ * from it, served by the same server with the Python worker (`python3 -m cog._worker`).
+ */
+async function pythonEcho(scratch, asyncPredict) {
+  const dir = join(scratch, asyncPredict ? "py-async-echo" : "py-echo");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "predict.py"), [
+    "from cog import BasePredictor, Input", "", "",
+    "class Predictor(BasePredictor):",
+    `    ${asyncPredict ? "async " : ""}def predict(self, text: str = Input(default="hello")) -> str:`,
+    "        return text", "",
+  ].join("\n"));
+  const { generateSchema } = await import(pathToFileURL(join(ROOT, "dist", "src", "schema", "index.js")).href);
+  writeFileSync(join(dir, "openapi.json"), JSON.stringify(await generateSchema({ dir, predict: "predict.py:Predictor" })));
+  return dir;
+}
+
+/** python3 resolved once to its binary (a pyenv shim costs a second or more per start); COGTS_PYTHON wins. */
+const PYTHON = process.env.COGTS_PYTHON || execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+
+function startPythonServer(dir, env = {}, cores = SERVER_CORES) {
+  return startCogServer(dir, { COG_PREDICT_TYPE_STUB: "predict.py:Predictor", COGTS_PYTHON: PYTHON, ...env }, cores);
+}
+
 function get(port, path, agent) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, path, agent }, (res) => {
@@ -312,6 +337,14 @@ try {
   const asyncServer = startCogServer(echoDir, { COG_MAX_CONCURRENCY: "4" });
   children.push(asyncServer.child);
   await waitReady(asyncServer.port, asyncServer.started);
+  const pyEchoDir = await pythonEcho(scratch, false);
+  const pyAsyncDir = await pythonEcho(scratch, true);
+  const pyEcho = startPythonServer(pyEchoDir);
+  children.push(pyEcho.child);
+  await waitReady(pyEcho.port, pyEcho.started);
+  const pyAsync = startPythonServer(pyAsyncDir, { COG_MAX_CONCURRENCY: "4" });
+  children.push(pyAsync.child);
+  await waitReady(pyAsync.port, pyAsync.started);
 
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
   console.log(SERVER_CORES ? `placement: load generator on core 0, each server with its children on core(s) ${SERVER_CORES} (--unpinned to let the scheduler place them)` : "placement: unpinned, left to the scheduler");
@@ -321,8 +354,9 @@ try {
   const versus = (cog, bare, floor) =>
     `  ratio ${(cog.rps / bare.rps).toFixed(2)}x the bare server (goal >= 0.5x), ${(cog.rps / floor.rps).toFixed(2)}x the IPC floor (whose own ratio is ${(floor.rps / bare.rps).toFixed(2)}x); ` +
     `CPU per request ${(cog.cpuUs / bare.cpuUs).toFixed(1)}x bare, ${(cog.cpuUs / floor.cpuUs).toFixed(1)}x floor`;
-  const [bare1, floor1, cog1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }], 1);
-  const [bare4, floor4, cog4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }], 4);
+  // The server's CPU figure covers the server process only (its worker, Node or Python, is a child).
+  const [bare1, floor1, cog1, py1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }, { port: await pyEcho.port, pid: pyEcho.child.pid }], 1);
+  const [bare4, floor4, cog4, py4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, { port: await pyAsync.port, pid: pyAsync.child.pid }], 4);
   console.log(row("bare node:http JSON echo, 1 client", bare1));
   console.log(row("IPC floor (http + child over fd-3 JSON), 1 client", floor1));
   console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
@@ -331,11 +365,16 @@ try {
   console.log(row("IPC floor, 4 clients", floor4));
   console.log(row("cogts async echo, COG_MAX_CONCURRENCY=4, 4 clients", cog4));
   console.log(versus(cog4, bare4, floor4));
+  console.log(row("cogts + Python worker, sync echo, 1 client", py1));
+  console.log(`  ratio ${(py1.rps / cog1.rps).toFixed(2)}x the TypeScript worker (goal >= 0.5x)`);
+  console.log(row("cogts + Python worker, async echo, max 4, 4 clients", py4));
+  console.log(`  ratio ${(py4.rps / cog4.rps).toFixed(2)}x the TypeScript worker (goal >= 0.5x)`);
 
   for (const c of children.splice(0)) c.kill("SIGKILL");
 
   const bareStarts = [];
   const readyTimes = [];
+  const pyReadyTimes = [];
   for (let i = 0; i < STARTS; i++) {
     const b = startProcess([bareFile], {}, SERVER_CORES && ALL_CORES);
     await b.port;
@@ -344,9 +383,13 @@ try {
     const s = startCogServer(echoDir, {}, SERVER_CORES && ALL_CORES);
     readyTimes.push(await waitReady(s.port, s.started));
     s.child.kill("SIGKILL");
+    const p = startPythonServer(pyEchoDir, {}, SERVER_CORES && ALL_CORES);
+    pyReadyTimes.push(await waitReady(p.port, p.started));
+    p.child.kill("SIGKILL");
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`process start to READY (compiled JS predictor, empty setup), median of ${STARTS}: ${(median(readyTimes) / 1000).toFixed(3)} s (goal <= 0.3 s)`);
+  console.log(`process start to READY (Python predictor, empty setup), median of ${STARTS}: ${(median(pyReadyTimes) / 1000).toFixed(3)} s (goal <= 1 s)`);
   console.log(`  reference: bare node:http server start to listening: ${(median(bareStarts) / 1000).toFixed(3)} s; ratio ${(median(readyTimes) / median(bareStarts)).toFixed(2)}x`);
 } finally {
   for (const c of children) c.kill("SIGKILL");

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
-import { fileURLToPath } from "node:url";
 import type { MetricMode } from "../sdk/scope.js";
 import { wellFormed, type FileSlot, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol.js";
 import { log } from "./log.js";
+import { workerCommand } from "./worker-command.js";
 import { RedactingStream } from "./redact.js";
 import { LOG_LIMIT, truncationNote } from "./prediction.js";
 
@@ -48,7 +48,6 @@ export interface SupervisorOptions {
   onStateChange?: (state: WorkerState) => void;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL("../worker/main.js", import.meta.url));
 
 export class WorkerSupervisor {
   state: WorkerState = "starting";
@@ -98,10 +97,10 @@ export class WorkerSupervisor {
     this.started = true;
     this.state = "starting";
     this.setup = { started_at: new Date().toISOString(), status: "starting", logs: "" };
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--inspect"));
-    const child = spawn(process.execPath, [...execArgv, WORKER_ENTRY], {
+    const { command, args, env } = workerCommand(this.options.worker.modulePath, this.options.env);
+    const child = spawn(command, args, {
       cwd: this.options.cwd,
-      env: { ...this.options.env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
+      env: { ...env, COGTS_WORKER_OPTIONS: JSON.stringify(this.options.worker) },
       stdio: ["ignore", "pipe", "pipe", "pipe"],
       // Its own process group: every process the model starts is stopped with the worker (see killGroup).
       detached: true,

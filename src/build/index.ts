@@ -111,6 +111,12 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   // Before anything is written under .cog/ (the schema cache, the build kit).
   await (await import("./staging.js")).checkStagingArea(request.dir);
   const config = await loadConfigToRun(request.dir, configFile);
+  if ([config.predict, config.train].some((ref) => ref !== undefined && /\.py:/.test(ref))) {
+    // Part 2 of Python support (issue 18): the Dockerfile for a Python predictor.
+    throw new UserError(`${configFile} names a Python predictor, and cogts does not build images of Python predictors yet`, [
+      "run it on this machine instead: cog run --no-docker -i …, or cog serve --no-docker (see docs/python.md)",
+    ]);
+  }
   const ignored = await contextIgnorer(request.dir);
   await refuseUnresolvableImports(request.dir, ignored);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);

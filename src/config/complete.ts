@@ -35,6 +35,13 @@ export function completeConfig({ data, dir, sourceTextOf }: CompletionInput): { 
     system_packages: [...(build.system_packages ?? [])],
     run: (build.run ?? []).map(toRunCommand),
   };
+  // A Python predictor's keys (the semantic check rejected them for a TypeScript one).
+  const pythonVersion = versionAt("python_version");
+  if (pythonVersion !== undefined) completedBuild.python_version = pythonVersion;
+  if (Array.isArray(build.python_packages)) completedBuild.python_packages = [...(build.python_packages as string[])];
+  if (typeof build.python_requirements === "string") completedBuild.python_requirements = build.python_requirements;
+  const sdkVersion = versionAt("sdk_version");
+  if (sdkVersion !== undefined) completedBuild.sdk_version = sdkVersion;
   const cuda = versionAt("cuda");
   const cudnn = versionAt("cudnn");
   const problems: Problem[] = [];

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, posix } from "node:path";
 import { SUPPORTED_CUDA, cudnnVersionsFor } from "../dockerfile/cuda.js";
+import { checkPythonBuild, checkPythonConcurrency, checkPythonRef, predictorLanguage } from "./python-check.js";
 import type { Problem } from "./yaml-source.js";
 
 type Mapping = Record<string, unknown>;
@@ -26,7 +27,7 @@ const DENIED_ENV: string[] = [
 ];
 
 const PYTHON_ONLY: Record<string, string> = {
-  python_version: "cogts predictors are TypeScript, so there is no Python to choose. Remove it; to choose the Node.js version set build.node_version (for example node_version: \"22\")",
+  python_version: "the predictor is TypeScript (a .ts file), so there is no Python to choose. Remove it; to choose the Node.js version set build.node_version (for example node_version: \"22\"); for a Python predictor, name a .py file (run: \"predict.py:Predictor\")",
   python_requirements: "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
   python_packages: "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
   sdk_version: "the cogts SDK version is the \"cogts\" dependency in package.json. Remove it",
@@ -36,6 +37,20 @@ const PYTHON_ONLY: Record<string, string> = {
 /** Every semantic problem of the (schema-shaped, maybe partly wrong) cog.yaml data. */
 export function checkSemantics(data: unknown, dir: string, sourceTextOf: SourceText = () => undefined): Problem[] {
   if (!isMapping(data)) return [];
+  const { language, problems: languageProblems } = predictorLanguage(data);
+  if (language === "python") {
+    return [
+      ...languageProblems,
+      ...checkPredictorRefs(data, dir, checkPythonRef),
+      ...(isMapping(data.build)
+        ? [...checkPythonBuild(data.build, dir, (key) => versionText((data.build as Mapping)[key], sourceTextOf(["build", key]))), ...checkBuildCommon(data.build, sourceTextOf)]
+        : []),
+      ...checkPythonConcurrency(data, isMapping(data.build) ? versionText(data.build.python_version, sourceTextOf(["build", "python_version"])) : undefined),
+      ...checkEnvironment(data.environment),
+      ...checkModelAndImage(data),
+      ...checkWeights(data),
+    ];
+  }
   return [
     ...checkPredictorRefs(data, dir),
     ...checkBuild(data.build, sourceTextOf),
@@ -45,7 +60,7 @@ export function checkSemantics(data: unknown, dir: string, sourceTextOf: SourceT
   ];
 }
 
-function checkPredictorRefs(data: Mapping, dir: string): Problem[] {
+function checkPredictorRefs(data: Mapping, dir: string, check = checkRef): Problem[] {
   const problems: Problem[] = [];
   if (isString(data.run) && isString(data.predict) && data.run !== "" && data.predict !== "") {
     problems.push({
@@ -55,7 +70,7 @@ function checkPredictorRefs(data: Mapping, dir: string): Problem[] {
   }
   for (const key of ["run", "predict", "train"] as const) {
     const ref = data[key];
-    if (isString(ref) && ref !== "") problems.push(...checkRef(key, ref, dir));
+    if (isString(ref) && ref !== "") problems.push(...check(key, ref, dir));
   }
   return problems;
 }
@@ -71,7 +86,7 @@ export function checkRef(key: string, ref: string, dir: string): Problem[] {
   }
   const [file, name] = parts as [string, string];
   if (file.endsWith(".py")) {
-    return at(`${key} points at a Python file (${file}), but cogts ${what}s are TypeScript: write the ${what} in a .ts file and set \`${key}: "${example}"\` (cog init writes one).`);
+    return at(`${key} points at a Python file (${file}) in a project whose ${what} is TypeScript: write both in one language (the ${what} in a .ts file, \`${key}: "${example}"\`).`);
   }
   if (!PREDICTOR_EXTENSIONS.some((ext) => file.endsWith(ext))) {
     return at(`${key} must name a .ts, .mts or .js file, not ${JSON.stringify(file)} (for example \`${key}: "${example}"\`).`);
@@ -95,6 +110,17 @@ function checkBuild(build: unknown, sourceTextOf: SourceText): Problem[] {
   for (const [key, why] of Object.entries(PYTHON_ONLY)) {
     if (build[key] !== undefined) problems.push({ path: ["build", key], at: "key", message: `build.${key} is a Python setting: ${why}.` });
   }
+  const node = versionText(build.node_version, sourceTextOf(["build", "node_version"]));
+  if (node !== undefined && /^\d+$/.test(node) && Number(node) < MINIMUM_NODE_MAJOR) {
+    problems.push({ path: ["build", "node_version"], message: `build.node_version ${node} is too old: cogts needs Node.js ${MINIMUM_NODE_MAJOR} or newer (for example \`node_version: "22"\`).` });
+  }
+  problems.push(...checkBuildCommon(build, sourceTextOf));
+  return problems;
+}
+
+/** Checks of `build` that hold for both languages. */
+function checkBuildCommon(build: Mapping, sourceTextOf: SourceText): Problem[] {
+  const problems: Problem[] = [];
   if (Array.isArray(build.run)) {
     build.run.forEach((item, i) => {
       const command = isString(item) ? item : isMapping(item) && isString(item.command) ? item.command : undefined;
@@ -105,10 +131,6 @@ function checkBuild(build: unknown, sourceTextOf: SourceText): Problem[] {
         });
       }
     });
-  }
-  const node = versionText(build.node_version, sourceTextOf(["build", "node_version"]));
-  if (node !== undefined && /^\d+$/.test(node) && Number(node) < MINIMUM_NODE_MAJOR) {
-    problems.push({ path: ["build", "node_version"], message: `build.node_version ${node} is too old: cogts needs Node.js ${MINIMUM_NODE_MAJOR} or newer (for example \`node_version: "22"\`).` });
   }
   problems.push(...checkCuda(build, sourceTextOf));
   return problems;

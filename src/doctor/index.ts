@@ -48,7 +48,8 @@ function configFindings(inspection: ConfigInspection): Finding[] {
   if (!inspection.config) return inspection.problems.map((message) => ({ status: "problem", message }));
   const { build } = inspection.config;
   const image = build.gpu ? `GPU image, CUDA ${build.cuda}, cuDNN ${build.cudnn}` : "CPU image";
-  return [{ status: "ok", message: `${inspection.file} is valid (${image}, Node.js ${build.node_version}).` }];
+  const runtime = build.python_version !== undefined ? `Python ${build.python_version}` : `Node.js ${build.node_version}`;
+  return [{ status: "ok", message: `${inspection.file} is valid (${image}, ${runtime}).` }];
 }
 
 /**
@@ -69,6 +70,8 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
   }
   for (const { key, what, ref } of refs) {
     if (!ref) continue;
+    // A Python predictor is checked by its schema reader below, which finds classes, functions and inherited methods.
+    if (/\.py:/.test(ref)) continue;
     const [file, className] = ref.split(":") as [string, string];
     const text = await readFile(join(dir, file), "utf8");
     const declared = new RegExp(`\\bclass\\s+${className.replace(/\$/g, "\\$")}\\b`).test(text);

@@ -1,6 +1,7 @@
 /**
  * `cog serve --no-docker` and `cog run --no-docker`: the same server and SDK as in an image, run on this machine.
- * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step.
+ * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step; a
+ * Python predictor runs under the machine's python3 (src/local/python.ts).
  *
  *   const project = await prepareLocalProject(process.cwd());
  *   const server = await startLocalServer(project, { port: 0 });
@@ -85,6 +86,13 @@ function configEnvironment(config: Config): Record<string, string> {
 /** Starts the prediction server process for a local project; resolves once it listens. */
 export async function startLocalServer(project: LocalProject, options: LocalServerOptions): Promise<LocalServer> {
   const args = ["--host", options.host ?? "127.0.0.1"];
+  // A Python predictor runs under the machine's Python: found and checked here, with a clear error.
+  let python: Record<string, string> = {};
+  if (/\.py:/.test(project.config.predict ?? "")) {
+    const { findPython } = await import("./python.js");
+    const found = await findPython({ ...process.env, ...options.env });
+    python = { COGTS_PYTHON: found.executable };
+  }
   if (options.uploadUrl) args.push("--upload-url", options.uploadUrl);
   const child = spawn(process.execPath, [serverEntryPoint(), ...args], {
     cwd: project.dir,
@@ -105,6 +113,7 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
       // The server's stdin is a pipe that only this process holds open: when it dies, the server sees its end.
       COGTS_EXIT_WITH_PARENT: "1",
       ...options.env,
+      ...python,
     },
     stdio: ["pipe", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
   });

@@ -22,7 +22,9 @@ export type SchemaErrorCode =
   | "COGTS_SCHEMA_DEFAULT_WRONG_TYPE"
   | "COGTS_SCHEMA_CHOICES_WITH_LITERAL_UNION"
   | "COGTS_SCHEMA_ACCEPT_ON_NON_PATH"
-  | "COGTS_SCHEMA_UNRESOLVED_TYPE";
+  | "COGTS_SCHEMA_UNRESOLVED_TYPE"
+  | "COGTS_SCHEMA_DEFAULT_FACTORY"
+  | "COGTS_SCHEMA_SYNTAX_ERROR";
 
 const SUPPORTED_INPUTS =
   "string, number, Int, boolean, Path, Secret, arrays of these (T[] or Array<T>), a union of string or number " +
@@ -138,3 +140,64 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+const PY_SUPPORTED_INPUTS =
+  "str, int, float, bool, Path, File, Secret, dict, Any, list[T] of these, Literal[...], a union of JSON types " +
+  "(str | int | float | bool | dict | list[T]), each optionally Optional[T] or `| None`";
+const PY_SUPPORTED_OUTPUTS =
+  "str, int, float, bool, Path, File, dict, dict[str, T], Any, list[T], a BaseModel, dataclass or TypedDict class of " +
+  "these, Iterator[T], AsyncIterator[T], ConcatenateIterator[str] or AsyncConcatenateIterator[str]";
+export const PY_INPUT_OPTIONS = [
+  "default", "description", "ge", "le", "min_length", "max_length", "regex", "choices", "deprecated", "accept",
+] as const;
+
+/** The same catalogue for Python predictors: the codes are shared, the fixes are written in Python. */
+export const pythonSchemaMessages = {
+  ...schemaMessages,
+  badRef: (ref: string) =>
+    `"${ref}" is not a predictor reference (write FILE.py:Name, for example "predict.py:Predictor")`,
+  classNotFound: (name: string, file: string, found: string[]) =>
+    `no class or function ${name} in ${file} (` +
+    (found.length ? `defined here: ${found.join(", ")}; ` : "") +
+    `write \`class ${name}(BasePredictor): …\` or fix the name in cog.yaml)`,
+  methodNotFound: (className: string, methods: string[]) =>
+    `class ${className} has no ${methods.map((m) => `${m}()`).join(" or ")} method (add ` +
+    `\`def ${methods[0]}(self, …) -> …:\` to it or to a class it inherits from)`,
+  missingParamType: (name: string) =>
+    `parameter "${name}" has no type annotation (write \`${name}: str\`, \`${name}: int\`, \`${name}: Path\`, … ` +
+    `so the schema knows its type)`,
+  missingReturnType: (method: string) =>
+    `${method}() has no return type annotation (write \`def ${method}(self, …) -> str:\` or the type it returns)`,
+  unsupportedInputType: (name: string, typeText: string, why = "") =>
+    `input "${name}" has unsupported type \`${typeText}\`${why ? ` (${why})` : ""} (supported: ${PY_SUPPORTED_INPUTS})`,
+  unsupportedOutputType: (typeText: string, why = "") =>
+    `unsupported output type \`${typeText}\`${why ? ` (${why})` : ""} (supported: ${PY_SUPPORTED_OUTPUTS})`,
+  optionalOutput: (typeText: string) =>
+    `output type \`${typeText}\` is optional or a union, which Cog rejects (return a single type; for "no value" ` +
+    `return a BaseModel with an Optional field)`,
+  concatenateNotString: (typeText: string) =>
+    `ConcatenateIterator[${typeText}] is not supported (ConcatenateIterator streams text: write ` +
+    `ConcatenateIterator[str], or Iterator[${typeText}] for other elements)`,
+  nonLiteral: (what: string, exprText: string) =>
+    `${what} \`${exprText}\` is not a literal (write a literal such as "text", 42, True, None, [1, 2] or a ` +
+    `module-level constant holding one; the schema is read without running code)`,
+  optionsNotObject: (exprText: string) =>
+    `${exprText} must be called with keyword arguments (write Input(description="…", default=…))`,
+  unknownOption: (option: string, suggestion: string | undefined) =>
+    `unknown Input option "${option}" (` +
+    (suggestion ? `did you mean "${suggestion}"? ` : "") +
+    `options are: ${PY_INPUT_OPTIONS.join(", ")})`,
+  defaultFactory: () =>
+    `Input(default_factory=…) cannot be read statically (write a literal default=…, or default=None and build the ` +
+    `value in predict())`,
+  choicesWithLiteralUnion: (name: string) =>
+    `input "${name}" has both a Literal type and \`choices\` (use one: either \`${name}: Literal["a", "b"]\` or ` +
+    `\`${name}: str = Input(choices=["a", "b"])\`)`,
+  acceptOnNonPath: (name: string, typeText: string) =>
+    `Input option "accept" is only for files, but input "${name}" is \`${typeText}\` (declare it as Path or File, or remove accept)`,
+  unresolvedType: (typeName: string, from: string) =>
+    `cannot resolve output type ${typeName} (imported from ${from}; only the project's own modules are read: declare ` +
+    `the class in this project, or wrap it as Annotated[${typeName}, cog.Opaque])`,
+  syntaxError: () => `Python syntax error here (fix the syntax; the schema is read from the source)`,
+  streamingNotIterator: () => `@streaming needs an iterator output (return Iterator[T] or ConcatenateIterator[str])`,
+} as const;

@@ -1,9 +1,10 @@
 /**
- * Static OpenAPI schema of a TypeScript predictor, as Cog 0.22 derives it for a Python one (cog-contract.md §5).
+ * Static OpenAPI schema of a TypeScript or Python predictor, as Cog 0.22 derives it for a Python one (cog-contract.md §5).
  *
  *   const document = await generateSchema({ dir: "/path/to/project", predict: "predict.ts:Predictor" });
  *
- * Nothing of the model is run: the predictor is parsed with ts-morph. ts-morph is imported only when a schema is
+ * Nothing of the model is run: a TypeScript predictor is parsed with ts-morph, a Python one (`.py`) with
+ * tree-sitter (src/schema/python/). Each parser is imported only when a schema is
  * actually generated, so callers that hit the cache (`cachedSchema`) never pay for loading TypeScript.
  */
 export type { OpenApiDocument } from "./openapi.js";
@@ -34,6 +35,16 @@ export async function generateSchema(project: SchemaProject): Promise<OpenApiDoc
 
 /** As `generateSchema`, also returning the source files read (absolute paths), for caching. */
 export async function generateSchemaWithSources(project: SchemaProject): Promise<{ document: OpenApiDocument; filesRead: string[] }> {
+  if (isPythonProject(project)) {
+    const { generateFromPython } = await import("./python/generate.js");
+    return generateFromPython(project);
+  }
   const { generateWithTsMorph } = await import("./generate.js");
   return generateWithTsMorph(project);
+}
+
+/** A predictor (or trainer) ref naming a `.py` file: read with the Python grammar instead of ts-morph. */
+export function isPythonProject(project: Pick<SchemaProject, "predict" | "train">): boolean {
+  const ref = project.predict ?? project.train ?? "";
+  return /\.py:[^:]*$/.test(ref);
 }

@@ -30,6 +30,11 @@ export interface InputField {
   choices?: (string | number)[];
   deprecated?: boolean;
   accept?: string;
+  /**
+   * Cog's Python rule: a nullable union or list input without a default stays required (`A | B | None`,
+   * `Optional[list[T]]`); only a plain `Optional[T]` may be left out. Set by the Python reader.
+   */
+  requiredWithoutDefault?: boolean;
 }
 
 export type OutputType =
@@ -43,11 +48,19 @@ export type OutputType =
 export interface OutputField {
   name: string;
   type: OutputType;
+  /** Not in `required`. */
   optional: boolean;
+  /** `nullable: true`; when absent, an optional field is nullable (TypeScript's `?`). */
+  nullable?: boolean;
 }
 
 export interface PredictorInfo {
   mode: "predict" | "train";
   inputs: InputField[];
   output: OutputType;
+  /**
+   * Python's `@cog.streaming` (Cog 0.22 marks `x-cog-streaming` only under it). Absent for TypeScript, where an
+   * iterator output is what declares streaming.
+   */
+  streaming?: boolean;
 }

@@ -94,7 +94,7 @@ export function buildDocument(info: PredictorInfo, version: string): OpenApiDocu
   };
   // Cog 0.22 marks streaming only under @cog.streaming. A TypeScript predictor has no decorator; our server
   // streams (SSE) every iterator output, so an iterator output is what declares streaming support.
-  if (!train && info.output.kind === "iterator") operation["x-cog-streaming"] = true;
+  if (!train && (info.streaming ?? info.output.kind === "iterator")) operation["x-cog-streaming"] = true;
   paths[names.endpoint] = { post: operation };
   paths[names.cancel] = {
     post: {
@@ -147,7 +147,7 @@ function inputSchema(inputs: InputField[], title: string): { input: JsonObject; 
     const nullable = field.nullable || (isSecret && defaultIsNull);
     // A null default on a type that cannot be null is no default: the input is required (Cog's rule).
     const hasDefault = field.default !== undefined && !(defaultIsNull && !nullable);
-    if (!hasDefault && !nullable) required.push(field.name);
+    if (!hasDefault && (!nullable || field.requiredWithoutDefault)) required.push(field.name);
     if (hasDefault) property.default = field.default!.value;
     if (nullable) property.nullable = true;
     if (field.description !== undefined) property.description = field.description;
@@ -206,7 +206,7 @@ function outputSchema(type: OutputType): JsonObject {
       const required: string[] = [];
       for (const field of type.fields) {
         properties[field.name] = {
-          ...outputSchema(field.type), title: titleCase(field.name), ...(field.optional ? { nullable: true } : {}),
+          ...outputSchema(field.type), title: titleCase(field.name), ...((field.nullable ?? field.optional) ? { nullable: true } : {}),
         };
         if (!field.optional) required.push(field.name);
       }

@@ -1,43 +1,56 @@
 /** Checks that an input's options agree with its type and with each other, as Cog's build does. */
 import type { Node, ParameterDeclaration, TypeNode } from "ts-morph";
-import { schemaMessages } from "./errors.js";
+import { schemaMessages, type SchemaErrorCode } from "./errors.js";
 import type { InputField, InputType, JsonValue } from "./model.js";
 import type { SourceSet } from "./source-files.js";
 
 export function validateInputField(field: InputField, parameter: ParameterDeclaration, typeNode: TypeNode, sources: SourceSet): void {
   const at: Node = parameter.getInitializer() ?? parameter.getNameNode();
+  checkInputField(field, typeNode.getText(), (code, message, where) => sources.report(where === "type" ? typeNode : at, code, message));
+}
+
+/**
+ * The checks themselves, independent of the source language: `report` says whether a problem is best shown at the
+ * type annotation or at the default/Input(...) (the Python reader uses this too).
+ */
+export function checkInputField(
+  field: InputField,
+  typeText: string,
+  report: (code: SchemaErrorCode, message: string, where: "type" | "value") => void,
+  messages: Pick<typeof schemaMessages, "choicesWithLiteralUnion" | "badOptionValue" | "acceptOnNonPath" | "defaultWrongType" | "defaultOutOfRange" | "defaultNotInChoices"> = schemaMessages,
+): void {
   const { name, type } = field;
 
   if (field.choices && type.kind === "literals") {
-    sources.report(typeNode, "COGTS_SCHEMA_CHOICES_WITH_LITERAL_UNION", schemaMessages.choicesWithLiteralUnion(name));
+    report("COGTS_SCHEMA_CHOICES_WITH_LITERAL_UNION", messages.choicesWithLiteralUnion(name), "type");
     return;
   }
   if (field.choices && !choicesFit(field.choices, type)) {
-    sources.report(at, "COGTS_SCHEMA_BAD_OPTION_VALUE",
-      schemaMessages.badOptionValue("choices", `an array of values of the input's type (${typeNode.getText()})`));
+    report("COGTS_SCHEMA_BAD_OPTION_VALUE",
+      messages.badOptionValue("choices", `an array of values of the input's type (${typeText})`), "value");
     return;
   }
   if (field.accept !== undefined && !isPathType(type)) {
-    sources.report(at, "COGTS_SCHEMA_ACCEPT_ON_NON_PATH", schemaMessages.acceptOnNonPath(name, typeNode.getText()));
+    report("COGTS_SCHEMA_ACCEPT_ON_NON_PATH", messages.acceptOnNonPath(name, typeText), "value");
   }
 
   const value = field.default?.value;
   if (value === undefined || value === null) return;
   if (!matchesType(value, type)) {
-    sources.report(at, "COGTS_SCHEMA_DEFAULT_WRONG_TYPE", schemaMessages.defaultWrongType(name, value, typeNode.getText()));
+    report("COGTS_SCHEMA_DEFAULT_WRONG_TYPE", messages.defaultWrongType(name, value, typeText), "value");
     return;
   }
   if (typeof value === "number") {
     if (field.ge !== undefined && value < field.ge) {
-      sources.report(at, "COGTS_SCHEMA_DEFAULT_OUT_OF_RANGE", schemaMessages.defaultOutOfRange(name, value, "ge", field.ge));
+      report("COGTS_SCHEMA_DEFAULT_OUT_OF_RANGE", messages.defaultOutOfRange(name, value, "ge", field.ge), "value");
     }
     if (field.le !== undefined && value > field.le) {
-      sources.report(at, "COGTS_SCHEMA_DEFAULT_OUT_OF_RANGE", schemaMessages.defaultOutOfRange(name, value, "le", field.le));
+      report("COGTS_SCHEMA_DEFAULT_OUT_OF_RANGE", messages.defaultOutOfRange(name, value, "le", field.le), "value");
     }
   }
   const allowed = field.choices ?? (type.kind === "literals" ? type.values : undefined);
   if (allowed && (typeof value === "string" || typeof value === "number") && !allowed.includes(value)) {
-    sources.report(at, "COGTS_SCHEMA_DEFAULT_NOT_IN_CHOICES", schemaMessages.defaultNotInChoices(name, value, allowed));
+    report("COGTS_SCHEMA_DEFAULT_NOT_IN_CHOICES", messages.defaultNotInChoices(name, value, allowed), "value");
   }
 }
 

@@ -3,6 +3,7 @@
  * recorded predictor (test/conformance/predictors/<name>), and receives its webhooks, uploads and input-file
  * downloads on 127.0.0.1.
  */
+import { existsSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,8 +32,18 @@ export function recordedWebhooks(prefix: string, id: string): unknown[] {
 
 export type Served = RunningServer;
 
-/** Starts the real server over predictors/<name> and waits until it listens (not until READY). */
-export function serve(name: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Served> {
+/**
+ * Starts the real server over predictors/<name> and waits until it listens (not until READY). With
+ * COGTS_CONFORMANCE_PYTHON=1 (test/python/conformance.test.ts), a predictor whose Python original was recorded
+ * (fixtures/predictors-python/<name>) is served from that predict.py by the Python worker instead of its twin.
+ */
+export async function serve(name: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<Served> {
+  const original = join(PREDICTORS, "..", "..", "..", "fixtures", "predictors-python", name);
+  if (process.env.COGTS_CONFORMANCE_PYTHON === "1" && existsSync(join(original, "predict.py"))) {
+    const { schemaFileOf } = await import("../python/helpers.js");
+    const { file, ref } = await schemaFileOf(original);
+    return startServerIn(original, { ...options, ref, env: { COG_OPENAPI_SCHEMA: file, ...options.env }, waitFor: null });
+  }
   return startServerIn(join(PREDICTORS, name), { ...options, waitFor: null });
 }
 

@@ -33,7 +33,7 @@ function findCommand(name: string): Command | undefined {
 describe("docs", () => {
   it("has the pages the issue asks for", () => {
     expect(DOCS.map((file) => basename(file)).sort()).toEqual(
-      expect.arrayContaining(["authoring.md", "cli.md", "http-api.md", "kubernetes.md", "push.md"]),
+      expect.arrayContaining(["authoring.md", "cli.md", "http-api.md", "kubernetes.md", "push.md", "python.md"]),
     );
   });
 
@@ -86,6 +86,9 @@ describe("docs", () => {
       for (const ref of block.code.matchAll(/^(?:run|predict|train): (\S+)\.ts:(\w+)/gm)) {
         writeFileSync(join(dir, `${ref[1]}.ts`), `export class ${ref[2]} {}\n`);
       }
+      // A Python project (docs/python.md): its predictor file and requirements file.
+      for (const ref of block.code.matchAll(/^(?:run|predict|train): "?([^"\s]+)\.py:(\w+)/gm)) writeFileSync(join(dir, `${ref[1]}.py`), "");
+      for (const ref of block.code.matchAll(/^ {2}python_requirements: (\S+)/gm)) writeFileSync(join(dir, ref[1]!), "");
       await expect(loadConfig(dir), where(block)).resolves.toBeDefined();
     }
   });
@@ -172,4 +175,21 @@ describe("TypeScript in docs/authoring.md", () => {
     }
     expect(count).toBeGreaterThanOrEqual(7);
   }, 120_000);
+});
+
+describe("Python in docs/python.md", () => {
+  it("gives every Python predictor snippet a schema, read by the tree-sitter reader", async () => {
+    const python = blocks.filter((b) => b.lang === "python");
+    let count = 0;
+    for (const block of python) {
+      const cls = /^class (\w+)\((?:cog\.)?Base(?:Predictor|Runner)\)/m.exec(block.code)?.[1];
+      if (!cls) continue;
+      const dir = mkdtempSync(join(tmpdir(), "docs-py-"));
+      writeFileSync(join(dir, "predict.py"), block.code);
+      const document = await generateSchema({ dir, predict: `predict.py:${cls}` });
+      expect((document as { components: { schemas: Record<string, unknown> } }).components.schemas.Input, where(block)).toBeDefined();
+      count++;
+    }
+    expect(count).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -21,6 +21,12 @@ function transpileTree(from: string, to: string): void {
       transpileTree(source, join(to, entry));
       continue;
     }
+    if (entry.endsWith(".py")) {
+      // cogts's Python SDK and worker (runtime/python) run as they are.
+      mkdirSync(to, { recursive: true });
+      writeFileSync(join(to, entry), readFileSync(source));
+      continue;
+    }
     if (!entry.endsWith(".ts")) continue;
     const output = ts.transpileModule(readFileSync(source, "utf8"), {
       fileName: source,
