@@ -5,9 +5,10 @@
  * the last install, here and above. A hit loads no compiler: a repeated `cog doctor` or `cog build` costs a few stats and hashes.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { COGTS_VERSION } from "../version.js";
+import { writeCogCache } from "../cog-dir.js";
 
 const CACHE_FILE = path.join(".cog", "typecheck-cache.json");
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
@@ -98,12 +99,5 @@ export function storeTypecheck<T>(dir: string, key: string, compilerVersion: str
   }
   const cache = readCache<T>(dir);
   cache[key] = { cogtsVersion: `${COGTS_VERSION}/${compilerVersion}`, key, files, listing: listing(dir), result };
-  try {
-    mkdirSync(path.join(dir, ".cog"), { recursive: true });
-    const temporary = path.join(dir, `${CACHE_FILE}.${process.pid}.tmp`);
-    writeFileSync(temporary, JSON.stringify(cache));
-    renameSync(temporary, path.join(dir, CACHE_FILE));
-  } catch {
-    // A read-only project is still checked, just every time.
-  }
+  writeCogCache(dir, path.basename(CACHE_FILE), JSON.stringify(cache));
 }

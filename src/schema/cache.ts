@@ -4,9 +4,10 @@
  * loaded at all. `.cog/` is never sent to image builds, as in Cog.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { COGTS_VERSION } from "../version.js";
+import { writeCogCache } from "../cog-dir.js";
 import type { OpenApiDocument, SchemaProject } from "./index.js";
 
 export const CACHE_FILE = join(".cog", "schema-cache.json");
@@ -58,14 +59,7 @@ export function storeCachedSchema(dir: string, configFile: string, filesRead: st
   }
   const cache = readCache(dir);
   cache.entries[configFile] = { cogtsVersion: COGTS_VERSION, files, document };
-  try {
-    mkdirSync(join(dir, ".cog"), { recursive: true });
-    const temporary = join(dir, `${CACHE_FILE}.${process.pid}.tmp`);
-    writeFileSync(temporary, JSON.stringify(cache));
-    renameSync(temporary, join(dir, CACHE_FILE));
-  } catch {
-    // A read-only project still gets its schema, just without the cache.
-  }
+  writeCogCache(dir, basename(CACHE_FILE), JSON.stringify(cache));
 }
 
 /**

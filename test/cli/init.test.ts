@@ -70,7 +70,7 @@ describe("cog init", () => {
     expect(out).toContain("Skipped existing tsconfig.json\n");
     expect(out).toContain("Updated package.json:\n");
     expect(out).toContain('     added "type": "module" (');
-    expect(out).toMatch(/ {5}added devDependencies\.cogts "[^"]+" \(/);
+    expect(out).toMatch(/ {5}added devDependencies\.cogts "file:[^"]+" \(/);
     expect(out).toContain("cog run --no-docker -i NAME=VALUE");
     // Nothing that existed is overwritten: the predictor and tsconfig.json are byte for byte the same, and
     // package.json keeps every key, value and its indentation, and gains only the two additions.
@@ -81,7 +81,7 @@ describe("cog init", () => {
     expect(manifest).toMatchObject(before);
     expect(Object.keys(manifest)).toEqual(["name", "version", "type", "scripts", "dependencies", "devDependencies"]);
     expect(manifest.type).toBe("module");
-    expect(Object.keys(manifest.devDependencies as object)).toEqual(["cogts"]);
+    expect(Object.keys(manifest.devDependencies as object)).toEqual(["cogts", "@types/node", "typescript"]);
     expect(read(dir, "package.json")).toMatch(/^{\n {4}"name"/);
 
     const doctor = await cog(dir, "doctor", "--no-docker");

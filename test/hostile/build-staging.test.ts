@@ -26,9 +26,9 @@ function projectWithOutside(): { dir: string; outside: string } {
   return { dir, outside };
 }
 
-async function cogBuild(dir: string): Promise<{ code: number; stderr: string }> {
+async function cog(dir: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    await run(process.execPath, [COG, "build", "-t", `cogts-hostile-staging-${process.pid}`], { cwd: dir, timeout: 60_000 });
+    await run(process.execPath, [COG, ...args], { cwd: dir, timeout: 60_000 });
     return { code: 0, stderr: "" };
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
@@ -42,7 +42,7 @@ describe("cog build stays inside the project", () => {
   it("refuses a .cog that is a symbolic link, and writes nothing where it points", async () => {
     const { dir, outside } = projectWithOutside();
     symlinkSync(outside, join(dir, ".cog"));
-    const { code, stderr } = await cogBuild(dir);
+    const { code, stderr } = await cog(dir, "build", "-t", `cogts-hostile-staging-${process.pid}`);
     expect(code).toBe(1);
     expect(stderr).toMatch(/\.cog in .* is a symbolic link .*Remove the link/);
     expect(readdirSync(outside)).toEqual(["precious.txt"]);
@@ -53,9 +53,17 @@ describe("cog build stays inside the project", () => {
     mkdirSync(join(dir, ".cog"));
     symlinkSync(outside, join(dir, ".cog", "build"));
     mkdirSync(join(outside, "tsc"));
-    const { code, stderr } = await cogBuild(dir);
+    const { code, stderr } = await cog(dir, "build", "-t", `cogts-hostile-staging-${process.pid}`);
     expect(code).toBe(1);
     expect(stderr).toMatch(/\.cog\/build in .* is a symbolic link/);
     expect(readdirSync(outside).sort()).toEqual(["precious.txt", "tsc"]);
+  });
+
+  it("caches nothing through a .cog that is a symbolic link (cog schema, cog doctor)", async () => {
+    const { dir, outside } = projectWithOutside();
+    symlinkSync(outside, join(dir, ".cog"));
+    expect((await cog(dir, "schema")).code).toBe(0);
+    await cog(dir, "doctor", "--no-docker");
+    expect(readdirSync(outside)).toEqual(["precious.txt"]);
   });
 });

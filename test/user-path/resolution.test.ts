@@ -64,12 +64,14 @@ describe("one module-resolution rule, source maps and file names everywhere a pr
     const dir = await freshDir("extensionless", { ...FILES, "predict.ts": predictor("./helper") });
     dirs.push(dir);
     const expected = /predict\.ts:2:23: "\.\/helper" names no file Node can load in an ES module .*: write "\.\/helper\.js"/;
+    // cog build type-checks first, and the compiler names the same place and the same fix (TS2835).
+    const typeChecked = /predict\.ts:2:23: Relative import paths need explicit file extensions .*Did you mean '\.\/helper\.js'\?/;
     const image = imageName("extensionless");
     images.push(image);
     for (const command of ["cog doctor", `cog build -t ${image}`, "cog run --no-docker -i image=@photo.png", "cog serve -p 1 --no-docker", "cog serve -p 1"]) {
       const result = await shell(command, { cwd: dir, env, allowFailure: true });
       expect(result.code, command).toBe(1);
-      expect(`${result.stdout}${result.stderr}`, command).toMatch(expected);
+      expect(`${result.stdout}${result.stderr}`, command).toMatch(command.startsWith("cog build") ? typeChecked : expected);
     }
   }, TIMEOUT);
 
