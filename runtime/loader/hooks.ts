@@ -96,16 +96,26 @@ function formatOf(compiledFile: string): "module" | "commonjs" {
   }
 }
 
+/** Where `transpiledDir` holds the host-transpiled JavaScript of a source file (x.ts → x.js, x.mts → x.mjs). */
+export function transpiledPath(file: string, root: string, dir: string | undefined): string | undefined {
+  if (!dir) return undefined;
+  const relative = path.relative(root, file);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
+  const compiled = path.join(dir, relative.replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs").replace(/\.tsx?$/, ".js"));
+  return existsSync(compiled) ? compiled : undefined;
+}
+
 /** The host-transpiled JavaScript of a source file, if `transpiledDir` holds it. */
 async function transpiledCopy(file: string): Promise<LoadResult | undefined> {
-  if (!transpiledDir) return undefined;
-  const relative = path.relative(sourceRoot, file);
-  if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
-  const compiled = path.join(transpiledDir, relative.replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs").replace(/\.tsx?$/, ".js"));
-  if (!existsSync(compiled)) return undefined;
+  const compiled = transpiledPath(file, sourceRoot, transpiledDir);
+  if (!compiled) return undefined;
   // The format is that of the compiled file where the image would have put it: beside the source.
-  const beside = path.join(path.dirname(file), path.basename(compiled));
-  return { format: formatOf(beside), source: await readFile(compiled, "utf8"), shortCircuit: true };
+  const format = formatOf(path.join(path.dirname(file), path.basename(compiled)));
+  // CommonJS goes to Node's own CommonJS loader (no source here), as in the image: given source, Node 22 runs the
+  // module with the ESM loader's stand-in `require`, which cannot load the (ESM) SDK. register.ts teaches that
+  // loader the transpiled .ts files.
+  if (format === "commonjs") return { format, source: null, shortCircuit: true };
+  return { format, source: await readFile(compiled, "utf8"), shortCircuit: true };
 }
 
 let typescript: typeof import("typescript") | null | undefined;

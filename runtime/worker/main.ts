@@ -103,7 +103,9 @@ async function load(): Promise<void> {
     registerTypeScriptLoader();
   }
   const module = (await import(pathToFileURL(options.modulePath).href)) as Record<string, unknown>;
-  const exported = module[options.className];
+  // A CommonJS module's named exports are found by scanning its source on disk, which for a mounted .ts file is
+  // TypeScript, not the JavaScript that ran: its module.exports (the default export) has them.
+  const exported = module[options.className] ?? (module.default as Record<string, unknown> | undefined)?.[options.className];
   if (typeof exported !== "function") {
     throw new Error(`${options.modulePath} does not export a class named ${options.className}`);
   }

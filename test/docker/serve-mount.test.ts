@@ -234,6 +234,37 @@ describe("cog serve with the project mounted (Node 22)", () => {
     });
   });
 
+  it("serves a CommonJS project (no package.json) as its image would run it: real require, ./x.js meaning x.ts, the SDK as cogts", async () => {
+    const cjs = path.join(scratch, "commonjs");
+    mkdirSync(cjs);
+    const cjsImage = uniqueName("cogts-serve-cjs");
+    images.push(cjsImage, `${cjsImage}-base`);
+    writeFileSync(path.join(cjs, "cog.yaml"), `image: ${cjsImage}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
+    writeFileSync(path.join(cjs, "shout.ts"), "export function shout(text: string): string {\n  return text.toUpperCase();\n}\n");
+    writeFileSync(
+      path.join(cjs, "predict.ts"),
+      [
+        'import { BasePredictor, Input } from "cogts";',
+        'import { shout } from "./shout.js";',
+        "declare const __filename: string;",
+        "export class Predictor extends BasePredictor {",
+        '  async predict(text: string = Input({ default: "hi" })): Promise<string> {',
+        "    // __filename exists only in CommonJS: the module ran as the image runs it.",
+        "    return `${shout(text)} from ${__filename}`;",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    // Node 22 gave such a module the ESM loader's stand-in require, which failed on cogts at setup.
+    const served = await serve(cjs, []);
+    try {
+      expect(await predict(served.url, { text: "ada" })).toMatchObject({ status: "succeeded", output: "ADA from /src/predict.ts" });
+    } finally {
+      expect(await served.interrupt()).toBe(130);
+    }
+  });
+
   it("builds the full image for cog exec with --secret", async () => {
     const result = await cli(dir, ["exec", "--progress", "quiet", "--secret", `id=token,src=${secretFile}`, "--", "cat", "/etc/token-prefix"]);
     expect(result.stderr).not.toContain("Error");
