@@ -3,6 +3,7 @@
  * not the machine, when memory runs away) and small request helpers.
  */
 import { readFileSync } from "node:fs";
+import { MB, residentBytes } from "../helpers/memory.js";
 import { request, type JsonResponse, type RunningServer } from "../server/helpers.js";
 
 export interface MemoryWatch {
@@ -14,12 +15,8 @@ export interface MemoryWatch {
 }
 
 function residentMiB(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  const bytes = residentBytes(pid);
+  return bytes === undefined ? undefined : bytes / MB;
 }
 
 /** Reads the server's VmRSS every 50 ms; past `limitMiB` the server is killed (and `exceeded()` says so). */
