@@ -10,9 +10,9 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { UserError } from "../../src/errors.js";
 import { PACKAGE_ROOT } from "../../src/version.js";
+import { UPDATE_GOLDENS as UPDATE } from "../helpers/golden.js";
 
 const FIXTURES = join(PACKAGE_ROOT, "fixtures", "config");
-const UPDATE = process.env.UPDATE_GOLDENS === "1";
 const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
 function configFileOf(dir: string): string {

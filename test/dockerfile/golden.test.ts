@@ -1,17 +1,17 @@
 /**
  * Golden Dockerfiles: each folder of fixtures/dockerfile holds a cog.yaml (or another config file), maybe a
  * package.json, a case.json with project facts and generator options, and the expected Dockerfile.
- * Rewrite the goldens with:  UPDATE_GOLDEN=1 npx vitest run test/dockerfile/golden.test.ts
+ * Rewrite the goldens with:  UPDATE_GOLDENS=1 npx vitest run test/dockerfile/golden.test.ts
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { generateDockerfile, type DockerfileOptions } from "../../src/dockerfile/generate.js";
 import type { ProjectFacts } from "../../src/dockerfile/project.js";
+import { expectGolden } from "../helpers/golden.js";
 
 const CASES = path.resolve(import.meta.dirname, "../../fixtures/dockerfile");
-const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 interface Case {
   configFile?: string;
@@ -48,9 +48,7 @@ describe("golden Dockerfiles", () => {
     it(`generates ${name}`, async () => {
       const dir = path.join(CASES, name);
       const actual = await render(dir);
-      const goldenPath = path.join(dir, "Dockerfile");
-      if (UPDATE || !existsSync(goldenPath)) writeFileSync(goldenPath, actual);
-      expect(actual).toBe(readFileSync(goldenPath, "utf8"));
+      expectGolden(actual, path.join(dir, "Dockerfile"));
     });
   }
 });

@@ -2,12 +2,12 @@
  * Error fixtures: each folder of fixtures/schema/errors/ is a predictor that cannot be described by a schema, and
  * `expected-error.txt` holds the exact report (the summary, then one `FILE:LINE:COL: …` line per problem).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
 import { generateSchema } from "../../src/schema/index.js";
-import { caseDirectories, ERROR_FIXTURES, projectOf, UPDATE_GOLDENS } from "./fixtures.js";
+import { expectGolden } from "../helpers/golden.js";
+import { caseDirectories, ERROR_FIXTURES, projectOf } from "./fixtures.js";
 
 const cases = caseDirectories(ERROR_FIXTURES);
 
@@ -29,9 +29,7 @@ describe("schema errors", () => {
   it.each(cases)("%s", async (name) => {
     const dir = join(ERROR_FIXTURES, name);
     const report = await reportOf(dir);
-    const expected = join(dir, "expected-error.txt");
-    if (UPDATE_GOLDENS || !existsSync(expected)) writeFileSync(expected, report);
-    expect(report).toBe(readFileSync(expected, "utf8"));
+    expectGolden(report, join(dir, "expected-error.txt"));
   });
 
   it("reports every problem of a file together, each with file:line:column", async () => {

@@ -7,7 +7,6 @@ import type { SchemaProject } from "../../src/schema/index.js";
 
 export const SCHEMA_FIXTURES = fileURLToPath(new URL("../../fixtures/schema/", import.meta.url));
 export const ERROR_FIXTURES = join(SCHEMA_FIXTURES, "errors");
-export const UPDATE_GOLDENS = process.env.UPDATE_GOLDENS === "1";
 
 /** Case folders (those holding a cog.yaml) of a fixture directory, sorted. */
 export function caseDirectories(root: string): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDockerignore } from "../../src/docker/dockerignore.js";
+import { parseDockerignore } from "./dockerignore.js";
 
 describe(".dockerignore matching", () => {
   it("anchors patterns at the root and excludes what is under a matched directory", () => {
