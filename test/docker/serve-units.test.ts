@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectBinds, remoteEngineHost } from "../../src/build/docker-commands.js";
-import { modelBaseName } from "../../src/build/index.js";
+import { projectBinds, remoteEngineHost } from "../../src/cli/commands/serve.js";
+import { modelBaseName } from "../../src/model/index.js";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-serve-units-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
