@@ -4,7 +4,8 @@
  *
  * One rule for the statuses: READY and BUSY mean setup finished (BUSY is a server already taking predictions, as
  * when a client reached it first); SETUP_FAILED and DEFUNCT mean it will never take one, so waiting stops with the
- * setup logs; STARTING, or no answer yet, means poll again.
+ * setup logs; anything else (STARTING, UNHEALTHY while the predictor's healthcheck() fails, no answer yet) means
+ * poll again.
  */
 import { UserError } from "../errors.js";
 
