@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { buildModel } = await import(path.join(root, "dist/src/build/index.js"));
+const { buildModel, loadProject } = await import(path.join(root, "dist/src/model/index.js"));
 const { connectEngine } = await import(path.join(root, "dist/src/docker/engine.js"));
 const { baseImageFor, mirrorImage } = await import(path.join(root, "dist/src/dockerfile/generate.js"));
 
@@ -29,7 +29,7 @@ const quiet = { write() { return true; } };
 
 async function timedBuild(noCache) {
   const started = process.hrtime.bigint();
-  const built = await buildModel({ dir, tag, noCache, progress: "quiet", out: quiet, docker });
+  const built = await buildModel({ project: await loadProject(dir), tag, noCache, progress: "quiet", out: quiet, docker });
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, built };
 }
 

@@ -2,7 +2,7 @@
  * Writes a cache file into `<project>/.cog/`, never through a symbolic link: a cloned repository can ship `.cog` as a
  * link to anywhere, and a cache is not worth following it. Caches are optional, so a `.cog` (or a cache file) that is
  * a link, or a project that is read-only, just goes uncached; `cog build` refuses such a `.cog` outright
- * (src/build/staging.ts).
+ * (src/model/stage.ts).
  */
 import { lstatSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { COGTS_VERSION } from "../version.js";
 import { UserError, UsageError } from "../errors.js";
-import type { Command, CommandContext } from "./command.js";
+import type { Command, CommandContext, OptionValues, Options } from "./command.js";
 import { commands } from "./commands/index.js";
 import { explainUnknownFlag } from "./unknown-flag.js";
 
@@ -128,7 +128,8 @@ function parseCommandLine(cmd: Command, own: string[], rest: string[], io: Pick<
   if (!p && positionals.length > 0) throw new UsageError(`cog ${cmd.name} takes no arguments, got "${positionals[0]}".\nRun 'cog ${cmd.name} --help' for usage.`);
   if (p?.min !== undefined && positionals.length < p.min) throw new UsageError(`cog ${cmd.name} needs ${p.name}.\nUsage: ${cmd.usage}`);
   if (p?.max !== undefined && positionals.length > p.max) throw new UsageError(`cog ${cmd.name} takes at most ${p.max} argument(s), got ${positionals.length}.\nUsage: ${cmd.usage}`);
-  return { options: parsed.values as CommandContext["options"], positionals, rest, ...io };
+  // parseArgs types its values from the specs it is given, which are only known at run time here.
+  return { options: parsed.values as OptionValues<Options>, positionals, rest, ...io };
 }
 
 function reportError(err: unknown, stderr: NodeJS.WritableStream, cmd: Command): number {

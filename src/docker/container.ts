@@ -120,30 +120,6 @@ export async function containerLogs(container: Docker.Container, tail = 40): Pro
   return demultiplexedText(buffer);
 }
 
-/** Polls `GET /health-check` until READY; fails with the container's logs when setup fails or the container exits. */
-export async function waitForReady(url: string, container: Docker.Container, timeoutMs = 0): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    const state = await container.inspect().then((info) => info.State, () => undefined);
-    if (!state?.Running) {
-      throw new UserError(`The model container exited (code ${state?.ExitCode ?? "unknown"}) before it was ready:`, (await containerLogs(container)).split("\n").filter(Boolean));
-    }
-    try {
-      const response = await fetch(`${url}/health-check`, { signal: AbortSignal.timeout(2000) });
-      const health = (await response.json()) as { status?: string; setup?: { logs?: string } };
-      if (health.status === "READY") return;
-      if (health.status === "SETUP_FAILED" || health.status === "DEFUNCT") {
-        throw new UserError(`The model's setup failed (${health.status}):`, (health.setup?.logs ?? "").split("\n").filter(Boolean));
-      }
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      // Not listening yet.
-    }
-    if (timeoutMs > 0 && Date.now() - started > timeoutMs) throw new UserError(`The model was not ready within ${timeoutMs / 1000} s.`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** The engine's answer when it has no GPU runtime (no NVIDIA Container Toolkit), as Cog recognises it. */
 export function isMissingGpuDriver(err: unknown): boolean {
   const text = engineMessage(err);

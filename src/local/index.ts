@@ -3,7 +3,7 @@
  * The schema comes from `generateSchema` (cached), the TypeScript predictor is loaded without a build step; a
  * Python predictor runs under the machine's python3 (src/local/python.ts).
  *
- *   const project = await prepareLocalProject(process.cwd());
+ *   const project = await prepareLocalProject(await loadProject(process.cwd()));
  *   const server = await startLocalServer(project, { port: 0 });
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,23 +12,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/types.js";
+import type { Project } from "../model/project.js";
 import { UserError } from "../errors.js";
+import { waitUntilReady } from "../predict/ready.js";
 
-export interface LocalProject {
-  dir: string;
-  config: Config;
-  configFile: string;
+export interface LocalProject extends Project {
   openapi: Record<string, unknown>;
   /** A temporary copy of the schema for the server process; removed by `dispose()`. */
   schemaPath: string;
   dispose(): void;
 }
 
-/** Loads cog.yaml and the schema of the project around `cwd`. Throws UserError with file:line problems. */
-export async function prepareLocalProject(cwd: string, configFile = "cog.yaml"): Promise<LocalProject> {
-  const { findProjectDir, loadConfigToRun } = await import("../config/index.js");
-  const dir = findProjectDir(cwd, configFile) ?? cwd;
-  const config = await loadConfigToRun(dir, configFile);
+/** The schema of a loaded project, checked as the image build checks it. Throws UserError with file:line problems. */
+export async function prepareLocalProject(project: Project): Promise<LocalProject> {
+  const { dir, config, configFile } = project;
   // The same rule as the image's: what cog build would refuse does not run here either.
   const { checkRelativeImports } = await import("../schema/import-check.js");
   const { contextIgnorer } = await import("../docker/context.js");
@@ -41,9 +38,7 @@ export async function prepareLocalProject(cwd: string, configFile = "cog.yaml"):
   const schemaPath = join(scratch, "openapi_schema.json");
   writeFileSync(schemaPath, JSON.stringify(document));
   return {
-    dir,
-    config,
-    configFile,
+    ...project,
     openapi: document as unknown as Record<string, unknown>,
     schemaPath,
     dispose: () => rmSync(scratch, { recursive: true, force: true }),
@@ -150,31 +145,12 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
   };
 }
 
-export interface HealthState {
-  status: string;
-  setup?: { logs?: string; status?: string };
-}
-
-/** Polls /health-check until READY; throws a UserError with the setup logs when setup fails. */
-export async function waitUntilReady(server: LocalServer, timeoutMs = 0): Promise<void> {
-  const started = Date.now();
+/** Resolves once the local server's setup finished (src/predict's rule for the statuses); fails when it exits first. */
+export async function waitForLocalServer(server: LocalServer, timeoutMs = 0): Promise<void> {
   let exited = false;
   void server.exited.then(() => (exited = true));
-  for (;;) {
-    if (exited) throw new UserError("the prediction server exited during setup");
-    let health: HealthState | undefined;
-    try {
-      health = (await (await fetch(`${server.url}/health-check`)).json()) as HealthState;
-    } catch {
-      /* not up yet */
-    }
-    if (health?.status === "READY" || health?.status === "BUSY") return;
-    if (health?.status === "SETUP_FAILED") {
-      throw new UserError(`setup failed:\n${(health.setup?.logs ?? "").trimEnd()}`);
-    }
-    if (timeoutMs > 0 && Date.now() - started > timeoutMs) throw new UserError(`setup did not finish within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntilReady(server.url, {
+    timeoutMs,
+    ended: () => (exited ? new UserError("the prediction server exited during setup") : undefined),
+  });
 }
-
-export { buildInputs, writeOutputs, runOnePrediction } from "./predict-io.js";

@@ -13,7 +13,7 @@ import path from "node:path";
 
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
 
-/** The TypeScript sources `cog build` transpiles (src/build/transpile.ts walks the same way). */
+/** The TypeScript sources `cog build` transpiles (src/model/transpile.ts walks the same way). */
 async function* sources(dir: string, relative: string, ignored: (path: string, isDir: boolean) => boolean): AsyncGenerator<string> {
   for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
     const child = relative ? `${relative}/${entry.name}` : entry.name;

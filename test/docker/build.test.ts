@@ -13,8 +13,9 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configForLabel, loadConfig } from "../../src/config/index.js";
 import { generateSchema } from "../../src/schema/index.js";
-import { buildModel } from "../../src/build/index.js";
-import { startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
+import { buildModel, loadProject } from "../../src/model/index.js";
+import { startModelServer, withContainer } from "../../src/docker/container.js";
+import { waitForContainer } from "../../src/predict/index.js";
 import { COGTS_VERSION } from "../../src/version.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
@@ -120,7 +121,7 @@ async function runInImage(image: string, cmd: string[]): Promise<string> {
 async function predict(image: string, input: Record<string, unknown>): Promise<{ status: string; output: unknown; logs?: string }> {
   const { url, container } = await startModelServer({ docker, image });
   return withContainer(container, async () => {
-    await waitForReady(url, container, 120_000);
+    await waitForContainer(url, container, 120_000);
     const response = await fetch(`${url}/predictions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -290,7 +291,7 @@ describe("the hello fixture, built with cog build", () => {
     images.push(classicTag);
     const chunks: string[] = [];
     const out = { write: (chunk: string) => chunks.push(chunk) } as unknown as NodeJS.WritableStream;
-    const built = await buildModel({ dir, tag: classicTag, buildkit: false, out, progress: "plain" });
+    const built = await buildModel({ project: await loadProject(dir), tag: classicTag, buildkit: false, out, progress: "plain" });
     expect(chunks.join("")).toMatch(/Step \d+\/\d+ : RUN set -e/);
     expect(await predict(built.tag, { name: "classic" })).toMatchObject({ status: "succeeded", output: "hello classic" });
   });

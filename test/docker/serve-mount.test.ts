@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectBinds } from "../../src/build/docker-commands.js";
-import { freePort, startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
+import { projectBinds } from "../../src/cli/commands/serve.js";
+import { freePort, startModelServer, withContainer } from "../../src/docker/container.js";
+import { waitForContainer } from "../../src/predict/index.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 
@@ -229,7 +230,7 @@ describe("cog serve with the project mounted (Node 22)", () => {
       env: ["COGTS_LOAD_TYPESCRIPT=1"],
     });
     await withContainer(container, async () => {
-      await waitForReady(url, container, 60_000);
+      await waitForContainer(url, container, 60_000);
       expect(await predict(url, { name: "eve" })).toMatchObject({ status: "succeeded", output: "hello eve [edited, s3cr3t] in 1m" });
     });
   });
@@ -289,7 +290,7 @@ describe("cog serve on a Node 20 base", () => {
       binds: await projectBinds(dir, () => undefined),
       env: ["COGTS_LOAD_TYPESCRIPT=1"],
     });
-    const failure = await withContainer(container, () => waitForReady(url, container, 60_000).then(() => undefined, (err: unknown) => err));
+    const failure = await withContainer(container, () => waitForContainer(url, container, 60_000).then(() => undefined, (err: unknown) => err));
     expect(failure).toBeInstanceOf(Error);
     const text = `${(failure as Error).message}\n${((failure as { problems?: string[] }).problems ?? []).join("\n")}`;
     expect(text).toMatch(/Node v20\.\d+\.\d+ cannot strip types \(that needs Node 22\.13 or newer\)/);
@@ -299,7 +300,7 @@ describe("cog serve on a Node 20 base", () => {
 
 describe("the model base on the classic builder", () => {
   it("builds from the trimmed context and serves the mounted project", async () => {
-    const { buildModel } = await import("../../src/build/index.js");
+    const { buildModel, loadProject } = await import("../../src/model/index.js");
     const { Writable } = await import("node:stream");
     const image = uniqueName("cogts-serve-classic");
     const dir = path.join(scratch, "classic");
@@ -307,7 +308,7 @@ describe("the model base on the classic builder", () => {
     writeFileSync(path.join(dir, "cog.yaml"), `image: ${image}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
     images.push(`${image}-base`);
     const progress = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const built = await buildModel({ dir, modelBase: true, buildkit: false, progress: "plain", out: progress, docker });
+    const built = await buildModel({ project: await loadProject(dir), modelBase: true, buildkit: false, progress: "plain", out: progress, docker });
     expect(built.tag).toBe(`${image}-base`);
     const { url, container } = await startModelServer({
       docker,
@@ -316,7 +317,7 @@ describe("the model base on the classic builder", () => {
       env: ["COGTS_LOAD_TYPESCRIPT=1", "COGTS_TRANSPILED_DIR=/src/.cog/build/js"],
     });
     await withContainer(container, async () => {
-      await waitForReady(url, container, 60_000);
+      await waitForContainer(url, container, 60_000);
       expect(await predict(url, { name: "classic" })).toMatchObject({ status: "succeeded", output: "hello classic" });
     });
   });

@@ -106,7 +106,8 @@ describe("cog run --no-docker on every example", () => {
 describe("the local server over HTTP", () => {
   it("textgen: streams tokens over SSE before the prediction completes, and they join into the output", async () => {
     const { prepareLocalProject, startLocalServer } = (await import(join(REPO_ROOT, "dist", "src", "local", "index.js"))) as typeof import("../../src/local/index.js");
-    const project = await prepareLocalProject(exampleDir("textgen"));
+    const { loadProject } = (await import(join(REPO_ROOT, "dist", "src", "model", "index.js"))) as typeof import("../../src/model/index.js");
+    const project = await prepareLocalProject(await loadProject(exampleDir("textgen")));
     const server = await startLocalServer(project, { port: 0 });
     try {
       await waitUntilReady(server.url, 60_000);
@@ -132,6 +133,7 @@ describe("the local server over HTTP", () => {
 
   it("textgen: sends output webhooks while tokens are produced, before the completed one", async () => {
     const { prepareLocalProject, startLocalServer } = (await import(join(REPO_ROOT, "dist", "src", "local", "index.js"))) as typeof import("../../src/local/index.js");
+    const { loadProject } = (await import(join(REPO_ROOT, "dist", "src", "model", "index.js"))) as typeof import("../../src/model/index.js");
     const received: { status: string; output: string[] | null }[] = [];
     let done!: () => void;
     const completed = new Promise<void>((resolve) => (done = resolve));
@@ -146,7 +148,7 @@ describe("the local server over HTTP", () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const project = await prepareLocalProject(exampleDir("textgen"));
+    const project = await prepareLocalProject(await loadProject(exampleDir("textgen")));
     // Output webhooks are throttled like Cog's (COG_THROTTLE_RESPONSE_INTERVAL); 0.1 s shows several in 1.6 s.
     const server = await startLocalServer(project, { port: 0, env: { COG_THROTTLE_RESPONSE_INTERVAL: "0.1" } });
     try {
@@ -173,7 +175,8 @@ describe("the local server over HTTP", () => {
 
   it("training: POST /trainings returns weights that the predictor then uses", async () => {
     const { prepareLocalProject, startLocalServer } = (await import(join(REPO_ROOT, "dist", "src", "local", "index.js"))) as typeof import("../../src/local/index.js");
-    const project = await prepareLocalProject(exampleDir("training"));
+    const { loadProject } = (await import(join(REPO_ROOT, "dist", "src", "model", "index.js"))) as typeof import("../../src/model/index.js");
+    const project = await prepareLocalProject(await loadProject(exampleDir("training")));
     // The training server is the same server process in train mode (as an image runs it with --x-mode train).
     const child = spawn(process.execPath, [join(REPO_ROOT, "dist", "runtime", "server", "main.js"), "--host", "127.0.0.1", "--x-mode", "train"], {
       cwd: project.dir,

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
-import { startModelServer, waitForReady, withContainer } from "../../src/docker/container.js";
+import { startModelServer, withContainer } from "../../src/docker/container.js";
+import { waitForContainer } from "../../src/predict/index.js";
 import { ROOT, buildTestImage, docker, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
@@ -74,7 +75,7 @@ describe("cog push and cog login on the command line", () => {
     const engine = new Docker();
     const { url, container } = await startModelServer({ docker: engine, image: printed });
     const body = await withContainer(container, async () => {
-      await waitForReady(url, container, 120_000);
+      await waitForContainer(url, container, 120_000);
       const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { name: "registry" } }) });
       return (await response.json()) as { status: string; output: unknown };
     });

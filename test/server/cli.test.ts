@@ -21,7 +21,7 @@ async function cogRun(fixture: string, args: { input?: string[]; output?: string
   let error: Error | undefined;
   try {
     code = await runCommand.run({
-      options: { "no-docker": true, file: "cog.yaml", input: args.input ?? [], output: args.output, "setup-timeout": "0" },
+      options: { "no-docker": true, file: "cog.yaml", input: args.input ?? [], output: args.output, "setup-timeout": "0", progress: "auto" },
       positionals: [],
       rest: [],
       stdout: stdout.stream,
@@ -102,7 +102,7 @@ describe("cog serve --no-docker", () => {
     const stderr = capture();
     try {
       const running = serveCommand.run({
-        options: { "no-docker": true, file: "cog.yaml", port: "0" },
+        options: { "no-docker": true, file: "cog.yaml", port: "0", host: "127.0.0.1", progress: "auto", "playground-port": "9000" },
         positionals: [],
         rest: [],
         stdout: capture().stream,
@@ -131,7 +131,7 @@ describe("cog serve --no-docker", () => {
 
   it("rejects a port that is not a number", async () => {
     await expect(
-      serveCommand.run({ options: { "no-docker": true, file: "cog.yaml", port: "http" }, positionals: [], rest: [], stdout: capture().stream, stderr: capture().stream, cwd: join(FIXTURES, "echo") }),
+      serveCommand.run({ options: { "no-docker": true, file: "cog.yaml", port: "http", host: "127.0.0.1", progress: "auto", "playground-port": "9000" }, positionals: [], rest: [], stdout: capture().stream, stderr: capture().stream, cwd: join(FIXTURES, "echo") }),
     ).rejects.toThrow(/--port must be a port number/);
   });
 });

@@ -1,7 +1,7 @@
-import type { Command } from "../command.js";
-import { configFileOption } from "../command.js";
+import { configFileOption, defineCommand } from "../command.js";
+import { baseImageMirrorOption } from "./docker-options.js";
 
-export const debugCommand: Command = {
+export const debugCommand = defineCommand({
   name: "debug",
   summary: "Generate a Dockerfile from cog.yaml",
   usage: "cog debug [flags]",
@@ -9,27 +9,15 @@ export const debugCommand: Command = {
   hidden: true,
   options: {
     ...configFileOption,
-    "base-image-mirror": {
-      type: "string",
-      valueName: "HOST",
-      description: "Registry with copies of the Docker Hub base images (Docker Hub layout); default $COGTS_BASE_IMAGE_MIRROR",
-    },
+    ...baseImageMirrorOption,
     classic: { type: "boolean", description: "The variant for the classic builder (no RUN --mount)" },
   },
 
   async run(ctx) {
-    const { prepareBuild, baseImageMirror } = await import("../../build/index.js");
-    const { findProjectDir } = await import("../../config/index.js");
-    const file = ctx.options.file as string;
-    const prepared = await prepareBuild(
-      {
-        dir: findProjectDir(ctx.cwd, file) ?? ctx.cwd,
-        configFile: file,
-        mirror: baseImageMirror(ctx.options["base-image-mirror"] as string | undefined),
-      },
-      ctx.options.classic !== true,
-    );
+    const { baseImageMirror, loadProject, prepareBuild } = await import("../../model/index.js");
+    const project = await loadProject(ctx.cwd, ctx.options.file);
+    const prepared = await prepareBuild({ project, mirror: baseImageMirror(ctx.options["base-image-mirror"]) }, ctx.options.classic !== true);
     ctx.stdout.write(prepared.dockerfile);
     return 0;
   },
-};
+});

@@ -1,7 +1,6 @@
-import type { Command } from "../command.js";
-import { configFileOption } from "../command.js";
+import { configFileOption, defineCommand } from "../command.js";
 
-export const doctorCommand: Command = {
+export const doctorCommand = defineCommand({
   name: "doctor",
   summary: "Check cog.yaml, the predictor, its TypeScript and the Docker engine, and print every problem",
   usage: "cog doctor [flags]",
@@ -20,7 +19,7 @@ export const doctorCommand: Command = {
     const { runDoctor } = await import("../../doctor/index.js");
     const findings = await runDoctor({
       dir: ctx.cwd,
-      file: ctx.options.file as string,
+      file: ctx.options.file,
       checkEngine: ctx.options["no-docker"] !== true,
     });
     const label = { ok: "ok     ", note: "note   ", problem: "PROBLEM" } as const;
@@ -31,4 +30,4 @@ export const doctorCommand: Command = {
       : `\n${problems} problem${problems === 1 ? "" : "s"} found: fix ${problems === 1 ? "it" : "them"} and run cog doctor again.\n`);
     return problems === 0 ? 0 : 1;
   },
-};
+});

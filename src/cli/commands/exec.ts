@@ -1,8 +1,8 @@
-import type { Command } from "../command.js";
-import { configFileOption } from "../command.js";
-import { buildSecretOption } from "./docker-options.js";
+import { configFileOption, defineCommand } from "../command.js";
+import { UsageError } from "../../errors.js";
+import { baseImageMirrorOption, buildSecretOption, containerOptions, gpusFor, imageToRun, parsePort, progressOption } from "./docker-options.js";
 
-export const execCommand: Command = {
+export const execCommand = defineCommand({
   name: "exec",
   summary: "Execute a command inside a Docker environment",
   usage: "cog exec [flags] <command> [arg...]",
@@ -10,16 +10,55 @@ export const execCommand: Command = {
   options: {
     ...configFileOption,
     publish: { type: "string", short: "p", multiple: true, valueName: "PORT[:PORT]", description: "Publish a container's port to the host (HOST:CONTAINER)" },
-    env: { type: "string", short: "e", multiple: true, valueName: "NAME=VALUE", description: "Environment variables, in the form name=value" },
-    gpus: { type: "string", valueName: "GPUS", description: "GPU devices to add to the container, in the same format as `docker run --gpus`" },
-    progress: { type: "string", default: "auto", valueName: "MODE", description: "Build progress: auto, plain, tty or quiet" },
-    "base-image-mirror": { type: "string", valueName: "HOST", description: "Registry with copies of the Docker Hub base images" },
+    ...containerOptions,
+    ...progressOption,
+    ...baseImageMirrorOption,
     ...buildSecretOption,
   },
   positionals: { name: "command" },
   commandAfterFlags: true,
+
+  /** A command in a container of the project's image, this terminal attached, its exit code ours. */
   async run(ctx) {
-    const { execInDocker } = await import("../../build/docker-commands.js");
-    return execInDocker(ctx);
+    const command = [...ctx.positionals, ...ctx.rest];
+    if (command.length === 0) throw new UsageError("cog exec needs a command, e.g. `cog exec -- node --version`");
+    const { requireEngine } = await import("../../docker/engine.js");
+    const { createAndStart, withContainer } = await import("../../docker/container.js");
+    const docker = await requireEngine();
+    const { image, gpu } = await imageToRun(ctx, docker, undefined);
+    const ports = (ctx.options.publish ?? []).map((value) => {
+      const [host, container = host] = value.split(":");
+      return { host: parsePort(host), container: parsePort(container) };
+    });
+    const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+    let stream: NodeJS.ReadWriteStream | undefined;
+    const { container } = await createAndStart(
+      { docker, image, cmd: command, env: ctx.options.env ?? [], ports, gpus: gpusFor(ctx.options.gpus, gpu), tty, openStdin: tty },
+      {
+        warn: (line) => ctx.stderr.write(`${line}\n`),
+        // Attached before start, so that no early output is lost; a retry without GPU attaches to its own container.
+        beforeStart: async (created) => {
+          stream = await created.attach({ stream: true, stdout: true, stderr: true, stdin: tty });
+        },
+      },
+    );
+    return withContainer(container, async () => {
+      if (tty) {
+        process.stdin.setRawMode?.(true);
+        process.stdin.pipe(stream!);
+        stream!.pipe(ctx.stdout);
+      } else {
+        docker.modem.demuxStream(stream!, ctx.stdout, ctx.stderr);
+      }
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (tty) {
+        process.stdin.setRawMode?.(false);
+        process.stdin.unpipe(stream!);
+        process.stdin.pause();
+      }
+      // Let the last output drain before the container (and its stream) goes away.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return StatusCode;
+    });
   },
-};
+});

@@ -1,6 +1,6 @@
-import type { Command } from "../command.js";
+import { defineCommand } from "../command.js";
 
-export const initCommand: Command = {
+export const initCommand = defineCommand({
   name: "init",
   summary: "Configure your project for use with Cog",
   usage: "cog init",
@@ -11,7 +11,7 @@ export const initCommand: Command = {
   options: {},
 
   async run(ctx) {
-    const { initProject } = await import("../../build/init-project.js");
+    const { initProject } = await import("../init/index.js");
     ctx.stdout.write("\nSetting up the current directory for use with cogts...\n\n");
     const { files, dependenciesChanged } = await initProject(ctx.cwd);
     for (const { file, action, changes = [] } of files) {
@@ -36,4 +36,4 @@ export const initCommand: Command = {
     for (const [command, what] of next) ctx.stdout.write(`  ${command!.padEnd(width)}  # ${what}\n`);
     return 0;
   },
-};
+});

@@ -1,4 +1,4 @@
-import type { Command } from "../command.js";
+import { defineCommand } from "../command.js";
 import { UsageError } from "../../errors.js";
 
 async function readStdin(): Promise<string> {
@@ -28,7 +28,7 @@ async function prompt(question: string, hidden: boolean, out: NodeJS.WritableStr
   }
 }
 
-export const loginCommand: Command = {
+export const loginCommand = defineCommand({
   name: "login",
   summary: "Log in to a container registry",
   usage: "cog login [REGISTRY] [flags]",
@@ -50,9 +50,9 @@ export const loginCommand: Command = {
   async run(ctx) {
     const { login } = await import("../../registry/login.js");
     const { defaultRegistryHost } = await import("../../registry/reference.js");
-    const registry = (ctx.positionals[0] ?? (ctx.options.registry as string | undefined) ?? defaultRegistryHost()).replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    const registry = (ctx.positionals[0] ?? ctx.options.registry ?? defaultRegistryHost()).replace(/^https?:\/\//, "").replace(/\/+$/, "");
     if (ctx.options["token-stdin"] && ctx.options["password-stdin"]) throw new UsageError("Use --token-stdin or --password-stdin, not both.");
-    const username = ctx.options.username as string | undefined;
+    const { username } = ctx.options;
     if (ctx.options["password-stdin"] && !username) throw new UsageError("--password-stdin needs --username.");
     const token = ctx.options["token-stdin"] ? await readStdin() : undefined;
     const password = ctx.options["password-stdin"] ? await readStdin() : undefined;
@@ -71,4 +71,4 @@ export const loginCommand: Command = {
     ctx.stdout.write(`You've successfully authenticated as ${result.username} on ${registry}! Credentials saved ${where}.\n`);
     return 0;
   },
-};
+});

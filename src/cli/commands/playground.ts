@@ -1,4 +1,4 @@
-import type { Command, CommandContext } from "../command.js";
+import { defineCommand, type CommandContext } from "../command.js";
 import { UsageError } from "../../errors.js";
 
 function portOption(value: unknown, flag: string): number {
@@ -19,7 +19,7 @@ interface PlaygroundFlags {
 }
 
 /** Starts the page in front of `target` and prints its URL on a line of its own once it answers. */
-export async function startPlaygroundFor(ctx: CommandContext, { target, port, portFlag, host, webhookHost }: PlaygroundFlags) {
+export async function startPlaygroundFor(ctx: Pick<CommandContext, "stdout" | "stderr">, { target, port, portFlag, host, webhookHost }: PlaygroundFlags) {
   const { startPlayground } = await import("../../playground/index.js");
   const playground = await startPlayground({ target, port: portOption(port, portFlag), host, webhookHost });
   ctx.stderr.write(`Playground for ${target} (Ctrl+C to stop):\n`);
@@ -27,7 +27,7 @@ export async function startPlaygroundFor(ctx: CommandContext, { target, port, po
   return playground;
 }
 
-export const playgroundCommand: Command = {
+export const playgroundCommand = defineCommand({
   name: "playground",
   summary: "Open a browser playground for a running model",
   usage: "cog playground [--target URL] [--host HOST] [-p PORT] [--webhook-host HOST] [--no-open]",
@@ -49,11 +49,11 @@ export const playgroundCommand: Command = {
 
   async run(ctx) {
     const playground = await startPlaygroundFor(ctx, {
-      target: ctx.options.target as string,
+      target: ctx.options.target,
       port: ctx.options.port,
       portFlag: "--port",
-      host: ctx.options.host as string,
-      webhookHost: ctx.options["webhook-host"] as string | undefined,
+      host: ctx.options.host,
+      webhookHost: ctx.options["webhook-host"],
     });
     if (!ctx.options["no-open"]) {
       const { openBrowser } = await import("../../playground/index.js");
@@ -71,4 +71,4 @@ export const playgroundCommand: Command = {
     await playground.close();
     return 0;
   },
-};
+});

@@ -1,12 +1,9 @@
-import type { Command } from "../command.js";
-import { configFileOption } from "../command.js";
+import { defineCommand } from "../command.js";
 import { UsageError, UserError } from "../../errors.js";
-import { buildCommand, typecheckUnlessSkipped } from "./build.js";
+import { buildOptions, typecheckUnlessSkipped } from "./build.js";
 import { buildRequestFromFlags } from "./docker-options.js";
 
-const { tag: _tag, ...buildOptions } = buildCommand.options;
-
-export const pushCommand: Command = {
+export const pushCommand = defineCommand({
   name: "push",
   summary: "Build and push model in current directory to a Docker registry",
   usage: "cog push [IMAGE] [flags]",
@@ -24,7 +21,6 @@ export const pushCommand: Command = {
     "(export layers with image save instead of reading them from a local engine's storage directory).",
   ].join("\n"),
   options: {
-    ...configFileOption,
     ...buildOptions,
     "no-build": { type: "boolean", description: "Push an existing local image (IMAGE, or cog.yaml's image) without building" },
     oci: { type: "boolean", description: "Push an OCI image manifest instead of Docker v2 schema 2" },
@@ -32,29 +28,31 @@ export const pushCommand: Command = {
   },
   positionals: { max: 1, name: "IMAGE" },
   async run(ctx) {
-    const compression = ctx.options.compression as string;
+    const { compression } = ctx.options;
     if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
     const { pushImage } = await import("../../registry/push.js");
     const { parseReference } = await import("../../registry/reference.js");
     const { createProgress } = await import("../../registry/progress.js");
-    const { findProjectDir, loadConfigToRun } = await import("../../config/index.js");
-    const file = ctx.options.file as string;
-    const dir = findProjectDir(ctx.cwd, file) ?? ctx.cwd;
+    const { findProject, loadProject } = await import("../../model/index.js");
+    const file = ctx.options.file;
+    const build = ctx.options["no-build"] !== true;
+    const dir = await findProject(ctx.cwd, file);
     let target: string | undefined = ctx.positionals[0];
     // Building needs cog.yaml anyway; --no-build needs it only for the image name.
-    if (!target || !ctx.options["no-build"]) target ??= (await loadConfigToRun(dir, file)).image;
+    const project = !target || build ? await loadProject(ctx.cwd, file) : undefined;
+    target ??= project?.config.image;
     if (!target) {
       throw new UserError("To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'");
     }
     const ref = parseReference(target);
-    if (!ctx.options["no-build"]) await typecheckUnlessSkipped(ctx, dir, file);
+    if (build) await typecheckUnlessSkipped(ctx, dir, file);
     const { requireEngine } = await import("../../docker/engine.js");
     const docker = await requireEngine();
-    if (!ctx.options["no-build"]) {
-      const { buildModel } = await import("../../build/index.js");
+    if (project && build) {
+      const { buildModel } = await import("../../model/index.js");
       const { uuidv7 } = await import("../../registry/push-id.js");
       // As Cog does: every image `cog push` builds carries a fresh push id (a label: no layer changes).
-      await buildModel({ ...(await buildRequestFromFlags(ctx, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
+      await buildModel({ ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);
     const progress = createProgress(ctx.stderr);
@@ -73,4 +71,4 @@ export const pushCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,13 +1,12 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { Command } from "../command.js";
-import { configFileOption } from "../command.js";
+import { configFileOption, defineCommand } from "../command.js";
 import { UserError } from "../../errors.js";
 import { cachedSchema } from "../../schema/cache.js";
 import type { SchemaProject, SourcePosition } from "../../schema/index.js";
 
-export const schemaCommand: Command = {
+export const schemaCommand = defineCommand({
   name: "schema",
   summary: "Print the OpenAPI schema of the predictor, derived statically",
   usage: "cog schema [flags]",
@@ -20,12 +19,12 @@ export const schemaCommand: Command = {
   },
 
   async run(ctx) {
-    const configFile = String(ctx.options.file ?? "cog.yaml");
+    const configFile = ctx.options.file;
     const dir = projectDir(ctx.cwd, configFile);
     const { document } = await cachedSchema(dir, configFile, () => readPredictorRefs(dir, configFile));
     const text = `${JSON.stringify(document, null, 2)}\n`;
-    const output = ctx.options.output;
-    if (typeof output === "string") {
+    const { output } = ctx.options;
+    if (output !== undefined) {
       await writeFile(resolve(ctx.cwd, output), text);
       ctx.stderr.write(`Wrote the schema to ${output}\n`);
     } else {
@@ -33,7 +32,7 @@ export const schemaCommand: Command = {
     }
     return 0;
   },
-};
+});
 
 /** The project directory: where the config file is, in this directory or a parent, as Cog looks for cog.yaml. */
 function projectDir(start: string, file: string): string {

@@ -8,8 +8,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "../errors.js";
-import { initTemplates } from "./init-templates.js";
+import { UserError } from "../../errors.js";
+import { initTemplates } from "./templates.js";
 
 export interface InitFile {
   file: string;

@@ -1,21 +1,12 @@
-/** The pure parts of `cog serve` through the engine: base image names, project binds, remote-engine detection. */
+/** The pure parts of `cog serve` through the engine: project binds, remote-engine detection. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectBinds, remoteEngineHost } from "../../src/build/docker-commands.js";
-import { modelBaseName } from "../../src/build/index.js";
+import { projectBinds, remoteEngineHost } from "./serve.js";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-serve-units-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-describe("modelBaseName", () => {
-  it("appends -base to the repository, dropping a tag but not a registry port", () => {
-    expect(modelBaseName("cog-hello")).toBe("cog-hello-base");
-    expect(modelBaseName("r8.im/me/model:v2")).toBe("r8.im/me/model-base");
-    expect(modelBaseName("127.0.0.1:5000/me/model")).toBe("127.0.0.1:5000/me/model-base");
-  });
-});
 
 describe("projectBinds", () => {
   it("binds each top-level entry read-only at /src except node_modules, and warns about names Docker cannot bind", async () => {
