@@ -1,8 +1,8 @@
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pruneLayerCache } from "../../src/registry/layers.js";
-import { pushImage } from "../../src/registry/push.js";
+import { pruneLayerCache } from "../../src/registry/layers/index.js";
+import { pushImage } from "../../src/docker/push.js";
 import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 
 const fast = { attempts: 5, baseDelayMs: 50 };
@@ -42,12 +42,12 @@ describe("the push cache's byte budget", () => {
     const a = await buildTestImage(uniqueName("cogts-budget-a"), { bigMb: 2, code: "a", seed: "a" });
     const b = await buildTestImage(uniqueName("cogts-budget-b"), { bigMb: 2, code: "b", seed: "b" });
     const proxy = await startFaultProxy(env.registry);
-    const saved = process.env.COGTS_PUSH_CACHE_MAX_BYTES;
-    process.env.COGTS_PUSH_CACHE_MAX_BYTES = "1";
+    // COGTS_PUSH_CACHE_MAX_BYTES=1, as the CLI passes it (src/registry/settings.ts).
+    const budget = { cacheBudget: 1 };
     try {
       const repo = `${proxy.host}/${uniqueName("budget")}`;
-      const first = await pushImage(`${repo}:a`, a, { cacheDir, retry: fast });
-      const pushedB = await pushImage(`${repo}:b`, b, { cacheDir, retry: fast });
+      const first = await pushImage(`${repo}:a`, a, { cacheDir, retry: fast, ...budget });
+      const pushedB = await pushImage(`${repo}:b`, b, { cacheDir, retry: fast, ...budget });
       const files = (await readdir(join(cacheDir, "push", "layers-gzip"))).filter((n) => n.endsWith(".gz"));
       // Only image b's layers are left (the base layer both share was in use, so it stays too).
       const ofB = new Set(pushedB.blobs.map((x) => `${x.digest.slice(7)}.gz`));
@@ -57,18 +57,16 @@ describe("the push cache's byte budget", () => {
         if (!pushedB.blobs.some((x) => x.digest === blob.digest)) expect(files).not.toContain(`${blob.digest.slice(7)}.gz`);
       }
       const before = proxy.uploadBytes;
-      const again = await pushImage(`${repo}:a`, a, { cacheDir, retry: fast });
+      const again = await pushImage(`${repo}:a`, a, { cacheDir, retry: fast, ...budget });
       expect(again.digest).toBe(first.digest);
       // Its files are gone, but the registry has every blob: no export, no upload.
       expect(again.exported).toBe(false);
       expect(proxy.uploadBytes - before).toBe(0);
       // To a repository of another registry path that lacks the blobs, the pruned layers are exported again.
-      const elsewhere = await pushImage(`${env.registry}/${uniqueName("budget-elsewhere")}:a`, a, { cacheDir, retry: fast });
+      const elsewhere = await pushImage(`${env.registry}/${uniqueName("budget-elsewhere")}:a`, a, { cacheDir, retry: fast, ...budget });
       expect(elsewhere.digest).toBe(first.digest);
       expect(elsewhere.exported).toBe(true);
     } finally {
-      if (saved === undefined) delete process.env.COGTS_PUSH_CACHE_MAX_BYTES;
-      else process.env.COGTS_PUSH_CACHE_MAX_BYTES = saved;
       await proxy.close();
       await docker("rmi", "-f", a, b).catch(() => undefined);
     }

@@ -34,7 +34,8 @@ export const pushCommand: Command = {
   async run(ctx) {
     const compression = ctx.options.compression as string;
     if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
-    const { pushImage } = await import("../../registry/push.js");
+    const { pushImage } = await import("../../docker/push.js");
+    const { readPushSettings } = await import("../../registry/settings.js");
     const { parseReference } = await import("../../registry/reference.js");
     const { createProgress } = await import("../../registry/progress.js");
     const { findProjectDir, loadConfigToRun } = await import("../../config/index.js");
@@ -58,9 +59,12 @@ export const pushCommand: Command = {
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);
     const progress = createProgress(ctx.stderr);
+    // The environment is read here, once; the push takes plain values.
+    const { fromStorage, ...settings } = readPushSettings(process.env);
     try {
       const result = await pushImage(target, target, {
-        docker, progress,
+        ...settings, docker, progress,
+        ...(fromStorage ? {} : { storage: null }),
         format: ctx.options.oci ? "oci" : "docker",
         compression,
       });
