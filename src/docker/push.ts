@@ -20,12 +20,14 @@ export interface EnginePushOptions extends PushOptions {
 
 export async function pushImage(ref: string, image: string, options: EnginePushOptions = {}): Promise<PushResult> {
   const { docker: given, storage, ...rest } = options;
-  const docker = given ?? connectEngine();
+  // Connected on first use, as before the split: a bad reference or a missing zstd is reported first.
+  let docker = given;
+  const engine = () => (docker ??= connectEngine());
   return pushLocalImage(ref, {
     name: image,
-    image: docker.getImage(image),
-    openStorage: storage === undefined ? () => openLocalLayerStore(docker) : async () => storage ?? undefined,
-    pulledLayers: (wanted) => pulledLayerIds(docker, wanted),
+    image: { inspect: () => engine().getImage(image).inspect(), get: () => engine().getImage(image).get() },
+    openStorage: storage === undefined ? () => openLocalLayerStore(engine()) : async () => storage ?? undefined,
+    pulledLayers: (wanted) => pulledLayerIds(engine(), wanted),
   }, rest);
 }
 
