@@ -3,7 +3,7 @@ import { rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
 import { login } from "../../src/registry/login.js";
 import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";

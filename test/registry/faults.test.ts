@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import type { PushOptions } from "../../src/registry/push.js";
 import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { FaultProxy, TestEnv } from "./support.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
 import { buildTestImage, docker, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";

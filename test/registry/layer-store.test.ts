@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalLayerStore, chainIds, openLocalLayerStore } from "../../src/docker/layer-store.js";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import { docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
 

@@ -13,7 +13,7 @@ import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";
 

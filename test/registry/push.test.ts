@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/docker/push.js";
 import { inspectRemoteImage } from "../../src/registry/inspect.js";
 import { buildTestImage, docker, startFaultProxy, tempDir, testEnv, uniqueName } from "./support.js";
 import type { TestEnv } from "./support.js";

@@ -30,7 +30,8 @@ export const pushCommand = defineCommand({
   async run(ctx) {
     const { compression } = ctx.options;
     if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
-    const { pushImage } = await import("../../registry/push.js");
+    const { pushImage } = await import("../../docker/push.js");
+    const { readPushSettings } = await import("../../registry/settings.js");
     const { parseReference } = await import("../../registry/reference.js");
     const { createProgress } = await import("../../registry/progress.js");
     const { findProject, loadProject } = await import("../../model/index.js");
@@ -56,9 +57,12 @@ export const pushCommand = defineCommand({
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);
     const progress = createProgress(ctx.stderr);
+    // The environment is read here, once; the push takes plain values.
+    const { fromStorage, ...settings } = readPushSettings(process.env);
     try {
       const result = await pushImage(target, target, {
-        docker, progress,
+        ...settings, docker, progress,
+        ...(fromStorage ? {} : { storage: null }),
         format: ctx.options.oci ? "oci" : "docker",
         compression,
       });

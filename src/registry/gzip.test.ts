@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { execFileSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { ParallelGzip } from "../../src/registry/gzip.js";
+import { ParallelGzip } from "./gzip.js";
 
 /** Compresses `data` fed in pieces of the given sizes (cycled), returning the gzip bytes. */
 async function gzip(data: Buffer, pieces: number[], level = 1): Promise<Buffer> {
