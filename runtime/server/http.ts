@@ -44,6 +44,9 @@ export interface ServerSettings {
   onShutdown: () => void;
 }
 
+/** How long a draining shutdown waits for the terminal webhooks of predictions that ended. */
+const WEBHOOK_DRAIN_MS = 10_000;
+
 /** The prediction server; `start()` listens and launches the worker. */
 export class PredictionServer {
   readonly http: Server;
@@ -121,13 +124,48 @@ export class PredictionServer {
     }
   }
 
-  /** Stops accepting work, cancels what runs, stops the worker and closes the server. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops admitting predictions (503, as before setup), then stops the worker, closes the server and calls
+   * `onShutdown`. `drain` (POST /shutdown, SIGTERM; Cog 0.22's graceful shutdown) lets every running prediction
+   * finish and be answered first, however long it takes; `cancel` (SIGINT, the CLI that started the server gone)
+   * cancels them and waits at most 5 s. A cancel shutdown asked for during a drain cancels what is still running.
+   */
+  async shutdown(how: "drain" | "cancel" = "drain"): Promise<void> {
+    if (how === "cancel") this.service.cancelAll();
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    await this.service.shutdown();
-    this.http.close();
-    this.http.closeAllConnections();
+    this.service.stopAdmitting();
+    if (how === "drain") {
+      await this.service.drained();
+      await this.service.webhooksDelivered(WEBHOOK_DRAIN_MS);
+    } else {
+      await Promise.race([this.service.drained(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    }
+    this.service.stop();
+    await this.closeConnections();
     this.settings.onShutdown();
+  }
+
+  /**
+   * Closes the listener and the connections. The last answers were handed to their sockets already; idle
+   * keep-alive connections close at once, and one still writing gets a moment before it is cut.
+   */
+  private async closeConnections(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const deadline = Date.now() + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      closed,
+      new Promise<void>((resolve) => {
+        const poll = () => {
+          this.http.closeIdleConnections();
+          if (Date.now() >= deadline) return resolve();
+          timer = setTimeout(poll, 20);
+        };
+        poll();
+      }),
+    ]);
+    clearTimeout(timer);
+    this.http.closeAllConnections();
   }
 }

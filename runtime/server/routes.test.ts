@@ -164,4 +164,20 @@ describe("routes", () => {
     for (let i = 0; i < 50 && shutdowns() === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(shutdowns()).toBe(1);
   });
+
+  it("answers a canceled sync prediction canceled, and its SSE stream completes canceled, even when the predictor returns", async () => {
+    const { worker, call, sent } = await start();
+    const sync = call("PUT", "/predictions/k1", { input: { text: "x" } });
+    await sent(1);
+    expect((await call("POST", "/predictions/k1/cancel")).status).toBe(200);
+    worker.succeed("k1", "ignored the cancel");
+    expect(await sync).toMatchObject({ status: 200, body: { id: "k1", status: "canceled", output: null } });
+
+    const stream = call("POST", "/predictions", { id: "k2", input: { text: "x" } }, { accept: "text/event-stream" });
+    await sent(2);
+    expect((await call("POST", "/predictions/k2/cancel")).status).toBe(200);
+    worker.succeed("k2", "ignored the cancel");
+    const frames = (await stream).text.trim().split("\n\n");
+    expect(frames.at(-1)).toMatch(/^event: completed\ndata: \{.*"status":"canceled"/);
+  });
 });

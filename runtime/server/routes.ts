@@ -192,11 +192,11 @@ export class Routes {
         if (!res.writableFinished && !prediction.terminal) this.service.cancel(entry);
       });
     }
-    this.service.run(entry, (inputError) => {
+    this.service.run(entry, (refusedInputFile) => {
       if (!syncMode) return;
-      if (inputError !== undefined) {
+      if (refusedInputFile !== undefined) {
         const { id, logs, metrics } = prediction;
-        return json(res, 422, { id, error: inputError, logs, status: "failed", metrics, input: prediction.shownInput() });
+        return json(res, 422, { id, error: refusedInputFile, logs, status: "failed", metrics, input: prediction.shownInput() });
       }
       json(res, 200, prediction.snapshot());
     });

@@ -124,3 +124,71 @@ describe("PredictionService runs", () => {
     expect(await service.health()).toMatchObject({ status: "SETUP_FAILED" });
   });
 });
+
+describe("PredictionService, Cog 0.22 parity (issue 15)", () => {
+  const created = (service: PredictionService, body: Record<string, unknown>) => {
+    const admission = service.admit(request(body));
+    if (admission.outcome !== "created") throw new Error(`not created: ${JSON.stringify(admission)}`);
+    return admission.entry;
+  };
+
+  it("ends a canceled prediction canceled even when the predictor ignores the signal and returns", () => {
+    const { worker, service } = makeService();
+    const entry = created(service, { input: { text: "x" } });
+    service.run(entry, () => undefined);
+    service.cancelById(entry.prediction.id);
+    worker.succeed(entry.prediction.id, "finished anyway");
+    expect(entry.prediction.snapshot()).toMatchObject({ status: "canceled", output: null });
+  });
+
+  it("ends a canceled prediction canceled when the predictor fails after the cancel", () => {
+    const { worker, service } = makeService();
+    const entry = created(service, { input: { text: "x" } });
+    service.run(entry, () => undefined);
+    service.cancelById(entry.prediction.id);
+    worker.end(entry.prediction.id, "failed", "interrupted");
+    expect(entry.prediction.status).toBe("canceled");
+  });
+
+  it("runs the user healthcheck while busy, and UNHEALTHY outranks BUSY", async () => {
+    const { worker, service } = makeService();
+    created(service, { input: { text: "x" } });
+    expect(await service.health()).toMatchObject({ status: "BUSY" });
+    expect(worker.healthchecks).toBe(1);
+    worker.healthError = "user-defined healthcheck returned false";
+    expect(await service.health()).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck returned false" });
+  });
+
+  it("stops admitting on shutdown (503 as before setup) and is drained once running predictions are answered", async () => {
+    const { worker, service } = makeService({ maxConcurrency: 2 });
+    const entry = created(service, { input: { text: "x" } });
+    let answered = false;
+    service.run(entry, () => (answered = true));
+    service.stopAdmitting();
+    expect(service.admit(request({ input: { text: "y" } }))).toMatchObject({ outcome: "refused", error: { code: "notReady", status: 503 } });
+    let drained = false;
+    const draining = service.drained().then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(drained).toBe(false);
+    expect(worker.canceled).toEqual([]);
+    worker.succeed(entry.prediction.id, "done");
+    await draining;
+    expect(answered).toBe(true);
+    expect(entry.prediction.status).toBe("succeeded");
+  });
+
+  it("fails a prediction whose input file cannot be downloaded (no refusal: a 200 failed), and refuses one that is not a URL", async () => {
+    const path: ParameterPlan = { name: "image", kind: "path", array: false, nullWhenMissing: false };
+    const { service } = makeService({}, [path]);
+    service.setValidator("predictions", (input) => ({ ok: true, input: input as Record<string, unknown> }));
+    const unreachable = created(service, { input: { image: "http://127.0.0.1:1/x.png" } });
+    const refusal = await new Promise<string | undefined>((resolve) => service.run(unreachable, resolve));
+    expect(refusal).toBeUndefined();
+    expect(unreachable.prediction.snapshot()).toMatchObject({ status: "failed", error: expect.stringMatching(/^could not download http:\/\/127\.0\.0\.1:1\/x\.png/) });
+
+    const local = created(service, { input: { image: "/etc/passwd" } });
+    const refused = await new Promise<string | undefined>((resolve) => service.run(local, resolve));
+    expect(refused).toMatch(/is not an http:\/\/, https:\/\/ or data: URL/);
+    expect(local.prediction.status).toBe("failed");
+  });
+});

@@ -97,6 +97,13 @@ export class PredictionService {
   private readonly secretNames: string[];
   /** Directories of downloaded input files of predictions still running; a shutdown removes what is left. */
   private readonly inputDirs = new Set<string>();
+  /** False once a shutdown began: new predictions are refused as before setup, running ones finish. */
+  private admitting = true;
+  /** Predictions admitted whose `run` has not called its `ended` yet (their sync answer is not written). */
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  /** Terminal webhooks not yet delivered (or given up): a drain waits for them before the process exits. */
+  private readonly webhooks = new Set<Promise<void>>();
 
   constructor(
     private readonly settings: ServiceSettings,
@@ -141,7 +148,7 @@ export class PredictionService {
     // An idempotent PUT of a prediction still running answers with its state, but only for valid input (§4.4: validation comes first).
     const existing = pathId === undefined ? undefined : this.running.get(pathId);
     if (existing) return { outcome: "existing", prediction: existing.prediction };
-    if (!this.ready) return { outcome: "refused", error: httpErrors.notReady() };
+    if (!this.ready || !this.admitting) return { outcome: "refused", error: httpErrors.notReady() };
     if (this.running.size >= this.settings.maxConcurrency) return { outcome: "refused", error: httpErrors.atCapacity() };
     const id = pathId ?? (typeof body.id === "string" ? body.id : newId());
     if (this.running.has(id)) return { outcome: "refused", error: httpErrors.duplicateId(id) };
@@ -150,6 +157,7 @@ export class PredictionService {
     const context = (body.context ?? undefined) as Record<string, string> | undefined;
     const entry: Running = { prediction, bodyBytes, cancelRequested: false, sentToWorker: false, kind, context };
     this.running.set(id, entry);
+    this.active++;
     if (typeof body.webhook === "string") this.attachWebhook(prediction, body, request.headers);
     return { outcome: "created", entry };
   }
@@ -162,7 +170,7 @@ export class PredictionService {
       const value = requestHeaders[name];
       if (typeof value === "string") headers[name] = value;
     }
-    void attachWebhook(prediction, {
+    const delivered = attachWebhook(prediction, {
       url: body.webhook as string,
       events: new Set(filter),
       throttle: this.settings.throttle,
@@ -170,31 +178,49 @@ export class PredictionService {
       userAgent: `cogts/${this.settings.version}`,
       retryBaseMs: this.settings.webhookRetryBaseMs,
     });
+    this.webhooks.add(delivered);
+    void delivered.finally(() => this.webhooks.delete(delivered));
   }
 
   /**
-   * Runs an admitted prediction to its end, then frees its slot and calls `ended`, with the reason when its input
-   * files could not be fetched (the sync response is then a 422). Without input files nothing here awaits: the
-   * worker's "done" message calls `ended` in the same tick.
+   * Runs an admitted prediction to its end, then frees its slot and calls `ended` (which answers a sync request),
+   * with the reason when an input file was refused (not one that could not be downloaded: that prediction simply
+   * failed). Without input files nothing here awaits: the worker's "done" message calls `ended` in the same tick.
    */
-  run(entry: Running, ended: (inputError?: string) => void): void {
+  run(entry: Running, ended: (refusedInputFile?: string) => void): void {
     const { prediction } = entry;
-    const end = () => {
-      this.running.delete(prediction.id);
-      ended();
+    const settled = (refusedInputFile?: string) => {
+      try {
+        ended(refusedInputFile);
+      } finally {
+        if (--this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      }
     };
     const input = prediction.input;
     if (this.settings.worker.parameters.some((p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null)) {
-      void this.runWithInputFiles(entry).then(ended);
+      void this.runWithInputFiles(entry).then(settled);
       return;
     }
+    const end = () => {
+      this.running.delete(prediction.id);
+      settled();
+    };
     try {
       prediction.start();
-      this.runInWorker(entry, input, () => end());
+      this.runInWorker(entry, input, end);
     } catch (error) {
-      prediction.finish("failed", { error: (error as Error).message });
+      this.finish(entry, "failed", { error: (error as Error).message });
       end();
     }
+  }
+
+  /**
+   * Ends a prediction. Once a cancel was asked for, the end is `canceled` whatever the predictor did (Cog 0.22):
+   * one that ignores its signal and returns, or fails, within the grace period does not turn a cancel into a success.
+   */
+  private finish(entry: Running, status: "succeeded" | "failed" | "canceled", fields?: { output?: unknown; error?: string }): void {
+    if (entry.cancelRequested) entry.prediction.finish("canceled");
+    else entry.prediction.finish(status, fields);
   }
 
   /**
@@ -214,21 +240,18 @@ export class PredictionService {
         input = await fetchInputFiles(prediction.input, this.settings.worker.parameters, directory, this.settings.download, entry.downloads.signal);
       } catch (error) {
         if (!(error instanceof InputFileError)) throw error;
-        if (entry.cancelRequested) {
-          prediction.finish("canceled");
-          return undefined;
-        }
-        prediction.finish("failed", { error: error.message });
-        return error.message;
+        this.finish(entry, "failed", { error: error.message });
+        // Cog 0.22: a file input that cannot be downloaded fails the prediction (a 200 `failed` when sync).
+        return error.download || entry.cancelRequested ? undefined : error.message;
       }
       if (entry.cancelRequested) {
-        prediction.finish("canceled");
+        this.finish(entry, "canceled");
         return undefined;
       }
       prediction.start();
       await new Promise<void>((resolve) => this.runInWorker(entry, input, resolve));
     } catch (error) {
-      prediction.finish("failed", { error: (error as Error).message });
+      this.finish(entry, "failed", { error: (error as Error).message });
     } finally {
       this.running.delete(prediction.id);
       if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
@@ -270,9 +293,9 @@ export class PredictionService {
         // A streaming predictor that yielded nothing answers [] (Cog), not null.
         if (iterator) prediction.iterator = true;
         const finish = () => {
-          if (status === "succeeded" && outputError) prediction.finish("failed", { error: outputError });
-          else if (status === "succeeded") prediction.finish("succeeded", { output: finalOutput });
-          else prediction.finish(status, { error });
+          if (status === "succeeded" && outputError) this.finish(entry, "failed", { error: outputError });
+          else if (status === "succeeded") this.finish(entry, "succeeded", { output: finalOutput });
+          else this.finish(entry, status, { error });
           finished();
         };
         if (outputs) void outputs.then(() => removeOutputFiles(options)).then(finish);
@@ -289,7 +312,7 @@ export class PredictionService {
     void spillInput(input).then(
       (inputFile) => send({ type: "predict", id: prediction.id, inputFile, context }),
       (error: Error) => {
-        prediction.finish("failed", { error: `cannot write the input to a file for the worker: ${error.message}` });
+        this.finish(entry, "failed", { error: `cannot write the input to a file for the worker: ${error.message}` });
         finished();
       },
     );
@@ -317,11 +340,11 @@ export class PredictionService {
     let userError: string | undefined;
     if (worker.state === "setup_failed") status = "SETUP_FAILED";
     else if (!this.ready) status = "STARTING";
-    else if (this.running.size >= this.settings.maxConcurrency) status = "BUSY";
     else {
-      status = "READY";
+      // Cog 0.22 runs the user healthcheck() while busy too, and an unhealthy model is UNHEALTHY even when busy.
+      const busy = this.running.size >= this.settings.maxConcurrency;
       userError = await worker.healthcheck();
-      if (userError) status = "UNHEALTHY";
+      status = userError ? "UNHEALTHY" : busy ? "BUSY" : "READY";
     }
     const setup: Record<string, unknown> = {};
     if (worker.setup.started_at) setup.started_at = worker.setup.started_at;
@@ -333,13 +356,40 @@ export class PredictionService {
     return body;
   }
 
-  /** Cancels what runs, waits (at most 5 s) for it to end, stops the worker and removes leftover input files. */
-  async shutdown(): Promise<void> {
+  /** From now on new predictions are refused with notReady (503), as before setup; running ones go on. */
+  stopAdmitting(): void {
+    this.admitting = false;
+  }
+
+  get isAdmitting(): boolean {
+    return this.admitting;
+  }
+
+  /** Asks every running prediction to stop. */
+  cancelAll(): void {
     for (const entry of this.running.values()) this.cancel(entry);
-    const waits = [...this.running.values()].map((e) => e.prediction.done);
-    await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 5000))]);
+  }
+
+  /** Settles once no admitted prediction is left unanswered (each one's `ended` has run). */
+  drained(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Settles once the terminal webhooks of ended predictions are delivered or given up, or after `timeoutMs`:
+   * a receiver that keeps failing would otherwise hold the exit through all of its retries.
+   */
+  async webhooksDelivered(timeoutMs: number): Promise<void> {
+    if (this.webhooks.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.webhooks]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Stops the worker for good and removes input files a prediction left (one that outlived a bounded wait). */
+  stop(): void {
     this.worker.stop();
-    // A prediction that outlived the wait, or whose own removal had not finished, leaves its inputs: removed now.
     for (const directory of this.inputDirs) rmSync(directory, { recursive: true, force: true });
   }
 }
