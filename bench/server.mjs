@@ -5,7 +5,11 @@
  * socket, the least a server that never runs model code in its own process can do). Uses the built dist/ (run
  * `npm run build` first). Everything on 127.0.0.1.
  *
- *   node bench/server.mjs [--requests N] [--warmup N] [--rounds N] [--starts N]
+ *   node bench/server.mjs [--requests N] [--warmup N] [--rounds N] [--starts N] [--baseline DIR]
+ *
+ * `--baseline DIR`: another checkout of cogts, built (its dist/): its server is measured as one more side in the
+ * same alternating rounds, so a change to the server is compared with the code before it in one run (two runs
+ * back to back on this shared machine differ by more than most changes).
  *
  * CPU per request counts the server and its children (worker), JIT compiler threads included: with the default
  * short warm-up part of it is one-time compilation; `--warmup 3000` shows the steady state.
@@ -45,12 +49,19 @@ const { values } = parseArgs({
     starts: { type: "string", default: "5" },
     rounds: { type: "string", default: "5" },
     unpinned: { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const STARTS = Number(values.starts);
 const ROUNDS = Number(values.rounds);
+
+const BASELINE_SERVER = values.baseline ? join(values.baseline, "dist", "runtime", "server", "main.js") : undefined;
+if (BASELINE_SERVER && !existsSync(BASELINE_SERVER)) {
+  console.error(`--baseline ${values.baseline}: no built server there (${BASELINE_SERVER}); run \`npm run build\` in it.`);
+  process.exit(1);
+}
 
 if (!existsSync(SERVER)) {
   console.error("bench/server.mjs needs the built server: run `npm run build` first.");
@@ -169,8 +180,8 @@ function startProcess(args, options, cores = SERVER_CORES) {
   return { child, port, started };
 }
 
-function startCogServer(dir, env = {}, cores = SERVER_CORES) {
-  return startProcess([SERVER, "--host", "127.0.0.1"], {
+function startCogServer(dir, env = {}, cores = SERVER_CORES, server = SERVER) {
+  return startProcess([server, "--host", "127.0.0.1"], {
     cwd: dir,
     env: { ...process.env, COG_LOG_LEVEL: "warning", PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
   }, cores);
@@ -337,6 +348,17 @@ try {
   const asyncServer = startCogServer(echoDir, { COG_MAX_CONCURRENCY: "4" });
   children.push(asyncServer.child);
   await waitReady(asyncServer.port, asyncServer.started);
+  // The baseline's servers, when asked for: the same echo, the same settings, its own dist/.
+  let baseEcho;
+  let baseAsync;
+  if (BASELINE_SERVER) {
+    baseEcho = startCogServer(echoDir, {}, SERVER_CORES, BASELINE_SERVER);
+    children.push(baseEcho.child);
+    await waitReady(baseEcho.port, baseEcho.started);
+    baseAsync = startCogServer(echoDir, { COG_MAX_CONCURRENCY: "4" }, SERVER_CORES, BASELINE_SERVER);
+    children.push(baseAsync.child);
+    await waitReady(baseAsync.port, baseAsync.started);
+  }
   const pyEchoDir = await pythonEcho(scratch, false);
   const pyAsyncDir = await pythonEcho(scratch, true);
   const pyEcho = startPythonServer(pyEchoDir);
@@ -355,8 +377,9 @@ try {
     `  ratio ${(cog.rps / bare.rps).toFixed(2)}x the bare server (goal >= 0.5x), ${(cog.rps / floor.rps).toFixed(2)}x the IPC floor (whose own ratio is ${(floor.rps / bare.rps).toFixed(2)}x); ` +
     `CPU per request ${(cog.cpuUs / bare.cpuUs).toFixed(1)}x bare, ${(cog.cpuUs / floor.cpuUs).toFixed(1)}x floor`;
   // The server's CPU figure covers the server process only (its worker, Node or Python, is a child).
-  const [bare1, floor1, cog1, py1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }, { port: await pyEcho.port, pid: pyEcho.child.pid }], 1);
-  const [bare4, floor4, cog4, py4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, { port: await pyAsync.port, pid: pyAsync.child.pid }], 4);
+  const baseSide = async (server) => (server ? [{ port: await server.port, pid: server.child.pid }] : []);
+  const [bare1, floor1, cog1, py1, base1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }, { port: await pyEcho.port, pid: pyEcho.child.pid }, ...(await baseSide(baseEcho))], 1);
+  const [bare4, floor4, cog4, py4, base4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, { port: await pyAsync.port, pid: pyAsync.child.pid }, ...(await baseSide(baseAsync))], 4);
   console.log(row("bare node:http JSON echo, 1 client", bare1));
   console.log(row("IPC floor (http + child over fd-3 JSON), 1 client", floor1));
   console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
@@ -369,6 +392,16 @@ try {
   console.log(`  ratio ${(py1.rps / cog1.rps).toFixed(2)}x the TypeScript worker (goal >= 0.5x)`);
   console.log(row("cogts + Python worker, async echo, max 4, 4 clients", py4));
   console.log(`  ratio ${(py4.rps / cog4.rps).toFixed(2)}x the TypeScript worker (goal >= 0.5x)`);
+  if (base1 && base4) {
+    const against = (cog, base) => `  this/baseline: ${(cog.rps / base.rps).toFixed(2)}x the throughput, ${(cog.cpuUs / base.cpuUs).toFixed(2)}x the CPU per request`;
+    console.log(`baseline: ${values.baseline}`);
+    console.log(row("baseline sync POST /predictions (echo), 1 client", base1));
+    console.log(versus(base1, bare1, floor1));
+    console.log(against(cog1, base1));
+    console.log(row("baseline async echo, COG_MAX_CONCURRENCY=4, 4 clients", base4));
+    console.log(versus(base4, bare4, floor4));
+    console.log(against(cog4, base4));
+  }
 
   for (const c of children.splice(0)) c.kill("SIGKILL");
 

@@ -7,6 +7,7 @@
  *   bodies.read(req, (raw) => parse(raw), (refusal) => answer(refusal));
  */
 import type { IncomingMessage } from "node:http";
+import { httpErrors, type ErrorReply } from "./errors.js";
 
 /** Cog's limit for one body. */
 export const BODY_LIMIT = 100 * 1024 * 1024;
@@ -17,25 +18,11 @@ export const BODY_LIMIT = 100 * 1024 * 1024;
  */
 export const BODY_BUDGET = BODY_LIMIT + 28 * 1024 * 1024;
 
-/** An answer that refuses a request before it reaches a prediction. */
-export interface Refusal {
-  status: number;
-  body: { error: string };
-  headers?: Record<string, string>;
-}
+/** An answer that refuses a request before it reaches a prediction (its body and status are in errors.ts). */
+export type Refusal = ErrorReply;
 
-function tooLarge(limit: number): Refusal {
-  return { status: 413, body: { error: `request body is larger than ${limit} bytes` }, headers: { connection: "close" } };
-}
-
-function overBudget(): Refusal {
-  return {
-    status: 413,
-    body: { error: "the server is reading too many large request bodies at once; retry shortly" },
-    // RFC 9110 §15.5.14: a temporary 413 says when to come back.
-    headers: { connection: "close", "retry-after": "1" },
-  };
-}
+const tooLarge = (limit: number): Refusal => httpErrors.bodyTooLarge(limit);
+const overBudget = (): Refusal => httpErrors.bodiesOverBudget();
 
 /** `application/json` or a `+json` type, with any parameters (`application/json; charset=utf-8`). */
 export function isJsonMediaType(header: string): boolean {
@@ -57,16 +44,10 @@ export function refuseContentType(req: IncomingMessage): Refusal | undefined {
   if (type === undefined) {
     const site = req.headers["sec-fetch-site"];
     if (req.headers.origin === undefined && (site === undefined || site === "same-origin" || site === "none")) return undefined;
-    return {
-      status: 415,
-      body: { error: 'a request from a web page must send its body as JSON, with "Content-Type: application/json"' },
-    };
+    return httpErrors.notJsonFromPage();
   }
   if (isJsonMediaType(type)) return undefined;
-  return {
-    status: 415,
-    body: { error: `request bodies must be JSON, sent with "Content-Type: application/json" (not ${JSON.stringify(type.slice(0, 100))})` },
-  };
+  return httpErrors.notJson(type);
 }
 
 /** Reads whole request bodies, each within BODY_LIMIT and all together within BODY_BUDGET. */

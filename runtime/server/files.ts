@@ -9,8 +9,20 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ParameterPlan } from "./protocol.js";
 
-/** A problem with an input file: the prediction fails with this message (422 for a sync request). */
-export class InputFileError extends Error {}
+/**
+ * A problem with an input file: the prediction fails with this message. `download`: the file could not be fetched
+ * (network error, timeout, an HTTP error status), which Cog 0.22 answers as a failed prediction (200 for a sync
+ * request); otherwise the value itself is refused (not a URL, a local path, a malformed data URL, over the limit
+ * for input files), a 422 for a sync request.
+ */
+export class InputFileError extends Error {
+  constructor(
+    message: string,
+    readonly download = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface DownloadLimits {
   /** Bytes of all the input files of one request together (COGTS_MAX_INPUT_FILE_BYTES). */
@@ -84,11 +96,11 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
       redirect: "follow",
     });
   } catch (error) {
-    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`);
+    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`, true);
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel().catch(() => undefined);
-    throw new InputFileError(`could not download ${parsed.href}: HTTP ${response.status}`);
+    throw new InputFileError(`could not download ${parsed.href}: HTTP ${response.status}`, true);
   }
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > allowance.left) {
@@ -108,7 +120,7 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
     await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), limiter, createWriteStream(target));
   } catch (error) {
     if (error instanceof InputFileError) throw error;
-    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`);
+    throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`, true);
   }
   return target;
 }

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   process.on("exit", () => rmSync(worker.outputDir, { recursive: true, force: true }));
   const setupTimeout = numberFromEnv("COG_SETUP_TIMEOUT", 0);
   const cancelGrace = numberFromEnv("COGTS_CANCEL_GRACE_SECONDS", 5, (n) => n >= 0);
-  const healthcheckTimeout = numberFromEnv("COGTS_HEALTHCHECK_TIMEOUT_SECONDS", 10);
+  // Cog 0.22 gives the user healthcheck() 5 s.
+  const healthcheckTimeout = numberFromEnv("COGTS_HEALTHCHECK_TIMEOUT_SECONDS", 5);
   // The worker boots (a second Node process) while this one loads the HTTP server: a faster first READY.
   const supervisor = new WorkerSupervisor({ worker, setupTimeout, cancelGrace, healthcheckTimeout, cwd, env: process.env });
   supervisor.start();
@@ -109,16 +110,28 @@ async function main(): Promise<void> {
     version,
     onShutdown: () => process.exit(0),
   });
-  process.on("SIGTERM", () => {
+  const onSigterm = () => {
     if (values["await-explicit-shutdown"] === "true") return;
-    void server.shutdown();
-  });
-  process.on("SIGINT", () => void server.shutdown());
+    if (server.supervisor.state === "starting") {
+      // During setup there is nothing to drain: as Cog 0.22, the process ends by the signal itself (the exit
+      // handler above does not run then, so the output directory is removed here).
+      server.supervisor.stop();
+      rmSync(worker.outputDir, { recursive: true, force: true });
+      process.off("SIGTERM", onSigterm);
+      process.kill(process.pid, "SIGTERM");
+      return;
+    }
+    // Cog 0.22's graceful shutdown: no new predictions, the running ones finish, then exit 0.
+    void server.shutdown("drain");
+  };
+  process.on("SIGTERM", onSigterm);
+  process.on("SIGINT", () => void server.shutdown("cancel"));
   // Started by `cog serve/run --no-docker`: stdin is a pipe from the CLI, and its end means the CLI is gone (even
-  // killed with SIGKILL), so the server shuts down instead of holding the port and the model.
+  // killed with SIGKILL), so the server shuts down instead of holding the port and the model. Nobody is left to
+  // wait for the answers: what runs is canceled.
   if (process.env.COGTS_EXIT_WITH_PARENT === "1") {
-    process.stdin.on("end", () => void server.shutdown());
-    process.stdin.on("error", () => void server.shutdown());
+    process.stdin.on("end", () => void server.shutdown("cancel"));
+    process.stdin.on("error", () => void server.shutdown("cancel"));
     process.stdin.resume();
   }
   try {

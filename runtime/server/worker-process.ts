@@ -40,7 +40,7 @@ export interface SupervisorOptions {
   setupTimeout: number;
   /** Seconds a canceled prediction may take to stop before the worker is killed. */
   cancelGrace: number;
-  /** Seconds the user healthcheck() may take (10 as Cog). */
+  /** Seconds the user healthcheck() may take (5 as Cog 0.22). */
   healthcheckTimeout: number;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -175,7 +175,8 @@ export class WorkerSupervisor {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.healthWaiters.delete(requestId);
-        resolve("user-defined healthcheck timed out");
+        // Cog 0.22's words (its full text starts "Healthcheck failed: ").
+        resolve(`user-defined healthcheck timed out after ${(timeoutMs / 1000).toFixed(1)} seconds`);
       }, timeoutMs);
       this.healthWaiters.set(requestId, (error) => {
         clearTimeout(timer);

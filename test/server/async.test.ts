@@ -10,6 +10,24 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
   });
   afterAll(() => server.stop());
 
+  it("ends a canceled prediction canceled when the predictor ignores the cancel and returns within the grace period (Cog 0.22)", async () => {
+    const hook = await startReceiver();
+    try {
+      const sync = request(`${server.url}/predictions`, {
+        body: { id: "returns-anyway", input: { seconds: 0.6, ignore_cancel: true }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+      });
+      await server.waitFor("BUSY");
+      expect((await request(`${server.url}/predictions/returns-anyway/cancel`, { method: "POST" })).status).toBe(200);
+      const answer = await sync;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id: "returns-anyway", status: "canceled", output: null });
+      await hook.waitFor((got) => got.length > 0);
+      expect(hook.received[0]!.json).toMatchObject({ id: "returns-anyway", status: "canceled" });
+    } finally {
+      await hook.close();
+    }
+  });
+
   it("answers 202 at once, reports BUSY, refuses a second prediction with 409, and sends the webhooks", async () => {
     const hook = await startReceiver();
     try {

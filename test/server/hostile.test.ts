@@ -112,8 +112,10 @@ describe("hostile requests", () => {
   it("answers hostile file inputs with 422 and a failed prediction, never reading local files", async () => {
     for (const c of FILE_CASES) {
       const r = await request(`${files.url}/predictions`, { raw: c.raw });
-      // A well-formed data URL (even an empty one) is a real file; everything else is refused.
-      if (r.status === 200) expect(r.body.status, c.name).toBe("succeeded");
+      // A well-formed data URL (even an empty one) is a real file; a URL that cannot be downloaded fails the
+      // prediction (200 failed, Cog 0.22); everything else is refused.
+      if (r.status === 200 && r.body.status === "failed") expect(r.body.error, c.name).toMatch(/^could not download /);
+      else if (r.status === 200) expect(r.body.status, c.name).toBe("succeeded");
       else expect(r.status, c.name).toBe(422);
       expect(r.text, c.name).not.toContain("root:x:");
     }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { request, startServer } from "./helpers.js";
+import { request, startReceiver, startServer } from "./helpers.js";
 
 describe("setup, health and shutdown", () => {
   it("is STARTING during setup: predictions get 503, /openapi.json 503, setup logs grow", async () => {
@@ -89,7 +89,7 @@ describe("setup, health and shutdown", () => {
     try {
       writeFileSync(hang, "");
       const r = await request(`${server.url}/health-check`);
-      expect(r.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck timed out" });
+      expect(r.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck timed out after 0.3 seconds" });
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -118,6 +118,55 @@ describe("setup, health and shutdown", () => {
       expect(await explicit.exited).toBe(0);
     } finally {
       await explicit.stop();
+    }
+  });
+
+  it("drains on SIGTERM (Cog 0.22): the running prediction finishes and is answered, new ones get 503, then exit 0", async () => {
+    const server = await startServer("sleep");
+    try {
+      const running = request(`${server.url}/predictions`, { body: { id: "drained", input: { seconds: 2, steps: 4 } } });
+      await server.waitFor("BUSY");
+      server.process.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      const refused = await request(`${server.url}/predictions`, { body: { input: { seconds: 0 } } });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.", status: "failed" });
+      const answer = await running;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id: "drained", status: "succeeded", output: "slept 2" });
+      expect(await server.exited).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("drains on POST /shutdown too: an async prediction in flight sends its completed webhook before the exit", async () => {
+    const server = await startServer("sleep");
+    const hook = await startReceiver();
+    try {
+      const accepted = await request(`${server.url}/predictions`, {
+        body: { id: "drained-async", input: { seconds: 1 }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+        headers: { prefer: "respond-async" },
+      });
+      expect(accepted.status).toBe(202);
+      await server.waitFor("BUSY");
+      expect((await request(`${server.url}/shutdown`, { raw: "" })).status).toBe(200);
+      expect(await server.exited).toBe(0);
+      expect(hook.received.map((r) => r.json)).toEqual([expect.objectContaining({ id: "drained-async", status: "succeeded" })]);
+    } finally {
+      await hook.close();
+      await server.stop();
+    }
+  });
+
+  it("ends by the signal on SIGTERM during setup (Cog 0.22)", async () => {
+    const server = await startServer("setup_slow", { env: { SETUP_SECONDS: "30" }, waitFor: "STARTING" });
+    try {
+      server.process.kill("SIGTERM");
+      expect(await server.exited).toBeNull();
+      expect(server.process.signalCode).toBe("SIGTERM");
+    } finally {
+      await server.stop();
     }
   });
 
