@@ -132,20 +132,32 @@ function toAjvSchema(node: unknown): unknown {
   }
   if (out.nullable === true) {
     delete out.nullable;
-    return { anyOf: [{ type: "null" }, out] };
+    return { anyOf: [{ type: "null" }, out], [NULLABLE_WRAPPER]: true };
   }
   delete out.nullable;
   return out;
 }
 
-/** Drops ajv's bookkeeping errors: the null branch of a nullable field and the `anyOf` summary above it. */
+/** Marks the `anyOf` that stands for `nullable: true`, to tell it from a union the author wrote. */
+const NULLABLE_WRAPPER = "x-cogts-nullable";
+
+/**
+ * Drops ajv's bookkeeping errors: the null branch of a nullable field and the `anyOf` summary above it. A union
+ * input (`string | number`) that no branch accepts is one problem, as jsonschema-rs reports a failed anyOf: the
+ * errors of its branches (one per member, or per element of a list member) are left out.
+ */
 function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const isWrapper = (e: ErrorObject) => (e.parentSchema as JsonSchema | undefined)?.[NULLABLE_WRAPPER] === true;
+  const unions = errors.filter((e) => e.keyword === "anyOf" && !isWrapper(e));
+  const inUnion = (e: ErrorObject) => unions.some((union) => union !== e && e.schemaPath.startsWith(`${union.schemaPath}/`));
   const nullBranch = (e: ErrorObject) => e.keyword === "type" && e.params.type === "null";
-  const useful = errors.filter((e) => !nullBranch(e) && e.keyword !== "if");
+  const useful = errors.filter((e) => !nullBranch(e) && e.keyword !== "if" && !inUnion(e));
   return useful.filter(
     (e) =>
       e.keyword !== "anyOf" ||
-      !useful.some((other) => other !== e && other.instancePath === e.instancePath && other.keyword !== "anyOf"),
+      (isWrapper(e)
+        ? !useful.some((other) => other !== e && other.instancePath === e.instancePath && !isWrapper(other))
+        : !useful.some((other) => other !== e && other.instancePath === e.instancePath && other.keyword !== "anyOf")),
   );
 }
 

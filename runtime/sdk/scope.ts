@@ -12,8 +12,11 @@ export interface PredictionScope {
   readonly id: string;
   readonly signal: AbortSignal;
   recordMetric(name: string, value: unknown, mode?: MetricModeInput): void;
-  /** The request's `context` (Cog's `current_scope().context`): string pairs the caller attached. */
-  readonly context?: Readonly<Record<string, string>>;
+  /**
+   * The request's `context` (Cog's `current_scope().context`): the string pairs the caller sent beside `input`
+   * (`{"input": {...}, "context": {"region": "eu"}}`), `{}` when it sent none. Not part of the schema.
+   */
+  readonly context: Readonly<Record<string, string>>;
 }
 
 // Kept on globalThis so that a predictor importing its own copy of "cogts" still sees the worker's scope.

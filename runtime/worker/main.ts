@@ -94,6 +94,17 @@ type PredictorInstance = Record<string, unknown> & { setup?: (...args: unknown[]
 let predictor: PredictorInstance;
 let method: (...args: unknown[]) => unknown;
 
+/**
+ * A class rather than a plain function: written with `class` (also after cog build's transpiling, which keeps
+ * classes), or an old-style constructor whose prototype carries the predict/run/train method.
+ */
+function isClass(value: unknown): boolean {
+  if (typeof value !== "function") return false;
+  if (/^class\b/.test(Function.prototype.toString.call(value))) return true;
+  const prototype = (value as { prototype?: Record<string, unknown> }).prototype;
+  return Boolean(prototype) && ["predict", "run", "train"].some((name) => typeof prototype![name] === "function");
+}
+
 async function load(): Promise<void> {
   // The image's predictor is JavaScript that cog build transpiled with inline source maps: stack traces then name
   // the author's .ts lines, as they do with --no-docker. Maps are only read when a stack is formatted.
@@ -107,17 +118,29 @@ async function load(): Promise<void> {
   // TypeScript, not the JavaScript that ran: its module.exports (the default export) has them.
   const exported = module[options.className] ?? (module.default as Record<string, unknown> | undefined)?.[options.className];
   if (typeof exported !== "function") {
-    throw new Error(`${options.modulePath} does not export a class named ${options.className}`);
+    throw new Error(`${options.modulePath} does not export a class or function named ${options.className}`);
   }
-  const Class = exported as new () => PredictorInstance;
-  predictor = new Class();
   const names = options.mode === "train" ? ["train"] : ["predict", "run"];
-  const found = names.find((name) => typeof predictor[name] === "function");
-  if (!found) throw new Error(`${options.className} has no ${names.join("() or ")}() method`);
-  method = (predictor[found] as (...args: unknown[]) => unknown).bind(predictor);
-  const kind = (predictor[found] as { constructor: { name: string } }).constructor.name;
+  const asClass = isClass(exported);
+  let found = options.className;
+  let target: (...args: unknown[]) => unknown;
+  if (asClass) {
+    const Class = exported as new () => PredictorInstance;
+    predictor = new Class();
+    const name = names.find((candidate) => typeof predictor[candidate] === "function");
+    if (!name) throw new Error(`${options.className} has no ${names.join("() or ")}() method`);
+    found = name;
+    target = predictor[found] as (...args: unknown[]) => unknown;
+    method = target.bind(predictor);
+  } else {
+    // A bare function is the predictor, as Cog allows (`run: "predict.ts:predict"`): no setup, no healthcheck.
+    predictor = {};
+    target = exported as (...args: unknown[]) => unknown;
+    method = target;
+  }
+  const kind = target.constructor.name;
   if (options.maxConcurrency > 1 && kind !== "AsyncFunction" && kind !== "AsyncGeneratorFunction") {
-    throw new Error(`COG_MAX_CONCURRENCY > 1 requires an async ${found}() method`);
+    throw new Error(`COG_MAX_CONCURRENCY > 1 requires an async ${found}() ${asClass ? "method" : "function"}`);
   }
   if (typeof predictor.setup === "function") {
     const weights = process.env.COG_WEIGHTS;

@@ -74,7 +74,13 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
     if (/\.py:/.test(ref)) continue;
     const [file, className] = ref.split(":") as [string, string];
     const text = await readFile(join(dir, file), "utf8");
-    const declared = new RegExp(`\\bclass\\s+${className.replace(/\$/g, "\\$")}\\b`).test(text);
+    const escaped = className.replace(/\$/g, "\\$");
+    // A bare function is a predictor too (Cog allows one); the schema reader below checks it further.
+    if (new RegExp(`export\\s+(async\\s+)?function\\*?\\s*${escaped}\\b|export\\s+(const|let)\\s+${escaped}\\b`).test(text)) {
+      findings.push({ status: "ok", message: `${file} exports the ${what} function ${className}.` });
+      continue;
+    }
+    const declared = new RegExp(`\\bclass\\s+${escaped}\\b`).test(text);
     if (!declared) {
       findings.push({
         status: "problem",

@@ -35,8 +35,26 @@ function fileValue(raw: string, cwd: string, asDataUrl: boolean): string {
   return fileDataUrl(path, readFileSync(path));
 }
 
+/** Whether a schema, or a member of its union (anyOf), is of one of `types`. */
+function accepts(schema: Schema, ...types: string[]): boolean {
+  if (types.includes(schema.type as string)) return true;
+  return Array.isArray(schema.anyOf) && (schema.anyOf as Schema[]).some((member) => accepts(member, ...types));
+}
+
+/**
+ * A union input (`string | number`) from the command line, as Cog's CLI reads one: a number when a number member
+ * takes it (`1.5` needs a float member, `1` any numeric one), true/false for a boolean member, the text otherwise.
+ */
+function unionScalar(raw: string, schema: Schema): unknown {
+  const n = Number(raw);
+  if (raw.trim() !== "" && Number.isFinite(n) && (accepts(schema, "number") || (Number.isInteger(n) && accepts(schema, "integer")))) return n;
+  if ((raw === "true" || raw === "false") && accepts(schema, "boolean")) return raw === "true";
+  return raw;
+}
+
 function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
   if (raw.startsWith("@")) return fileValue(raw.slice(1), cwd, asDataUrl);
+  if (schema.type === undefined && Array.isArray(schema.anyOf)) return unionScalar(raw, schema);
   switch (schema.type) {
     case "integer":
     case "number": {

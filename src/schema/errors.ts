@@ -29,7 +29,7 @@ export type SchemaErrorCode =
 const SUPPORTED_INPUTS =
   "string, number, Int, boolean, Path, Secret, arrays of these (T[] or Array<T>), a union of string or number " +
   "literals, a union of JSON types (string | number | boolean | Record<string, unknown> | T[]), " +
-  "Record<string, unknown>, each optionally `| null`";
+  "Record<string, unknown> or an object type (an interface or `{ … }`), each optionally `| null`";
 const SUPPORTED_OUTPUTS =
   "string, number, Int, boolean, Path, unknown, T[], Record<string, T>, an interface or type alias of these, " +
   "AsyncIterable<T>, AsyncGenerator<T>, Iterable<T>, Generator<T> or ConcatenateIterator<string>";
@@ -45,9 +45,9 @@ export const schemaMessages = {
   fileNotFound: (file: string) =>
     `cannot find predictor file ${file} (check the path in cog.yaml; it is relative to the directory of cog.yaml)`,
   classNotFound: (name: string, file: string, found: string[]) =>
-    `no class ${name} in ${file} (` +
+    `no class or function ${name} in ${file} (` +
     (found.length ? `classes here: ${found.join(", ")}; ` : "") +
-    `write \`export class ${name} extends BasePredictor { … }\` or fix the name in cog.yaml)`,
+    `write \`export class ${name} extends BasePredictor { … }\` or \`export async function ${name}(…) { … }\`, or fix the name in cog.yaml)`,
   methodNotFound: (className: string, methods: string[]) =>
     `class ${className} has no ${methods.map((m) => `${m}()`).join(" or ")} method (add ` +
     `\`async ${methods[0]}(…): Promise<…> { … }\` to it or to a class it extends)`,
@@ -142,7 +142,7 @@ function editDistance(a: string, b: string): number {
 }
 
 const PY_SUPPORTED_INPUTS =
-  "str, int, float, bool, Path, File, Secret, dict, Any, list[T] of these, Literal[...], a union of JSON types " +
+  "str, int, float, bool, Path, File, Secret, dict, Any, a TypedDict, list[T] of these, Literal[...], a union of JSON types " +
   "(str | int | float | bool | dict | list[T]), each optionally Optional[T] or `| None`";
 const PY_SUPPORTED_OUTPUTS =
   "str, int, float, bool, Path, File, dict, dict[str, T], Any, list[T], a BaseModel, dataclass or TypedDict class of " +

@@ -105,6 +105,9 @@ function mapSingle(node: TypeNode, sources: SourceSet, depth: number): InputType
     return mapSingle(node.getTypeNode(), sources, depth + 1);
   }
   if (Node.isArrayTypeNode(node)) return arrayOf(node.getElementTypeNode(), sources, depth);
+  // An object type (`{ role: string; content: string }`, an interface) is a JSON object, described as
+  // `{"type": "object"}` without its fields: Cog does the same with a TypedDict input.
+  if (Node.isTypeLiteral(node)) return { kind: "primitive", primitive: "object" };
   if (!Node.isTypeReference(node)) return undefined;
 
   const target = resolveTypeReference(node, sources);
@@ -127,6 +130,9 @@ function mapSingle(node: TypeNode, sources: SourceSet, depth: number): InputType
   }
   if (target.kind === "declaration" && Node.isTypeAliasDeclaration(target.node) && target.node.getTypeParameters().length === 0) {
     return mapSingle(target.node.getTypeNodeOrThrow(), sources, depth + 1);
+  }
+  if (target.kind === "declaration" && Node.isInterfaceDeclaration(target.node) && target.node.getTypeParameters().length === 0) {
+    return { kind: "primitive", primitive: "object" };
   }
   return undefined;
 }

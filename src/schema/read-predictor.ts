@@ -1,10 +1,12 @@
 /**
- * Reads a predictor class statically: finds the class named by a `FILE:Class` ref, its run/predict (or train)
- * method, its parameters with their `Input({...})` options, and its return type, into the schema model.
+ * Reads a predictor statically: finds the class named by a `FILE:Class` ref and its run/predict (or train) method,
+ * or the function named by `FILE:function`, its parameters with their `Input({...})` options, and its return type, into the schema model.
  */
 import { resolve } from "node:path";
-import type { ClassDeclaration, MethodDeclaration, ParameterDeclaration, SourceFile } from "ts-morph";
-import { Node } from "./ts-morph.js";
+import type {
+  ArrowFunction, ClassDeclaration, FunctionDeclaration, FunctionExpression, MethodDeclaration, ParameterDeclaration, SourceFile,
+} from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
 import { closestOption, INPUT_OPTIONS, schemaMessages } from "./errors.js";
 import { readInputType } from "./input-types.js";
 import type { InputField, JsonValue, PredictorInfo } from "./model.js";
@@ -29,8 +31,11 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
     sources.reportAt(refSource, "COGTS_SCHEMA_FILE_NOT_FOUND", schemaMessages.fileNotFound(fileName));
     return undefined;
   }
+  // Cog allows a bare function as the predictor (`run: "predict.py:predict"`): a class is looked for first, then a
+  // function of that name.
   const cls = findClass(file, className, sources);
-  if (!cls) {
+  const fn = cls ? undefined : findFunction(file, className, sources);
+  if (!cls && !fn) {
     const found = file.getClasses().map((c) => c.getName()).filter((n): n is string => Boolean(n));
     const message = schemaMessages.classNotFound(className, fileName, found);
     const first = file.getClasses()[0];
@@ -39,9 +44,9 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
     return undefined;
   }
   const names = METHOD_NAMES[mode];
-  const method = findMethod(cls, names, sources);
+  const method = cls ? findMethod(cls, names, sources) : fn;
   if (!method) {
-    sources.report(cls.getNameNode() ?? cls, "COGTS_SCHEMA_METHOD_NOT_FOUND", schemaMessages.methodNotFound(className, [...names]));
+    sources.report(cls!.getNameNode() ?? cls!, "COGTS_SCHEMA_METHOD_NOT_FOUND", schemaMessages.methodNotFound(className, [...names]));
     return undefined;
   }
 
@@ -53,7 +58,8 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
   }
   const returnType = method.getReturnTypeNode();
   if (!returnType) {
-    sources.report(method.getNameNode(), "COGTS_SCHEMA_MISSING_RETURN_TYPE", schemaMessages.missingReturnType(method.getName()));
+    const nameNode = Node.isArrowFunction(method) || Node.isFunctionExpression(method) ? method : (method.getNameNode() ?? method);
+    sources.report(nameNode, "COGTS_SCHEMA_MISSING_RETURN_TYPE", schemaMessages.missingReturnType(cls ? (method as MethodDeclaration).getName() : className));
     return undefined;
   }
   const output = readOutputType(returnType, sources);
@@ -67,6 +73,26 @@ function findClass(file: SourceFile, name: string, sources: SourceSet): ClassDec
   // `export { Predictor } from "./model.js"` also names a class of this file.
   const exported = sources.resolveExport(file, name, 0);
   return exported?.kind === "declaration" && Node.isClassDeclaration(exported.node) ? exported.node : undefined;
+}
+
+/** A function predictor: `export function predict(…)`, or `export const predict = async (…) => …`. */
+type PredictFunction = FunctionDeclaration | ArrowFunction | FunctionExpression;
+type Signature = MethodDeclaration | PredictFunction;
+
+function findFunction(file: SourceFile, name: string, sources: SourceSet): PredictFunction | undefined {
+  const declared = file.getFunction(name) ?? file.getVariableDeclaration(name);
+  const resolved = declared ?? (() => {
+    const exported = sources.resolveExport(file, name, 0);
+    return exported?.kind === "declaration" ? exported.node : undefined;
+  })();
+  if (!resolved) return undefined;
+  if (Node.isFunctionDeclaration(resolved)) return resolved.hasBody() ? resolved : resolved.getImplementation();
+  if (Node.isVariableDeclaration(resolved)) {
+    const initializer = resolved.getInitializer();
+    const value = initializer && unwrapExpression(initializer);
+    if (value && (Node.isArrowFunction(value) || Node.isFunctionExpression(value))) return value;
+  }
+  return undefined;
 }
 
 /** The first of `names` on the class or, as Python's method lookup does, on a class it extends. */
@@ -93,10 +119,13 @@ function baseClass(cls: ClassDeclaration, sources: SourceSet): ClassDeclaration 
   return resolved?.kind === "declaration" && Node.isClassDeclaration(resolved.node) ? resolved.node : undefined;
 }
 
-/** `@param name text` tags of the method's JSDoc. */
-function paramDocs(method: MethodDeclaration): Map<string, string> {
+/** `@param name text` tags of the method's JSDoc (for `const f = (…) => …`, the JSDoc of its statement). */
+function paramDocs(method: Signature): Map<string, string> {
   const docs = new Map<string, string>();
-  for (const doc of method.getJsDocs()) {
+  const statement = Node.isArrowFunction(method) || Node.isFunctionExpression(method)
+    ? method.getFirstAncestorByKind(SyntaxKind.VariableStatement)
+    : method;
+  for (const doc of statement?.getJsDocs() ?? []) {
     for (const tag of doc.getTags()) {
       if (!Node.isJSDocParameterTag(tag)) continue;
       const text = (tag.getCommentText() ?? "").replace(/^\s*-\s*/, "").trim();

@@ -7,14 +7,14 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type {
   ClassDeclaration, EnumDeclaration, InterfaceDeclaration, Project as ProjectType, SourceFile, TypeAliasDeclaration,
-  VariableDeclaration,
+  FunctionDeclaration, VariableDeclaration,
 } from "ts-morph";
 import { Node, Project } from "./ts-morph.js";
 import { formatProblem, type SchemaErrorCode, type SchemaProblem } from "./errors.js";
 
 export const SDK_MODULE = "cogts";
 
-export type Declaration = InterfaceDeclaration | TypeAliasDeclaration | ClassDeclaration | EnumDeclaration | VariableDeclaration;
+export type Declaration = InterfaceDeclaration | TypeAliasDeclaration | ClassDeclaration | EnumDeclaration | VariableDeclaration | FunctionDeclaration;
 
 /** What a name used in a predictor file stands for. */
 export type ResolvedName =
@@ -153,7 +153,9 @@ function findDeclaration(file: SourceFile, name: string): Declaration | undefine
     file.getTypeAlias(name) ??
     file.getClass(name) ??
     file.getEnum(name) ??
-    file.getVariableDeclaration(name)
+    file.getVariableDeclaration(name) ??
+    // A function predictor (`run: "predict.ts:predict"`), also when another file re-exports it.
+    file.getFunction(name)
   );
 }
 

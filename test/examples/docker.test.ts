@@ -216,7 +216,7 @@ describe("textgen image", () => {
     const local = new Predictor();
     await local.setup();
     const tokens: string[] = [];
-    await runInScope({ id: "local", signal: new AbortController().signal, recordMetric: () => {} }, async () => {
+    await runInScope({ id: "local", signal: new AbortController().signal, recordMetric: () => {}, context: {} }, async () => {
       for await (const token of local.predict("", 25, 0.9, 1234)) tokens.push(token);
     });
     const remote = succeeded(await predict(model.url, { max_tokens: 25, temperature: 0.9, seed: 1234 })) as string[];

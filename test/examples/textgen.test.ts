@@ -16,7 +16,7 @@ let trainOnCorpus: () => unknown;
 /** Collects a stream the way the worker runs it: inside a prediction scope. */
 async function collect(...args: Parameters<Predict>): Promise<{ tokens: string[]; metrics: Record<string, unknown> }> {
   const metrics: Record<string, unknown> = {};
-  const scope = { id: "t", signal: new AbortController().signal, recordMetric: (name: string, value: unknown) => void (metrics[name] = value) };
+  const scope = { id: "t", signal: new AbortController().signal, recordMetric: (name: string, value: unknown) => void (metrics[name] = value), context: {} };
   return runInScope(scope, async () => {
     const tokens: string[] = [];
     for await (const token of predictor.predict(...args)) tokens.push(token);
@@ -68,7 +68,7 @@ describe("examples/textgen", () => {
 
   it("stops when the prediction is canceled", async () => {
     const controller = new AbortController();
-    const scope = { id: "c", signal: controller.signal, recordMetric: () => {} };
+    const scope = { id: "c", signal: controller.signal, recordMetric: () => {}, context: {} };
     const received: string[] = [];
     await expect(
       runInScope(scope, async () => {

@@ -9,7 +9,7 @@ let predict: Speak;
 
 /** Runs a prediction the way the worker does: inside a scope that carries its cancellation signal. */
 function inPrediction<T>(fn: () => Promise<T>, signal = new AbortController().signal): Promise<T> {
-  return runInScope({ id: "test", signal, recordMetric: () => {} }, fn);
+  return runInScope({ id: "test", signal, recordMetric: () => {}, context: {} }, fn);
 }
 
 beforeAll(async () => {

@@ -55,7 +55,7 @@ describe("cog schema", () => {
     const error = await runSchema({ file: "other.yaml" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).problems).toEqual([
-      "predict.ts:5:1: no class Nope in predict.ts (classes here: Predictor; write `export class Nope extends BasePredictor { … }` or fix the name in cog.yaml)",
+      "predict.ts:5:1: no class or function Nope in predict.ts (classes here: Predictor; write `export class Nope extends BasePredictor { … }` or `export async function Nope(…) { … }`, or fix the name in cog.yaml)",
     ]);
   });
 

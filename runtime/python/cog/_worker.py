@@ -129,11 +129,13 @@ def is_file_annotation(annotation: Any) -> bool:
 
 def as_float(annotation: Any, value: Any) -> Any:
     """A JSON integer given for a ``float`` input arrives as a float, as Cog's validation made it (``1`` → ``1.0``),
-    also inside ``Optional[float]`` and ``list[float]``."""
+    also inside ``Optional[float]`` and ``list[float]``. A union of several types (``str | float``) keeps the value
+    as it came, as Cog 0.21+ does with JSON-native unions: an integer stays an ``int``."""
     if isinstance(value, bool):
         return value
     args = getattr(annotation, "__args__", None) or ()
-    if isinstance(value, int) and (annotation is float or (float in args and int not in args)):
+    members = [arg for arg in args if arg is not type(None)]
+    if isinstance(value, int) and (annotation is float or (members == [float] and getattr(annotation, "__origin__", None) is not list)):
         return float(value)
     if isinstance(value, list) and getattr(annotation, "__origin__", None) is list and args:
         return [as_float(args[0], item) for item in value]

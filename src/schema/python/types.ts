@@ -52,6 +52,10 @@ function unionMembers(node: Node): Node[] | undefined {
   if (n.type === "binary_operator" && n.childForFieldName("operator")?.text === "|") {
     return [n.childForFieldName("left")!, n.childForFieldName("right")!].flatMap((side) => unionMembers(side) ?? [side]);
   }
+  // tree-sitter-python parses `list[int] | list[float]` (a side that is a generic type) as a union_type node.
+  if (n.type === "union_type") {
+    return n.namedChildren.filter((c): c is Node => Boolean(c)).flatMap((side) => unionMembers(side) ?? [side]);
+  }
   const g = generic(n);
   if (!g || g.args.length === 0) return undefined;
   if (last(g.name) === "Optional") return [...g.args, noneMarker];
@@ -109,7 +113,10 @@ export function readInput(name: string, annotation: Node, ctx: Ctx): { type: Inp
       return { kind: "array", items: inputType(g.args[0]!, failWith) };
     }
     if ((base === "dict" || base === "Dict") && g.args.length > 0) return { kind: "primitive", primitive: "object" };
-    if (g.args.length === 0 && INPUT_PRIMITIVES[base] && !localClass(node, ctx)) return INPUT_PRIMITIVES[base]!;
+    const cls = g.args.length === 0 ? localClass(node, ctx) : undefined;
+    // A TypedDict input is a JSON object, described without its fields, as Cog 0.22 does.
+    if (cls && isTypedDict(cls, ctx)) return { kind: "primitive", primitive: "object" };
+    if (g.args.length === 0 && INPUT_PRIMITIVES[base] && !cls) return INPUT_PRIMITIVES[base]!;
     return failWith();
   }
 }
@@ -194,6 +201,17 @@ function isModel(cls: { module: PyModule; node: Node; decorators: Node[] }, ctx:
     if (MODEL_BASES.has(last(base.text))) return true;
     const resolved = ctx.project.resolve(cls.module, base.text);
     if (resolved?.kind === "class" && isModel(resolved, { project: ctx.project, module: resolved.module }, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** A TypedDict subclass, also through the project's own bases. */
+function isTypedDict(cls: { module: PyModule; node: Node }, ctx: Ctx, depth = 0): boolean {
+  if (depth > 16) return false;
+  for (const base of superclasses(cls.node)) {
+    if (last(base.text) === "TypedDict") return true;
+    const resolved = ctx.project.resolve(cls.module, base.text);
+    if (resolved?.kind === "class" && isTypedDict(resolved, { project: ctx.project, module: resolved.module }, depth + 1)) return true;
   }
   return false;
 }

@@ -143,6 +143,15 @@ class ParametersTest(unittest.TestCase):
         self.assertIsInstance(args["many"][0], float)
         self.assertEqual(f"{args['seconds']}s", "1.0s")
 
+    def test_union_inputs_keep_integers_as_they_came(self) -> None:
+        # Cog 0.21+'s JSON-native unions: the value of a union input is passed through unchanged.
+        def predict(value: "str | float | None" = None, flipped: "float | str" = 0.0, nums: "list[int] | list[float]" = Input(default=[])) -> None: ...
+
+        args = self.worker.Parameters(predict).arguments({"value": 1, "flipped": 2, "nums": [3]})
+        self.assertEqual([type(args["value"]), type(args["flipped"]), type(args["nums"][0])], [int, int, int])
+        args = self.worker.Parameters(predict).arguments({"value": 1.5, "flipped": "x"})
+        self.assertEqual([args["value"], args["flipped"]], [1.5, "x"])
+
     def test_mutable_defaults_are_copied_per_prediction(self) -> None:
         def predict(tags: list = Input(default=["a"])) -> None: ...
 
