@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveCuda } from "../dockerfile/cuda.js";
+import { resolveCuda } from "./cuda.js";
 import { UserError } from "../errors.js";
 import type { BuildConfig, Config, RunCommand, WeightConfig } from "./types.js";
 import type { Problem } from "./yaml-source.js";

@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config/types.js";
 import { UserError } from "../errors.js";
-import { cudaBaseImage, resolveCuda } from "./cuda.js";
+import { cudaBaseImage, resolveCuda } from "../config/cuda.js";
 import type { ProjectFacts } from "./project.js";
 import { IMAGE_NPM_DIR } from "./npm-manifest.js";
 
