@@ -59,6 +59,8 @@ export interface PreparedBuild {
   facts: ProjectFacts;
   dockerfile: string;
   caCertificates?: string;
+  /** A Python model's resolved requirements (`.cog/build/requirements.txt`) and what was changed in them. */
+  pythonRequirements?: import("../config/python-requirements.js").ResolvedRequirements;
 }
 
 /** The mirror setting: the flag wins over COGTS_BASE_IMAGE_MIRROR; empty means none. */
@@ -111,12 +113,6 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
   // Before anything is written under .cog/ (the schema cache, the build kit).
   await (await import("./staging.js")).checkStagingArea(request.dir);
   const config = await loadConfigToRun(request.dir, configFile);
-  if ([config.predict, config.train].some((ref) => ref !== undefined && /\.py:/.test(ref))) {
-    // Part 2 of Python support (issue 18): the Dockerfile for a Python predictor.
-    throw new UserError(`${configFile} names a Python predictor, and cogts does not build images of Python predictors yet`, [
-      "run it on this machine instead: cog run --no-docker -i …, or cog serve --no-docker (see docs/python.md)",
-    ]);
-  }
   const ignored = await contextIgnorer(request.dir);
   await refuseUnresolvableImports(request.dir, ignored);
   const schema = await loadSchema({ ...request, out: process.stderr }, config);
@@ -128,7 +124,9 @@ export async function prepareBuild(request: Omit<BuildRequest, "out">, buildkit 
     caCert: caCertificates !== undefined,
     modelBase: request.modelBase,
   });
-  return { config, schema, facts, dockerfile, caCertificates };
+  // A Python model's requirements as the image installs them (issue 18): written into .cog/build/ by buildModel.
+  const pythonRequirements = (await import("../dockerfile/python-files.js")).pythonRequirementsFor(config, request.dir);
+  return { config, schema, facts, dockerfile, caCertificates, pythonRequirements };
 }
 
 const run = promisify(execFile);
@@ -198,6 +196,10 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   });
   const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/npm-manifest.js");
   await writeImageNpmFiles(request.dir, path.join(request.dir, BUILD_DIR, IMAGE_NPM_DIR), prepared.facts.lockfile);
+  const python = await import("../dockerfile/python.js");
+  if (python.isPythonConfig(prepared.config)) {
+    await (await import("../dockerfile/python-files.js")).writePythonBuildFiles(request.dir, prepared.pythonRequirements?.text);
+  }
   const contextDir = request.modelBase ? await modelBaseContext(request.dir) : request.dir;
   const progress = createProgress(request.progress ?? "auto", request.out);
   try {
