@@ -2,10 +2,10 @@
  * Images of Python models, built for real (issue 18 part 2): a stdlib predictor and one that installs a package
  * from a package index served on 127.0.0.1 (a wheel this test writes itself; there is no PyPI here), each built
  * through the engine with the stand-in python:3.11-slim, answering a prediction in a container; the first pushed
- * to the test registry and pulled back.
+ * to the test registry and pulled back, and served with `cog serve` (the model base, the project mounted).
  */
-import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,7 +61,6 @@ with zipfile.ZipFile(sys.argv[1], "w") as wheel:
 
 /** A PEP 503 simple index with one project on 127.0.0.1 (the engine builds on the host network). */
 async function serveIndex(wheelFile: string): Promise<{ server: Server; url: string }> {
-  const { readFileSync } = await import("node:fs");
   const wheelName = path.basename(wheelFile);
   const server = createServer((req, res) => {
     const url = req.url ?? "/";
@@ -154,5 +153,36 @@ describe("images of Python models", () => {
     await docker("pull", pushed);
     const run = await cog(dir, ["run", pushed, "-i", "name=pulled"]);
     expect(run.out).toContain("hello, pulled");
+  }, BUILD_TIMEOUT);
+
+  it("serves the example with cog serve: the model base, the project mounted at /src", async () => {
+    const dir = project();
+    const base = `${uniqueName("pyimage-serve")}`;
+    images.push(`${base}-base`);
+    writeFileSync(path.join(dir, "cog.yaml"), `image: ${base}\n${readFileSync(path.join(EXAMPLE, "cog.yaml"), "utf8")}`);
+    const port = 18000 + Math.floor(Math.random() * 2000);
+    const child = spawn(process.execPath, [COG, "serve", "-p", String(port)], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    try {
+      const deadline = Date.now() + BUILD_TIMEOUT - 60_000;
+      let ready = false;
+      while (!ready && Date.now() < deadline && child.exitCode === null) {
+        ready = await fetch(`http://127.0.0.1:${port}/health-check`).then(async (r) => (await r.json() as { status: string }).status === "READY", () => false);
+        if (!ready) await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      expect(ready, log).toBe(true);
+      const response = await fetch(`http://127.0.0.1:${port}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { name: "serve" } }),
+      });
+      expect(await response.json()).toMatchObject({ status: "succeeded", output: "hello, serve" });
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      await exited;
+    }
   }, BUILD_TIMEOUT);
 });
