@@ -3,7 +3,7 @@
  * (cog-contract.md §2.3, without Cog's r8.im/cog-base images): `python:<version>-slim` for a CPU model; for
  * `gpu: true` the nvidia/cuda runtime image with cuDNN for the completed CUDA, with the requested Python installed
  * by uv as Cog does (Ubuntu's own Python is not the one asked for). The requirements come in before the code, so
- * editing predict.py reinstalls nothing; pip (CPU) or uv (GPU) keeps its downloads in a cache mount.
+ * editing predict.py reinstalls nothing; pip keeps its downloads in a cache mount.
  *
  * The runtime is cogts's: its Node.js server (the `node` binary from the official image, as for TypeScript) and
  * its Python worker and `cog` package at /opt/cogts/runtime/python, which the server puts on PYTHONPATH.
@@ -68,17 +68,15 @@ export function pythonBaseImage(config: Config): string {
 
 function installLines(config: Config, buildkit: boolean): string[] {
   if (!hasPythonRequirements(config)) return [];
-  const copy = `COPY ${REQUIREMENTS_BUILD_FILE} /tmp/requirements.txt`;
-  if (config.build.gpu) {
-    // uv's Python is not Debian's, so --break-system-packages is only there to silence uv's guard, as in Cog.
-    const install = "uv pip install --python /usr/bin/python3 --break-system-packages -r /tmp/requirements.txt";
-    return [copy, buildkit ? `RUN --mount=type=cache,target=/root/.cache/uv ${install}` : `RUN ${install} --no-cache`];
-  }
+  // pip for both, as Cog's `uv run pip install`: uv's own resolver would take a package only from the first index
+  // that has it, and the PyTorch index also carries numpy, pillow and others in a few versions.
+  // uv's Python carries an EXTERNALLY-MANAGED marker; the image is the environment, so pip is told to go ahead.
+  const flags = `--root-user-action=ignore${config.build.gpu ? " --break-system-packages" : ""}`;
   return [
-    copy,
+    `COPY ${REQUIREMENTS_BUILD_FILE} /tmp/requirements.txt`,
     buildkit
-      ? "RUN --mount=type=cache,target=/root/.cache/pip pip install --root-user-action=ignore --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
-      : "RUN pip install --root-user-action=ignore --no-cache-dir -r /tmp/requirements.txt",
+      ? `RUN --mount=type=cache,target=/root/.cache/pip python3 -m pip install ${flags} --cache-dir /root/.cache/pip -r /tmp/requirements.txt`
+      : `RUN python3 -m pip install ${flags} --no-cache-dir -r /tmp/requirements.txt`,
   ];
 }
 
