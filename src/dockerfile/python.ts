@@ -110,14 +110,18 @@ export function generatePythonDockerfile(config: Config, schema: object | undefi
   lines.push(`FROM ${mirrorImage(pythonBaseImage(config), options.mirror)}`, "ENV DEBIAN_FRONTEND=noninteractive", "ENV PYTHONUNBUFFERED=1");
   if (gpu) lines.push(`ENV LD_LIBRARY_PATH=${LD_LIBRARY_PATH}`, "ENV NVIDIA_DRIVER_CAPABILITIES=all");
   if (options.caCert) {
-    // Node reads the extra certificate directly; pip and uv read the system bundle, which update-ca-certificates rebuilds.
+    // Node reads the extra certificate directly; pip and uv the system bundle that update-ca-certificates rebuilds.
     lines.push(`COPY ${BUILD_DIR}/ca-certificates.crt ${CA_CERT_PATH}`, `ENV NODE_EXTRA_CA_CERTS=${CA_CERT_PATH}`);
   }
   lines.push(...environmentLines(config));
   // uv downloads Python over HTTPS: the CUDA images have no CA certificates.
   const apt = gpu ? ["ca-certificates", ...config.build.system_packages.filter((name) => name !== "ca-certificates")] : config.build.system_packages;
   lines.push(...aptLines(apt, buildkit));
-  if (options.caCert) lines.push("RUN update-ca-certificates");
+  if (options.caCert) {
+    // pip and uv read their own bundles unless told, as Cog tells them, to read the system one.
+    const bundle = "/etc/ssl/certs/ca-certificates.crt";
+    lines.push("RUN update-ca-certificates", `ENV SSL_CERT_FILE=${bundle} REQUESTS_CA_BUNDLE=${bundle} PIP_CERT=${bundle}`);
+  }
   if (gpu) lines.push(...uvPythonLines(config, buildkit));
   lines.push(
     "COPY --from=node /usr/local/bin/node /usr/local/bin/node",
