@@ -1,11 +1,14 @@
 /**
  * From validated cog.yaml data to the completed `Config`: defaults filled, `run:` stored as `predict` (as Cog
  * does), `build.run` strings turned into `{command}`, versions kept as the text the user wrote, and with
- * `gpu: true` the CUDA/cuDNN pair resolved (cog.yaml, else the project's GPU npm packages, else the default).
+ * `gpu: true` the CUDA/cuDNN pair resolved (cog.yaml, else the project's GPU npm packages or, for a Python
+ * predictor, its torch/tensorflow pins, else the default).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveCuda } from "../dockerfile/cuda.js";
+import { resolveCuda } from "./cuda.js";
+import { predictorLanguage } from "./python-check.js";
+import { requirementLines, resolvePythonCuda } from "./python-requirements.js";
 import { UserError } from "../errors.js";
 import type { BuildConfig, Config, RunCommand, WeightConfig } from "./types.js";
 import type { Problem } from "./yaml-source.js";
@@ -47,7 +50,10 @@ export function completeConfig({ data, dir, sourceTextOf }: CompletionInput): { 
   const problems: Problem[] = [];
   if (completedBuild.gpu) {
     try {
-      const choice = resolveCuda({ cuda, cudnn }, projectDependencies(dir));
+      // A Python model's CUDA comes from its torch/tensorflow pins, a TypeScript one's from its GPU npm packages.
+      const choice = predictorLanguage(data).language === "python"
+        ? resolvePythonCuda({ cuda, cudnn }, requirementLines(completedBuild, dir))
+        : resolveCuda({ cuda, cudnn }, projectDependencies(dir));
       completedBuild.cuda = choice.cuda;
       completedBuild.cudnn = choice.cudnn;
     } catch (err) {

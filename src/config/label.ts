@@ -9,11 +9,20 @@ export function configForLabel(config: Config): Record<string, unknown> {
   const b = config.build;
   const build: Record<string, unknown> = {};
   if (b.gpu) build.gpu = true;
-  build.node_version = b.node_version;
+  // A Python model's build reads as Cog's (its Go struct's field order); node_version is cogts's key for TypeScript.
+  const python = [config.predict, config.train].some((ref) => ref !== undefined && /\.py:/.test(ref));
+  if (python) {
+    if (b.python_version) build.python_version = b.python_version;
+    if (b.python_requirements) build.python_requirements = b.python_requirements;
+    if (b.python_packages?.length) build.python_packages = b.python_packages;
+  } else {
+    build.node_version = b.node_version;
+  }
   if (b.run.length > 0) build.run = b.run.map((r) => (r.mounts?.length ? { command: r.command, mounts: r.mounts } : { command: r.command }));
   if (b.system_packages.length > 0) build.system_packages = b.system_packages;
   if (b.cuda) build.cuda = b.cuda;
   if (b.cudnn) build.cudnn = b.cudnn;
+  if (python && b.sdk_version) build.sdk_version = b.sdk_version;
 
   const label: Record<string, unknown> = { build };
   if (config.image) label.image = config.image;

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, posix } from "node:path";
-import { SUPPORTED_CUDA, cudnnVersionsFor } from "../dockerfile/cuda.js";
+import { SUPPORTED_CUDA, cudnnVersionsFor } from "./cuda.js";
 import { checkPythonBuild, checkPythonConcurrency, checkPythonRef, predictorLanguage } from "./python-check.js";
 import type { Problem } from "./yaml-source.js";
 

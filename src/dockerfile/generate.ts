@@ -7,88 +7,36 @@
  * which leaves out `.cog/` and the weight files (they have their own layers); it lands in the image as one layer.
  */
 import type { Config } from "../config/types.js";
-import { UserError } from "../errors.js";
-import { cudaBaseImage, resolveCuda } from "./cuda.js";
+import { cudaBaseImage, resolveCuda } from "../config/cuda.js";
 import type { ProjectFacts } from "./project.js";
 import { IMAGE_NPM_DIR } from "./npm-manifest.js";
+import {
+  aptLines,
+  BUILD_DIR,
+  CA_CERT_PATH,
+  codeStageLines,
+  CPU_BASE_IMAGE,
+  type DockerfileOptions,
+  envValue,
+  environmentLines,
+  INIT_COMMAND,
+  jsonArray,
+  mirrorImage,
+  nodeImage,
+  runCommandLines,
+  RUNTIME_DIR,
+  SERVER_COMMAND,
+} from "./lines.js";
+import { generatePythonDockerfile, isPythonConfig } from "./python.js";
 
-/** Where `buildImage` puts the files the Dockerfile copies from the context (never sent into /src). */
-export const BUILD_DIR = ".cog/build";
-/** The runtime bundle (this package's dist/runtime + ajv + undici) inside the image. */
-export const RUNTIME_DIR = "/opt/cogts";
-/** The server process the image starts: agreed with the runtime (runtime/server/main.ts). */
-export const SERVER_COMMAND = ["node", `${RUNTIME_DIR}/dist/runtime/server/main.js`];
-export const CPU_BASE_IMAGE = "debian:bookworm-slim";
-/** PID 1: Debian's and Ubuntu's `tini` package installs it here. */
-export const INIT_COMMAND = ["/usr/bin/tini", "--"];
-
-export interface DockerfileOptions {
-  /** Registry host (and path) holding copies of Docker Hub images, laid out like Docker Hub (`library/debian`). */
-  mirror?: string;
-  /** false: the classic builder, which has no `RUN --mount`; cache mounts are dropped and secrets refused. */
-  buildkit?: boolean;
-  /** Whether `buildImage` put extra CA certificates at `.cog/build/ca-certificates.crt` (COGTS_CA_CERT, like Cog's COG_CA_CERT). */
-  caCert?: boolean;
-  /**
-   * The model base (`cog serve`): everything but the code, its weights and its schema, which the container gets
-   * from the project mounted at /src. Its lines are the full image's up to the weights, so each shares the cache.
-   */
-  modelBase?: boolean;
-}
-
-/** Where extra CA certificates go in the image; Node (and so npm) trusts them through NODE_EXTRA_CA_CERTS. */
-export const CA_CERT_PATH = "/usr/local/share/ca-certificates/cogts-extra.crt";
-
-/** `debian:bookworm-slim` → `MIRROR/library/debian:bookworm-slim`; `nvidia/cuda:T` → `MIRROR/nvidia/cuda:T`. */
-export function mirrorImage(image: string, mirror: string | undefined): string {
-  if (!mirror) return image;
-  const host = mirror.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
-  const repository = image.split(":")[0]!;
-  return `${host}/${repository.includes("/") ? image : `library/${image}`}`;
-}
+export type { DockerfileOptions } from "./lines.js";
+export { BUILD_DIR, CA_CERT_PATH, CPU_BASE_IMAGE, INIT_COMMAND, mirrorImage, RUNTIME_DIR, SERVER_COMMAND } from "./lines.js";
 
 /** The base image of the final stage and, for GPU models, the CUDA/cuDNN pair it was chosen for. */
 export function baseImageFor(config: Config, dependencies: Record<string, string>): { image: string; cuda?: string; cudnn?: string } {
   if (!config.build.gpu) return { image: CPU_BASE_IMAGE };
   const { cuda, cudnn } = resolveCuda(config.build, dependencies);
   return { image: cudaBaseImage(cuda, cudnn), cuda, cudnn };
-}
-
-/** A value for an `ENV` line: quoted so spaces, `$` and quotes survive. */
-function envValue(value: string): string {
-  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
-}
-
-function jsonArray(items: string[]): string {
-  return `[${items.map((item) => JSON.stringify(item)).join(", ")}]`;
-}
-
-function nodeImage(config: Config): string {
-  const version = config.build.node_version;
-  if (!/^\d+(?:\.\d+){0,2}$/.test(version)) {
-    throw new UserError(`build.node_version "${version}" is not a Node.js version`, [
-      `Write a major version such as "22" (optionally "22.11" or "22.11.0").`,
-    ]);
-  }
-  return `node:${version}-bookworm-slim`;
-}
-
-function aptLines(packages: string[], buildkit: boolean): string[] {
-  const all = ["tini", ...packages.filter((name) => name !== "tini")];
-  for (const name of all) {
-    if (!/^[a-z0-9][a-z0-9+.:=~_-]*$/i.test(name)) {
-      throw new UserError(`build.system_packages: "${name}" is not an apt package name`);
-    }
-  }
-  const install = `apt-get update -qq && apt-get install -qqy --no-install-recommends ${all.join(" ")}`;
-  if (!buildkit) return [`RUN ${install} \\`, "    && rm -rf /var/lib/apt/lists/*"];
-  // Debian images delete downloaded packages after each install (docker-clean); keep them in the cache mount.
-  return [
-    "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\",
-    "    --mount=type=cache,target=/var/lib/apt,sharing=locked \\",
-    "    rm -f /etc/apt/apt.conf.d/docker-clean \\",
-    `    && ${install}`,
-  ];
 }
 
 function dependencyLines(project: ProjectFacts, buildkit: boolean): string[] {
@@ -109,62 +57,8 @@ function dependencyLines(project: ProjectFacts, buildkit: boolean): string[] {
   return [`COPY ${manifest.join(" ")} ./`, run, `    && ${link}`];
 }
 
-function runCommandLines(config: Config, buildkit: boolean): string[] {
-  return config.build.run.map(({ command, mounts = [] }, index) => {
-    if (/[\r\n]/.test(command)) {
-      throw new UserError(`build.run[${index}]: a command cannot contain a newline`, [
-        "Split it into several build.run items, or join the lines with &&.",
-      ]);
-    }
-    if (mounts.length > 0 && !buildkit) {
-      throw new UserError(`build.run[${index}] mounts a secret, which needs BuildKit`, [
-        "The engine builds with the classic builder; use Docker 20.10 or newer with BuildKit enabled.",
-      ]);
-    }
-    const flags = mounts.map((mount) => `--mount=type=secret,id=${mount.id},target=${mount.target} `).join("");
-    return `RUN ${flags}${command}`;
-  });
-}
-
-function codeStageLines(config: Config, project: ProjectFacts, buildkit: boolean): string[] {
-  // Everything except .cog/ (scratch and the build kit), the weights, which have their own layers, copies of cogts
-  // (the image has its own runtime), and the npm manifests, which come pruned from the build kit.
-  const npmFiles = project.hasPackageJson ? ["package.json", "package-lock.json", "npm-shrinkwrap.json"] : [];
-  const excludes = [".cog", ...project.weights, ...(project.sdkCopies ?? []), ...npmFiles].map((p) => `--exclude=${shellQuote(`./${p}`)}`).join(" ");
-  // --no-wildcards: a weight named `a[1].bin` is a file name, not a pattern.
-  const steps = [`tar -C /context --no-wildcards ${excludes} -cf - . | tar -C /src -xf -`];
-  if (project.hasPackageJson) steps.push(`cp /context/${BUILD_DIR}/${IMAGE_NPM_DIR}/package.json /src/`);
-  if (project.configFile !== "cog.yaml") steps.push(`cp ${shellQuote(project.configFile)} cog.yaml`);
-  // The JavaScript that `cog build` transpiled from the TypeScript sources goes beside them.
-  if (project.hasTypeScript) steps.push(`cp -R /context/${BUILD_DIR}/js/. /src/`);
-  const lines = ["FROM node AS code", "WORKDIR /src"];
-  if (buildkit) {
-    lines.push("RUN --mount=type=bind,target=/context \\");
-  } else {
-    lines.push("COPY . /context");
-    lines.push("RUN set -e; \\");
-  }
-  steps.forEach((step, i) => lines.push(`    ${i === 0 ? "" : "&& "}${step}${i < steps.length - 1 || !buildkit ? " \\" : ""}`));
-  if (!buildkit) lines.push("    && rm -rf /context");
-  return lines;
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function environmentLines(config: Config): string[] {
-  if (config.environment.length === 0) return [];
-  const pairs = config.environment.map((entry) => {
-    const eq = entry.indexOf("=");
-    return [entry.slice(0, eq), entry.slice(eq + 1)] as const;
-  });
-  pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return [`ENV ${pairs.map(([name, value]) => `${name}=${envValue(value)}`).join(" ")}`];
-}
-
 /**
- * Dockerfile text for the project. Throws UserError for what cannot be built (an impossible CUDA/cuDNN pair,
+ * Dockerfile text for the project (a Python model's comes from python.ts). Throws UserError for what cannot be built (an impossible CUDA/cuDNN pair,
  * a multi-line build.run command, secrets on the classic builder).
  *
  * @example generateDockerfile(config, schema, await readProjectFacts(dir), { mirror: process.env.COGTS_BASE_IMAGE_MIRROR })
@@ -175,6 +69,7 @@ export function generateDockerfile(
   project: ProjectFacts,
   options: DockerfileOptions = {},
 ): string {
+  if (isPythonConfig(config)) return generatePythonDockerfile(config, schema, project, options);
   const buildkit = options.buildkit ?? true;
   const base = baseImageFor(config, project.dependencies);
   const modelBase = options.modelBase ?? false;

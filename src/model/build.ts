@@ -70,6 +70,10 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   });
   const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/npm-manifest.js");
   await writeImageNpmFiles(dir, path.join(dir, BUILD_DIR, IMAGE_NPM_DIR), prepared.facts.lockfile);
+  const python = await import("../dockerfile/python.js");
+  if (python.isPythonConfig(prepared.config)) {
+    await (await import("../dockerfile/python-files.js")).writePythonBuildFiles(dir, prepared.pythonRequirements?.text);
+  }
   const contextDir = request.modelBase ? await modelBaseContext(dir) : dir;
   const progress = createProgress(request.progress ?? "auto", request.out);
   try {

@@ -33,6 +33,8 @@ export interface PreparedBuild {
   facts: ProjectFacts;
   dockerfile: string;
   caCertificates?: string;
+  /** A Python model's resolved requirements (`.cog/build/requirements.txt`) and what was changed in them. */
+  pythonRequirements?: import("../config/python-requirements.js").ResolvedRequirements;
 }
 
 /** The mirror setting: the flag wins over COGTS_BASE_IMAGE_MIRROR; empty means none. */
@@ -84,12 +86,6 @@ export async function prepareBuild(request: PrepareRequest, buildkit = true): Pr
   const { dir, configFile, config } = request.project;
   // Before anything is written under .cog/ (the schema cache, the build kit).
   await (await import("./stage.js")).checkStagingArea(dir);
-  if ([config.predict, config.train].some((ref) => ref !== undefined && /\.py:/.test(ref))) {
-    // Part 2 of Python support (issue 18): the Dockerfile for a Python predictor.
-    throw new UserError(`${configFile} names a Python predictor, and cogts does not build images of Python predictors yet`, [
-      "run it on this machine instead: cog run --no-docker -i …, or cog serve --no-docker (see docs/python.md)",
-    ]);
-  }
   const ignored = await contextIgnorer(dir);
   await refuseUnresolvableImports(dir, ignored);
   const schema = await loadSchema(request);
@@ -101,5 +97,7 @@ export async function prepareBuild(request: PrepareRequest, buildkit = true): Pr
     caCert: caCertificates !== undefined,
     modelBase: request.modelBase,
   });
-  return { config, schema, facts, dockerfile, caCertificates };
+  // A Python model's requirements as the image installs them: written into .cog/build/ by buildModel.
+  const pythonRequirements = (await import("../dockerfile/python-files.js")).pythonRequirementsFor(config, dir);
+  return { config, schema, facts, dockerfile, caCertificates, pythonRequirements };
 }

@@ -65,11 +65,11 @@ describe("cog schema and cog doctor on a Python predictor", () => {
     expect(code).toBe(1);
   });
 
-  it("cog debug (and so build, push, run and serve with Docker) says images of Python predictors are not built yet", async () => {
-    const { code, err } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug");
-    expect(code).toBe(1);
-    expect(err).toContain("cog.yaml names a Python predictor, and cogts does not build images of Python predictors yet");
-    expect(err).toContain("cog run --no-docker");
+  it("cog debug prints the Dockerfile of a Python predictor's image (issue 18 part 2)", async () => {
+    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug");
+    expect(code).toBe(0);
+    expect(out).toContain("FROM python:3.11-slim");
+    expect(out).toContain('ENV COG_PREDICT_TYPE_STUB="predict.py:Predictor"');
   });
 
   it("cog doctor rejects a Node.js key beside a Python predictor, and Python keys beside a TypeScript one", async () => {

@@ -1,6 +1,6 @@
 /** `-i name=value` for union inputs, as Cog's CLI reads them (a twin of Cog's union_input_cli scenario). */
 import { describe, expect, it } from "vitest";
-import { buildInputs } from "./predict-io.js";
+import { buildInputs } from "./io.js";
 
 const openapi = {
   components: {

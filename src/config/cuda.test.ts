@@ -6,8 +6,8 @@ import {
   DEFAULT_CUDNN,
   resolveCuda,
   SUPPORTED_CUDA,
-} from "../../src/dockerfile/cuda.js";
-import { UserError } from "../../src/errors.js";
+} from "./cuda.js";
+import { UserError } from "../errors.js";
 
 describe("CUDA table", () => {
   it("lists supported CUDA versions newest first, each with a cuDNN", () => {
