@@ -166,7 +166,7 @@ export const COG016_UNCHECKED: Unchecked[] = [
   {
     id: "openapi-document",
     description:
-      "GET /openapi.json is the model's OpenAPI document, checked by the schema tests (test/schema), not a wire schema; the recorder also truncated it.",
+      "GET /openapi.json is the model's OpenAPI document, checked by the schema tests (src/schema/*.test.ts), not a wire schema; the recorder also truncated it.",
     matches: (c) => c.path === "/openapi.json",
   },
 ];

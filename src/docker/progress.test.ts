@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeTrace } from "../../src/docker/buildkit-trace.js";
-import { createProgress, parseProgressMode } from "../../src/docker/progress.js";
-import { UsageError } from "../../src/errors.js";
+import { decodeTrace } from "./buildkit-trace.js";
+import { createProgress, parseProgressMode } from "./progress.js";
+import { UsageError } from "../errors.js";
 
 /** A minimal protobuf writer, enough to encode StatusResponse messages the way BuildKit does. */
 function varint(n: number): number[] {

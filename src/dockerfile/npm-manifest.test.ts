@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { imageLockfile, imageManifest } from "../../src/dockerfile/npm-manifest.js";
+import { imageLockfile, imageManifest } from "./npm-manifest.js";
 
 describe("the npm manifest the image installs", () => {
   it("drops cogts from every runtime field, and dev dependencies and workspaces altogether", () => {

@@ -2,15 +2,15 @@
  * Golden tests for cog.yaml: one folder per case under fixtures/config/. A valid case has `expected.json` (the
  * completed Config); an invalid one has `expected-error.txt` (the error exactly as the CLI prints it, minus
  * "Error: " and the indentation). The config file is `cog.yaml`, or the one other `*.yaml` in the folder (which
- * exercises `-f`). `UPDATE_GOLDENS=1 npx vitest run test/config` rewrites the expected files.
+ * exercises `-f`). `UPDATE_GOLDENS=1 npx vitest run src/config/golden.test.ts` rewrites the expected files.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
-import { UserError } from "../../src/errors.js";
-import { PACKAGE_ROOT } from "../../src/version.js";
-import { UPDATE_GOLDENS as UPDATE } from "../helpers/golden.js";
+import { loadConfig } from "./index.js";
+import { UserError } from "../errors.js";
+import { PACKAGE_ROOT } from "../version.js";
+import { UPDATE_GOLDENS as UPDATE } from "../../test/helpers/golden.js";
 
 const FIXTURES = join(PACKAGE_ROOT, "fixtures", "config");
 const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
@@ -54,7 +54,7 @@ describe("cog.yaml golden cases", () => {
       // The folder name says which outcome the case pins, so a golden rewrite cannot silently flip it.
       expect(actual.kind).toBe(name.startsWith("valid-") ? "config" : "error");
       const golden = actual.kind === "config" ? expectedConfig : expectedError;
-      expect(existsSync(golden), `${golden} is missing: run UPDATE_GOLDENS=1 npx vitest run test/config`).toBe(true);
+      expect(existsSync(golden), `${golden} is missing: run UPDATE_GOLDENS=1 npx vitest run src/config/golden.test.ts`).toBe(true);
       expect(actual.text).toBe(readFileSync(golden, "utf8"));
     });
   }

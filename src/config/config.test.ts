@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ajv } from "ajv";
-import { configForLabel, defaultImageName, findProjectDir, loadConfig } from "../../src/config/index.js";
-import { closestKey } from "../../src/config/schema-check.js";
-import { UserError } from "../../src/errors.js";
-import { PACKAGE_ROOT } from "../../src/version.js";
+import { configForLabel, defaultImageName, findProjectDir, loadConfig } from "./index.js";
+import { closestKey } from "./schema-check.js";
+import { UserError } from "../errors.js";
+import { PACKAGE_ROOT } from "../version.js";
 
 const FIXTURES = join(PACKAGE_ROOT, "fixtures", "config");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { titleCase } from "../../src/schema/title.js";
+import { titleCase } from "./title.js";
 
 describe("titleCase", () => {
   it("matches Cog for snake_case names", () => {

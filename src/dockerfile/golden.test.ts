@@ -1,15 +1,15 @@
 /**
  * Golden Dockerfiles: each folder of fixtures/dockerfile holds a cog.yaml (or another config file), maybe a
  * package.json, a case.json with project facts and generator options, and the expected Dockerfile.
- * Rewrite the goldens with:  UPDATE_GOLDENS=1 npx vitest run test/dockerfile/golden.test.ts
+ * Rewrite the goldens with:  UPDATE_GOLDENS=1 npx vitest run src/dockerfile/golden.test.ts
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
-import { generateDockerfile, type DockerfileOptions } from "../../src/dockerfile/generate.js";
-import type { ProjectFacts } from "../../src/dockerfile/project.js";
-import { expectGolden } from "../helpers/golden.js";
+import { loadConfig } from "../config/index.js";
+import { generateDockerfile, type DockerfileOptions } from "./generate.js";
+import type { ProjectFacts } from "./project.js";
+import { expectGolden } from "../../test/helpers/golden.js";
 
 const CASES = path.resolve(import.meta.dirname, "../../fixtures/dockerfile");
 

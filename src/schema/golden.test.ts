@@ -1,14 +1,14 @@
 /**
  * Golden tests: every folder of fixtures/schema/ is a predictor project with the OpenAPI document cogts must derive
- * from it (`openapi.json`, byte for byte). `UPDATE_GOLDENS=1 npx vitest run test/schema` rewrites them.
+ * from it (`openapi.json`, byte for byte). `UPDATE_GOLDENS=1 npx vitest run src/schema/golden.test.ts src/schema/errors.test.ts` rewrites them.
  */
 import { join } from "node:path";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { describe, expect, it } from "vitest";
-import { generateSchema } from "../../src/schema/index.js";
-import { COGTS_VERSION } from "../../src/version.js";
-import { expectGolden } from "../helpers/golden.js";
-import { caseDirectories, projectOf, SCHEMA_FIXTURES } from "./fixtures.js";
+import { generateSchema } from "./index.js";
+import { COGTS_VERSION } from "../version.js";
+import { expectGolden } from "../../test/helpers/golden.js";
+import { caseDirectories, projectOf, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
 
 const cases = caseDirectories(SCHEMA_FIXTURES);
 

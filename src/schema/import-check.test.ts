@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { checkRelativeImports } from "../../src/schema/import-check.js";
+import { checkRelativeImports } from "./import-check.js";
 
 let dir: string | undefined;
 afterEach(() => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Config } from "../../src/config/types.js";
-import { generateDockerfile, mirrorImage } from "../../src/dockerfile/generate.js";
-import type { ProjectFacts } from "../../src/dockerfile/project.js";
-import { UserError } from "../../src/errors.js";
+import type { Config } from "../config/types.js";
+import { generateDockerfile, mirrorImage } from "./generate.js";
+import type { ProjectFacts } from "./project.js";
+import { UserError } from "../errors.js";
 
 const facts: ProjectFacts = { configFile: "cog.yaml", hasPackageJson: true, dependencies: {}, hasTsconfig: true, hasTypeScript: true, weights: [] };
 

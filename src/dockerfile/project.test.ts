@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { contextIgnorer } from "../../src/docker/context.js";
-import { LARGE_FILE_BYTES, readProjectFacts } from "../../src/dockerfile/project.js";
+import { contextIgnorer } from "../docker/context.js";
+import { LARGE_FILE_BYTES, readProjectFacts } from "./project.js";
 
 let dir: string | undefined;
 afterEach(() => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { schemaCommand } from "../../src/cli/commands/schema.js";
 import { UserError } from "../../src/errors.js";
 import { cachedSchema, CACHE_FILE, lookupCachedSchema } from "../../src/schema/cache.js";
-import { SCHEMA_FIXTURES } from "./fixtures.js";
+import { SCHEMA_FIXTURES } from "../helpers/schema-fixtures.js";
 
 let project: string;
 

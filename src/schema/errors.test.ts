@@ -4,10 +4,10 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { UserError } from "../../src/errors.js";
-import { generateSchema } from "../../src/schema/index.js";
-import { expectGolden } from "../helpers/golden.js";
-import { caseDirectories, ERROR_FIXTURES, projectOf } from "./fixtures.js";
+import { UserError } from "../errors.js";
+import { generateSchema } from "./index.js";
+import { expectGolden } from "../../test/helpers/golden.js";
+import { caseDirectories, ERROR_FIXTURES, projectOf } from "../../test/helpers/schema-fixtures.js";
 
 const cases = caseDirectories(ERROR_FIXTURES);
 

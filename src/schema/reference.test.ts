@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateSchema } from "../../src/schema/index.js";
-import { projectOf, SCHEMA_FIXTURES } from "./fixtures.js";
+import { generateSchema } from "./index.js";
+import { projectOf, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
 
 type Schema = { [key: string]: unknown };
 const REFERENCE = join(SCHEMA_FIXTURES, "cog-reference");
