@@ -6,9 +6,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runMain } from "../helpers/cli.js";
 
 const PREDICT_PY = `from cog import BasePredictor, Input
 
@@ -26,14 +25,8 @@ function project(files: Record<string, string>): string {
 }
 
 async function cog(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => { out += chunk; });
-  stderr.on("data", (chunk) => { err += chunk; });
-  const code = await main(args, { stdout, stderr, cwd: dir });
-  return { code, out, err };
+  const { code, stdout, stderr } = await runMain(args, dir);
+  return { code, out: stdout, err: stderr };
 }
 
 describe("cog schema and cog doctor on a Python predictor", () => {

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { request, startServer } from "./helpers.js";
+import { startServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
 
 describe("setup, health and shutdown", () => {
   it("is STARTING during setup: predictions get 503, /openapi.json 503, setup logs grow", async () => {
