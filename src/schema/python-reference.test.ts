@@ -1,5 +1,5 @@
 /**
- * Cog's own recorded predictors, read from their Python source (fixtures/schema/py_cog_NAME/predict.py, copied
+ * Cog's own recorded predictors, read from their Python source (fixtures/predictors-python/NAME/predict.py, copied
  * from fixtures/schema/cog-reference/NAME.py.txt) by the tree-sitter reader: the Input, Output and enum
  * components must be the ones Cog recorded, except where Cog 0.22's static generator differs from the recorded
  * 0.16 output. That difference is listed here, and checked to be the only one.
@@ -8,16 +8,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSchema } from "./index.js";
-import { projectOf, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
+import { projectOf, PYTHON_PREDICTORS, RECORDED_PYTHON_PREDICTORS, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
 
 type Schema = { [key: string]: unknown };
 const REFERENCE = join(SCHEMA_FIXTURES, "cog-reference");
-const NAMES = ["echo", "files", "iterator", "logs", "numbers", "object", "setup_fail", "sleep"];
+const NAMES = RECORDED_PYTHON_PREDICTORS;
 const FIXED = new Set(["PredictionRequest", "PredictionResponse", "Status", "HTTPValidationError", "ValidationError", "WebhookEvent"]);
 
 /**
  * Cog 0.22 vs the recorded 0.16: an `Optional[T] = Input(default=None)` input carries `"default": null` in 0.22
- * (cog-contract.md §5.2 "nullable … default"); pydantic (0.16) left the default out.
+ * (Cog 0.22's static schema generator); pydantic (0.16) left the default out.
  */
 const COG022_NULL_DEFAULTS: Record<string, string[]> = { files: ["extra"], numbers: ["offset"] };
 
@@ -27,13 +27,13 @@ function components(schemas: Record<string, Schema>): Record<string, Schema> {
 
 async function both(name: string): Promise<{ recorded: Record<string, Schema>; ours: Record<string, Schema> }> {
   const reference = JSON.parse(readFileSync(join(REFERENCE, `${name}.json`), "utf8")) as { components: { schemas: Record<string, Schema> } };
-  const document = await generateSchema(projectOf(join(SCHEMA_FIXTURES, `py_cog_${name}`)));
+  const document = await generateSchema(projectOf(join(PYTHON_PREDICTORS, name)));
   return { recorded: components(reference.components.schemas), ours: components(document.components.schemas as Record<string, Schema>) };
 }
 
 describe("Cog's recorded Python predictors, read by the tree-sitter reader", () => {
   it.each(NAMES)("%s: the fixture is the recorded source, unchanged", (name) => {
-    expect(readFileSync(join(SCHEMA_FIXTURES, `py_cog_${name}`, "predict.py"), "utf8"))
+    expect(readFileSync(join(PYTHON_PREDICTORS, name, "predict.py"), "utf8"))
       .toBe(readFileSync(join(REFERENCE, `${name}.py.txt`), "utf8"));
   });
 

@@ -7,6 +7,13 @@ import type { SchemaProject } from "../../src/schema/index.js";
 
 export const SCHEMA_FIXTURES = fileURLToPath(new URL("../../fixtures/schema/", import.meta.url));
 export const ERROR_FIXTURES = join(SCHEMA_FIXTURES, "errors");
+/** Python predictors the server tests run; the schema tests read them too (one copy for both). */
+export const PYTHON_PREDICTORS = fileURLToPath(new URL("../../fixtures/predictors-python/", import.meta.url));
+/**
+ * The predictors of PYTHON_PREDICTORS whose source is Cog's recorded reference (fixtures/schema/cog-reference/NAME.py.txt,
+ * checked by src/schema/python-reference.test.ts); each has its golden document beside it (`openapi.json`).
+ */
+export const RECORDED_PYTHON_PREDICTORS = ["echo", "files", "iterator", "logs", "numbers", "object", "setup_fail", "sleep"];
 
 /** Case folders (those holding a cog.yaml) of a fixture directory, sorted. */
 export function caseDirectories(root: string): string[] {
