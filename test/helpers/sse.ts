@@ -4,24 +4,27 @@
  * are dropped; several `data:` lines are joined with newlines; the data is JSON.
  */
 
-export interface SseEvent<T = unknown> {
+export interface SseFrame<T = unknown> {
   event: string;
   data: T;
-  /** performance.now() when the frame's last bytes arrived (0 for a parsed whole body) */
+}
+
+export interface SseEvent<T = unknown> extends SseFrame<T> {
+  /** performance.now() when the frame's last bytes arrived */
   at: number;
 }
 
 /** One frame (the text between blank lines), or undefined when it holds only comments or no data. */
-export function parseSseFrame<T = unknown>(frame: string, at = 0): SseEvent<T> | undefined {
+export function parseSseFrame<T = unknown>(frame: string): SseFrame<T> | undefined {
   const lines = frame.split("\n").filter((line) => line !== "" && !line.startsWith(":"));
   const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6));
   if (data.length === 0) return undefined;
   const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
-  return { event, data: JSON.parse(data.join("\n")) as T, at };
+  return { event, data: JSON.parse(data.join("\n")) as T };
 }
 
-/** Parses a complete text/event-stream body. */
-export function parseSseText<T = unknown>(text: string): SseEvent<T>[] {
+/** Parses a complete text/event-stream body (frames as sent, without arrival times). */
+export function parseSseText<T = unknown>(text: string): SseFrame<T>[] {
   return text.split("\n\n").flatMap((frame) => parseSseFrame<T>(frame) ?? []);
 }
 
@@ -35,9 +38,9 @@ export async function readSseEvents<T = unknown>(response: Response, stopAfter?:
     buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = parseSseFrame<T>(buffer.slice(0, end), at);
+      const frame = parseSseFrame<T>(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
-      if (event) events.push(event);
+      if (frame) events.push({ ...frame, at });
     }
     if (stopAfter?.(events)) break;
   }

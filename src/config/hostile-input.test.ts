@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { inspectConfig, loadConfig } from "../../src/config/index.js";
-import { UserError } from "../../src/errors.js";
+import { inspectConfig, loadConfig } from "./index.js";
+import { UserError } from "../errors.js";
 
 const HEAD = 'build:\n  node_version: "22"\nrun: predict.ts:Predictor\n';
 

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { UserError } from "../../src/errors.js";
-import { resolveEngineEndpoint, isLocalEndpoint } from "../../src/docker/endpoint.js";
-import { connectEngine, endpointOf, explainEngineError } from "../../src/docker/engine.js";
+import { UserError } from "../errors.js";
+import { resolveEngineEndpoint, isLocalEndpoint } from "./endpoint.js";
+import { connectEngine, endpointOf, explainEngineError } from "./engine.js";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-endpoint-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * way Docker's Go regexp reads them, and patterns Docker refuses are refused here with their line.
  */
 import { describe, expect, it } from "vitest";
-import { parseDockerignore } from "../../src/docker/dockerignore.js";
+import { parseDockerignore } from "./dockerignore.js";
 
 const ignores = (patterns: string, path: string) => parseDockerignore(patterns)(path);
 

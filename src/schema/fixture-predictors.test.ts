@@ -1,9 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
-import { generateSchema } from "../../src/schema/index.js";
-import { FIXTURES } from "./helpers.js";
+import { loadConfig } from "../config/index.js";
+import { generateSchema } from "./index.js";
+import { PACKAGE_ROOT } from "../version.js";
+
+/** The predictors the server tests (test/server) run. */
+const FIXTURES = join(PACKAGE_ROOT, "fixtures", "predictors");
 
 /** The server tests read each fixture's openapi.json; it must be what `cog build` would bake into the image. */
 describe("fixture predictor schemas", () => {
