@@ -1,5 +1,6 @@
+/** Hostile request bodies and file inputs against the real server: a 4xx or a finished prediction, never a 5xx, never a local file read. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "./helpers.js";
+import { startServer, type RunningServer } from "../server/helpers.js";
 import { request } from "../helpers/http.js";
 
 interface Case {
