@@ -46,14 +46,18 @@ export function runCog(args: string[], options: RunCogOptions): Promise<CliResul
   });
 }
 
+/** A stream to give a command as its stdout or stderr, and what was written to it so far. */
+export function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, text: () => text };
+}
+
 /** The CLI's `main(ARGS)` in this process, in `cwd`, with stdout and stderr captured. */
 export async function runMain(args: string[], cwd: string): Promise<CliResult> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await main(args, { stdout: out, stderr: err, cwd });
-  return { code, stdout, stderr };
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, cwd });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }

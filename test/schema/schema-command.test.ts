@@ -2,11 +2,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { schemaCommand } from "../../src/cli/commands/schema.js";
 import { UserError } from "../../src/errors.js";
 import { cachedSchema, CACHE_FILE, lookupCachedSchema } from "../../src/schema/cache.js";
+import { capture } from "../helpers/cli.js";
 import { SCHEMA_FIXTURES } from "../helpers/schema-fixtures.js";
 
 let project: string;
@@ -19,14 +19,10 @@ beforeEach(() => {
 afterEach(() => rmSync(project, { recursive: true, force: true }));
 
 async function runSchema(options: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const code = await schemaCommand.run({ options: { file: "cog.yaml", ...options }, positionals: [], rest: [], stdout, stderr, cwd: project });
-  return { code, stdout: out, stderr: err };
+  const stdout = capture();
+  const stderr = capture();
+  const code = await schemaCommand.run({ options: { file: "cog.yaml", ...options }, positionals: [], rest: [], stdout: stdout.stream, stderr: stderr.stream, cwd: project });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 const golden = () => JSON.parse(readFileSync(join(SCHEMA_FIXTURES, "output_imported_interface", "openapi.json"), "utf8")) as { info: { version: string } };

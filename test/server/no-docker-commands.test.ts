@@ -1,18 +1,12 @@
+/** `cog run --no-docker` and `cog serve --no-docker` in this process: their command objects with captured output. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { serveCommand } from "../../src/cli/commands/serve.js";
+import { capture } from "../helpers/cli.js";
 import { FIXTURES, serverEntry } from "./helpers.js";
-
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (d: Buffer) => (text += d.toString()));
-  return { stream, text: () => text };
-}
 
 async function cogRun(fixture: string, args: { input?: string[]; output?: string; cwd?: string }) {
   const stdout = capture();
