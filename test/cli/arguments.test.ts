@@ -3,22 +3,14 @@
  * The same behaviour through bin/cog.js and a real container is in test/cli/user-mistakes.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { main, splitArguments } from "../../src/cli/main.js";
+import { splitArguments } from "../../src/cli/main.js";
 import { execCommand } from "../../src/cli/commands/exec.js";
 import { buildCommand } from "../../src/cli/commands/build.js";
 import { runCommand } from "../../src/cli/commands/run.js";
 import { explainUnknownFlag } from "../../src/cli/unknown-flag.js";
+import { runMain } from "../helpers/cli.js";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    stdout: { write: (chunk: string) => ((stdout += chunk), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (chunk: string) => ((stderr += chunk), true) } as unknown as NodeJS.WritableStream,
-    cwd: process.cwd(),
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runMain(args, process.cwd());
 
 describe("cog exec's command line", () => {
   it("gives everything from the command on to the command", () => {

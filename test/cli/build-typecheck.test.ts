@@ -5,18 +5,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runMain } from "../helpers/cli.js";
 
 async function cog(dir: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  stdout.on("data", (chunk) => (out += chunk));
-  stderr.on("data", (chunk) => (out += chunk));
-  const code = await main(args, { stdout, stderr, cwd: dir });
-  return { code, out };
+  const { code, stdout, stderr } = await runMain(args, dir);
+  return { code, out: stdout + stderr };
 }
 
 const PREDICTOR = `import { BasePredictor, Input } from "cogts";

@@ -2,15 +2,11 @@
  * `cog doctor` through the real CLI entry point (`main()`, in-process, with the real engine where it is checked)
  * and once as a child process of bin/cog.js, as a user runs it (that one needs dist/, built by `npm run build`).
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
-import { PACKAGE_ROOT } from "../../src/version.js";
+import { runCog, runMain } from "../helpers/cli.js";
 
 const PREDICTOR = "export class Predictor {\n  predict(): string {\n    return \"hi\";\n  }\n}\n";
 
@@ -21,13 +17,8 @@ function project(files: Record<string, string>): string {
 }
 
 async function doctor(dir: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  stdout.on("data", (chunk) => { out += chunk; });
-  stderr.on("data", (chunk) => { out += chunk; });
-  const code = await main(["doctor", ...args], { stdout, stderr, cwd: dir });
-  return { code, out };
+  const { code, stdout, stderr } = await runMain(["doctor", ...args], dir);
+  return { code, out: stdout + stderr };
 }
 
 const TYPE_ERROR_ON_LINE_3 = "build:\n  node_version: \"22\"\n  gpu: \"yes\"\nrun: predict.ts:Predictor\n";
@@ -36,9 +27,7 @@ describe("cog doctor", () => {
   it("exits 1 and prints cog.yaml:3: for a type error on line 3 (as a child process)", async () => {
     // bin/cog.js runs the compiled CLI in dist/: `npm ci` builds it (the prepare script), as does `npm run build`.
     const dir = project({ "cog.yaml": TYPE_ERROR_ON_LINE_3, "predict.ts": PREDICTOR });
-    const run = promisify(execFile);
-    const result = await run(process.execPath, [join(PACKAGE_ROOT, "bin", "cog.js"), "doctor", "--no-docker"], { cwd: dir })
-      .then(() => ({ code: 0, out: "" }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }));
+    const result = await runCog(["doctor", "--no-docker"], { cwd: dir }).then(({ code, stdout, stderr }) => ({ code, out: stdout + stderr }));
     expect(result.code).toBe(1);
     expect(result.out).toContain("cog.yaml:3:8: build.gpu must be true or false");
   });
@@ -138,9 +127,7 @@ describe("cog doctor", () => {
 
   it("reports a type error from the compiled CLI, whose type check runs in a worker thread (as a child process)", async () => {
     const dir = project({ "cog.yaml": "run: predict.ts:Predictor\n", "predict.ts": PREDICTOR.replace('return "hi";', "return 42;") });
-    const run = promisify(execFile);
-    const result = await run(process.execPath, [join(PACKAGE_ROOT, "bin", "cog.js"), "doctor", "--no-docker"], { cwd: dir })
-      .then(() => ({ code: 0, out: "" }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }));
+    const result = await runCog(["doctor", "--no-docker"], { cwd: dir }).then(({ code, stdout, stderr }) => ({ code, out: stdout + stderr }));
     expect(result.out).toContain("PROBLEM predict.ts:3:5: Type 'number' is not assignable to type 'string'. (TS2322)");
     expect(result.code).toBe(1);
   });

@@ -14,20 +14,14 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
+import { COG_BIN, runCog, type CliResult } from "../helpers/cli.js";
 
-const COG = path.join(REPO_ROOT, "bin", "cog.js");
 /** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
 const HEAVY_TEST_MS = 600_000;
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-engine-discovery-"));
 const images: string[] = [];
 let docker: Docker;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** The environment of a user who never set DOCKER_HOST nor ran the docker CLI (an empty DOCKER_CONFIG). */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -36,15 +30,7 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function cog(cwd: string, args: string[], env: NodeJS.ProcessEnv = userEnv()): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COG, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCog(args, { cwd, env });
 }
 
 /** A DOCKER_CONFIG whose current context `name` points at `host`, written as `docker context create` does. */
@@ -191,7 +177,7 @@ describe("with DOCKER_HOST unset (the default socket)", () => {
   it("serves the project until interrupted", async () => {
     const { freePort } = await import("../../src/docker/container.js");
     const port = await freePort();
-    const child = spawn(process.execPath, [COG, "serve", "-p", String(port), "--progress", "quiet", ...secretArgs()], { cwd: project, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [COG_BIN, "serve", "-p", String(port), "--progress", "quiet", ...secretArgs()], { cwd: project, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));

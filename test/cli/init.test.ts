@@ -2,23 +2,18 @@
  * `cog init` in a new folder and in an existing project, as a user runs it (bin/cog.js, a child process), then the
  * project it leaves through `cog doctor --no-docker` and `cog run --no-docker`.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureDistBuilt } from "../helpers/dist.js";
-import { PACKAGE_ROOT } from "../../src/version.js";
+import { runCog } from "../helpers/cli.js";
 
-const COG = join(PACKAGE_ROOT, "bin", "cog.js");
 const TEMPLATE_FILES = ["cog.yaml", "predict.ts", "package.json", "tsconfig.json", ".dockerignore"];
 
-function cog(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [COG, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
-  });
+async function cog(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  const { code, stdout, stderr } = await runCog(args, { cwd, timeoutMs: 120_000 });
+  return { code, out: stdout + stderr };
 }
 
 function folder(name: string, files: Record<string, string> = {}): string {

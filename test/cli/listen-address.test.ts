@@ -16,10 +16,10 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/docker/container.js";
+import { COG_BIN } from "../helpers/cli.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
 
-const COG = path.join(REPO_ROOT, "bin", "cog.js");
 /** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
 const HEAVY_TEST_MS = 600_000;
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-listen-"));
@@ -51,7 +51,7 @@ function accepts(host: string, port: number): Promise<boolean> {
 
 /** `cog serve` until it says "Serving at"; the caller interrupts it. */
 async function serve(args: string[]): Promise<{ child: ChildProcess; exited: Promise<number>; stderr: () => string }> {
-  const child = spawn(process.execPath, [COG, "serve", "--progress", "quiet", ...args], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COG_BIN, "serve", "--progress", "quiet", ...args], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
@@ -107,7 +107,7 @@ describe("cog serve", () => {
   }, HEAVY_TEST_MS);
 
   it("refuses a --host that is not an IP address", async () => {
-    const child = spawn(process.execPath, [COG, "serve", "--host", "every-interface"], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [COG_BIN, "serve", "--host", "every-interface"], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
@@ -119,7 +119,7 @@ describe("cog serve", () => {
 describe("cog run", () => {
   it("serves the prediction on 127.0.0.1 only", async () => {
     const other = otherAddress();
-    const child = spawn(process.execPath, [COG, "run", "--progress", "quiet", "-i", "name=slow"], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [COG_BIN, "run", "--progress", "quiet", "-i", "name=slow"], { cwd: project, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -4,7 +4,6 @@
  * flags cogts lacks, `cog run IMAGE` of an image only the registry has, cog.yaml's weights/model, and the setup
  * timeout. Real engine (which has no GPU runtime), the open test registry, bin/cog.js as users run it.
  */
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,30 +11,16 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
+import { runCog, type CliResult } from "../helpers/cli.js";
 
-const COG = path.join(REPO_ROOT, "bin", "cog.js");
 /** Builds and containers on a shared 2-core machine: minutes under load, not the default 60 s. */
 const HEAVY_TEST_MS = 600_000;
 const scratch = mkdtempSync(path.join(tmpdir(), "cogts-user-mistakes-"));
 const images: string[] = [];
 let docker: Docker;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cog(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COG, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCog(args, { cwd, env: { ...process.env, ...env } });
 }
 
 /** A copy of the hello fixture (input `name`, output `hello NAME`), with this cog.yaml when given. */

@@ -1,7 +1,7 @@
 /**
  * Transcript 01 (echo: health during setup, index, openapi, sync variants, bad bodies, async, PUT, route errors,
  * shutdown) replayed against the cogts server. Where Cog 0.16 and 0.22 agree the recording is the expectation;
- * where they differ cog-contract.md (0.22) is.
+ * where they differ Cog 0.22's behaviour (docs/http-api.md, schemas/) is.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -65,7 +65,7 @@ describe("transcript 04: files", () => {
     expect(answer.status).toBe(202);
     expectMatchesContract("prediction-response#/definitions/accepted", answer.json);
     await files.waitFor(() => files.webhooks("files-async-1").some(isTerminal), "the completed webhook");
-    const upload = files.hits.find((h) => h.method === "PUT" && h.path === "/upload/reversed.txt");
+    const upload = files.hits.find((h) => h.method === "PUT" && h.url === "/upload/reversed.txt");
     expect(upload?.body.toString()).toBe("iru atad olleh");
     expect(upload?.headers["content-type"]).toMatch(/^text\/plain/);
     const webhooks = files.webhooks("files-async-1");
@@ -78,6 +78,6 @@ describe("transcript 04: files", () => {
     expect(answer.status).toBe(200);
     expectMatchesContract("prediction-response#/definitions/prediction", answer.json);
     expect((answer.json as Body).output).toBe(`${files.url}/upload/reversed.txt`);
-    expect(files.hits.some((h) => h.path.startsWith("/prefix/"))).toBe(false);
+    expect(files.hits.some((h) => h.url.startsWith("/prefix/"))).toBe(false);
   });
 });

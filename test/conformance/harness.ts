@@ -4,12 +4,12 @@
  * downloads on 127.0.0.1.
  */
 import { existsSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { contractForResponse, expectMatchesContract } from "../helpers/contract.js";
 import { startServerIn, type RunningServer } from "../server/helpers.js";
 import { readTranscripts, type Exchange, type Transcript } from "../helpers/transcripts.js";
+import { startReceiver, type Received } from "../helpers/receiver.js";
 
 export const PREDICTORS = join(dirname(fileURLToPath(import.meta.url)), "predictors");
 
@@ -88,13 +88,7 @@ export async function send(base: string, method: string, path: string, body?: st
   return { status: response.status, headers: response.headers, text, json };
 }
 
-export interface Hit {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  json?: Record<string, unknown>;
-}
+export type Hit = Received;
 
 /**
  * The recorder's receiver: serves input files (GET /in/<name> from `files`, 404 otherwise), accepts uploads
@@ -107,46 +101,17 @@ export async function receiver(files: Record<string, string> = {}): Promise<{
   waitFor(predicate: (hits: Hit[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }> {
-  const hits: Hit[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const hit: Hit = { method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
-      try {
-        hit.json = JSON.parse(hit.body.toString()) as Record<string, unknown>;
-      } catch {
-        /* an upload or a download */
-      }
-      hits.push(hit);
-      if (req.method === "GET") {
-        const file = files[req.url!.replace(/^\/in\//, "")];
-        res.writeHead(file === undefined ? 404 : 200, { "content-type": "application/octet-stream" });
-        res.end(file);
-        return;
-      }
-      res.writeHead(200);
-      res.end();
-    });
+  const started = await startReceiver((hit) => {
+    if (hit.method !== "GET") return { status: 200 };
+    const file = files[hit.url.replace(/^\/in\//, "")];
+    return { status: file === undefined ? 404 : 200, headers: { "content-type": "application/octet-stream" }, body: file };
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    url,
-    hits,
-    webhooks: (id) => hits.filter((h) => h.method === "POST" && h.json?.id === id).map((h) => h.json!),
-    async waitFor(predicate, what, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(hits)) {
-        if (Date.now() > deadline) throw new Error(`receiver: ${what} never happened; got ${JSON.stringify(hits.map((h) => h.json ?? `${h.method} ${h.path}`))}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: started.url,
+    hits: started.received,
+    webhooks: started.webhooks,
+    waitFor: (predicate, what, timeoutMs = 20_000) => started.waitFor(predicate, timeoutMs, what),
+    close: started.close,
   };
 }
 

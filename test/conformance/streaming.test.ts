@@ -5,22 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectMatchesContract } from "../helpers/contract.js";
+import { parseSseText } from "../helpers/sse.js";
 import { isTerminal, receiver, recorded, recordedWebhooks, replay, serve, type Served } from "./harness.js";
 
 type Body = Record<string, unknown>;
-
-/** Parses a complete text/event-stream body into {event, data} frames (comments dropped). */
-function parseEvents(text: string): { event: string; data: unknown }[] {
-  return text
-    .split("\n\n")
-    .map((frame) => frame.split("\n").filter((line) => line !== "" && !line.startsWith(":")))
-    .filter((lines) => lines.length > 0)
-    .map((lines) => {
-      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
-      const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-      return { event, data: JSON.parse(data) as unknown };
-    });
-}
 
 describe("transcript 06: streaming outputs and their webhooks", () => {
   let hooks: Awaited<ReturnType<typeof receiver>>;
@@ -122,7 +110,7 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const events = parseEvents(await answer.text());
+    const events = parseSseText(await answer.text());
     for (const [i, event] of events.entries()) expectMatchesContract("sse-events", event, `SSE frame #${i}`);
     expect(events[0]).toEqual({ event: "start", data: { id: "cc-sse", status: "processing" } });
     expect(events.filter((e) => e.event === "output").map((e) => e.data)).toEqual([
@@ -149,7 +137,7 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
       body: JSON.stringify({ input: { text: "a b c d", delay: 0.2 } }),
     });
     expect(answer.status).toBe(200);
-    const events = parseEvents(await answer.text());
+    const events = parseSseText(await answer.text());
     for (const [i, event] of events.entries()) expectMatchesContract("sse-events", event, `SSE frame #${i}`);
     expect(events[0]!.event).toBe("start");
     expect(events.filter((e) => e.event === "output").map((e) => (e.data as { index: number }).index)).toEqual([0, 1, 2, 3]);

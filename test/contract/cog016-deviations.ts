@@ -1,6 +1,6 @@
 /**
  * What the recorded Cog 0.16 server sends that the contract (Cog 0.22 + cogts's legacy fields) describes
- * differently: cog-contract.md §4.3-§4.12, typescript.md "Quirks of Cog not to copy". Each entry names the
+ * differently (the contract: schemas/ and docs/http-api.md). Each entry names the
  * difference and rewrites a 0.16 body into what a 0.22 client would see, so the schemas can stay exact and the
  * transcripts still prove that they accept real traffic. An entry that no recorded body needs is an error
  * (the list must not rot), and so is a body that still fails after the rewrites.
@@ -43,7 +43,7 @@ export const COG016_DEVIATIONS: Deviation[] = [
   {
     id: "async-202-is-a-processing-snapshot",
     description:
-      "POST with `Prefer: respond-async`: 0.16 answers 202 with the whole prediction in status `processing`; 0.22 answers {id, status: \"starting\"} (cog-contract.md §4.4 step 5, §4.12). The 0.16 body is checked as a state snapshot instead.",
+      "POST with `Prefer: respond-async`: 0.16 answers 202 with the whole prediction in status `processing`; 0.22 answers {id, status: \"starting\"} (docs/http-api.md, Asynchronous predictions and webhooks). The 0.16 body is checked as a state snapshot instead.",
     rewrite(body, context) {
       if (context.ref !== "prediction-response#/definitions/accepted" || !isObject(body) || body.status !== "processing") return undefined;
       return { body, ref: "prediction-response#/definitions/snapshot" };
@@ -85,7 +85,7 @@ export const COG016_DEVIATIONS: Deviation[] = [
   {
     id: "timestamps-with-offset",
     description:
-      "0.16 writes `+00:00` timestamps in sync responses, webhooks and the health check (and `Z` only in 202 bodies); cogts writes RFC 3339 UTC with `Z` everywhere (typescript.md \"The server\").",
+      "0.16 writes `+00:00` timestamps in sync responses, webhooks and the health check (and `Z` only in 202 bodies); cogts writes RFC 3339 UTC with `Z` everywhere (docs/http-api.md).",
     rewrite(body) {
       if (!isObject(body)) return undefined;
       const fix = (value: string) => value.replace(/\+00:00$/, "Z");
@@ -149,7 +149,7 @@ export const COG016_UNCHECKED: Unchecked[] = [
   {
     id: "empty-body-500",
     description:
-      "0.16 answers a `{}` body or `{\"input\": null}` with HTTP 500 (the Input() defaults reach predict() as FieldInfo objects); 0.22 and cogts treat both as an empty input (typescript.md \"Quirks of Cog not to copy\").",
+      "0.16 answers a `{}` body or `{\"input\": null}` with HTTP 500 (the Input() defaults reach predict() as FieldInfo objects); 0.22 and cogts treat both as an empty input (the prediction request schema in schemas/).",
     matches: (c) => c.status === 500 && c.text.includes("validation error for PredictionResponse"),
   },
   {
@@ -166,7 +166,7 @@ export const COG016_UNCHECKED: Unchecked[] = [
   {
     id: "openapi-document",
     description:
-      "GET /openapi.json is the model's OpenAPI document, checked by the schema tests (test/schema), not a wire schema; the recorder also truncated it.",
+      "GET /openapi.json is the model's OpenAPI document, checked by the schema tests (src/schema/*.test.ts), not a wire schema; the recorder also truncated it.",
     matches: (c) => c.path === "/openapi.json",
   },
 ];

@@ -19,34 +19,15 @@ import { waitForContainer } from "../../src/predict/index.js";
 import { COGTS_VERSION } from "../../src/version.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
+import { COG_BIN, runCog, type CliResult } from "../helpers/cli.js";
 
 const run = promisify(execFile);
-const COG = path.join(REPO_ROOT, "bin", "cog.js");
 const FIXTURES = path.join(REPO_ROOT, "fixtures", "projects");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** The built CLI (dist/) as a user runs it, with the test environment's engine, mirror and CA certificates. */
 function cog(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COG, ...args], {
-      cwd,
-      env: { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCog(args, { cwd, env: { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS, ...env } });
 }
-
 
 /** A PNG of width × height (RGB gradient), written without any image library. */
 function makePng(width: number, height: number): Buffer {
@@ -242,7 +223,7 @@ describe("the hello fixture, built with cog build", () => {
   it("serves the model with cog serve -p PORT until interrupted, then removes the container", async () => {
     const { freePort } = await import("../../src/docker/container.js");
     const port = await freePort();
-    const child = spawn(process.execPath, [COG, "serve", "-p", String(port), "--progress", "quiet"], {
+    const child = spawn(process.execPath, [COG_BIN, "serve", "-p", String(port), "--progress", "quiet"], {
       cwd: dir,
       env: process.env,
       stdio: ["ignore", "pipe", "pipe"],

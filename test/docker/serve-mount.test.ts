@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectBinds } from "../../src/cli/commands/serve.js";
 import { freePort, startModelServer, withContainer } from "../../src/docker/container.js";
 import { waitForContainer } from "../../src/predict/index.js";
+import { COG_BIN, runCog, type CliResult } from "../helpers/cli.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
 import { REPO_ROOT, dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
 
-const COG = path.join(REPO_ROOT, "bin", "cog.js");
 const HELLO = path.join(REPO_ROOT, "fixtures", "projects", "hello");
 /** Test runs share the engine: a CA for the build's npm (COGTS_CA_CERT), as build.test.ts passes it. */
 const CLI_ENV = { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS };
@@ -81,7 +81,7 @@ interface Served {
 /** `cog serve -p PORT` in dir, resolved once it says where it serves (rejects with its stderr if it exits first). */
 async function serve(dir: string, args: string[]): Promise<Served> {
   const port = await freePort();
-  const child = spawn(process.execPath, [COG, "serve", "-p", String(port), "--progress", "plain", ...args], { cwd: dir, env: CLI_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COG_BIN, "serve", "-p", String(port), "--progress", "plain", ...args], { cwd: dir, env: CLI_ENV, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stdout!.resume();
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -114,16 +114,8 @@ async function predict(url: string, input: Record<string, unknown>): Promise<{ s
   return (await response.json()) as { status: string; output?: unknown; error?: string };
 }
 
-function cli(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COG, ...args], { cwd: dir, env: CLI_ENV, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function cli(dir: string, args: string[]): Promise<CliResult> {
+  return runCog(args, { cwd: dir, env: CLI_ENV });
 }
 
 let docker: Docker;

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/docker/container.js";
 import { dockerClient, requireTestEnv, TEST_ENV_SCRIPT } from "../helpers/test-env.js";
 
 interface ScriptResult {
@@ -25,15 +26,6 @@ function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult
       resolve({ exitCode: typeof code === "number" ? code : 0, stdout, stderr });
     });
   });
-}
-
-/** A port nothing listens on right now (the kernel picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function parseExports(stdout: string): Record<string, string> {

@@ -12,7 +12,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demultiplexedText } from "../../src/docker/container.js";
 import { dockerClient, requireTestEnv, uniqueName } from "../helpers/test-env.js";
-import { exampleDir, importExample, loadSharp, REPO_ROOT, renderTextPng, type Sharp } from "./helpers.js";
+import { COG_BIN } from "../helpers/cli.js";
+import { exampleDir, importExample, loadSharp, renderTextPng, type Sharp } from "./helpers.js";
 import { fromDataUrl, predict, streamPrediction, toDataUrl, waitUntilReady, type PredictionResponse } from "./http.js";
 import { buildExample, removeImages, startImage, type RunningModel } from "./images.js";
 import { parseWav } from "./wav.js";
@@ -163,7 +164,7 @@ describe("image-edit image", () => {
 
   it("works through `cog run IMAGE`, writing the output file", async () => {
     const output = join(work, "from-cog-run.png");
-    await execFileAsync(process.execPath, [join(REPO_ROOT, "bin", "cog.js"), "run", image, "-i", `image=@${join(exampleDir("image-edit"), "sample.jpg")}`, "-i", "width=200", "-i", "output_format=png", "-o", output], {
+    await execFileAsync(process.execPath, [COG_BIN, "run", image, "-i", `image=@${join(exampleDir("image-edit"), "sample.jpg")}`, "-i", "width=200", "-i", "output_format=png", "-o", output], {
       cwd: work,
       timeout: 180_000,
     });
@@ -246,7 +247,7 @@ describe("classifier image", () => {
   });
 
   it("takes a CUDA base image for the gpu: true variant", async () => {
-    const { stdout } = await execFileAsync(process.execPath, [join(REPO_ROOT, "bin", "cog.js"), "debug", "-f", "cog.gpu.yaml"], {
+    const { stdout } = await execFileAsync(process.execPath, [COG_BIN, "debug", "-f", "cog.gpu.yaml"], {
       cwd: exampleDir("classifier"),
       env: { ...process.env, COGTS_BASE_IMAGE_MIRROR: "" },
     });

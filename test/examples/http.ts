@@ -1,4 +1,5 @@
 /** A small client of the prediction API for the example tests: JSON predictions, SSE streams, data URLs. */
+import { readSseEvents, type SseEvent } from "../helpers/sse.js";
 
 export interface PredictionResponse {
   id?: string;
@@ -39,13 +40,6 @@ export async function predict(baseUrl: string, input: Record<string, unknown>, k
   return body;
 }
 
-export interface SseEvent {
-  event: string;
-  data: unknown;
-  /** performance.now() when the event's bytes arrived */
-  at: number;
-}
-
 /** POSTs a prediction with `Accept: text/event-stream` and collects its events as they arrive. */
 export async function streamPrediction(baseUrl: string, input: Record<string, unknown>): Promise<SseEvent[]> {
   const response = await fetch(`${baseUrl}/predictions`, {
@@ -54,22 +48,7 @@ export async function streamPrediction(baseUrl: string, input: Record<string, un
     body: JSON.stringify({ input }),
   });
   if (response.status !== 200 || !response.body) throw new Error(`SSE request answered ${response.status}: ${await response.text()}`);
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    const at = performance.now();
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (name && data !== undefined) events.push({ event: name, data: JSON.parse(data) as unknown, at });
-    }
-  }
-  return events;
+  return readSseEvents(response);
 }
 
 export function toDataUrl(bytes: Buffer, mime: string): string {

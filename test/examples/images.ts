@@ -6,11 +6,11 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
+import { COG_BIN } from "../helpers/cli.js";
 import { docker, dockerClient, requireTestEnv } from "../helpers/test-env.js";
 import { exampleDir, installExample, REPO_ROOT } from "./helpers.js";
 
 const run = promisify(execFile);
-const COG = join(REPO_ROOT, "bin", "cog.js");
 
 /**
  * Where this machine reaches the npm registry through a TLS-inspecting proxy (NODE_EXTRA_CA_CERTS names its CA, as
@@ -25,7 +25,7 @@ function buildEnvironment(): NodeJS.ProcessEnv {
 export async function buildExample(example: string, tag: string, config = "cog.yaml"): Promise<string> {
   await installExample(example);
   const { baseImageMirror } = requireTestEnv();
-  const { stdout, stderr } = await run(process.execPath, [COG, "build", "-f", config, "-t", tag, "--progress", "plain", "--base-image-mirror", baseImageMirror], {
+  const { stdout, stderr } = await run(process.execPath, [COG_BIN, "build", "-f", config, "-t", tag, "--progress", "plain", "--base-image-mirror", baseImageMirror], {
     cwd: exampleDir(example),
     env: buildEnvironment(),
     timeout: 900_000,

@@ -4,25 +4,24 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { COG_BIN } from "../helpers/cli.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { exampleDir, installExample, loadSharp, REPO_ROOT, renderTextPng, type Sharp } from "./helpers.js";
 import { fromDataUrl, predict, streamPrediction, toDataUrl, waitUntilReady } from "./http.js";
 import { parseWav } from "./wav.js";
 
 const execFileAsync = promisify(execFile);
-const COG = join(REPO_ROOT, "bin", "cog.js");
 const work = mkdtempSync(join(tmpdir(), "examples-no-docker-"));
 const EXAMPLES = ["ocr", "image-edit", "tts", "textgen", "classifier", "training"];
 let sharp: Sharp;
 
 /** `cog run --no-docker ARGS` in the example's folder; resolves with stdout and stderr, rejects on a non-zero exit. */
 async function cogRun(example: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return execFileAsync(process.execPath, [COG, "run", "--no-docker", ...args], {
+  return execFileAsync(process.execPath, [COG_BIN, "run", "--no-docker", ...args], {
     cwd: exampleDir(example),
     timeout: 120_000,
     maxBuffer: 16 * 1024 * 1024,
@@ -134,33 +133,22 @@ describe("the local server over HTTP", () => {
   it("textgen: sends output webhooks while tokens are produced, before the completed one", async () => {
     const { prepareLocalProject, startLocalServer } = (await import(join(REPO_ROOT, "dist", "src", "local", "index.js"))) as typeof import("../../src/local/index.js");
     const { loadProject } = (await import(join(REPO_ROOT, "dist", "src", "model", "index.js"))) as typeof import("../../src/model/index.js");
-    const received: { status: string; output: string[] | null }[] = [];
-    let done!: () => void;
-    const completed = new Promise<void>((resolve) => (done = resolve));
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      req.on("end", () => {
-        const state = JSON.parse(body) as { status: string; output: string[] | null };
-        received.push(state);
-        res.end();
-        if (state.status === "succeeded") done();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiver = await startReceiver();
     const project = await prepareLocalProject(await loadProject(exampleDir("textgen")));
     // Output webhooks are throttled like Cog's (COG_THROTTLE_RESPONSE_INTERVAL); 0.1 s shows several in 1.6 s.
     const server = await startLocalServer(project, { port: 0, env: { COG_THROTTLE_RESPONSE_INTERVAL: "0.1" } });
     try {
       await waitUntilReady(server.url, 60_000);
-      const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const webhook = `${receiver.url}/hook`;
       const response = await fetch(`${server.url}/predictions`, {
         method: "POST",
         headers: { "content-type": "application/json", prefer: "respond-async" },
         body: JSON.stringify({ input: { max_tokens: 80, seed: 9 }, webhook, webhook_events_filter: ["output", "completed"] }),
       });
       expect(response.status).toBe(202);
-      await completed;
+      // The test's own timeout bounds the wait, as it did when this waited on a bare promise.
+      await receiver.waitFor((hits) => hits.some((hit) => hit.json?.status === "succeeded"), 600_000, "the succeeded webhook");
+      const received = receiver.received.map((hit) => hit.json as { status: string; output: string[] | null });
       const final = received.at(-1)!;
       const partial = received.filter((state) => state.status === "processing" && (state.output?.length ?? 0) > 0);
       expect(partial.length).toBeGreaterThanOrEqual(2);
@@ -169,7 +157,7 @@ describe("the local server over HTTP", () => {
     } finally {
       await server.stop();
       project.dispose();
-      receiver.close();
+      await receiver.close();
     }
   });
 

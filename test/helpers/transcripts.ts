@@ -1,6 +1,6 @@
 /**
- * A reader for the raw HTTP transcripts recorded from Cog 0.16's server (test/contract/reference/*.txt, copied
- * from /work/shared/spec/reference/transcripts; format described in that README §4):
+ * A reader for the raw HTTP transcripts recorded from Cog 0.16's server (test/contract/reference/*.txt, see its
+ * README). Their format:
  *
  *   ######## A. group heading
  *   === [3] title

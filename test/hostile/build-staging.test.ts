@@ -2,17 +2,12 @@
  * `cog build` stages its build kit under the project's `.cog/build/`, deleting and rewriting there. A `.cog` or
  * `.cog/build` that is a symbolic link (a cloned repository can ship one) must not carry that outside the project.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureDistBuilt } from "../helpers/dist.js";
-import { REPO_ROOT } from "../helpers/test-env.js";
-
-const run = promisify(execFile);
-const COG = join(REPO_ROOT, "bin", "cog.js");
+import { runCog } from "../helpers/cli.js";
 
 function projectWithOutside(): { dir: string; outside: string } {
   const root = mkdtempSync(join(tmpdir(), "cogts-hostile-staging-"));
@@ -27,13 +22,8 @@ function projectWithOutside(): { dir: string; outside: string } {
 }
 
 async function cog(dir: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(process.execPath, [COG, ...args], { cwd: dir, timeout: 60_000 });
-    return { code: 0, stderr: "" };
-  } catch (err) {
-    const e = err as { code?: number; stderr?: string };
-    return { code: e.code ?? -1, stderr: e.stderr ?? "" };
-  }
+  const { code, stderr } = await runCog(args, { cwd: dir, timeoutMs: 60_000 });
+  return { code, stderr: code === 0 ? "" : stderr };
 }
 
 describe("cog build stays inside the project", () => {

@@ -4,7 +4,8 @@
  */
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, type RunningServer } from "../server/helpers.js";
+import { type RunningServer } from "../server/helpers.js";
+import { request } from "../helpers/http.js";
 import { startReady } from "./helpers.js";
 
 const LIMIT = 1000;

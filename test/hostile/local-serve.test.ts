@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { childPids } from "../helpers/memory.js";
-import { FIXTURES, ROOT, request, serverEntry, type RunningServer } from "../server/helpers.js";
+import { FIXTURES, serverEntry, type RunningServer } from "../server/helpers.js";
+import { COG_BIN } from "../helpers/cli.js";
+import { request } from "../helpers/http.js";
 import { startReady } from "./helpers.js";
 
 const started: number[] = [];
@@ -56,7 +58,7 @@ afterEach(() => {
 describe("cog serve --no-docker", () => {
   it("exits, with its worker, when the CLI that started it is killed, and removes the running prediction's inputs", async () => {
     scratch = mkdtempSync(join(tmpdir(), "cogts-local-serve-"));
-    const cli: ChildProcess = spawn(process.execPath, [join(ROOT, "bin", "cog.js"), "serve", "--no-docker", "--port", "0"], {
+    const cli: ChildProcess = spawn(process.execPath, [COG_BIN, "serve", "--no-docker", "--port", "0"], {
       cwd: join(FIXTURES, "slow_file"),
       env: { ...process.env, COGTS_SERVER_ENTRY: serverEntry(), TMPDIR: scratch },
       stdio: ["ignore", "ignore", "pipe"],

@@ -4,7 +4,8 @@
  * reaches the next prediction, its client or its webhook.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, startServer, type RunningServer } from "../server/helpers.js";
+import { startServer, type RunningServer } from "../server/helpers.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { predict } from "./watch.js";
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,8 @@
  * metrics cost time linear in their count.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, startServer, type RunningServer } from "../server/helpers.js";
+import { startServer, type RunningServer } from "../server/helpers.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { predict } from "./watch.js";
 
 function metrics(...list: [string, unknown, string?][]): Record<string, unknown> {

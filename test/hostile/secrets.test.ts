@@ -4,7 +4,8 @@
  * does not blow them up.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, startServer, type RunningServer } from "../server/helpers.js";
+import { startServer, type RunningServer } from "../server/helpers.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { predict, watchMemory } from "./watch.js";
 
 const TOKEN = "tok-Zq81-secret-VALUE-4471";

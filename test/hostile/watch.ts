@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { MB, residentBytes } from "../helpers/memory.js";
-import { request, type JsonResponse, type RunningServer } from "../server/helpers.js";
+import { type RunningServer } from "../server/helpers.js";
+import { request, type JsonResponse } from "../helpers/http.js";
 
 export interface MemoryWatch {
   /** Highest resident size seen, in MiB. */

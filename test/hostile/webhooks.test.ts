@@ -4,7 +4,8 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { request, type RunningServer } from "../server/helpers.js";
+import { type RunningServer } from "../server/helpers.js";
+import { request } from "../helpers/http.js";
 import { MB, watchMemory } from "../helpers/memory.js";
 import { startReady } from "./helpers.js";
 

@@ -3,7 +3,8 @@
  * worker fails (and restarts) that worker, never the HTTP server; processes the model starts die with its worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startServer, type RunningServer } from "../server/helpers.js";
+import { startServer, type RunningServer } from "../server/helpers.js";
+import { request } from "../helpers/http.js";
 import { alive, predict, waitUntil, watchMemory } from "./watch.js";
 
 describe("the worker protocol", () => {

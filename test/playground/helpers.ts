@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ensureDistBuilt } from "../helpers/dist.js";
+import { COG_BIN } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/test-env.js";
 
 export const PLAYGROUND_FIXTURES = join(REPO_ROOT, "fixtures", "playground");
@@ -55,7 +56,7 @@ export interface CogProcess {
 /** Runs the compiled CLI (`bin/cog.js ARGS`) in `cwd`, as a user would. */
 export async function cog(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CogProcess> {
   await ensureDistBuilt();
-  const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "cog.js"), ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COG_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

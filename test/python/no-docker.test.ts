@@ -3,28 +3,17 @@
  * process, dist/ built): the machine's python3 runs the predictor, the project's own modules import, and a Python
  * that is too old or missing is a clear error naming COGTS_PYTHON.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../server/helpers.js";
+import { freePort } from "../../src/docker/container.js";
+import { COG_BIN, runCog } from "../helpers/cli.js";
 import { PY_FIXTURES } from "./helpers.js";
 
-const COG = join(ROOT, "bin", "cog.js");
 const run = (args: string[], env: Record<string, string> = {}) =>
-  promisify(execFile)(process.execPath, [COG, ...args], { cwd: join(PY_FIXTURES, "features"), env: { ...process.env, ...env }, timeout: 120_000 })
-    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+  runCog(args, { cwd: join(PY_FIXTURES, "features"), env: { ...process.env, ...env }, timeoutMs: 120_000 });
 
 describe("cog run/serve --no-docker with a Python predictor", () => {
   it("cog run prints the output of predict.py (which imports helpers.py from the project)", async () => {
@@ -51,7 +40,7 @@ describe("cog run/serve --no-docker with a Python predictor", () => {
 
   it("cog serve answers predictions over HTTP", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [COG, "serve", "--no-docker", "-p", String(port)], { cwd: join(PY_FIXTURES, "features"), stdio: "ignore" });
+    const child = spawn(process.execPath, [COG_BIN, "serve", "--no-docker", "-p", String(port)], { cwd: join(PY_FIXTURES, "features"), stdio: "ignore" });
     try {
       const deadline = Date.now() + 60_000;
       let status = "";

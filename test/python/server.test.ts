@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSchema } from "../../src/schema/index.js";
-import { request, ROOT, startReceiver, startServerIn, type RunningServer } from "../server/helpers.js";
+import { ROOT, startServerIn, type RunningServer } from "../server/helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { startPython } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

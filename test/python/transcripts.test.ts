@@ -1,6 +1,7 @@
 /**
  * Real traffic against the real originals: the requests recorded from Cog's server running the Python predictors
- * of /work/shared/spec/reference (copied into fixtures/predictors-python/) are replayed against the cogts server
+ * of fixtures/schema/cog-reference/*.py.txt (copied into fixtures/predictors-python/; the recordings are
+ * test/contract/reference/*.txt) are replayed against the cogts server
  * running those same predict.py files with the Python worker and the schema cogts reads from them. The answer must
  * be Cog's: HTTP status, prediction status, output, error and logs (422s: the same fields in error). Every answer is
  * also checked against the wire schemas (`replay` does that). Where the recorded Cog 0.16 differs from what

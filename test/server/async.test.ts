@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startReceiver, startServer, type RunningServer } from "./helpers.js";
+import { startServer, type RunningServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startReceiver, startServer, type RunningServer } from "./helpers.js";
+import { startServer, type RunningServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 
 const PNG_BYTES = Buffer.from("fake png bytes");
 const dataUrl = `data:image/png;base64,${PNG_BYTES.toString("base64")}`;

@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -149,83 +148,6 @@ export async function startServerIn(dir: string, options: StartOptions = {}): Pr
   };
   if (options.waitFor !== null) await server.waitFor(options.waitFor ?? "READY");
   return server;
-}
-
-export interface JsonResponse {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-  text: string;
-}
-
-export async function request(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<JsonResponse> {
-  const response = await fetch(url, {
-    method: init.method ?? (init.body !== undefined || init.raw !== undefined ? "POST" : "GET"),
-    headers: { "content-type": "application/json", ...init.headers },
-    body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
-  });
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON */
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-export interface Received {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: Buffer;
-  json?: Record<string, unknown>;
-  at: number;
-}
-
-/** A receiver for webhooks and uploads on 127.0.0.1; `respond` decides the status per request. */
-export async function startReceiver(respond: (r: Received) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 })): Promise<{
-  url: string;
-  port: number;
-  received: Received[];
-  server: Server;
-  close(): Promise<void>;
-  waitFor(predicate: (r: Received[]) => boolean, timeoutMs?: number): Promise<void>;
-}> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const entry: Received = { method: req.method!, url: req.url!, headers: req.headers, body, at: Date.now() };
-      try {
-        entry.json = JSON.parse(body.toString()) as Record<string, unknown>;
-      } catch {
-        /* not JSON */
-      }
-      received.push(entry);
-      const answer = respond(entry);
-      res.writeHead(answer.status, answer.headers);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    received,
-    server,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-    async waitFor(predicate, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`receiver: condition not met; got ${JSON.stringify(received.map((r) => r.json ?? r.url))}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
 }
 
 export function relativeToRoot(path: string): string {

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateSchema } from "../../src/schema/index.js";
-import { request, startServerIn, type RunningServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startServerIn, type RunningServer } from "./helpers.js";
 
 const dirs: string[] = [];
 const servers: RunningServer[] = [];

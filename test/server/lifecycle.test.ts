@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { request, startReceiver, startServer } from "./helpers.js";
+import { startServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 
 describe("setup, health and shutdown", () => {
   it("is STARTING during setup: predictions get 503, /openapi.json 503, setup logs grow", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { request, startReceiver, startServer } from "./helpers.js";
+import { startServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 
 /** The server's own stderr lines that parse as JSON objects. */
 function jsonLines(text: string): Record<string, unknown>[] {

@@ -1,29 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startReceiver, startServer, type RunningServer } from "./helpers.js";
+import { readSseEvents, type SseEvent as Sse } from "../helpers/sse.js";
+import { startServer, type RunningServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
+import { startReceiver } from "../helpers/receiver.js";
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-async function readSse(response: Response, stopAfter?: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-    }
-    if (stopAfter?.(events)) break;
-  }
-  return events;
-}
+type SseEvent = Sse<Record<string, unknown>>;
+const readSse = (response: Response, stopAfter?: (events: SseEvent[]) => boolean) => readSseEvents<Record<string, unknown>>(response, stopAfter);
 
 describe("iterator outputs", () => {
   let server: RunningServer;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startServer, type RunningServer } from "./helpers.js";
+import { startServer, type RunningServer } from "./helpers.js";
+import { request } from "../helpers/http.js";
 
 describe("--x-mode train", () => {
   let server: RunningServer;
