@@ -106,7 +106,7 @@ export function generatePythonDockerfile(config: Config, schema: object | undefi
   const facts: ProjectFacts = { ...project, hasPackageJson: false, hasTypeScript: false, dependencies: {}, sdkCopies: [] };
   const lines: string[] = [`FROM ${mirrorImage(nodeImage(config), options.mirror)} AS node`];
   if (gpu) lines.push(`FROM ${UV_IMAGE} AS uv`);
-  lines.push("", ...(modelBase ? [] : [...codeStageLines(config, facts, buildkit), ""]));
+  lines.push("", ...(modelBase ? [] : [...codeStageLines(facts, buildkit), ""]));
   lines.push(`FROM ${mirrorImage(pythonBaseImage(config), options.mirror)}`, "ENV DEBIAN_FRONTEND=noninteractive", "ENV PYTHONUNBUFFERED=1");
   if (gpu) lines.push(`ENV LD_LIBRARY_PATH=${LD_LIBRARY_PATH}`, "ENV NVIDIA_DRIVER_CAPABILITIES=all");
   if (options.caCert) {
