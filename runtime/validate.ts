@@ -1,5 +1,5 @@
 /**
- * Input validation with Cog 0.22's 422 rules (cog-contract.md §6), compiled once per schema with ajv.
+ * Input validation with Cog 0.22's 422 rules (docs/spec/cog-contract.md §6), compiled once per schema with ajv.
  *
  *   const validate = compileInputValidator(openapi);
  *   const result = validate({ text: "hi", bogus: 1 }); // { ok: true, input: { text: "hi" } }

@@ -1,5 +1,5 @@
 /**
- * Request bodies (cog-contract.md §4.3): which POSTs and PUTs may carry one, and reading them within a limit per
+ * Request bodies (docs/spec/cog-contract.md §4.3): which POSTs and PUTs may carry one, and reading them within a limit per
  * request and a budget shared by every body being read at once.
  *
  *   const bodies = new BodyReader();

@@ -42,7 +42,7 @@ const validation = (detail: ValidationDetail[]) => ({ detail });
 
 /** The catalogue: one function per code, taking what its message names. */
 export const httpErrors = {
-  // Admission (cog-contract.md §4.4): the refusals of PredictionService.admit.
+  // Admission (docs/spec/cog-contract.md §4.4): the refusals of PredictionService.admit.
   notReady: () =>
     reply("notReady", 503, "notReady", {
       error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",

@@ -1,5 +1,5 @@
 /**
- * File outputs (cog-contract.md §4.8): data URLs, or uploads to `--upload-url`. The worker lists them out of band
+ * File outputs (docs/spec/cog-contract.md §4.8): data URLs, or uploads to `--upload-url`. The worker lists them out of band
  * (protocol.ts, `FileSlot`); the server reads only those, only inside the prediction's own output directory, and
  * only regular files: the path is checked piece by piece, opened with O_NOFOLLOW and checked again on the open
  * file, so neither a name nor a symlink nor a device (/dev/zero) gets anything else read.

@@ -333,7 +333,7 @@ export class PredictionService {
     return true;
   }
 
-  /** The body of GET /health-check (cog-contract.md §4.2). */
+  /** The body of GET /health-check (docs/spec/cog-contract.md §4.2). */
   async health(): Promise<Record<string, unknown>> {
     const worker = this.worker;
     let status: string;

@@ -1,5 +1,5 @@
 /**
- * Server-sent events of one prediction (cog-contract.md §4.7): `start`, `output`, `log`, `metric` and a final
+ * Server-sent events of one prediction (docs/spec/cog-contract.md §4.7): `start`, `output`, `log`, `metric` and a final
  * `completed` with the prediction's state, each as `event: NAME\ndata: JSON\n\n`; a comment every 15 s keeps
  * proxies from closing an idle stream.
  */

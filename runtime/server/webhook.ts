@@ -1,5 +1,5 @@
 /**
- * Webhooks (cog-contract.md §4.6): state snapshots POSTed to the prediction's `webhook`, filtered by
+ * Webhooks (docs/spec/cog-contract.md §4.6): state snapshots POSTed to the prediction's `webhook`, filtered by
  * `webhook_events_filter`; logs throttled, outputs never; the terminal one retried with backoff. Sending never
  * blocks a prediction, a cancel or the health check: every send runs in the background.
  */

@@ -1,6 +1,6 @@
 /**
  * The Dockerfile of a Python model (`run: "predict.py:Predictor"`), laid out as Cog 0.22 lays out its own
- * (cog-contract.md §2.3, without Cog's r8.im/cog-base images): `python:<version>-slim` for a CPU model; for
+ * (docs/spec/cog-contract.md §2.3, without Cog's r8.im/cog-base images): `python:<version>-slim` for a CPU model; for
  * `gpu: true` the nvidia/cuda runtime image with cuDNN for the completed CUDA, with the requested Python installed
  * by uv as Cog does (Ubuntu's own Python is not the one asked for). The requirements come in before the code, so
  * editing predict.py reinstalls nothing; pip keeps its downloads in a cache mount.

@@ -7,7 +7,7 @@ import type { SavedWhere } from "./credentials.js";
 import { registryBaseUrl } from "./reference.js";
 
 /**
- * `cog login`: the Replicate token flow for registries that serve `/cog/v1/*` (cog-contract §3), else a
+ * `cog login`: the Replicate token flow for registries that serve `/cog/v1/*` (docs/spec/cog-contract.md §3), else a
  * username and password checked against the registry's `/v2/` before they are saved as docker would.
  */
 export interface LoginPrompts {

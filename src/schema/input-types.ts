@@ -1,4 +1,4 @@
-/** Maps the TypeScript type of a predictor parameter to an input type (cog-contract.md §5.2, typescript.md). */
+/** Maps the TypeScript type of a predictor parameter to an input type (docs/spec/cog-contract.md §5.2, docs/spec/typescript.md). */
 import type { TypeNode } from "ts-morph";
 import { Node, SyntaxKind } from "./ts-morph.js";
 import { schemaMessages } from "./errors.js";
