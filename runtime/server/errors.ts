@@ -102,8 +102,6 @@ export const httpErrors = {
   internal: () => reply("internal", 500, "unlisted", { error: "internal server error" }),
 } as const;
 
-export type ErrorCode = keyof typeof httpErrors;
-
 /** An error reply thrown (or rejected with) by a step of handling a request; routes answer it as it is. */
 export class HttpError extends Error {
   constructor(readonly reply: ErrorReply) {

@@ -53,10 +53,6 @@ export function parseReference(input: string, defaultHost = defaultRegistryHost(
   return { registry, repository, tag, digest };
 }
 
-export function formatReference(ref: ImageReference): string {
-  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
-}
-
 /**
  * The base URL of a registry. Loopback hosts use plain http, as docker treats them as insecure registries;
  * `COGTS_INSECURE_REGISTRIES` (comma-separated hosts) adds others, for tests and private setups.
