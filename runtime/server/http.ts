@@ -16,7 +16,7 @@ import { log } from "./log.js";
 import { PredictionService } from "./service.js";
 import { Routes } from "./routes.js";
 
-export interface ServerSettings {
+interface ServerSettings {
   host: string;
   port: number;
   mode: "predict" | "train";

@@ -4,7 +4,7 @@
  * warn (warning) | error, default info. The predictor's output is never routed through here: it is the
  * prediction's logs, or passes through untouched.
  */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -16,7 +16,7 @@ import { streamEvents } from "./sse.js";
 import { json, replyError } from "./reply.js";
 import { log } from "./log.js";
 
-export interface RouteOptions {
+interface RouteOptions {
   service: PredictionService;
   /** The OpenAPI document (undefined when the schema file is missing: /openapi.json answers 503). */
   openapi?: Record<string, unknown>;

@@ -66,7 +66,7 @@ export interface Running {
 }
 
 /** Why a prediction was not created: a code of the error catalogue with its answer. */
-export type CreatePredictionError = ErrorReply<
+type CreatePredictionError = ErrorReply<
   "notReady" | "atCapacity" | "duplicateId" | "idMismatch" | "invalidInput" | "wrongMode"
 >;
 

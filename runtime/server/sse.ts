@@ -11,7 +11,7 @@ import { json } from "./reply.js";
 const MAX_SUBSCRIBERS = 1024;
 const KEEP_ALIVE_MS = 15_000;
 
-export interface StreamOptions {
+interface StreamOptions {
   /** Replay the prediction's history first (the request that created it, or an idempotent PUT). */
   replay: boolean;
   /** COG_STREAM_HISTORY_CAPACITY: also how far a subscriber that does not read may lag. */

@@ -10,7 +10,7 @@ import { deliveries } from "./webhook-delivery.js";
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
 
-export interface WebhookSettings {
+interface WebhookSettings {
   url: string;
   events: ReadonlySet<WebhookEvent>;
   /** Seconds between non-terminal, non-output sends. */

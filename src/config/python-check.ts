@@ -13,7 +13,7 @@ type Mapping = Record<string, unknown>;
 const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === "object" && !Array.isArray(v);
 
 
-export const MINIMUM_PYTHON = [3, 10] as const;
+const MINIMUM_PYTHON = [3, 10] as const;
 
 /** "python" when the predictor/trainer refs name .py files, "typescript" otherwise; mixed refs are reported. */
 export function predictorLanguage(data: Mapping): { language: "python" | "typescript"; problems: Problem[] } {

@@ -119,7 +119,7 @@ export function codeStageLines(project: ProjectFacts, buildkit: boolean): string
   return lines;
 }
 
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -5,7 +5,7 @@ export function defaultRegistryHost(): string {
   return process.env.COG_REGISTRY_HOST || "r8.im";
 }
 
-export interface ImageReference {
+interface ImageReference {
   /** `host[:port]` as the user wrote it. */
   registry: string;
   /** Repository path inside the registry, e.g. `owner/model`. */

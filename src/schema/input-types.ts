@@ -6,7 +6,7 @@ import type { InputType } from "./model.js";
 import type { SourceSet } from "./source-files.js";
 import { MAX_TYPE_DEPTH, resolveTypeReference } from "./type-names.js";
 
-export interface ReadInputType {
+interface ReadInputType {
   type: InputType;
   /** The type admits `null` or `undefined`. */
   nullable: boolean;
