@@ -1,5 +1,5 @@
 /**
- * Input validation with Cog 0.22's 422 rules (cog-contract.md §6), compiled once per schema with ajv.
+ * Input validation with Cog 0.22's 422 rules (docs/spec/cog-contract.md §6), compiled once per schema with ajv.
  *
  *   const validate = compileInputValidator(openapi);
  *   const result = validate({ text: "hi", bogus: 1 }); // { ok: true, input: { text: "hi" } }
@@ -23,7 +23,7 @@ export type InputValidationResult =
 export type InputValidator = (input: unknown, firstProblemOnly?: boolean) => InputValidationResult;
 
 /** A 422 lists at most this many problems, and says how many more there were. */
-export const MAX_DETAIL = 100;
+const MAX_DETAIL = 100;
 /** Field paths longer than this (a nested key can be megabytes) are cut. */
 const MAX_FIELD_CHARS = 200;
 

@@ -20,11 +20,3 @@ export class UsageError extends UserError {
     this.name = "UsageError";
   }
 }
-
-/** A command whose issue has not landed yet: says so plainly and fails, rather than faking output. */
-export class NotAvailableError extends UserError {
-  constructor(command: string, what: string) {
-    super(`cog ${command} is not available yet in this version of cogts (${what}).`);
-    this.name = "NotAvailableError";
-  }
-}

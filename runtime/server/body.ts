@@ -1,5 +1,5 @@
 /**
- * Request bodies (cog-contract.md §4.3): which POSTs and PUTs may carry one, and reading them within a limit per
+ * Request bodies (docs/spec/cog-contract.md §4.3): which POSTs and PUTs may carry one, and reading them within a limit per
  * request and a budget shared by every body being read at once.
  *
  *   const bodies = new BodyReader();
@@ -10,13 +10,13 @@ import type { IncomingMessage } from "node:http";
 import { httpErrors, type ErrorReply } from "./errors.js";
 
 /** Cog's limit for one body. */
-export const BODY_LIMIT = 100 * 1024 * 1024;
+const BODY_LIMIT = 100 * 1024 * 1024;
 /**
  * Bytes of bodies buffered at once across all requests: one body of the largest size with room for small ones
  * beside it. Only one prediction per free slot can be admitted anyway; two concurrent 95 MB bodies used to take the
  * server past its memory (each is held as bytes, text and parsed value at once).
  */
-export const BODY_BUDGET = BODY_LIMIT + 28 * 1024 * 1024;
+const BODY_BUDGET = BODY_LIMIT + 28 * 1024 * 1024;
 
 /** An answer that refuses a request before it reaches a prediction (its body and status are in errors.ts). */
 export type Refusal = ErrorReply;
@@ -25,7 +25,7 @@ const tooLarge = (limit: number): Refusal => httpErrors.bodyTooLarge(limit);
 const overBudget = (): Refusal => httpErrors.bodiesOverBudget();
 
 /** `application/json` or a `+json` type, with any parameters (`application/json; charset=utf-8`). */
-export function isJsonMediaType(header: string): boolean {
+function isJsonMediaType(header: string): boolean {
   const semicolon = header.indexOf(";");
   const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));

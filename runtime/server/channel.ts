@@ -16,7 +16,7 @@
 import type { Duplex } from "node:stream";
 
 /** The most a single message may hold before the peer is considered broken (V8's strings stop at 512 MiB). */
-export const MAX_MESSAGE_CHARS = 256 * 1024 * 1024;
+const MAX_MESSAGE_CHARS = 256 * 1024 * 1024;
 
 export class MessageChannel<Out, In> {
   private pending = "";

@@ -42,7 +42,7 @@ const validation = (detail: ValidationDetail[]) => ({ detail });
 
 /** The catalogue: one function per code, taking what its message names. */
 export const httpErrors = {
-  // Admission (cog-contract.md §4.4): the refusals of PredictionService.admit.
+  // Admission (docs/spec/cog-contract.md §4.4): the refusals of PredictionService.admit.
   notReady: () =>
     reply("notReady", 503, "notReady", {
       error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
@@ -101,8 +101,6 @@ export const httpErrors = {
 
   internal: () => reply("internal", 500, "unlisted", { error: "internal server error" }),
 } as const;
-
-export type ErrorCode = keyof typeof httpErrors;
 
 /** An error reply thrown (or rejected with) by a step of handling a request; routes answer it as it is. */
 export class HttpError extends Error {

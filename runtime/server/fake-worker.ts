@@ -1,7 +1,8 @@
 /**
  * An in-process stand-in for the worker supervisor, so that routes and admission are tested without a child
  * process (routes.test.ts, service.test.ts). It remembers what it was sent; the test decides when and how each
- * prediction ends, or `autoAnswer` ends every prediction inside `predict()` (the sync hot path).
+ * prediction ends, or `autoAnswer` ends every prediction inside `predict()` (the sync hot path). Test-only:
+ * tsconfig.build.json leaves it out of dist/ and so out of the package.
  */
 import type { PredictionWorker } from "./service.js";
 import type { PredictionSink, SetupInfo, WorkerState } from "./worker-process.js";

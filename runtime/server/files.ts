@@ -1,5 +1,5 @@
 /**
- * Files in (cog-contract.md §4.8): `Path` inputs given as http(s) or data URLs are fetched into a per-prediction
+ * Files in (docs/spec/cog-contract.md §4.8): `Path` inputs given as http(s) or data URLs are fetched into a per-prediction
  * directory. File outputs: output-files.ts.
  */
 import { createWriteStream } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * Cog's HTTP prediction API (cog-contract.md §4) on node:http. Model code never runs here: the worker
+ * Cog's HTTP prediction API (docs/spec/cog-contract.md §4) on node:http. Model code never runs here: the worker
  * supervisor does that in a child process, so this process always answers health checks and cancels.
  *
  * The parts: routes.ts (URL to handler, bodies, answer modes), request.ts (parsing), service.ts (admission,
@@ -16,7 +16,7 @@ import { log } from "./log.js";
 import { PredictionService } from "./service.js";
 import { Routes } from "./routes.js";
 
-export interface ServerSettings {
+interface ServerSettings {
   host: string;
   port: number;
   mode: "predict" | "train";

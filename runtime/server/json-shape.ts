@@ -8,11 +8,11 @@
  */
 
 /** Deeper JSON is refused: serialising it again would overflow the stack. */
-export const MAX_NESTING = 512;
+const MAX_NESTING = 512;
 /** Array items and object members, all levels together. */
 export const MAX_VALUES = 4_000_000;
 /** Objects and arrays, the values that cost most once parsed. */
-export const MAX_CONTAINERS = 1_000_000;
+const MAX_CONTAINERS = 1_000_000;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

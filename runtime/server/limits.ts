@@ -4,7 +4,7 @@
  *
  *   clip(JSON.stringify(input)); // at most 200 characters and an ellipsis
  */
-export const MAX_QUOTED_CHARS = 200;
+const MAX_QUOTED_CHARS = 200;
 
 /** `text` cut to `max` characters, with an ellipsis when it was longer. */
 export function clip(text: string, max = MAX_QUOTED_CHARS): string {

@@ -1,10 +1,10 @@
 /**
- * The server's own log lines on stderr (cog-contract.md §4.1): JSON objects by default, what log collectors of
+ * The server's own log lines on stderr (docs/spec/cog-contract.md §4.1): JSON objects by default, what log collectors of
  * platforms read; `LOG_FORMAT=console` for people (cog run/serve set it). `COG_LOG_LEVEL` = debug | info |
  * warn (warning) | error, default info. The predictor's output is never routed through here: it is the
  * prediction's logs, or passes through untouched.
  */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -4,7 +4,7 @@
  *   node dist/runtime/server/main.js [--host H] [--upload-url U] [--await-explicit-shutdown true] [--x-mode predict|train]
  *
  * Port from $PORT (5000); predictor from $COG_PREDICT_TYPE_STUB / $COG_TRAIN_TYPE_STUB (`predict.ts:Predictor`);
- * schema from $COG_OPENAPI_SCHEMA or /src/.cog/openapi_schema.json (cog-contract.md §4.1).
+ * schema from $COG_OPENAPI_SCHEMA or /src/.cog/openapi_schema.json (docs/spec/cog-contract.md §4.1).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

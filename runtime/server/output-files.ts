@@ -1,5 +1,5 @@
 /**
- * File outputs (cog-contract.md §4.8): data URLs, or uploads to `--upload-url`. The worker lists them out of band
+ * File outputs (docs/spec/cog-contract.md §4.8): data URLs, or uploads to `--upload-url`. The worker lists them out of band
  * (protocol.ts, `FileSlot`); the server reads only those, only inside the prediction's own output directory, and
  * only regular files: the path is checked piece by piece, opened with O_NOFOLLOW and checked again on the open
  * file, so neither a name nor a symlink nor a device (/dev/zero) gets anything else read.
@@ -13,7 +13,7 @@ import { outputDirName, type FileSlot } from "./protocol.js";
 /** A data URL is a string, and V8's strings stop at 512 MiB: a file larger than this needs --upload-url. */
 const MAX_DATA_URL_FILE_BYTES = 384 * 1024 * 1024;
 
-export interface OutputFileOptions {
+interface OutputFileOptions {
   uploadUrl?: string;
   predictionId: string;
   /** The root of all predictions' output directories (WorkerOptions.outputDir). */
@@ -21,7 +21,7 @@ export interface OutputFileOptions {
 }
 
 /** The output directory of one prediction. */
-export function predictionOutputDir(options: OutputFileOptions): string {
+function predictionOutputDir(options: OutputFileOptions): string {
   return join(options.outputRoot, outputDirName(options.predictionId));
 }
 

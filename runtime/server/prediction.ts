@@ -14,7 +14,7 @@ export type PredictionEvent =
   | { type: "metric"; name: string; value: unknown; mode: MetricMode }
   | { type: "completed" };
 
-export type Listener = (event: PredictionEvent) => void;
+type Listener = (event: PredictionEvent) => void;
 
 const MASK = "**********";
 

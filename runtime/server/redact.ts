@@ -25,7 +25,7 @@ function escape(text: string): string {
  * worker writes after a prediction returned, are masked with all of them, since output written late can belong to
  * a prediction that has already ended.
  */
-export class SecretValues {
+class SecretValues {
   private readonly values = new Set<string>();
   private pattern?: RegExp;
   longest = 0;

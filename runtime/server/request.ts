@@ -1,5 +1,5 @@
 /**
- * Parsing a prediction request (cog-contract.md §4.3, §4.4): the JSON body read by body.ts becomes the fields
+ * Parsing a prediction request (docs/spec/cog-contract.md §4.3, §4.4): the JSON body read by body.ts becomes the fields
  * Cog takes (`input`, `id`, `webhook`, `webhook_events_filter`, `context`), each of a checked shape, or an
  * HttpError from errors.ts (400 not JSON, 413 too many values, 422 a field of the wrong shape).
  */

@@ -1,5 +1,5 @@
 /**
- * The HTTP routes of Cog's prediction API (cog-contract.md §4): which handler a method and path reach, 404 and
+ * The HTTP routes of Cog's prediction API (docs/spec/cog-contract.md §4): which handler a method and path reach, 404 and
  * 405, reading and parsing bodies, and answering in the mode the request asks for (sync, `Prefer: respond-async`,
  * or SSE). What a prediction does is the PredictionService's; this file only speaks HTTP.
  *
@@ -16,7 +16,7 @@ import { streamEvents } from "./sse.js";
 import { json, replyError } from "./reply.js";
 import { log } from "./log.js";
 
-export interface RouteOptions {
+interface RouteOptions {
   service: PredictionService;
   /** The OpenAPI document (undefined when the schema file is missing: /openapi.json answers 503). */
   openapi?: Record<string, unknown>;

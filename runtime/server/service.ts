@@ -1,18 +1,19 @@
 /**
  * The prediction service: admits predictions (typed refusals, as coglet's CreatePredictionError), runs them in the
- * worker, fetches their input files, cancels them and reports health. It knows nothing of HTTP beyond the error
+ * worker (after input-run.ts has fetched their input files), cancels them and reports health. It knows nothing of HTTP beyond the error
  * catalogue; routes.ts turns requests into calls here. The worker is the narrow PredictionWorker below, which the
  * WorkerSupervisor (worker-process.ts) is and a unit test can fake.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Prediction } from "./prediction.js";
 import type { PredictionSink, SetupInfo, WorkerState } from "./worker-process.js";
 import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
-import { fetchInputFiles, InputFileError, type DownloadLimits } from "./files.js";
+import type { DownloadLimits } from "./files.js";
+import { hasInputFiles, runWithInputFiles, type InputFileRun } from "./input-run.js";
 import { removeOutputFiles, resolveOutputFiles } from "./output-files.js";
 import type { ToWorker, WorkerOptions } from "./protocol.js";
 import type { InputValidator } from "../validate.js";
@@ -65,7 +66,7 @@ export interface Running {
 }
 
 /** Why a prediction was not created: a code of the error catalogue with its answer. */
-export type CreatePredictionError = ErrorReply<
+type CreatePredictionError = ErrorReply<
   "notReady" | "atCapacity" | "duplicateId" | "idMismatch" | "invalidInput" | "wrongMode"
 >;
 
@@ -104,12 +105,22 @@ export class PredictionService {
   private readonly idleWaiters: (() => void)[] = [];
   /** Terminal webhooks not yet delivered (or given up): a drain waits for them before the process exits. */
   private readonly webhooks = new Set<Promise<void>>();
+  /** What input-run.ts needs of the service to run a prediction whose input holds files. */
+  private readonly inputFileRun: InputFileRun;
 
   constructor(
     private readonly settings: ServiceSettings,
     readonly worker: PredictionWorker,
   ) {
     this.secretNames = settings.worker.parameters.filter((p) => p.kind === "secret").map((p) => p.name);
+    this.inputFileRun = {
+      parameters: settings.worker.parameters,
+      download: settings.download,
+      inputDirs: this.inputDirs,
+      finish: (entry, status, fields) => this.finish(entry, status, fields),
+      runInWorker: (entry, input, finished) => this.runInWorker(entry, input, finished),
+      release: (entry) => this.running.delete(entry.prediction.id),
+    };
   }
 
   get ready(): boolean {
@@ -197,8 +208,8 @@ export class PredictionService {
       }
     };
     const input = prediction.input;
-    if (this.settings.worker.parameters.some((p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null)) {
-      void this.runWithInputFiles(entry).then(settled);
+    if (hasInputFiles(this.settings.worker.parameters, input)) {
+      void runWithInputFiles(entry, this.inputFileRun).then(settled);
       return;
     }
     const end = () => {
@@ -221,43 +232,6 @@ export class PredictionService {
   private finish(entry: Running, status: "succeeded" | "failed" | "canceled", fields?: { output?: unknown; error?: string }): void {
     if (entry.cancelRequested) entry.prediction.finish("canceled");
     else entry.prediction.finish(status, fields);
-  }
-
-  /**
-   * `run` for input with files: fetches them into a directory of this prediction's. Once the prediction ends its
-   * slot is freed at once, and the directory is removed before the promise settles (and so before a sync answer).
-   */
-  private async runWithInputFiles(entry: Running): Promise<string | undefined> {
-    const { prediction } = entry;
-    let directory: string | undefined;
-    // Made before the first await: a cancel that comes in while the directory is made must stop the downloads.
-    entry.downloads = new AbortController();
-    try {
-      directory = await mkdtemp(join(tmpdir(), "cogts-input-"));
-      this.inputDirs.add(directory);
-      let input: Record<string, unknown>;
-      try {
-        input = await fetchInputFiles(prediction.input, this.settings.worker.parameters, directory, this.settings.download, entry.downloads.signal);
-      } catch (error) {
-        if (!(error instanceof InputFileError)) throw error;
-        this.finish(entry, "failed", { error: error.message });
-        // Cog 0.22: a file input that cannot be downloaded fails the prediction (a 200 `failed` when sync).
-        return error.download || entry.cancelRequested ? undefined : error.message;
-      }
-      if (entry.cancelRequested) {
-        this.finish(entry, "canceled");
-        return undefined;
-      }
-      prediction.start();
-      await new Promise<void>((resolve) => this.runInWorker(entry, input, resolve));
-    } catch (error) {
-      this.finish(entry, "failed", { error: (error as Error).message });
-    } finally {
-      this.running.delete(prediction.id);
-      if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
-      if (directory) this.inputDirs.delete(directory);
-    }
-    return undefined;
   }
 
   /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
@@ -333,7 +307,7 @@ export class PredictionService {
     return true;
   }
 
-  /** The body of GET /health-check (cog-contract.md §4.2). */
+  /** The body of GET /health-check (docs/spec/cog-contract.md §4.2). */
   async health(): Promise<Record<string, unknown>> {
     const worker = this.worker;
     let status: string;

@@ -1,5 +1,5 @@
 /**
- * Server-sent events of one prediction (cog-contract.md §4.7): `start`, `output`, `log`, `metric` and a final
+ * Server-sent events of one prediction (docs/spec/cog-contract.md §4.7): `start`, `output`, `log`, `metric` and a final
  * `completed` with the prediction's state, each as `event: NAME\ndata: JSON\n\n`; a comment every 15 s keeps
  * proxies from closing an idle stream.
  */
@@ -11,7 +11,7 @@ import { json } from "./reply.js";
 const MAX_SUBSCRIBERS = 1024;
 const KEEP_ALIVE_MS = 15_000;
 
-export interface StreamOptions {
+interface StreamOptions {
   /** Replay the prediction's history first (the request that created it, or an idempotent PUT). */
   replay: boolean;
   /** COG_STREAM_HISTORY_CAPACITY: also how far a subscriber that does not read may lag. */

@@ -9,15 +9,15 @@
 /** Requests in flight to one receiver (origin) at once. */
 export const MAX_PER_ORIGIN = 8;
 /** Deliveries waiting for a free connection, all receivers together, and the bytes of their bodies. */
-export const MAX_WAITING = 1000;
-export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
+const MAX_WAITING = 1000;
+const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 
 interface Waiting {
   bytes: number;
   start: () => void;
 }
 
-export class DeliveryLimiter {
+class DeliveryLimiter {
   private readonly active = new Map<string, number>();
   private readonly waiting = new Map<string, Waiting[]>();
   private waitingCount = 0;

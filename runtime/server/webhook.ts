@@ -1,5 +1,5 @@
 /**
- * Webhooks (cog-contract.md §4.6): state snapshots POSTed to the prediction's `webhook`, filtered by
+ * Webhooks (docs/spec/cog-contract.md §4.6): state snapshots POSTed to the prediction's `webhook`, filtered by
  * `webhook_events_filter`; logs throttled, outputs never; the terminal one retried with backoff. Sending never
  * blocks a prediction, a cancel or the health check: every send runs in the background.
  */
@@ -10,7 +10,7 @@ import { deliveries } from "./webhook-delivery.js";
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
 
-export interface WebhookSettings {
+interface WebhookSettings {
   url: string;
   events: ReadonlySet<WebhookEvent>;
   /** Seconds between non-terminal, non-output sends. */

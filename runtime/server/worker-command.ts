@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const NODE_WORKER = fileURLToPath(new URL("../worker/main.js", import.meta.url));
 
 /** runtime/python, from the compiled server (dist/runtime/server) or from the source tree (runtime/server). */
-export function pythonSdkDir(): string {
+function pythonSdkDir(): string {
   const candidates = [new URL("../../../runtime/python/", import.meta.url), new URL("../python/", import.meta.url)].map((u) => fileURLToPath(u));
   return candidates.find((dir) => existsSync(`${dir}/cog/_worker.py`)) ?? candidates[0]!;
 }
@@ -23,7 +23,7 @@ let resolved: { from: string; executable: string } | undefined;
  * (`sys.executable`). A version manager's shim (pyenv's is a shell script that takes a second or more) would
  * otherwise run at every worker (re)start.
  */
-export function pythonExecutable(env: NodeJS.ProcessEnv): string {
+function pythonExecutable(env: NodeJS.ProcessEnv): string {
   const from = env.COGTS_PYTHON || "python3";
   if (resolved?.from === from) return resolved.executable;
   let executable = from;

@@ -34,7 +34,7 @@ export interface SetupInfo {
   logs: string;
 }
 
-export interface SupervisorOptions {
+interface SupervisorOptions {
   worker: WorkerOptions;
   /** Seconds; 0 means no limit. */
   setupTimeout: number;

@@ -18,7 +18,7 @@ export const DEFAULT_NODE_VERSION = "22";
 
 type Mapping = Record<string, any>;
 
-export interface CompletionInput {
+interface CompletionInput {
   data: Mapping;
   dir: string;
   /** Source text of a scalar (so `cuda: 12.10` stays "12.10", not the number 12.1). */

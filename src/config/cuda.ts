@@ -30,7 +30,7 @@ export const DEFAULT_CUDA: string = table.default.cuda;
 export const DEFAULT_CUDNN: string = table.default.cudnn;
 
 /** npm packages whose version decides the CUDA/cuDNN of the image. */
-export const GPU_PACKAGES: string[] = [...new Set(PACKAGE_RULES.map((rule) => rule.package))];
+const GPU_PACKAGES: string[] = [...new Set(PACKAGE_RULES.map((rule) => rule.package))];
 
 /** `12.4.1` and `12.4` both mean CUDA 12.4: images are chosen by major.minor. */
 function majorMinor(cuda: string): string {
@@ -65,7 +65,7 @@ export function cudaBaseImage(cuda: string, cudnn: string): string {
 }
 
 /** Numeric parts of the lowest version a package.json range allows (`^1.20.1` → [1, 20, 1]); undefined for tags, URLs, `*`. */
-export function lowestVersionOf(range: string): number[] | undefined {
+function lowestVersionOf(range: string): number[] | undefined {
   const match = /(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?/.exec(range.split("||")[0] ?? "");
   if (!match || /^(?:[a-z]+:|git|http)/i.test(range.trim())) return undefined;
   return [match[1], match[2], match[3]].map((part) => (part === undefined || !/^\d+$/.test(part) ? 0 : Number(part)));
@@ -81,7 +81,7 @@ function atLeast(version: number[], from: string): boolean {
   return true;
 }
 
-export interface CudaChoice {
+interface CudaChoice {
   cuda: string;
   cudnn: string;
   /** Why this pair: "cog.yaml", the package that decided (`onnxruntime-node@^1.20.0`), or "default". */
@@ -122,7 +122,7 @@ export function resolveCuda(
 }
 
 /** The CUDA/cuDNN the first known GPU package in `dependencies` needs, or undefined. */
-export function inferFromPackages(dependencies: Record<string, string>): CudaChoice | undefined {
+function inferFromPackages(dependencies: Record<string, string>): CudaChoice | undefined {
   for (const name of GPU_PACKAGES) {
     const range = dependencies[name];
     if (range === undefined) continue;

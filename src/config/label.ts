@@ -1,5 +1,5 @@
 /**
- * The object serialised as the `run.cog.config` image label (cog-contract.md §1.5): Cog marshals its Config with
+ * The object serialised as the `run.cog.config` image label (docs/spec/cog-contract.md §1.5): Cog marshals its Config with
  * every field omitempty except `build`, the predictor under `predict`, and a one-source weights list as a plain
  * object. Empty lists, `gpu: false` and unset strings are left out here for the same reason.
  */

@@ -1,6 +1,6 @@
 /**
  * cog.yaml for a Python predictor (`run: "predict.py:Predictor"`), checked as Cog 0.22 checks it
- * (cog-contract.md §1.1): `build.python_version` required when `build` exists, 3.10 or newer, `major.minor[.patch]`;
+ * (docs/spec/cog-contract.md §1.1): `build.python_version` required when `build` exists, 3.10 or newer, `major.minor[.patch]`;
  * `python_packages` and `python_requirements` exclusive, the requirements file inside the project and existing;
  * `sdk_version` a PEP 440 version of at least 0.16.0 (0.17.0 for the static schema), or "prerelease". Node.js keys
  * with a Python predictor, and Python keys with a TypeScript one, are errors that say which language the refs chose.
@@ -13,7 +13,7 @@ type Mapping = Record<string, unknown>;
 const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === "object" && !Array.isArray(v);
 
 
-export const MINIMUM_PYTHON = [3, 10] as const;
+const MINIMUM_PYTHON = [3, 10] as const;
 
 /** "python" when the predictor/trainer refs name .py files, "typescript" otherwise; mixed refs are reported. */
 export function predictorLanguage(data: Mapping): { language: "python" | "typescript"; problems: Problem[] } {

@@ -19,7 +19,7 @@ interface TorchRow {
 
 const TORCH_ROWS: readonly TorchRow[] = table.torch;
 const TF_ROWS: readonly { tensorflow: string; cuda: string; cudnn: string }[] = table.tensorflow;
-export const PYTHON_DEFAULT_CUDA: string = table.default.cuda;
+const PYTHON_DEFAULT_CUDA: string = table.default.cuda;
 const TORCH_INDEX: string = table.torchIndex;
 
 /** One requirement line: its package name (normalised as PEP 503 does) and, for `==X`, the pinned version. */
@@ -78,7 +78,7 @@ function torchRow(lines: string[]): { row?: TorchRow; reason?: string; localCuda
   return {};
 }
 
-export interface PythonCudaChoice {
+interface PythonCudaChoice {
   cuda: string;
   cudnn: string;
   /** "cog.yaml", the pin that decided (`torch==2.1.0`), or "default". */

@@ -9,7 +9,7 @@ import type { ErrorObject } from "ajv";
 import { PACKAGE_ROOT } from "../version.js";
 import type { Problem, YamlPath } from "./yaml-source.js";
 
-export const COG_YAML_SCHEMA_PATH = join(PACKAGE_ROOT, "schemas", "cog.yaml.schema.json");
+const COG_YAML_SCHEMA_PATH = join(PACKAGE_ROOT, "schemas", "cog.yaml.schema.json");
 
 interface SchemaNode {
   type?: string | string[];
@@ -110,7 +110,7 @@ function pathOf(error: ErrorObject): (string | number)[] {
 }
 
 /** `build.run[0].command`; the whole file is "cog.yaml". */
-export function describePath(path: YamlPath): string {
+function describePath(path: YamlPath): string {
   if (path.length === 0) return "the file";
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
@@ -127,7 +127,7 @@ function humanTypes(type: string | string[] | undefined): string {
 }
 
 /** What the user wrote, in words: `the string "yes"`, `a list`. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";

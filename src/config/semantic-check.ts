@@ -16,9 +16,9 @@ const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === "obje
 const isString = (v: unknown): v is string => typeof v === "string";
 
 /** The oldest Node.js the cogts runtime supports (package.json engines). */
-export const MINIMUM_NODE_MAJOR = 20;
+const MINIMUM_NODE_MAJOR = 20;
 
-export const PREDICTOR_EXTENSIONS = [".ts", ".mts", ".js"];
+const PREDICTOR_EXTENSIONS = [".ts", ".mts", ".js"];
 
 /** Cog's reserved names (pkg/config/env.go), plus NODE_PATH, which would change how the cogts runtime resolves modules. */
 const DENIED_ENV: string[] = [
@@ -76,7 +76,7 @@ function checkPredictorRefs(data: Mapping, dir: string, check = checkRef): Probl
 }
 
 /** `predict.ts:Predictor`: a TypeScript/JavaScript file inside the project, a class name. */
-export function checkRef(key: string, ref: string, dir: string): Problem[] {
+function checkRef(key: string, ref: string, dir: string): Problem[] {
   const example = key === "train" ? "train.ts:Trainer" : "predict.ts:Predictor";
   const what = key === "train" ? "trainer" : "predictor";
   const at = (message: string): Problem[] => [{ path: [key], message }];

@@ -1,6 +1,6 @@
 /**
  * The completed cog.yaml, as `loadConfig` returns it. Key names are Cog's (snake_case) so that
- * `JSON.stringify(configForLabel(config))` is the `run.cog.config` label Cog writes (cog-contract.md §1.5).
+ * `JSON.stringify(configForLabel(config))` is the `run.cog.config` label Cog writes (docs/spec/cog-contract.md §1.5).
  */
 export interface SecretMount {
   type: "secret";

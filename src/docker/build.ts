@@ -9,7 +9,7 @@ import { contextStream } from "./context.js";
 import type { ProgressSink } from "./progress.js";
 import { openSecretsSession, type SecretSpec } from "./session.js";
 
-export interface BuildImageOptions {
+interface BuildImageOptions {
   docker: Docker;
   /** The context directory (the project, with `.cog/build/` prepared). */
   contextDir: string;

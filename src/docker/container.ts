@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** `--gpus all` / `--gpus 2` / `--gpus device=0,1` as the engine's device request. */
-export function gpuRequest(gpus: string): Docker.DeviceRequest {
+function gpuRequest(gpus: string): Docker.DeviceRequest {
   if (gpus === "all") return { Driver: "", Count: -1, Capabilities: [["gpu"]] };
   if (/^\d+$/.test(gpus)) return { Driver: "", Count: Number(gpus), Capabilities: [["gpu"]] };
   const devices = /^device=(.+)$/.exec(gpus)?.[1];
@@ -31,7 +31,7 @@ export function gpuRequest(gpus: string): Docker.DeviceRequest {
   throw new UserError(`--gpus ${gpus}: expected all, a number, or device=ID[,ID]`);
 }
 
-export interface ContainerSpec {
+interface ContainerSpec {
   docker: Docker;
   image: string;
   cmd?: string[];
@@ -121,7 +121,7 @@ export async function containerLogs(container: Docker.Container, tail = 40): Pro
 }
 
 /** The engine's answer when it has no GPU runtime (no NVIDIA Container Toolkit), as Cog recognises it. */
-export function isMissingGpuDriver(err: unknown): boolean {
+function isMissingGpuDriver(err: unknown): boolean {
   const text = engineMessage(err);
   return text.includes("could not select device driver") || text.includes("nvidia-container-cli: initialization error");
 }

@@ -11,7 +11,7 @@ import { posix } from "node:path";
 import { UserError } from "../errors.js";
 import { GoRegexpError, goRegexp } from "./go-regexp.js";
 
-export interface IgnoreMatcher {
+interface IgnoreMatcher {
   (relativePath: string): boolean;
   /** With a `!` line, an excluded directory may still hold re-included files, so it must be walked. */
   hasExceptions: boolean;

@@ -49,7 +49,7 @@ export interface EngineEndpoint {
 }
 
 /** DOCKER_CONFIG, else ~/.docker (the docker CLI's config directory). */
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), ".docker");
 }
 
@@ -85,7 +85,7 @@ function unixEndpoint(address: string, socketPath: string, source: string, howTo
 }
 
 /** Parses a Docker host address (`unix://`, `tcp://`, `ssh://`, or a bare `HOST:PORT`, which docker reads as tcp). */
-export function parseDockerHost(address: string, source: string, howToChange: string, tls?: EngineTls): EngineEndpoint {
+function parseDockerHost(address: string, source: string, howToChange: string, tls?: EngineTls): EngineEndpoint {
   if (address.startsWith("unix://")) return unixEndpoint(address, address.slice("unix://".length), source, howToChange);
   const withScheme = address.includes("://") ? address : `tcp://${address}`;
   let url: URL;

@@ -100,7 +100,7 @@ export async function dialEngine(endpoint: EngineEndpoint): Promise<net.Socket> 
   return socket;
 }
 
-export interface EngineStatus {
+interface EngineStatus {
   reachable: boolean;
   /** Where we looked, for messages. */
   host: string;
@@ -148,7 +148,7 @@ export async function engineStatus(docker?: Docker, timeoutMs = 5000): Promise<E
 }
 
 /** "from DOCKER_HOST", "from Docker context "NAME"", "the default socket": where an address came from. */
-export function describeSource(endpoint: EngineEndpoint): string {
+function describeSource(endpoint: EngineEndpoint): string {
   return endpoint.source === "the default socket" ? "the default socket; DOCKER_HOST is not set and no Docker context is selected" : `from ${endpoint.source}`;
 }
 

@@ -15,7 +15,7 @@ interface PullMessage {
 }
 
 /** The registry host of an image name as the engine reads it: the first part when it looks like a host. */
-export function registryHostOf(image: string): string {
+function registryHostOf(image: string): string {
   const first = image.split("/")[0]!;
   const hasHost = image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
   return hasHost ? first : "docker.io";

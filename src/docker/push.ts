@@ -8,7 +8,7 @@ import { openLocalLayerStore } from "./layer-store.js";
  * Pushing an engine image: what the registry's push needs from the engine (the image, its layer storage, which
  * layers it pulled), so that src/registry needs nothing from src/docker.
  */
-export interface EnginePushOptions extends PushOptions {
+interface EnginePushOptions extends PushOptions {
   /** The engine holding the image (default: connectEngine()). */
   docker?: Docker;
   /**

@@ -102,7 +102,7 @@ function grpcFrame(message: Buffer): Buffer {
 }
 
 
-export interface BuildSession {
+interface BuildSession {
   id: string;
   close(): void;
 }

@@ -76,7 +76,7 @@ export function generateDockerfile(
   const lines: string[] = [
     `FROM ${mirrorImage(nodeImage(config), options.mirror)} AS node`,
     "",
-    ...(modelBase ? [] : [...codeStageLines(config, project, buildkit), ""]),
+    ...(modelBase ? [] : [...codeStageLines(project, buildkit), ""]),
     `FROM ${mirrorImage(base.image, options.mirror)}`,
     "ENV DEBIAN_FRONTEND=noninteractive",
   ];

@@ -96,7 +96,7 @@ export function runCommandLines(config: Config, buildkit: boolean): string[] {
   });
 }
 
-export function codeStageLines(config: Config, project: ProjectFacts, buildkit: boolean): string[] {
+export function codeStageLines(project: ProjectFacts, buildkit: boolean): string[] {
   // Everything except .cog/ (scratch and the build kit), the weights, which have their own layers, copies of cogts
   // (the image has its own runtime), and the npm manifests, which come pruned from the build kit.
   const npmFiles = project.hasPackageJson ? ["package.json", "package-lock.json", "npm-shrinkwrap.json"] : [];
@@ -119,7 +119,7 @@ export function codeStageLines(config: Config, project: ProjectFacts, buildkit: 
   return lines;
 }
 
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The Dockerfile of a Python model (`run: "predict.py:Predictor"`), laid out as Cog 0.22 lays out its own
- * (cog-contract.md §2.3, without Cog's r8.im/cog-base images): `python:<version>-slim` for a CPU model; for
+ * (docs/spec/cog-contract.md §2.3, without Cog's r8.im/cog-base images): `python:<version>-slim` for a CPU model; for
  * `gpu: true` the nvidia/cuda runtime image with cuDNN for the completed CUDA, with the requested Python installed
  * by uv as Cog does (Ubuntu's own Python is not the one asked for). The requirements come in before the code, so
  * editing predict.py reinstalls nothing; pip keeps its downloads in a cache mount.
@@ -33,11 +33,11 @@ import type { ProjectFacts } from "./project.js";
 
 /** Where the build puts cogts's Python package (`cog`, the worker): the server looks beside its dist for it. */
 export const PYTHON_SDK_BUILD_DIR = `${BUILD_DIR}/python`;
-export const PYTHON_SDK_IMAGE_DIR = `${RUNTIME_DIR}/runtime/python`;
+const PYTHON_SDK_IMAGE_DIR = `${RUNTIME_DIR}/runtime/python`;
 /** The requirements the image installs, as resolved by src/config/python-requirements.ts. */
 export const REQUIREMENTS_BUILD_FILE = `${BUILD_DIR}/requirements.txt`;
 /** Cog 0.22's uv (pkg/dockerfile/standard_generator.go pins the same image). */
-export const UV_IMAGE = "ghcr.io/astral-sh/uv:0.9.26";
+const UV_IMAGE = "ghcr.io/astral-sh/uv:0.9.26";
 /** Cog's library path for GPU images: NVIDIA's container toolkit mounts the driver's libraries under /usr/local/nvidia. */
 const LD_LIBRARY_PATH = "$LD_LIBRARY_PATH:/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin";
 
@@ -60,7 +60,7 @@ function pythonVersion(config: Config): string {
 }
 
 /** `python:3.11-slim` for a CPU model, the nvidia/cuda runtime+cuDNN image of the completed CUDA for a GPU one. */
-export function pythonBaseImage(config: Config): string {
+function pythonBaseImage(config: Config): string {
   if (!config.build.gpu) return `python:${pythonVersion(config)}-slim`;
   if (!config.build.cuda || !config.build.cudnn) throw new Error("a GPU config reaches the generator with cuda and cudnn completed");
   return cudaBaseImage(config.build.cuda, config.build.cudnn);
@@ -106,7 +106,7 @@ export function generatePythonDockerfile(config: Config, schema: object | undefi
   const facts: ProjectFacts = { ...project, hasPackageJson: false, hasTypeScript: false, dependencies: {}, sdkCopies: [] };
   const lines: string[] = [`FROM ${mirrorImage(nodeImage(config), options.mirror)} AS node`];
   if (gpu) lines.push(`FROM ${UV_IMAGE} AS uv`);
-  lines.push("", ...(modelBase ? [] : [...codeStageLines(config, facts, buildkit), ""]));
+  lines.push("", ...(modelBase ? [] : [...codeStageLines(facts, buildkit), ""]));
   lines.push(`FROM ${mirrorImage(pythonBaseImage(config), options.mirror)}`, "ENV DEBIAN_FRONTEND=noninteractive", "ENV PYTHONUNBUFFERED=1");
   if (gpu) lines.push(`ENV LD_LIBRARY_PATH=${LD_LIBRARY_PATH}`, "ENV NVIDIA_DRIVER_CAPABILITIES=all");
   if (options.caCert) {

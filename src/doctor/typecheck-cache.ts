@@ -25,7 +25,7 @@ function alwaysStamped(dir: string): string[] {
   }
 }
 
-export interface CachedResult<T> {
+interface CachedResult<T> {
   cogtsVersion: string;
   /** The request the result answers (the entry files). */
   key: string;

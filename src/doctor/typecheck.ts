@@ -18,14 +18,14 @@ import type * as TS from "typescript";
 import { PACKAGE_ROOT } from "../version.js";
 import { lookupTypecheck, storeTypecheck } from "./typecheck-cache.js";
 
-export interface TypecheckRequest {
+interface TypecheckRequest {
   /** The project folder (where cog.yaml is). */
   dir: string;
   /** Project-relative TypeScript files that must be checked even if tsconfig.json leaves them out (run:, train:). */
   entries?: string[];
 }
 
-export interface TypecheckResult {
+interface TypecheckResult {
   /** `FILE:LINE:COL: message (TSnnnn)`, FILE relative to the project, in file then position order. */
   problems: string[];
   /** Worth knowing, not wrong (a dependency whose types could not be checked). */
@@ -77,7 +77,7 @@ export async function typecheckProject({ dir, entries = [] }: TypecheckRequest, 
   return result;
 }
 
-export interface CheckOutcome {
+interface CheckOutcome {
   result: TypecheckResult;
   /** Every file the compiler read, for the cache. */
   filesRead: string[];

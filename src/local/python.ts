@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { UserError } from "../errors.js";
 
-export interface FoundPython {
+interface FoundPython {
   executable: string;
   version: string;
 }

@@ -1,4 +1,4 @@
-/** Cog's labels (cog-contract.md §2.5) for a built image, and the name of a project's model base. */
+/** Cog's labels (docs/spec/cog-contract.md §2.5) for a built image, and the name of a project's model base. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Config } from "../config/types.js";
@@ -15,7 +15,7 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
   }
 }
 
-/** Cog's labels (cog-contract.md §2.5) for the built image. */
+/** Cog's labels (docs/spec/cog-contract.md §2.5) for the built image. */
 export async function imageLabels(dir: string, config: Config, schema: object | undefined): Promise<Record<string, string>> {
   const { configForLabel } = await import("../config/index.js");
   const labels: Record<string, string> = {

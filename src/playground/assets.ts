@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** From the sources (src/playground/) the folder is beside this file; from dist/src/playground/ it is in the package root. */
-export function assetDirectory(): string {
+function assetDirectory(): string {
   const candidates = [new URL("./assets/", import.meta.url), new URL("../../../src/playground/assets/", import.meta.url)];
   for (const candidate of candidates) {
     const dir = fileURLToPath(candidate);

@@ -13,7 +13,7 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** One parsed `WWW-Authenticate` challenge (RFC 7235; distribution auth/token.md §"How to authenticate"). */
-export interface Challenge {
+interface Challenge {
   scheme: "basic" | "bearer";
   params: Record<string, string>;
 }

@@ -21,9 +21,9 @@ export interface Blob {
   label: string;
 }
 
-export type BlobOutcome = "exists" | "mounted" | "uploaded";
+type BlobOutcome = "exists" | "mounted" | "uploaded";
 
-export interface BlobWriterOptions {
+interface BlobWriterOptions {
   repository: string;
   /** Blobs bigger than this go up in chunks (Cog: 128 MiB). */
   chunkedThreshold: number;
@@ -33,7 +33,7 @@ export interface BlobWriterOptions {
 }
 
 /** An upload session the registry opened (a 202 to POST), with the chunk sizes it asked for. */
-export interface UploadSession { location: URL; minChunk: number; maxChunk: number }
+interface UploadSession { location: URL; minChunk: number; maxChunk: number }
 
 /** Status codes with which a registry says it does not do chunked (PATCH) uploads. */
 const CHUNKING_REFUSED = new Set([400, 405, 411, 415, 501]);
@@ -48,27 +48,27 @@ class Counter extends Transform {
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void { this.onBytes(chunk.length); done(null, chunk); }
 }
 
-export function withDigest(location: URL, digest: string): URL {
+function withDigest(location: URL, digest: string): URL {
   const url = new URL(location);
   url.searchParams.set("digest", digest);
   return url;
 }
 
 /** The upload's next Location, resolved against the request URL (it may be relative, and may carry state). */
-export function locationOf(res: RegistryResponse): URL {
+function locationOf(res: RegistryResponse): URL {
   const loc = header(res, "location");
   if (!loc) throw new UserError(`The registry answered ${res.status} to ${res.url.pathname} without a Location header.`);
   return new URL(loc, res.url);
 }
 
 /** `Range: 0-<end>` → the next offset. distribution sends `0--1` for an empty session. */
-export function nextOffset(res: RegistryResponse): number | undefined {
+function nextOffset(res: RegistryResponse): number | undefined {
   const range = header(res, "range");
   const m = range ? /^(?:bytes=)?0-(-?\d+)$/.exec(range.trim()) : null;
   return m ? Number(m[1]) + 1 : undefined;
 }
 
-export function chunkLimits(res: RegistryResponse): { minChunk: number; maxChunk: number } {
+function chunkLimits(res: RegistryResponse): { minChunk: number; maxChunk: number } {
   const min = Number(header(res, "oci-chunk-min-length") ?? 0);
   const max = Number(header(res, "oci-chunk-max-length") ?? 0);
   return { minChunk: Number.isFinite(min) && min > 0 ? min : 0, maxChunk: Number.isFinite(max) && max > 0 ? max : Infinity };

@@ -11,7 +11,7 @@ export { MAX_RESPONSE_BYTES, readBounded, requireHttpUrl } from "./bounded.js";
 
 export type Body = Buffer | string | Readable;
 
-export interface RegistryRequest {
+interface RegistryRequest {
   method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Path from the registry root (`/v2/...`) or an absolute URL (upload Locations). */
   url: string | URL;
@@ -50,7 +50,7 @@ export const defaultRetryPolicy: RetryPolicy = { attempts: 6, baseDelayMs: 500 }
 const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH"]);
 
 /** Network failures worth retrying (connection reset mid-body, refused while a proxy restarts, timeouts). */
-export function isRetryableNetworkError(err: unknown): boolean {
+function isRetryableNetworkError(err: unknown): boolean {
   // A problem cogts explained (a malformed answer, a refused address) does not go away by asking again.
   if (err instanceof UserError) return false;
   let e = err as { code?: string; cause?: unknown } | undefined;

@@ -23,7 +23,7 @@ interface DockerConfigFile {
   [key: string]: unknown;
 }
 
-export function dockerConfigPath(): string {
+function dockerConfigPath(): string {
   return join(process.env.DOCKER_CONFIG || join(homedir(), ".docker"), "config.json");
 }
 

@@ -45,7 +45,7 @@ function storedBlocks(data: Buffer): Buffer[] {
   return out;
 }
 
-export interface ParallelGzipOptions {
+interface ParallelGzipOptions {
   /** zlib level 1-9 for segments that compress; 0 stores everything. */
   level: number;
   /** Segments deflating at once (default: libuv's pool size, 4). */

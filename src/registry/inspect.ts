@@ -22,7 +22,7 @@ export interface ImageManifest {
   layers: { mediaType: string; digest: string; size: number }[];
 }
 
-export interface RemoteImage {
+interface RemoteImage {
   /** Digest of the image manifest (the platform one when the tag names an index). */
   digest: string;
   /** Digest of the index the tag pointed at, when it pointed at one. */
@@ -32,7 +32,7 @@ export interface RemoteImage {
   labels: Record<string, string>;
 }
 
-export interface InspectOptions { credentials?: Credentials }
+interface InspectOptions { credentials?: Credentials }
 
 /**
  * Reads a pushed image's manifest, config and labels from the registry without pulling its layers

@@ -7,10 +7,10 @@ import type { SavedWhere } from "./credentials.js";
 import { registryBaseUrl } from "./reference.js";
 
 /**
- * `cog login`: the Replicate token flow for registries that serve `/cog/v1/*` (cog-contract §3), else a
+ * `cog login`: the Replicate token flow for registries that serve `/cog/v1/*` (docs/spec/cog-contract.md §3), else a
  * username and password checked against the registry's `/v2/` before they are saved as docker would.
  */
-export interface LoginPrompts {
+interface LoginPrompts {
   /** Shows the token page URL and asks for the token (hidden input). */
   token(url: string): Promise<string>;
   username(): Promise<string>;
@@ -18,7 +18,7 @@ export interface LoginPrompts {
   password(): Promise<string>;
 }
 
-export interface LoginOptions {
+interface LoginOptions {
   registry: string;
   /** Token given up front (`--token-stdin`). */
   token?: string;
@@ -28,7 +28,7 @@ export interface LoginOptions {
   prompts: LoginPrompts;
 }
 
-export interface LoginResult { username: string; saved: SavedWhere; flow: "token" | "password" }
+interface LoginResult { username: string; saved: SavedWhere; flow: "token" | "password" }
 
 /** `GET /cog/v1/display-token-url` → `{url}` when the registry does Replicate's token login; undefined otherwise. */
 async function tokenPageUrl(registry: string): Promise<string | undefined> {

@@ -5,7 +5,7 @@ export function defaultRegistryHost(): string {
   return process.env.COG_REGISTRY_HOST || "r8.im";
 }
 
-export interface ImageReference {
+interface ImageReference {
   /** `host[:port]` as the user wrote it. */
   registry: string;
   /** Repository path inside the registry, e.g. `owner/model`. */
@@ -51,10 +51,6 @@ export function parseReference(input: string, defaultHost = defaultRegistryHost(
   }
   if (!tag && !digest) tag = "latest";
   return { registry, repository, tag, digest };
-}
-
-export function formatReference(ref: ImageReference): string {
-  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
 }
 
 /**

@@ -51,7 +51,7 @@ export function lookupCachedSchema(dir: string, configFile: string): OpenApiDocu
   return entry.document;
 }
 
-export function storeCachedSchema(dir: string, configFile: string, filesRead: string[], document: OpenApiDocument): void {
+function storeCachedSchema(dir: string, configFile: string, filesRead: string[], document: OpenApiDocument): void {
   const files: Record<string, string> = {};
   for (const path of [resolve(dir, configFile), ...filesRead]) {
     const hash = hashFile(path);

@@ -147,7 +147,7 @@ const PY_SUPPORTED_INPUTS =
 const PY_SUPPORTED_OUTPUTS =
   "str, int, float, bool, Path, File, dict, dict[str, T], Any, list[T], a BaseModel, dataclass or TypedDict class of " +
   "these, Iterator[T], AsyncIterator[T], ConcatenateIterator[str] or AsyncConcatenateIterator[str]";
-export const PY_INPUT_OPTIONS = [
+const PY_INPUT_OPTIONS = [
   "default", "description", "ge", "le", "min_length", "max_length", "regex", "choices", "deprecated", "accept",
 ] as const;
 

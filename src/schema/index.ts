@@ -1,5 +1,5 @@
 /**
- * Static OpenAPI schema of a TypeScript or Python predictor, as Cog 0.22 derives it for a Python one (cog-contract.md §5).
+ * Static OpenAPI schema of a TypeScript or Python predictor, as Cog 0.22 derives it for a Python one (docs/spec/cog-contract.md §5).
  *
  *   const document = await generateSchema({ dir: "/path/to/project", predict: "predict.ts:Predictor" });
  *

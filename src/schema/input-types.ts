@@ -1,4 +1,4 @@
-/** Maps the TypeScript type of a predictor parameter to an input type (cog-contract.md §5.2, typescript.md). */
+/** Maps the TypeScript type of a predictor parameter to an input type (docs/spec/cog-contract.md §5.2, docs/spec/typescript.md). */
 import type { TypeNode } from "ts-morph";
 import { Node, SyntaxKind } from "./ts-morph.js";
 import { schemaMessages } from "./errors.js";
@@ -6,7 +6,7 @@ import type { InputType } from "./model.js";
 import type { SourceSet } from "./source-files.js";
 import { MAX_TYPE_DEPTH, resolveTypeReference } from "./type-names.js";
 
-export interface ReadInputType {
+interface ReadInputType {
   type: InputType;
   /** The type admits `null` or `undefined`. */
   nullable: boolean;

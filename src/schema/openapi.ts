@@ -1,5 +1,5 @@
 /**
- * Formats the schema model as the OpenAPI document Cog 0.22 emits (cog-contract.md §5), key order included:
+ * Formats the schema model as the OpenAPI document Cog 0.22 emits (docs/spec/cog-contract.md §5), key order included:
  * Go marshals plain maps with sorted keys and keeps insertion order only for `paths`, `components.schemas` and the
  * `properties` of Input and of output objects.
  */

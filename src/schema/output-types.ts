@@ -1,4 +1,4 @@
-/** Maps a predictor's return type to the output type (cog-contract.md §5.3, typescript.md "Outputs"). */
+/** Maps a predictor's return type to the output type (docs/spec/cog-contract.md §5.3, docs/spec/typescript.md "Outputs"). */
 import type { TypeElementTypes, TypeNode } from "ts-morph";
 import { Node, SyntaxKind } from "./ts-morph.js";
 import { schemaMessages } from "./errors.js";

@@ -10,7 +10,7 @@ import { unwrapExpression, type SourceSet } from "./source-files.js";
 /** `undefined` written as a default means "no default"; kept apart from JSON values. */
 export const UNDEFINED = Symbol("undefined");
 
-export type StaticValue = { ok: true; value: JsonValue | typeof UNDEFINED } | { ok: false; node: Node };
+type StaticValue = { ok: true; value: JsonValue | typeof UNDEFINED } | { ok: false; node: Node };
 
 export function evaluateStatic(expression: Node, sources: SourceSet, depth = 0): StaticValue {
   const node = unwrapExpression(expression);

@@ -54,7 +54,7 @@ describe("transcript 04: files", () => {
   it("[7] an input URL that answers 404 is a failed prediction, HTTP 200 (0.22 and 0.16)", async () => {
     const answer = await replay(plain, recorded("04", 7), { receiver: files.url });
     expect(answer.status, answer.text).toBe(200);
-    expectMatchesContract("prediction-response#/definitions/inputFileError", answer.json);
+    expectMatchesContract("prediction-response#/definitions/prediction", answer.json);
     expect((answer.json as Body).error).toMatch(/404/);
     expect((answer.json as Body).error).toContain("/in/missing.txt");
   });

@@ -85,9 +85,9 @@ describe("prediction-response", () => {
     expect(matchesContract(accepted, { status: "starting" })).toBe(false);
   });
 
-  it("describes the 422 of an input file that could not be fetched as a failed prediction", () => {
+  it("describes the 422 of a refused input file value (not a URL, over the limit) as a failed prediction", () => {
     const ref = "prediction-response#/definitions/inputFileError" as const;
-    expectMatchesContract(ref, { id: "p", error: "404 Not Found", logs: "", status: "failed", metrics: { predict_time: 0 } });
+    expectMatchesContract(ref, { id: "p", error: "document: not a data: or http(s): URL", logs: "", status: "failed", metrics: { predict_time: 0 } });
     expect(matchesContract(ref, succeeded)).toBe(false);
   });
 });

@@ -80,7 +80,7 @@ describe("registry credentials go only to the registry", () => {
 
   it("never gives the registry's bearer token to another host, and does not answer another host's challenge", async () => {
     let tokenRequests = 0;
-    const tokens = await fakeHost("127.0.0.2", (req, res) => {
+    const tokens = await fakeHost("127.0.0.2", (_req, res) => {
       tokenRequests++;
       reply(res, 200, { "content-type": "application/json" }, JSON.stringify({ token: "registry-bearer-token", expires_in: 300 }));
     });

@@ -1,7 +1,7 @@
 /**
  * The cogts server with the Python worker (runtime/python/cog/_worker.py), over real processes and HTTP: setup,
  * predictions, logs in order, metrics, secrets, files in and out, BaseModel and iterator outputs, cancellation
- * with Cog's semantics, async concurrency, crash recovery and setup failure.
+ * with Cog's semantics, async concurrency, crash recovery and setup failure; an empty stream is [] on every route.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { generateSchema } from "../../src/schema/index.js";
 import { ROOT, startServerIn, type RunningServer } from "../server/helpers.js";
 import { request } from "../helpers/http.js";
 import { startReceiver } from "../helpers/receiver.js";
+import { readSseEvents } from "../helpers/sse.js";
 import { startPython } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -196,6 +197,31 @@ describe("Python worker: an async generator on BaseRunner.run", () => {
       const r = await request(`${server.url}/predictions`, { body: { input: { count: 3 } } });
       expect(r.body).toMatchObject({ status: "succeeded", output: ["tok0 ", "tok1 ", "tok2 "] });
     } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("Python worker: a @cog.streaming predictor that yields nothing", () => {
+  it("answers [] (Cog), not null, over HTTP, SSE and webhooks", async () => {
+    const server = await startPython("streaming");
+    const hook = await startReceiver();
+    try {
+      const sync = await request(`${server.url}/predictions`, { body: { input: { count: 0 } } });
+      expect(sync.body).toMatchObject({ status: "succeeded", output: [] });
+      const sse = await fetch(`${server.url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ input: { count: 0 } }),
+      });
+      expect(sse.status).toBe(200);
+      const events = await readSseEvents<Record<string, unknown>>(sse);
+      expect(events.at(-1)).toMatchObject({ event: "completed", data: { status: "succeeded", output: [] } });
+      await request(`${server.url}/predictions`, { body: { input: { count: 0 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
+      expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual([]);
+    } finally {
+      await hook.close();
       await server.stop();
     }
   });

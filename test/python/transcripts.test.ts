@@ -27,7 +27,7 @@ const CASES: Record<string, [string, number[]][]> = {
 };
 
 /**
- * 0.16 quirks cogts does not copy (typescript.md "Quirks of Cog not to copy"; test/conformance pins the same):
+ * 0.16 quirks cogts does not copy (docs/spec/typescript.md "Quirks of Cog not to copy"; test/conformance pins the same):
  * a falsy output ("" or 0.0) was sent as null; logs were split at \r and blank lines dropped, and stdout and
  * stderr lines interleave by arrival. Downloaded inputs were named tmpXXXXXXXX<name>; cogts keeps <name>.
  */

@@ -38,38 +38,66 @@ describe("files in and out", () => {
     }
   });
 
-  it("a cancel during an input download stops the download and ends the prediction canceled", async () => {
+  /** An origin that sends a few bytes of a large file, then nothing: a download from it would take until the timeout. */
+  async function stallingOrigin() {
     const { createServer } = await import("node:http");
-    let closedByServer!: () => void;
-    const downloadClosed = new Promise<void>((resolve) => (closedByServer = resolve));
-    // Sends a few bytes of a large file, then nothing: the download would take until the timeout.
-    const slow = createServer((req, res) => {
+    let connected!: () => void;
+    let closed!: () => void;
+    const downloadConnected = new Promise<void>((resolve) => (connected = resolve));
+    const downloadClosed = new Promise<void>((resolve) => (closed = resolve));
+    const origin = createServer((req, res) => {
+      req.socket.on("close", () => closed());
       res.writeHead(200, { "content-type": "image/png", "content-length": String(50 * 1024 * 1024) });
-      res.write(Buffer.alloc(1024));
-      req.socket.on("close", () => closedByServer());
+      res.write(Buffer.alloc(1024), () => connected());
     });
-    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
-    const port = (slow.address() as { port: number }).port;
+    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(origin.address() as { port: number }).port}/big.png`;
+    const close = () => {
+      origin.closeAllConnections();
+      origin.close();
+    };
+    return { url, downloadConnected, downloadClosed, close };
+  }
+
+  async function cancelDownload(id: string, url: string, before: () => Promise<void>) {
     const hook = await startReceiver();
     try {
       const created = await request(`${server.url}/predictions`, {
-        body: { id: "cancel-download", input: { image: `http://127.0.0.1:${port}/big.png` }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+        body: { id, input: { image: url }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
         headers: { prefer: "respond-async" },
       });
       expect(created.status).toBe(202);
-      await new Promise((r) => setTimeout(r, 300));
-      expect((await request(`${server.url}/predictions/cancel-download/cancel`, { method: "POST" })).status).toBe(200);
-      await downloadClosed;
+      await before();
+      expect((await request(`${server.url}/predictions/${id}/cancel`, { method: "POST" })).status).toBe(200);
       await hook.waitFor((got) => got.length > 0);
-      expect(hook.received[0]!.json).toMatchObject({ id: "cancel-download", status: "canceled" });
+      expect(hook.received[0]!.json).toMatchObject({ id, status: "canceled" });
       await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 5000 }).toBe("READY");
       // The id is free again: the prediction ended (canceled) rather than waiting out the download.
-      const again = await request(`${server.url}/predictions`, { body: { id: "cancel-download", input: { image: dataUrl } } });
+      const again = await request(`${server.url}/predictions`, { body: { id, input: { image: dataUrl } } });
       expect(again.body.status).toBe("succeeded");
     } finally {
       await hook.close();
-      slow.closeAllConnections();
-      slow.close();
+    }
+  }
+
+  it("a cancel during an input download stops the download and ends the prediction canceled", async () => {
+    const origin = await stallingOrigin();
+    try {
+      // Canceled once the origin has sent its first bytes, so that there is a download in progress to stop (a
+      // fixed wait raced the download's start on a busy machine: a cancel before it left no socket to close).
+      await cancelDownload("cancel-download", origin.url, () => origin.downloadConnected);
+      await origin.downloadClosed;
+    } finally {
+      origin.close();
+    }
+  });
+
+  it("a cancel right after the request, before the download has connected, ends the prediction canceled too", async () => {
+    const origin = await stallingOrigin();
+    try {
+      await cancelDownload("cancel-early", origin.url, async () => undefined);
+    } finally {
+      origin.close();
     }
   });
 

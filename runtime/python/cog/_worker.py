@@ -7,54 +7,29 @@ A synchronous predict() runs on the main thread, one at a time; canceling it rai
 concurrency.max at once; canceling it cancels the task. The prediction's prints, logging and subprocess output go
 to the worker's stdout/stderr, which the server reads as the prediction's logs (unbuffered: PYTHONUNBUFFERED=1);
 with several predictions at once, Python-level output is sent tagged with its prediction instead.
+
+This module loads the predictor, runs setup and serves the channel; a prediction's run and output are _runs.py, its
+inputs _inputs.py, and what they share (options, channel) _common.py.
 """
-import copy
 import importlib.util
 import inspect
-import json
 import os
 import queue
 import signal
 import sys
 import threading
-import traceback
-import typing
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
-from . import _protocol
-from ._output import OutputFiles, is_iterator, serialize
+from . import _common
+from ._common import error_text, flush, log_stack, options, send
+from ._inputs import Parameters
+from ._runs import Running, TaggedStream, predict_async, predict_sync, running
 from .exceptions import CancelationException
-from .scope import Scope, _current, set_scope
-from .types import FieldInfo, Path, Secret
+from .types import Path
 
 if TYPE_CHECKING:
     # asyncio costs a noticeable part of the worker's start: imported only for an async predictor.
     import asyncio
-
-options: Dict[str, Any] = json.loads(os.environ.get("COGTS_WORKER_OPTIONS", "{}"))
-channel: Optional[_protocol.Channel] = None
-
-
-def send(message: Dict[str, Any]) -> None:
-    assert channel is not None, "the worker's channel is opened by main()"
-    channel.send(message)
-
-
-def error_text(error: BaseException) -> str:
-    return str(error) or type(error).__name__
-
-
-def log_stack(error: BaseException) -> None:
-    if os.environ.get("COGTS_LOG_STACKS") != "0":
-        sys.stderr.write("".join(traceback.format_exception(type(error), error, error.__traceback__)))
-
-
-def flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 # ---- loading -------------------------------------------------------------------------------------------------
@@ -116,205 +91,6 @@ def run_setup(loop: "Optional[asyncio.AbstractEventLoop]") -> None:
         loop.run_until_complete(result)
 
 
-# ---- inputs --------------------------------------------------------------------------------------------------
-
-def is_file_annotation(annotation: Any) -> bool:
-    from .types import File
-    if annotation is File:
-        return True
-    if isinstance(annotation, str):
-        return annotation.replace("cog.", "").replace("Optional[", "").replace("List[", "").replace("list[", "").rstrip("]| None") == "File"
-    return any(is_file_annotation(arg) for arg in getattr(annotation, "__args__", ()) or ())
-
-
-def as_float(annotation: Any, value: Any) -> Any:
-    """A JSON integer given for a ``float`` input arrives as a float, as Cog's validation made it (``1`` → ``1.0``),
-    also inside ``Optional[float]`` and ``list[float]``. A union of several types (``str | float``) keeps the value
-    as it came, as Cog 0.21+ does with JSON-native unions: an integer stays an ``int``."""
-    if isinstance(value, bool):
-        return value
-    args = getattr(annotation, "__args__", None) or ()
-    members = [arg for arg in args if arg is not type(None)]
-    if isinstance(value, int) and (annotation is float or (members == [float] and getattr(annotation, "__origin__", None) is not list)):
-        return float(value)
-    if isinstance(value, list) and getattr(annotation, "__origin__", None) is list and args:
-        return [as_float(args[0], item) for item in value]
-    return value
-
-
-class Parameters:
-    """How each input becomes an argument: wrapped (Path, File, Secret) and, when omitted, filled from Input()."""
-
-    def __init__(self, method: Callable[..., Any]) -> None:
-        self.signature = inspect.signature(method)
-        self.plans = {plan["name"]: plan for plan in options.get("parameters", [])}
-        try:
-            self.hints = typing.get_type_hints(method)
-        except Exception:  # noqa: BLE001 - an unresolvable annotation: fall back to the raw ones
-            self.hints = {}
-
-    def arguments(self, values: Dict[str, Any]) -> Dict[str, Any]:
-        kwargs: Dict[str, Any] = {}
-        for name, parameter in self.signature.parameters.items():
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                continue
-            plan = self.plans.get(name, {"kind": "plain", "array": False, "nullWhenMissing": False})
-            if name in values:
-                annotation = self.hints.get(name, parameter.annotation)
-                kwargs[name] = self.wrap(plan, as_float(annotation, values[name]), annotation)
-            elif plan.get("nullWhenMissing"):
-                kwargs[name] = None
-            elif isinstance(parameter.default, FieldInfo):
-                default = parameter.default.default if parameter.default.has_default else None
-                kwargs[name] = self.wrap(plan, copy.deepcopy(default), parameter.annotation)
-        return kwargs
-
-    @staticmethod
-    def wrap(plan: Dict[str, Any], value: Any, annotation: Any) -> Any:
-        kind = plan.get("kind")
-        if kind == "plain" or value is None:
-            return value
-
-        def one(item: Any) -> Any:
-            if not isinstance(item, str):
-                return item
-            if kind == "secret":
-                return Secret(item)
-            if is_file_annotation(annotation):
-                return open(item, "rb")  # noqa: SIM115 - Cog's File input is an open file the predictor reads
-            return Path(item)
-
-        return [one(v) for v in value] if plan.get("array") and isinstance(value, list) else one(value)
-
-
-# ---- predictions ---------------------------------------------------------------------------------------------
-
-class Running:
-    def __init__(self, prediction_id: str) -> None:
-        self.id = prediction_id
-        self.canceled = False
-        self.iterator = False
-        self.in_predict = False
-        self.task: "Optional[asyncio.Task]" = None  # type: ignore[type-arg]
-        self.files: Optional[OutputFiles] = None
-
-    def output_files(self) -> OutputFiles:
-        if self.files is None:
-            self.files = OutputFiles(os.path.join(options["outputDir"], _protocol.output_dir_name(self.id)))
-        return self.files
-
-
-running: Dict[str, Running] = {}
-
-
-def metric_sender(prediction_id: str) -> Callable[[str, Any, str], None]:
-    def send_metric(name: str, value: Any, mode: str) -> None:
-        send({"type": "metric", "id": prediction_id, "name": name, "value": serialize(value, None), "mode": mode})
-    return send_metric
-
-
-def read_input(message: Dict[str, Any]) -> Dict[str, Any]:
-    values = message.get("input") or {}
-    spill = message.get("inputFile")
-    if spill:
-        with open(spill, encoding="utf-8") as f:
-            values = json.load(f)
-        spill_dir = os.path.dirname(spill)
-        import shutil
-        if os.path.basename(spill_dir).startswith("cogts-spill-"):
-            shutil.rmtree(spill_dir, ignore_errors=True)
-        else:
-            os.unlink(spill)
-    return values
-
-
-def finish(run: Running, status: str, error: Optional[str] = None, output: Any = None) -> None:
-    running.pop(run.id, None)
-    flush()
-    files = run.files.take() if run.files else None
-    if run.files and status != "succeeded":
-        import shutil
-        shutil.rmtree(run.files.dir, ignore_errors=True)
-    send(_protocol.done(run.id, status, error, output, files, run.iterator))
-
-
-def send_chunk(run: Running, chunk: Any) -> None:
-    files = run.output_files() if not isinstance(chunk, (str, int, float, bool, type(None))) else None
-    value = serialize(chunk, files)
-    message: Dict[str, Any] = {"type": "output", "id": run.id, "value": value, "chunk": True}
-    slots = files.take() if files else None
-    if slots:
-        message["files"] = slots
-    send(message)
-
-
-def returned(run: Running, result: Any) -> Any:
-    return serialize(result, run.output_files() if not isinstance(result, (str, int, float, bool, type(None))) else None)
-
-
-def predict_sync(method: Callable[..., Any], parameters: Parameters, message: Dict[str, Any]) -> None:
-    run = Running(message["id"])
-    running[run.id] = run
-    token = set_scope(Scope(run.id, message.get("context") or {}, metric_sender(run.id)))
-    try:
-        run.in_predict = True
-        result = method(**parameters.arguments(read_input(message)))
-        if is_iterator(result):
-            run.iterator = True
-            for chunk in result:
-                send_chunk(run, chunk)
-                if run.canceled:
-                    break
-            output = None
-        else:
-            output = returned(run, result)
-        run.in_predict = False
-        finish(run, "canceled" if run.canceled else "succeeded", None, output)
-    except CancelationException:
-        run.in_predict = False
-        finish(run, "canceled")
-    except Exception as error:  # noqa: BLE001 - any failure of the model fails its prediction
-        run.in_predict = False
-        if run.canceled:
-            finish(run, "canceled")
-        else:
-            log_stack(error)
-            finish(run, "failed", error_text(error))
-    finally:
-        run.in_predict = False
-        _current.reset(token)
-
-
-async def predict_async(method: Callable[..., Any], parameters: Parameters, message: Dict[str, Any], run: Running) -> None:
-    import asyncio
-    set_scope(Scope(run.id, message.get("context") or {}, metric_sender(run.id)))
-    try:
-        result = method(**parameters.arguments(read_input(message)))
-        if inspect.isawaitable(result):
-            result = await result
-        if is_iterator(result):
-            run.iterator = True
-            if hasattr(result, "__anext__"):
-                async for chunk in result:
-                    send_chunk(run, chunk)
-            else:
-                for chunk in result:
-                    send_chunk(run, chunk)
-                    await asyncio.sleep(0)
-            output = None
-        else:
-            output = returned(run, result)
-        finish(run, "canceled" if run.canceled else "succeeded", None, output)
-    except (asyncio.CancelledError, CancelationException):
-        finish(run, "canceled")
-    except Exception as error:  # noqa: BLE001
-        if run.canceled:
-            finish(run, "canceled")
-        else:
-            log_stack(error)
-            finish(run, "failed", error_text(error))
-
-
 def healthcheck_result(request_id: int, result: Any = None, error: Optional[BaseException] = None) -> None:
     message: Dict[str, Any] = {"type": "healthcheck", "requestId": request_id}
     if error is not None:
@@ -322,28 +98,6 @@ def healthcheck_result(request_id: int, result: Any = None, error: Optional[Base
     elif result is False:
         message["error"] = "user-defined healthcheck returned false"
     send(message)
-
-
-# ---- tagged logs (several predictions at once) ---------------------------------------------------------------
-
-class TaggedStream:
-    """sys.stdout/sys.stderr while several predictions share the worker: text written inside a prediction's scope
-    goes to the server tagged with it; other text goes to the real stream."""
-
-    def __init__(self, stream: Any, source: str) -> None:
-        self._stream = stream
-        self._source = source
-
-    def write(self, text: str) -> int:
-        scope = _current.get()
-        if scope is None or scope.id not in running:
-            return self._stream.write(text)
-        for at in range(0, len(text), 1 << 20):
-            send({"type": "log", "id": scope.id, "source": self._source, "data": text[at:at + (1 << 20)]})
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 # ---- main ----------------------------------------------------------------------------------------------------
@@ -357,8 +111,7 @@ def on_close() -> None:
 
 
 def main() -> None:
-    global channel
-    channel = _protocol.Channel(3)
+    channel = _common.open_channel(3)
     try:
         module = load_module(options["modulePath"])
         target = getattr(module, options["className"], None)
@@ -374,7 +127,7 @@ def main() -> None:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
         run_setup(loop)
-        parameters = Parameters(method)
+        parameters = Parameters(method, options.get("parameters", []))
     except BaseException as error:  # noqa: BLE001 - setup failures of any kind are reported
         log_stack(error)
         flush()
@@ -416,7 +169,8 @@ def serve_sync(method: Callable[..., Any], parameters: Parameters, healthcheck: 
         elif kind == "healthcheck":
             threading.Thread(target=check_health, args=(healthcheck, message["requestId"], None), daemon=True).start()
 
-    channel.serve(on_message, lambda: (inbox.put(None), on_close()))
+    assert _common.channel is not None
+    _common.channel.serve(on_message, lambda: (inbox.put(None), on_close()))
     send({"type": "ready", "hasHealthcheck": callable(healthcheck)})
     while True:
         message = inbox.get()
@@ -462,7 +216,8 @@ def serve_async(loop: "asyncio.AbstractEventLoop", method: Callable[..., Any], p
         elif kind == "healthcheck":
             threading.Thread(target=check_health, args=(healthcheck, message["requestId"], loop), daemon=True).start()
 
-    channel.serve(on_message, on_close)
+    assert _common.channel is not None
+    _common.channel.serve(on_message, on_close)
     send({"type": "ready", "hasHealthcheck": callable(healthcheck)})
     loop.run_forever()
 

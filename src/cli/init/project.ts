@@ -3,7 +3,7 @@
  * (as Cog does), and adds to an existing package.json only what the template's has and it lacks: never a changed
  * value, never a removed key.
  *
- *   const { files } = await initProject("/work/my-model");
+ *   const { files } = await initProject("~/my-model");
  *   // [{ file: "cog.yaml", action: "created" }, { file: "package.json", action: "updated", changes: [...] }, ...]
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";

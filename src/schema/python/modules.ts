@@ -21,7 +21,7 @@ export interface PyModule {
   imports: Map<string, { module: string; name?: string }>;
 }
 
-export type Resolved =
+type Resolved =
   | { kind: "class"; module: PyModule; node: Node; decorators: Node[] }
   | { kind: "function"; module: PyModule; node: Node; decorators: Node[] }
   | { kind: "constant"; module: PyModule; node: Node }

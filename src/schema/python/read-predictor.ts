@@ -1,5 +1,5 @@
 /**
- * Reads a Python predictor statically, as Cog 0.22's tree-sitter generator does (cog-contract.md §5.5): the class
+ * Reads a Python predictor statically, as Cog 0.22's tree-sitter generator does (docs/spec/cog-contract.md §5.5): the class
  * (or function) named by `FILE.py:Name`, its run()/predict() (or train()) method, found on the class or a class
  * it inherits from in the project, each parameter's annotation and its default or `Input(...)` options, and the
  * return annotation. Nothing is imported or run.

@@ -1,5 +1,5 @@
 /**
- * Python type annotations → the schema model, with Cog 0.22's rules (cog-contract.md §5.2, §5.3): typing and
+ * Python type annotations → the schema model, with Cog 0.22's rules (docs/spec/cog-contract.md §5.2, §5.3): typing and
  * builtin spellings (`List[str]`, `list[str]`, `Optional[T]`, `T | None`, `Union[...]`), cog's Path/File/Secret,
  * `Literal[...]`, and output classes (cog.BaseModel, pydantic.BaseModel, dataclasses, TypedDict) from the
  * project's own modules, inlined.

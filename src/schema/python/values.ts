@@ -8,7 +8,7 @@ import type { PyModule, PyProject } from "./modules.js";
 import type { Node } from "./parser.js";
 
 export const NOT_STATIC = Symbol("not static");
-export type StaticResult = JsonValue | typeof NOT_STATIC;
+type StaticResult = JsonValue | typeof NOT_STATIC;
 
 export function evaluate(node: Node, module: PyModule, project: PyProject, depth = 0): StaticResult {
   if (depth > 32) return NOT_STATIC;

@@ -105,21 +105,21 @@ class ProtocolTest(unittest.TestCase):
 
 class ParametersTest(unittest.TestCase):
     def setUp(self) -> None:
-        from cog import _worker
-        self.worker = _worker
-        _worker.options = {"parameters": [
+        from cog import _inputs
+        plans = [
             {"name": "image", "kind": "path", "array": False, "nullWhenMissing": False},
             {"name": "images", "kind": "path", "array": True, "nullWhenMissing": False},
             {"name": "doc", "kind": "path", "array": False, "nullWhenMissing": True},
             {"name": "token", "kind": "secret", "array": False, "nullWhenMissing": False},
-        ]}
+        ]
+        self.Parameters = lambda method: _inputs.Parameters(method, plans)
 
     def test_wraps_and_fills_defaults(self) -> None:
         def predict(image: Path, images: list = Input(default=[]), doc: Optional[File] = None,
                     token: Secret = Input(default=None), steps: int = Input(default=4), plain: str = "p") -> None: ...
 
         with tempfile.NamedTemporaryFile() as f:
-            args = self.worker.Parameters(predict).arguments({"image": f.name, "images": [f.name], "doc": f.name, "token": "t"})
+            args = self.Parameters(predict).arguments({"image": f.name, "images": [f.name], "doc": f.name, "token": "t"})
             self.assertIsInstance(args["image"], Path)
             self.assertIsInstance(args["images"][0], Path)
             self.assertTrue(hasattr(args["doc"], "read"))
@@ -128,7 +128,7 @@ class ParametersTest(unittest.TestCase):
             self.assertEqual(args["steps"], 4)
             self.assertNotIn("plain", args)  # Python's own default applies
 
-        args = self.worker.Parameters(predict).arguments({"image": "/x"})
+        args = self.Parameters(predict).arguments({"image": "/x"})
         self.assertIsNone(args["doc"])
         self.assertIsNone(args["token"])
         self.assertEqual(args["images"], [])
@@ -137,7 +137,7 @@ class ParametersTest(unittest.TestCase):
         def predict(seconds: float, maybe: Optional[float] = None, many: list[float] = Input(default=[]),
                     count: int = 1, either: "int | float" = 0, flag: bool = False) -> None: ...
 
-        args = self.worker.Parameters(predict).arguments({"seconds": 1, "maybe": 2, "many": [1, 2.5], "count": 3, "either": 4, "flag": True})
+        args = self.Parameters(predict).arguments({"seconds": 1, "maybe": 2, "many": [1, 2.5], "count": 3, "either": 4, "flag": True})
         self.assertEqual([type(args[k]) for k in ["seconds", "maybe", "count", "either", "flag"]], [float, float, int, int, bool])
         self.assertEqual(args["many"], [1.0, 2.5])
         self.assertIsInstance(args["many"][0], float)
@@ -147,15 +147,15 @@ class ParametersTest(unittest.TestCase):
         # Cog 0.21+'s JSON-native unions: the value of a union input is passed through unchanged.
         def predict(value: "str | float | None" = None, flipped: "float | str" = 0.0, nums: "list[int] | list[float]" = Input(default=[])) -> None: ...
 
-        args = self.worker.Parameters(predict).arguments({"value": 1, "flipped": 2, "nums": [3]})
+        args = self.Parameters(predict).arguments({"value": 1, "flipped": 2, "nums": [3]})
         self.assertEqual([type(args["value"]), type(args["flipped"]), type(args["nums"][0])], [int, int, int])
-        args = self.worker.Parameters(predict).arguments({"value": 1.5, "flipped": "x"})
+        args = self.Parameters(predict).arguments({"value": 1.5, "flipped": "x"})
         self.assertEqual([args["value"], args["flipped"]], [1.5, "x"])
 
     def test_mutable_defaults_are_copied_per_prediction(self) -> None:
         def predict(tags: list = Input(default=["a"])) -> None: ...
 
-        params = self.worker.Parameters(predict)
+        params = self.Parameters(predict)
         first = params.arguments({})
         first["tags"].append("b")
         self.assertEqual(params.arguments({})["tags"], ["a"])
