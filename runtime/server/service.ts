@@ -14,7 +14,7 @@ import type { PredictionSink, SetupInfo, WorkerState } from "./worker-process.js
 import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
 import { fetchInputFiles, InputFileError, type DownloadLimits } from "./files.js";
 import { removeOutputFiles, resolveOutputFiles } from "./output-files.js";
-import type { ToWorker, WorkerOptions } from "./protocol.js";
+import type { ToWorker, WorkerOptions } from "../protocol/index.js";
 import type { InputValidator } from "../validate.js";
 import { httpErrors, type ErrorReply } from "./errors.js";
 import { bodySize, newId, type RequestBody } from "./request.js";
