@@ -10,10 +10,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../config/index.js";
 import type { Project } from "../model/index.js";
 import { UserError } from "../errors.js";
+import { SERVER_ENTRY } from "../../runtime/server/index.js";
 import { waitUntilReady } from "../predict/index.js";
 
 export interface LocalProject extends Project {
@@ -66,7 +66,7 @@ export interface LocalServer {
 
 /** The compiled server entry point shipped with this package (dist/runtime/server/main.js). */
 export function serverEntryPoint(): string {
-  return process.env.COGTS_SERVER_ENTRY ?? fileURLToPath(new URL("../../runtime/server/main.js", import.meta.url));
+  return process.env.COGTS_SERVER_ENTRY ?? SERVER_ENTRY;
 }
 
 function configEnvironment(config: Config): Record<string, string> {
