@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects, one rule: a test beside the code (`src/**/*.test.ts`, `runtime/**/*.test.ts`) is a unit test and
+// Two projects, one rule: a test beside the code (`src/**/*.test.ts`, `runtime/**/*.test.ts`, `scripts/**/*.test.ts`) is a unit test and
 // needs nothing outside the process (no engine, no registry, no spawned server); everything under `test/` is an
 // integration test and may use the real services that `scripts/test-env up` starts.
 export default defineConfig({
@@ -12,7 +12,7 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "runtime/**/*.test.ts"] } },
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "runtime/**/*.test.ts", "scripts/**/*.test.ts"] } },
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"] } },
     ],
   },

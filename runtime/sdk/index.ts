@@ -7,9 +7,10 @@
  * The schema generator reads predictors statically and recognises these names; it never runs this code.
  */
 import { inspect } from "node:util";
-import { currentScope, type MetricModeInput } from "./scope.js";
+import { currentScope, type MetricModeInput } from "../scope/index.js";
 
-export { currentScope, runInScope, setSoleScope, type PredictionScope, type MetricMode, type MetricModeInput } from "./scope.js";
+// What a predictor may use of the prediction scope; setting it (runInScope, setSoleScope) is the worker's business.
+export { currentScope, type PredictionScope, type MetricMode, type MetricModeInput } from "../scope/index.js";
 
 /** An integer input or output (`"type": "integer"` in the schema). At run time it is a plain number. */
 export type Int = number & { readonly __cogtsInt?: never };

@@ -6,7 +6,7 @@
  */
 import type { PredictionWorker } from "./service.js";
 import type { PredictionSink, SetupInfo, WorkerState } from "./worker-process.js";
-import type { ToWorker } from "./protocol.js";
+import type { ToWorker } from "../protocol/index.js";
 
 type PredictMessage = Extract<ToWorker, { type: "predict" }>;
 

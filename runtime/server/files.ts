@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { extname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ParameterPlan } from "./protocol.js";
+import type { ParameterPlan } from "../protocol/index.js";
 
 /**
  * A problem with an input file: the prediction fails with this message. `download`: the file could not be fetched

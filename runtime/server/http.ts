@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { WorkerSupervisor } from "./worker-process.js";
 import type { DownloadLimits } from "./files.js";
-import type { WorkerOptions } from "./protocol.js";
+import type { WorkerOptions } from "../protocol/index.js";
 import { log } from "./log.js";
 import { PredictionService } from "./service.js";
 import { Routes } from "./routes.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WorkerSupervisor } from "./worker-process.js";
-import type { WorkerOptions } from "./protocol.js";
+import type { WorkerOptions } from "../protocol/index.js";
 import { parameterPlan, resolvePredictorRef } from "./predictor.js";
 import { runtimeVersion } from "./version.js";
 import { log } from "./log.js";

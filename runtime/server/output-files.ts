@@ -8,7 +8,7 @@ import { constants } from "node:fs";
 import { lstat, open, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { mimeTypeOf, safeFileName } from "./files.js";
-import { outputDirName, type FileSlot } from "./protocol.js";
+import { outputDirName, type FileSlot } from "../protocol/index.js";
 
 /** A data URL is a string, and V8's strings stop at 512 MiB: a file larger than this needs --upload-url. */
 const MAX_DATA_URL_FILE_BYTES = 384 * 1024 * 1024;

@@ -2,7 +2,7 @@
  * One prediction's state as clients see it: status, logs, output, metrics, timestamps, and the events that
  * SSE subscribers and webhooks follow.
  */
-import type { MetricMode } from "../sdk/scope.js";
+import type { MetricMode } from "../scope/index.js";
 import { RedactingStream, recentSecrets } from "./redact.js";
 
 export type Status = "starting" | "processing" | "succeeded" | "failed" | "canceled";

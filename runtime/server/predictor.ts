@@ -1,7 +1,7 @@
 /** Where the predictor lives and how its inputs map to arguments, from the ref and the OpenAPI schema. */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { ParameterPlan } from "./protocol.js";
+import type { ParameterPlan } from "../protocol/index.js";
 
 /**
  * `predict.ts:Predictor` → the module file to import and the class name. In an image the build compiled the

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PredictionService, type AdmitRequest, type ServiceSettings } from "./service.js";
 import { FakeWorker } from "./fake-worker.js";
 import { compileInputValidator } from "../validate.js";
-import type { ParameterPlan } from "./protocol.js";
+import type { ParameterPlan } from "../protocol/index.js";
 
 const OPENAPI = {
   components: {

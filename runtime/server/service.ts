@@ -15,7 +15,7 @@ import { attachWebhook, WEBHOOK_EVENTS, type WebhookEvent } from "./webhook.js";
 import type { DownloadLimits } from "./files.js";
 import { hasInputFiles, runWithInputFiles, type InputFileRun } from "./input-run.js";
 import { removeOutputFiles, resolveOutputFiles } from "./output-files.js";
-import type { ToWorker, WorkerOptions } from "./protocol.js";
+import type { ToWorker, WorkerOptions } from "../protocol/index.js";
 import type { InputValidator } from "../validate.js";
 import { httpErrors, type ErrorReply } from "./errors.js";
 import { bodySize, newId, type RequestBody } from "./request.js";

@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
 import { fileURLToPath } from "node:url";
+import { WORKER_ENTRY as NODE_WORKER } from "../worker/index.js";
 
-const NODE_WORKER = fileURLToPath(new URL("../worker/main.js", import.meta.url));
 
 /** runtime/python, from the compiled server (dist/runtime/server) or from the source tree (runtime/server). */
 function pythonSdkDir(): string {

@@ -5,10 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
-import { MessageChannel } from "./channel.js";
 import { StringDecoder } from "node:string_decoder";
-import type { MetricMode } from "../sdk/scope.js";
-import { wellFormed, type FileSlot, type FromWorker, type ToWorker, type WorkerOptions } from "./protocol.js";
+import type { MetricMode } from "../scope/index.js";
+import { MessageChannel, wellFormed, type FileSlot, type FromWorker, type ToWorker, type WorkerOptions } from "../protocol/index.js";
 import { log } from "./log.js";
 import { workerCommand } from "./worker-command.js";
 import { RedactingStream } from "./redact.js";

@@ -6,9 +6,9 @@ import { copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, 
 import { Socket } from "node:net";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Path, Secret, isPath, isSecret, runInScope, currentScope, setSoleScope, type MetricModeInput } from "../sdk/index.js";
-import { MessageChannel } from "../server/channel.js";
-import { outputDirName, type FileSlot, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../server/protocol.js";
+import { Path, Secret, isPath, isSecret } from "../sdk/index.js";
+import { runInScope, currentScope, setSoleScope, type MetricModeInput } from "../scope/index.js";
+import { MessageChannel, outputDirName, type FileSlot, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../protocol/index.js";
 import { checkMetricName, metricMode } from "./metrics.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
@@ -110,7 +110,7 @@ async function load(): Promise<void> {
   // the author's .ts lines, as they do with --no-docker. Maps are only read when a stack is formatted.
   process.setSourceMapsEnabled(true);
   if (/\.[mc]?ts$/.test(options.modulePath)) {
-    const { registerTypeScriptLoader } = await import("../loader/register.js");
+    const { registerTypeScriptLoader } = await import("../loader/index.js");
     registerTypeScriptLoader();
   }
   const module = (await import(pathToFileURL(options.modulePath).href)) as Record<string, unknown>;

@@ -2,7 +2,7 @@
  * Metric names and modes as Cog checks them (coglet's scope and its integration test `coglet_metrics_validation`):
  * a prediction that records a bad name fails with the reason.
  */
-import type { MetricMode } from "../sdk/scope.js";
+import type { MetricMode } from "../scope/index.js";
 
 const MAX_LENGTH = 128;
 const MAX_SEGMENTS = 4;

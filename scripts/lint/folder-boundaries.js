@@ -3,6 +3,13 @@
  * through that folder's `index.ts`, its API. Files at the top of `src/` or `runtime/` (errors, version, …) are
  * shared modules anyone may import. Tests are exempt: a unit test beside the code and an integration test under
  * `test/` may reach internals on purpose.
+ *
+ * There is one entry point per folder, no second one for insiders: when an index.ts is also a public API
+ * (runtime/sdk/index.ts is the npm package `cogts`), what other folders share beside it gets its own folder
+ * (runtime/scope: the worker sets the prediction scope, the SDK reads it). A folder run as a process (src/cli,
+ * runtime/server, runtime/worker) has an index.ts too; it names the entry point to start. An index.ts that loads
+ * heavy packages (src/docker/index.ts: dockerode) is imported lazily, with `await import(...)`, which this rule
+ * checks like a static import.
  */
 import path from "node:path";
 

@@ -15,6 +15,8 @@ import type { Config } from "./types.js";
 export type { Config } from "./types.js";
 export { configForLabel } from "./label.js";
 export { DEFAULT_NODE_VERSION } from "./complete.js";
+export { cudaBaseImage, resolveCuda } from "./cuda.js";
+export { type ResolvedRequirements, requirementLines, resolveRequirements } from "./python-requirements.js";
 
 export interface ConfigInspection {
   /** The config file as the user named it (`cog.yaml`, `other.yaml`), which every problem line starts with. */

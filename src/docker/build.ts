@@ -5,7 +5,7 @@
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
 import { decodeTrace } from "./buildkit-trace.js";
-import { contextStream } from "./context.js";
+import { contextStream } from "../build-context/index.js";
 import type { ProgressSink } from "./progress.js";
 import { openSecretsSession, type SecretSpec } from "./session.js";
 

@@ -7,7 +7,7 @@
 import { createServer } from "node:net";
 import type Docker from "dockerode";
 import { UserError } from "../errors.js";
-import { SERVER_COMMAND } from "../dockerfile/generate.js";
+import { SERVER_COMMAND } from "../dockerfile/index.js";
 import { engineHasBridge } from "./build.js";
 
 /** A port nobody listens on right now (the kernel's choice). */

@@ -22,7 +22,7 @@ function registryHostOf(image: string): string {
 }
 
 async function authFor(image: string): Promise<Record<string, string> | undefined> {
-  const { resolveCredentials } = await import("../registry/credentials.js");
+  const { resolveCredentials } = await import("../registry/index.js");
   const host = registryHostOf(image);
   const credentials = await resolveCredentials(host).catch(() => undefined);
   if (!credentials) return undefined;

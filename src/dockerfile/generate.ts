@@ -6,8 +6,8 @@
  * Code is assembled in a separate `code` stage (sources, plus the JavaScript `cog build` transpiled them to),
  * which leaves out `.cog/` and the weight files (they have their own layers); it lands in the image as one layer.
  */
-import type { Config } from "../config/types.js";
-import { cudaBaseImage, resolveCuda } from "../config/cuda.js";
+import type { Config } from "../config/index.js";
+import { cudaBaseImage, resolveCuda } from "../config/index.js";
 import type { ProjectFacts } from "./project.js";
 import { IMAGE_NPM_DIR } from "./npm-manifest.js";
 import {

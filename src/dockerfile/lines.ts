@@ -2,7 +2,7 @@
  * The pieces every generated Dockerfile shares, whatever the predictor's language: paths agreed with the runtime,
  * base-image mirroring, apt, `build.run`, environment and the `code` stage.
  */
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 import { UserError } from "../errors.js";
 import type { ProjectFacts } from "./project.js";
 import { IMAGE_NPM_DIR } from "./npm-manifest.js";

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { contextIgnorer } from "../docker/context.js";
+import { contextIgnorer } from "../build-context/index.js";
 import { LARGE_FILE_BYTES, readProjectFacts } from "./project.js";
 
 let dir: string | undefined;

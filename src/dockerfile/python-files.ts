@@ -8,8 +8,8 @@
  */
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Config } from "../config/types.js";
-import { requirementLines, resolveRequirements, type ResolvedRequirements } from "../config/python-requirements.js";
+import type { Config } from "../config/index.js";
+import { requirementLines, resolveRequirements, type ResolvedRequirements } from "../config/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { PYTHON_SDK_BUILD_DIR, REQUIREMENTS_BUILD_FILE, hasPythonRequirements } from "./python.js";
 

@@ -10,8 +10,8 @@
  * Package mirrors (PIP_INDEX_URL, the offline tests' local index) change `.cog/build/requirements.txt`, never
  * this text, so the Dockerfile is the one a user with internet needs.
  */
-import { cudaBaseImage } from "../config/cuda.js";
-import type { Config } from "../config/types.js";
+import { cudaBaseImage } from "../config/index.js";
+import type { Config } from "../config/index.js";
 import { UserError } from "../errors.js";
 import {
   aptLines,

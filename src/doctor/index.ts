@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findProjectDir, inspectConfig, type ConfigInspection } from "../config/index.js";
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 import { typecheckProject } from "./typecheck.js";
 
 export interface Finding {
@@ -37,7 +37,7 @@ export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = t
     findings.push(...predictor, ...types);
   }
   // Imports the image could not resolve (one rule with cog build and --no-docker: src/schema/import-check.ts).
-  const { checkRelativeImports } = await import("../schema/import-check.js");
+  const { checkRelativeImports } = await import("../schema/index.js");
   findings.push(...(await checkRelativeImports(dir)).map((message) => ({ status: "problem" as const, message })));
   findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
   return findings;
@@ -102,7 +102,7 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
 /** The full check: whatever `cog schema`/`cog build` would reject in the predictor, each with FILE:LINE:COL. */
 async function schemaFindings(dir: string, config: Config, inspection: ConfigInspection): Promise<Finding[]> {
   if (!config.predict && !config.train) return [];
-  const { cachedSchema } = await import("../schema/cache.js");
+  const { cachedSchema } = await import("../schema/index.js");
   const { UserError } = await import("../errors.js");
   try {
     // The cache that cog run and cog schema use: an unchanged predictor is not parsed again.
@@ -148,7 +148,7 @@ export async function requireTypecheck(dir: string, configFile = "cog.yaml"): Pr
 
 async function engineFindings(): Promise<Finding[]> {
   // dockerode is heavy: loaded only when the engine is checked.
-  const { engineStatus } = await import("../docker/engine.js");
+  const { engineStatus } = await import("../docker/index.js");
   const status = await engineStatus();
   if (!status.reachable) {
     return [{ status: "problem", message: `${status.problem} (Or run cog doctor --no-docker if you only use cog run --no-docker.)` }];

@@ -10,11 +10,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Config } from "../config/types.js";
-import type { Project } from "../model/project.js";
+import type { Config } from "../config/index.js";
+import type { Project } from "../model/index.js";
 import { UserError } from "../errors.js";
-import { waitUntilReady } from "../predict/ready.js";
+import { SERVER_ENTRY } from "../../runtime/server/index.js";
+import { waitUntilReady } from "../predict/index.js";
 
 export interface LocalProject extends Project {
   openapi: Record<string, unknown>;
@@ -27,12 +27,12 @@ export interface LocalProject extends Project {
 export async function prepareLocalProject(project: Project): Promise<LocalProject> {
   const { dir, config, configFile } = project;
   // The same rule as the image's: what cog build would refuse does not run here either.
-  const { checkRelativeImports } = await import("../schema/import-check.js");
-  const { contextIgnorer } = await import("../docker/context.js");
+  const { checkRelativeImports } = await import("../schema/index.js");
+  const { contextIgnorer } = await import("../build-context/index.js");
   const unresolvable = await checkRelativeImports(dir, await contextIgnorer(dir));
   if (unresolvable.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", unresolvable);
   if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
-  const { cachedSchema } = await import("../schema/cache.js");
+  const { cachedSchema } = await import("../schema/index.js");
   const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));
   const scratch = mkdtempSync(join(tmpdir(), "cogts-local-"));
   const schemaPath = join(scratch, "openapi_schema.json");
@@ -66,7 +66,7 @@ export interface LocalServer {
 
 /** The compiled server entry point shipped with this package (dist/runtime/server/main.js). */
 export function serverEntryPoint(): string {
-  return process.env.COGTS_SERVER_ENTRY ?? fileURLToPath(new URL("../../runtime/server/main.js", import.meta.url));
+  return process.env.COGTS_SERVER_ENTRY ?? SERVER_ENTRY;
 }
 
 function configEnvironment(config: Config): Record<string, string> {

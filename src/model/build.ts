@@ -6,10 +6,10 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 import { UserError } from "../errors.js";
-import { BUILD_DIR } from "../dockerfile/generate.js";
-import { createProgress, type ProgressMode } from "../docker/progress.js";
+import { BUILD_DIR } from "../dockerfile/index.js";
+import type { ProgressMode } from "../docker/index.js";
 import { imageLabels, modelBaseLabels, modelBaseName } from "./labels.js";
 import { prepareBuild, type PrepareRequest } from "./prepare.js";
 import { prepareBuildDir } from "./stage.js";
@@ -40,12 +40,12 @@ export interface BuiltImage {
 
 /** Builds the project's image and returns its tag, id and what went into its labels. */
 export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
-  const { requireEngine, engineStatus } = await import("../docker/engine.js");
+  const { requireEngine, engineStatus } = await import("../docker/index.js");
   const { defaultImageName } = await import("../config/index.js");
   const { dir } = request.project;
   const docker = request.docker ?? (await requireEngine());
   const buildkit = request.buildkit ?? (await engineStatus(docker)).buildkit ?? false;
-  const { parseSecret } = await import("../docker/session.js");
+  const { parseSecret } = await import("../docker/index.js");
   const secretSpecs = (request.secrets ?? []).map(parseSecret);
   if (secretSpecs.length > 0 && !buildkit) {
     throw new UserError("--secret needs BuildKit, and this engine builds with the classic builder: use Docker 20.10 or newer.");
@@ -61,18 +61,18 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const tag = request.modelBase ? modelBaseName(name) : name;
   const labels = request.modelBase ? await modelBaseLabels(prepared.config) : await imageLabels(dir, prepared.config, prepared.schema);
   Object.assign(labels, request.extraLabels);
-  const { buildImage } = await import("../docker/build.js");
+  const { buildImage, createProgress } = await import("../docker/index.js");
   const dockerfilePath = await prepareBuildDir(dir, {
     dockerfile: prepared.dockerfile,
     schema: prepared.schema,
     caCertificates: prepared.caCertificates,
     typescript: prepared.facts.hasTypeScript,
   });
-  const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/npm-manifest.js");
+  const { IMAGE_NPM_DIR, writeImageNpmFiles } = await import("../dockerfile/index.js");
   await writeImageNpmFiles(dir, path.join(dir, BUILD_DIR, IMAGE_NPM_DIR), prepared.facts.lockfile);
-  const python = await import("../dockerfile/python.js");
+  const python = await import("../dockerfile/index.js");
   if (python.isPythonConfig(prepared.config)) {
-    await (await import("../dockerfile/python-files.js")).writePythonBuildFiles(dir, prepared.pythonRequirements?.text);
+    await (await import("../dockerfile/index.js")).writePythonBuildFiles(dir, prepared.pythonRequirements?.text);
   }
   const contextDir = request.modelBase ? await modelBaseContext(dir) : dir;
   const progress = createProgress(request.progress ?? "auto", request.out);

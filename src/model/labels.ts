@@ -1,7 +1,7 @@
 /** Cog's labels (docs/spec/cog-contract.md §2.5) for a built image, and the name of a project's model base. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 import { COGTS_VERSION } from "../version.js";
 
 const run = promisify(execFile);

@@ -4,10 +4,10 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 import { UserError } from "../errors.js";
-import { generateDockerfile } from "../dockerfile/generate.js";
-import { readProjectFacts, type ProjectFacts } from "../dockerfile/project.js";
+import { generateDockerfile } from "../dockerfile/index.js";
+import { readProjectFacts, type ProjectFacts } from "../dockerfile/index.js";
 import type { Project } from "./project.js";
 
 /** What the Dockerfile depends on besides the project. */
@@ -34,7 +34,7 @@ export interface PreparedBuild {
   dockerfile: string;
   caCertificates?: string;
   /** A Python model's resolved requirements (`.cog/build/requirements.txt`) and what was changed in them. */
-  pythonRequirements?: import("../config/python-requirements.js").ResolvedRequirements;
+  pythonRequirements?: import("../config/index.js").ResolvedRequirements;
 }
 
 /** The mirror setting: the flag wins over COGTS_BASE_IMAGE_MIRROR; empty means none. */
@@ -75,14 +75,14 @@ export async function extraCaCertificates(): Promise<string | undefined> {
 
 /** Throws the relative imports the image could not resolve (see import-check.ts), each at its file:line:col. */
 export async function refuseUnresolvableImports(dir: string, ignored?: (relativePath: string, isDir: boolean) => boolean): Promise<void> {
-  const { checkRelativeImports } = await import("../schema/import-check.js");
+  const { checkRelativeImports } = await import("../schema/index.js");
   const problems = await checkRelativeImports(dir, ignored);
   if (problems.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", problems);
 }
 
 /** Everything up to the Dockerfile text, without an engine (what `cog debug` prints). */
 export async function prepareBuild(request: PrepareRequest, buildkit = true): Promise<PreparedBuild> {
-  const { contextIgnorer } = await import("../docker/context.js");
+  const { contextIgnorer } = await import("../build-context/index.js");
   const { dir, configFile, config } = request.project;
   // Before anything is written under .cog/ (the schema cache, the build kit).
   await (await import("./stage.js")).checkStagingArea(dir);
@@ -98,6 +98,6 @@ export async function prepareBuild(request: PrepareRequest, buildkit = true): Pr
     modelBase: request.modelBase,
   });
   // A Python model's requirements as the image installs them: written into .cog/build/ by buildModel.
-  const pythonRequirements = (await import("../dockerfile/python-files.js")).pythonRequirementsFor(config, dir);
+  const pythonRequirements = (await import("../dockerfile/index.js")).pythonRequirementsFor(config, dir);
   return { config, schema, facts, dockerfile, caCertificates, pythonRequirements };
 }

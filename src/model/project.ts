@@ -2,7 +2,7 @@
  * The model project a command works on: its directory, the config file it names and the validated config, loaded
  * once per command and handed to the build, the local server and the predictor client (as Cog's `model.Source`).
  */
-import type { Config } from "../config/types.js";
+import type { Config } from "../config/index.js";
 
 export interface Project {
   /** The project directory: where the config file is, found from the working directory upwards. */

@@ -11,8 +11,8 @@ import { cp, lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } fr
 import { createRequire } from "node:module";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { BUILD_DIR } from "../dockerfile/generate.js";
-import { contextIgnorer } from "../docker/context.js";
+import { BUILD_DIR } from "../dockerfile/index.js";
+import { contextIgnorer } from "../build-context/index.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { transpileProject } from "./transpile.js";
 

@@ -8,6 +8,8 @@
  * actually generated, so callers that hit the cache (`cachedSchema`) never pay for loading TypeScript.
  */
 export type { OpenApiDocument } from "./openapi.js";
+export { cachedSchema } from "./cache.js";
+export { checkRelativeImports } from "./import-check.js";
 import type { OpenApiDocument } from "./openapi.js";
 
 export interface SchemaProject {

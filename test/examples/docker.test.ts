@@ -213,7 +213,7 @@ describe("textgen image", () => {
 
   it("gives the same text in the image as on this machine for the same seed", async () => {
     const { Predictor } = await importExample<{ Predictor: new () => { setup(): Promise<void>; predict(...args: unknown[]): AsyncIterable<string> } }>("textgen", "predict.ts");
-    const { runInScope } = await import("../../runtime/sdk/index.js");
+    const { runInScope } = await import("../../runtime/scope/index.js");
     const local = new Predictor();
     await local.setup();
     const tokens: string[] = [];

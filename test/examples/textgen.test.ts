@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runInScope } from "../../runtime/sdk/index.js";
+import { runInScope } from "../../runtime/scope/index.js";
 import { exampleDir, importExample } from "./helpers.js";
 
 type Predict = (prompt?: string, max_tokens?: number, temperature?: number, seed?: number | null) => AsyncIterable<string>;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isPath, runInScope, type Path } from "../../runtime/sdk/index.js";
+import { isPath, type Path } from "../../runtime/sdk/index.js";
+import { runInScope } from "../../runtime/scope/index.js";
 import { importExample } from "./helpers.js";
 import { parseWav } from "./wav.js";
 

@@ -1,4 +1,4 @@
-"""The channel between the cogts server and this worker (the Python side of runtime/server/protocol.ts and
+"""The channel between the cogts server and this worker (the Python side of runtime/protocol/protocol.ts and
 channel.ts): newline-delimited JSON on the socket at fd 3. Everything that knows the wire format is here.
 
 Server → worker: {"type": "predict", "id", "input"?, "inputFile"?, "context"?}, {"type": "cancel", "id"},

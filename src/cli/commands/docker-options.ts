@@ -53,7 +53,7 @@ export interface BuildFlags {
 /** The build request the flags of `build`, `push`, `run`, `serve` and `exec` describe (absent flags leave the build's defaults). */
 export async function buildRequestFromFlags(flags: BuildFlags, project: Project, out: NodeJS.WritableStream, docker?: Docker): Promise<BuildRequest> {
   const { baseImageMirror } = await import("../../model/index.js");
-  const { parseProgressMode } = await import("../../docker/progress.js");
+  const { parseProgressMode } = await import("../../docker/index.js");
   return {
     project,
     tag: flags.tag,
@@ -106,7 +106,7 @@ export async function imageToRun(
     let info = await docker.getImage(imageArg).inspect().catch(() => undefined);
     if (!info) {
       // As `docker run` and Cog do: an image the engine does not have is pulled from its registry.
-      const { pullImage } = await import("../../docker/pull.js");
+      const { pullImage } = await import("../../docker/index.js");
       await pullImage(docker, imageArg, ctx.stderr);
       info = await docker.getImage(imageArg).inspect();
     }

@@ -22,8 +22,8 @@ export const execCommand = defineCommand({
   async run(ctx) {
     const command = [...ctx.positionals, ...ctx.rest];
     if (command.length === 0) throw new UsageError("cog exec needs a command, e.g. `cog exec -- node --version`");
-    const { requireEngine } = await import("../../docker/engine.js");
-    const { createAndStart, withContainer } = await import("../../docker/container.js");
+    const { requireEngine } = await import("../../docker/index.js");
+    const { createAndStart, withContainer } = await import("../../docker/index.js");
     const docker = await requireEngine();
     const { image, gpu } = await imageToRun(ctx, docker, undefined);
     const ports = (ctx.options.publish ?? []).map((value) => {

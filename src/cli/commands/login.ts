@@ -48,8 +48,8 @@ export const loginCommand = defineCommand({
   },
   positionals: { max: 1, name: "REGISTRY" },
   async run(ctx) {
-    const { login } = await import("../../registry/login.js");
-    const { defaultRegistryHost } = await import("../../registry/reference.js");
+    const { login } = await import("../../registry/index.js");
+    const { defaultRegistryHost } = await import("../../registry/index.js");
     const registry = (ctx.positionals[0] ?? ctx.options.registry ?? defaultRegistryHost()).replace(/^https?:\/\//, "").replace(/\/+$/, "");
     if (ctx.options["token-stdin"] && ctx.options["password-stdin"]) throw new UsageError("Use --token-stdin or --password-stdin, not both.");
     const { username } = ctx.options;

@@ -30,10 +30,10 @@ export const pushCommand = defineCommand({
   async run(ctx) {
     const { compression } = ctx.options;
     if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
-    const { pushImage } = await import("../../docker/push.js");
-    const { readPushSettings } = await import("../../registry/settings.js");
-    const { parseReference } = await import("../../registry/reference.js");
-    const { createProgress } = await import("../../registry/progress.js");
+    const { pushImage } = await import("../../docker/index.js");
+    const { readPushSettings } = await import("../../registry/index.js");
+    const { parseReference } = await import("../../registry/index.js");
+    const { createProgress } = await import("../../registry/index.js");
     const { findProject, loadProject } = await import("../../model/index.js");
     const file = ctx.options.file;
     const build = ctx.options["no-build"] !== true;
@@ -47,11 +47,11 @@ export const pushCommand = defineCommand({
     }
     const ref = parseReference(target);
     if (build) await typecheckUnlessSkipped(ctx, dir, file);
-    const { requireEngine } = await import("../../docker/engine.js");
+    const { requireEngine } = await import("../../docker/index.js");
     const docker = await requireEngine();
     if (project && build) {
       const { buildModel } = await import("../../model/index.js");
-      const { uuidv7 } = await import("../../registry/push-id.js");
+      const { uuidv7 } = await import("../../registry/index.js");
       // As Cog does: every image `cog push` builds carries a fresh push id (a label: no layer changes).
       await buildModel({ ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
     }

@@ -15,8 +15,8 @@ type RunContext = CommandContext<OptionValues<typeof runOptions>>;
 
 /** The Docker path: build (or take) the image, start a container of it, predict in it, remove it whatever happens. */
 async function predictInDocker(ctx: RunContext): Promise<number> {
-  const { requireEngine } = await import("../../docker/engine.js");
-  const { startModelServer, withContainer } = await import("../../docker/container.js");
+  const { requireEngine } = await import("../../docker/index.js");
+  const { startModelServer, withContainer } = await import("../../docker/index.js");
   const { buildInputs, runOnePrediction, waitForContainer } = await import("../../predict/index.js");
   const docker = await requireEngine();
   const { image, schema, gpu } = await imageToRun(ctx, docker, ctx.positionals[0]);

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { configFileOption, defineCommand } from "../command.js";
 import { UserError } from "../../errors.js";
-import { cachedSchema } from "../../schema/cache.js";
+import { cachedSchema } from "../../schema/index.js";
 import type { SchemaProject, SourcePosition } from "../../schema/index.js";
 
 export const schemaCommand = defineCommand({

@@ -57,8 +57,8 @@ export function remoteEngineHost(dockerHost: string | undefined): string | undef
  * runtime's loader uses in place of each `.ts` (any Node version, the project's tsconfig honoured).
  */
 async function serveInDocker(ctx: ServeContext): Promise<number> {
-  const { requireEngine, endpointOf } = await import("../../docker/engine.js");
-  const { startModelServer, withContainer, containerLogs } = await import("../../docker/container.js");
+  const { requireEngine, endpointOf } = await import("../../docker/index.js");
+  const { startModelServer, withContainer, containerLogs } = await import("../../docker/index.js");
   const { buildModel, loadProject } = await import("../../model/index.js");
   const { waitForContainer } = await import("../../predict/index.js");
   const port = parsePort(ctx.options.port);

@@ -1,7 +1,7 @@
 /** The files `cog init` writes: a predictor that runs as is, typed against the cogts SDK. */
 import path from "node:path";
 import { PACKAGE_ROOT } from "../../version.js";
-import { DEFAULT_NODE_VERSION } from "../../config/complete.js";
+import { DEFAULT_NODE_VERSION } from "../../config/index.js";
 
 /**
  * How the new project lists cogts: a `file:` link to the cogts that runs this command (a global install, a clone),

@@ -7,7 +7,7 @@ import { existsSync, lstatSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { BUILD_DIR } from "../dockerfile/generate.js";
+import { BUILD_DIR } from "../dockerfile/index.js";
 import { parseDockerignore } from "./dockerignore.js";
 
 /** Never sent to the engine, wherever they are. */

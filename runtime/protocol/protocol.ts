@@ -8,7 +8,7 @@
  * make the server read a file the client names.
  */
 import { createHash } from "node:crypto";
-import type { MetricMode } from "../sdk/scope.js";
+import type { MetricMode } from "../scope/index.js";
 
 /** How the worker turns one input value into a predictor argument. */
 export interface ParameterPlan {

@@ -4,7 +4,7 @@
  * makes it an exception, the path is cleaned (Go's filepath.Clean) and a leading `/` dropped. A pattern matches a
  * path or any of its parent directories; the last matching line wins. Patterns are Go globs: `*` and `?` stay within
  * one path element, `**` crosses them, and the rest is read as Docker reads it, by turning the pattern into a Go
- * regular expression (src/docker/go-regexp.ts), so `[!a]` is the class of `!` and `a` and `[^a]` is "not a". A
+ * regular expression (src/build-context/go-regexp.ts), so `[!a]` is the class of `!` and `a` and `[^a]` is "not a". A
  * pattern Docker refuses (`[`, `[a-]`, a lone `!`, a trailing `\`) is an error here too, naming its line.
  */
 import { posix } from "node:path";

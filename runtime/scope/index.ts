@@ -1,3 +1,7 @@
+/**
+ * The prediction scope: which prediction the running code belongs to. The worker sets it (runInScope, setSoleScope);
+ * the SDK reads it (currentScope, re-exported by runtime/sdk/index.ts for predictors).
+ */
 import { AsyncLocalStorage } from "node:async_hooks";
 
 export type MetricMode = "replace" | "increment" | "append";
