@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fetchInputFiles, InputFileError, type DownloadLimits } from "./files.js";
-import type { ParameterPlan } from "./protocol.js";
+import type { ParameterPlan } from "../protocol/index.js";
 import type { Running } from "./service.js";
 
 /** What a run with input files needs of the prediction service. */

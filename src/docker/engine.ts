@@ -100,7 +100,7 @@ export async function dialEngine(endpoint: EngineEndpoint): Promise<net.Socket> 
   return socket;
 }
 
-interface EngineStatus {
+export interface EngineStatus {
   reachable: boolean;
   /** Where we looked, for messages. */
   host: string;
