@@ -54,7 +54,7 @@ function unionScalar(raw: string, schema: Schema): unknown {
   return raw;
 }
 
-function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
+function scalar(raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
   if (raw.startsWith("@")) return fileValue(raw.slice(1), cwd, asDataUrl);
   if (schema.type === undefined && Array.isArray(schema.anyOf)) return unionScalar(raw, schema);
   switch (schema.type) {
@@ -107,11 +107,11 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
         }
         values = values.map((v) => (typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v));
       } else {
-        values = [scalar(name, raw, items, options.cwd, asDataUrl)];
+        values = [scalar(raw, items, options.cwd, asDataUrl)];
       }
       input[name] = [...((input[name] as unknown[] | undefined) ?? []), ...values];
     } else {
-      input[name] = scalar(name, raw, schema, options.cwd, asDataUrl);
+      input[name] = scalar(raw, schema, options.cwd, asDataUrl);
     }
   }
   return input;
