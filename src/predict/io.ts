@@ -4,7 +4,8 @@
  * writes them.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { basename, extname, isAbsolute, resolve } from "node:path";
+import { homedir } from "node:os";
+import { basename, extname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { MIME_BY_EXTENSION, writeJsonDocument, writeOutputs } from "./outputs.js";
 
@@ -30,8 +31,14 @@ export function fileDataUrl(path: string, bytes: Buffer): string {
   return `data:${mime};name=${encodeURIComponent(name)};base64,${bytes.toString("base64")}`;
 }
 
+/** A path as the user typed it: `~/…` is in their home folder (as Cog expands it), others relative to `cwd`. */
+function userPath(raw: string, cwd: string): string {
+  if (raw === "~" || raw.startsWith("~/")) return join(homedir(), raw.slice(1));
+  return isAbsolute(raw) ? raw : resolve(cwd, raw);
+}
+
 function fileValue(raw: string, cwd: string, asDataUrl: boolean): string {
-  const path = isAbsolute(raw) ? raw : resolve(cwd, raw);
+  const path = userPath(raw, cwd);
   if (!existsSync(path)) throw new UserError(`input file ${raw} does not exist`);
   if (!asDataUrl) return path;
   return fileDataUrl(path, readFileSync(path));
@@ -132,7 +139,7 @@ export async function readJsonInput(
     for await (const chunk of options.stdin ?? process.stdin) chunks.push(Buffer.from(chunk as Buffer));
     text = Buffer.concat(chunks).toString("utf8");
   } else if (value.startsWith("@")) {
-    const path = resolve(options.cwd, value.slice(1));
+    const path = userPath(value.slice(1), options.cwd);
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
@@ -195,6 +202,8 @@ export async function runOnePrediction(
   io: PredictionIo,
 ): Promise<void> {
   const what = io.train ? "training" : "prediction";
+  // As Cog's CLI: `-o @out.png` means out.png, `~/…` the home folder.
+  if (io.outputPath) io = { ...io, outputPath: io.outputPath.replace(/^@/, "").replace(/^~(?=\/|$)/, homedir()) };
   io.stderr.write(`Running ${what}…\n`);
   const response = await fetch(`${serverUrl}/${io.train ? "trainings" : "predictions"}`, {
     method: "POST",
