@@ -89,6 +89,7 @@ function scalar(raw: string, schema: Schema, cwd: string, asDataUrl: boolean): u
 /** `["prompt=hi", "image=@cat.png", "sizes=[1,2]"]` → the prediction's input object. */
 export function buildInputs(pairs: readonly string[], openapi: Schema, options: { cwd: string; component?: string; filesAsDataUrls?: boolean }): Record<string, unknown> {
   const input: Record<string, unknown> = {};
+  const repeated = new Set<string>();
   for (const pair of pairs) {
     const at = pair.indexOf("=");
     if (at <= 0) throw new UserError(`-i ${pair}: write inputs as name=value (files as name=@path)`);
@@ -117,6 +118,10 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
         values = [scalar(raw, items, options.cwd, asDataUrl)];
       }
       input[name] = [...((input[name] as unknown[] | undefined) ?? []), ...values];
+    } else if (repeated.has(name) || Object.hasOwn(input, name)) {
+      // As Cog's CLI: a name given twice is a list of its values (which the schema check refuses for a single value).
+      input[name] = [...(repeated.has(name) ? (input[name] as unknown[]) : [input[name]]), scalar(raw, schema, options.cwd, asDataUrl)];
+      repeated.add(name);
     } else {
       input[name] = scalar(raw, schema, options.cwd, asDataUrl);
     }

@@ -44,5 +44,6 @@ describe("buildInputs", () => {
 
   it("types values by the schema and takes a double-quoted value's text", () => {
     expect(buildInputs(["n=3", 's="a b"'], openapi, { cwd: "/" })).toEqual({ n: 3, s: "a b" });
+    expect(buildInputs(["n=1", "n=2", "n=3"], openapi, { cwd: "/" })).toEqual({ n: [1, 2, 3] });
   });
 });
