@@ -32,6 +32,8 @@ export interface CommandContext<V = OptionValues<Options>> {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   cwd: string;
+  /** The name the command was called by, when it was an alias (`predict` for `cog run`). */
+  invokedAs?: string;
 }
 
 export interface Command<O extends Options = Options> {

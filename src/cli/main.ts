@@ -23,8 +23,10 @@ export function formatCommandList(): string {
     ...lines,
     "",
     "Flags:",
-    "  -h, --help      help for cog",
-    "      --version   show version of cogts",
+    "      --debug      Show debugging output",
+    "  -h, --help       help for cog",
+    "      --no-color   Disable colored output",
+    "      --version    show version of cogts",
     "",
     'Use "cog [command] --help" for more information about a command.',
     "",
@@ -39,6 +41,7 @@ export function formatCommandHelp(cmd: Command): string {
     return [flag, `${spec.description}${def}`] as const;
   });
   rows.push(["-h, --help", `help for ${cmd.name}`]);
+  const globalRows = GLOBAL_FLAGS.map((g) => [`    ${g.flag}`, g.description] as const);
   const width = Math.max(...rows.map(([f]) => f.length)) + 3;
   return [
     cmd.description ?? cmd.summary,
@@ -50,14 +53,43 @@ export function formatCommandHelp(cmd: Command): string {
     "Flags:",
     ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
     "",
+    "Global Flags:",
+    ...globalRows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
+    "",
   ].join("\n");
+}
+
+/** Cog's persistent flags, accepted before or after any command. */
+const GLOBAL_FLAGS = [
+  { flag: "--debug", description: "Show debugging output" },
+  { flag: "--no-color", description: "Disable colored output" },
+] as const;
+
+/**
+ * Takes Cog's global flags out of the arguments (wherever they are before a `--`): `--debug` shows more (the
+ * stack of an error, the server's debug logs), `--no-color` turns colour off for cogts and what it runs (NO_COLOR).
+ */
+export function takeGlobalFlags(argv: string[]): { args: string[]; debug: boolean; noColor: boolean } {
+  const dashdash = argv.indexOf("--");
+  const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const after = dashdash === -1 ? [] : argv.slice(dashdash);
+  const isDebug = (a: string) => a === "--debug" || a === "--debug=true";
+  const isNoColor = (a: string) => a === "--no-color" || a === "--no-color=true";
+  return {
+    args: [...own.filter((a) => !isDebug(a) && !isNoColor(a) && a !== "--debug=false" && a !== "--no-color=false"), ...after],
+    debug: own.some(isDebug),
+    noColor: own.some(isNoColor),
+  };
 }
 
 /** Runs the CLI and returns the process exit code: 0 ok, 1 user error, 2 usage error. */
 export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd"> = {
   stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(),
 }): Promise<number> {
-  const [first, ...restArgs] = argv;
+  const globals = takeGlobalFlags(argv);
+  if (globals.debug) process.env.COGTS_DEBUG = "1";
+  if (globals.noColor) process.env.NO_COLOR = "1";
+  const [first, ...restArgs] = globals.args;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     if (first === "help" && restArgs[0]) {
       const cmd = findCommand(restArgs[0]);
@@ -79,9 +111,9 @@ export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "
   if (own.includes("-h") || own.includes("--help")) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
   try {
     const ctx = parseCommandLine(cmd, own, rest, io);
-    return await cmd.run(ctx);
+    return await cmd.run(first === cmd.name ? ctx : { ...ctx, invokedAs: first });
   } catch (err) {
-    return reportError(err, io.stderr, cmd);
+    return reportError(err, io.stderr, cmd, globals.debug);
   }
 }
 
@@ -132,10 +164,12 @@ function parseCommandLine(cmd: Command, own: string[], rest: string[], io: Pick<
   return { options: parsed.values as OptionValues<Options>, positionals, rest, ...io };
 }
 
-function reportError(err: unknown, stderr: NodeJS.WritableStream, cmd: Command): number {
+function reportError(err: unknown, stderr: NodeJS.WritableStream, cmd: Command, debug = false): number {
   if (err instanceof UserError) {
     stderr.write(`Error: ${err.message}\n`);
     for (const p of err.problems) stderr.write(`  ${p}\n`);
+    // --debug: where in cogts the error was raised, and what caused it.
+    if (debug) stderr.write(`${err.stack ?? ""}\n${err.cause ? `Caused by: ${(err.cause as Error).stack ?? String(err.cause)}\n` : ""}`);
     return err.exitCode;
   }
   stderr.write(`Error: cog ${cmd.name} failed unexpectedly. This is a bug in cogts; please report it.\n`);

@@ -28,17 +28,11 @@ const COG_FLAGS: Record<string, { commands: string[]; instead: string }> = {
   timestamp: { commands: ["build"], instead: "cogts does not rewrite layer timestamps: leave the flag out" },
   strip: { commands: ["build", "push"], instead: "cogts does not strip shared libraries: leave the flag out" },
   precompile: { commands: ["build", "push"], instead: "cogts does not precompile Python files: leave the flag out" },
-  json: {
-    commands: ["run", "predict", "train"],
-    instead: "pass each input with -i NAME=VALUE (lists and objects as JSON, e.g. -i sizes='[1,2]'; files as -i image=@photo.png)",
-  },
   "use-replicate-token": {
     commands: ["run", "predict", "train"],
     instead: "pass the token explicitly: -e REPLICATE_API_TOKEN=$REPLICATE_API_TOKEN",
   },
   registry: { commands: ALL, instead: "set COG_REGISTRY_HOST instead" },
-  debug: { commands: ALL, instead: "cogts has no debug switch; its messages say what failed and how to fix it: leave the flag out" },
-  "no-color": { commands: ALL, instead: "cogts prints no colours to turn off: leave the flag out" },
   profile: { commands: ALL, instead: "leave the flag out" },
 };
 

@@ -25,30 +25,42 @@ export interface LocalProject extends Project {
 
 /** The schema of a loaded project, checked as the image build checks it. Throws UserError with file:line problems. */
 export async function prepareLocalProject(project: Project): Promise<LocalProject> {
-  const { dir, config, configFile } = project;
+  const { dir } = project;
   // The same rule as the image's: what cog build would refuse does not run here either.
   const { checkRelativeImports } = await import("../schema/index.js");
   const { contextIgnorer } = await import("../build-context/index.js");
   const unresolvable = await checkRelativeImports(dir, await contextIgnorer(dir));
   if (unresolvable.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", unresolvable);
-  if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
-  const { cachedSchema } = await import("../schema/index.js");
-  const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));
+  const document = await projectSchema(project);
   const scratch = mkdtempSync(join(tmpdir(), "cogts-local-"));
   const schemaPath = join(scratch, "openapi_schema.json");
   writeFileSync(schemaPath, JSON.stringify(document));
   return {
     ...project,
-    openapi: document as unknown as Record<string, unknown>,
+    openapi: document,
     schemaPath,
     dispose: () => rmSync(scratch, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The OpenAPI schema of a project's predictor (and trainer), from its source (cached): what `cog run` and
+ * `cog train` check inputs against before they build or start anything.
+ */
+export async function projectSchema(project: Project): Promise<Record<string, unknown>> {
+  const { dir, config, configFile } = project;
+  if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
+  const { cachedSchema } = await import("../schema/index.js");
+  const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));
+  return document as unknown as Record<string, unknown>;
 }
 
 export interface LocalServerOptions {
   port: number;
   host?: string;
   uploadUrl?: string;
+  /** `train` for `cog train`: the server runs the trainer (`--x-mode train`). */
+  mode?: "predict" | "train";
   /** Let Path inputs name local files (only `cog run`, whose client is the author). */
   allowLocalPaths?: boolean;
   env?: Record<string, string>;
@@ -89,12 +101,13 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
     python = { COGTS_PYTHON: found.executable };
   }
   if (options.uploadUrl) args.push("--upload-url", options.uploadUrl);
+  if (options.mode === "train") args.push("--x-mode", "train");
   const child = spawn(process.execPath, [serverEntryPoint(), ...args], {
     cwd: project.dir,
     env: {
       // As for containers cog runs: the server's own lines for people, warnings and errors only.
       LOG_FORMAT: "console",
-      COG_LOG_LEVEL: "warning",
+      COG_LOG_LEVEL: process.env.COGTS_DEBUG ? "debug" : "warning",
       ...process.env,
       ...configEnvironment(project.config),
       PORT: String(options.port),

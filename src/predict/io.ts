@@ -1,10 +1,13 @@
 /**
- * `cog run -i name=value` inputs and the prediction's outputs on disk, as Cog's CLI does: values typed by the
- * schema, `@file` for files, JSON for lists; file outputs written to the working directory, text to stdout.
+ * `cog run`/`cog train` inputs (`-i name=value`, `--json`) and one prediction against a running server, as Cog's
+ * CLI does: values typed by the schema, `@file` for files, JSON for lists; outputs as src/predict/outputs.ts
+ * writes them.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, extname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { MIME_BY_EXTENSION, writeJsonDocument, writeOutputs } from "./outputs.js";
 
 type Schema = Record<string, unknown>;
 
@@ -28,8 +31,14 @@ export function fileDataUrl(path: string, bytes: Buffer): string {
   return `data:${mime};name=${encodeURIComponent(name)};base64,${bytes.toString("base64")}`;
 }
 
+/** A path as the user typed it: `~/…` is in their home folder (as Cog expands it), others relative to `cwd`. */
+function userPath(raw: string, cwd: string): string {
+  if (raw === "~" || raw.startsWith("~/")) return join(homedir(), raw.slice(1));
+  return isAbsolute(raw) ? raw : resolve(cwd, raw);
+}
+
 function fileValue(raw: string, cwd: string, asDataUrl: boolean): string {
-  const path = isAbsolute(raw) ? raw : resolve(cwd, raw);
+  const path = userPath(raw, cwd);
   if (!existsSync(path)) throw new UserError(`input file ${raw} does not exist`);
   if (!asDataUrl) return path;
   return fileDataUrl(path, readFileSync(path));
@@ -52,25 +61,25 @@ function unionScalar(raw: string, schema: Schema): unknown {
   return raw;
 }
 
-function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
+function scalar(raw: string, schema: Schema, cwd: string, asDataUrl: boolean): unknown {
   if (raw.startsWith("@")) return fileValue(raw.slice(1), cwd, asDataUrl);
   if (schema.type === undefined && Array.isArray(schema.anyOf)) return unionScalar(raw, schema);
   switch (schema.type) {
     case "integer":
     case "number": {
+      // Text that is not a number stays text: checkInputs reports it as Cog does (`expected integer, got string`).
       const n = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(n)) throw new UserError(`-i ${name}=${raw}: ${name} expects a number`);
-      return n;
+      return raw.trim() === "" || !Number.isFinite(n) ? raw : n;
     }
     case "boolean":
       if (/^(true|1|yes)$/i.test(raw)) return true;
       if (/^(false|0|no)$/i.test(raw)) return false;
-      throw new UserError(`-i ${name}=${raw}: ${name} expects true or false`);
+      return raw;
     case "object":
       try {
         return JSON.parse(raw) as unknown;
       } catch {
-        throw new UserError(`-i ${name}=${raw}: ${name} expects a JSON object`);
+        return raw;
       }
     default:
       return raw;
@@ -80,13 +89,20 @@ function scalar(name: string, raw: string, schema: Schema, cwd: string, asDataUr
 /** `["prompt=hi", "image=@cat.png", "sizes=[1,2]"]` → the prediction's input object. */
 export function buildInputs(pairs: readonly string[], openapi: Schema, options: { cwd: string; component?: string; filesAsDataUrls?: boolean }): Record<string, unknown> {
   const input: Record<string, unknown> = {};
+  const repeated = new Set<string>();
   for (const pair of pairs) {
     const at = pair.indexOf("=");
     if (at <= 0) throw new UserError(`-i ${pair}: write inputs as name=value (files as name=@path)`);
     const name = pair.slice(0, at);
-    const raw = pair.slice(at + 1);
+    let raw = pair.slice(at + 1);
+    // As Cog's CLI: a value in double quotes (`-i 'prompt="a b"'`) is the text between them.
+    if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
     const schema = propertySchema(openapi, name, options.component ?? "Input");
-    if (!schema) throw new UserError(`-i ${name}: the predictor has no input named ${name}`);
+    // An unknown name is kept as it is, for checkInputs to report with the names the predictor takes.
+    if (!schema) {
+      input[name] = raw;
+      continue;
+    }
     const asDataUrl = options.filesAsDataUrls ?? false;
     if (schema.type === "array") {
       const items = (schema.items ?? {}) as Schema;
@@ -99,96 +115,57 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
         }
         values = values.map((v) => (typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v));
       } else {
-        values = [scalar(name, raw, items, options.cwd, asDataUrl)];
+        values = [scalar(raw, items, options.cwd, asDataUrl)];
       }
       input[name] = [...((input[name] as unknown[] | undefined) ?? []), ...values];
+    } else if (repeated.has(name) || Object.hasOwn(input, name)) {
+      // As Cog's CLI: a name given twice is a list of its values (which the schema check refuses for a single value).
+      input[name] = [...(repeated.has(name) ? (input[name] as unknown[]) : [input[name]]), scalar(raw, schema, options.cwd, asDataUrl)];
+      repeated.add(name);
     } else {
-      input[name] = scalar(name, raw, schema, options.cwd, asDataUrl);
+      input[name] = scalar(raw, schema, options.cwd, asDataUrl);
     }
   }
   return input;
 }
 
-const EXTENSIONS: Record<string, string> = {
-  "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "text/plain": ".txt",
-  "application/json": ".json", "audio/wav": ".wav", "audio/mpeg": ".mp3", "video/mp4": ".mp4", "application/pdf": ".pdf",
-};
-const MIME_BY_EXTENSION: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(EXTENSIONS).map(([mime, ext]) => [ext, mime])),
-  ".jpeg": "image/jpeg", ".bmp": "image/bmp", ".svg": "image/svg+xml", ".tif": "image/tiff", ".tiff": "image/tiff",
-  ".csv": "text/csv", ".md": "text/markdown", ".html": "text/html", ".ogg": "audio/ogg", ".flac": "audio/flac",
-  ".webm": "video/webm", ".mov": "video/quicktime", ".zip": "application/zip",
-};
-
-function decodeDataUrl(url: string): { bytes: Buffer; extension: string } | undefined {
-  const match = /^data:([^;,]*)(;[^,]*)?,(.*)$/s.exec(url);
-  if (!match) return undefined;
-  const base64 = (match[2] ?? "").includes(";base64");
-  const bytes = base64 ? Buffer.from(match[3]!, "base64") : Buffer.from(decodeURIComponent(match[3]!));
-  return { bytes, extension: EXTENSIONS[match[1]!] ?? "" };
-}
-
 /**
- * Writes file outputs (data URLs) to disk and returns what to print. `outputPath` (`-o`) names the file for a
- * single file output, or is the JSON/text destination otherwise.
+ * `--json VALUE`: the whole input as one JSON object, inline, from a file (`@inputs.json`) or from stdin (`@-` or
+ * `-`). String values `@path` are files, sent as `-i name=@path` sends them. Names are checked before any file is
+ * read (checkInputNames); the rest of the checks are the caller's (checkInputs).
  */
-export function writeOutputs(output: unknown, given: { cwd: string; outputPath?: string; concatenate?: boolean }): { printed?: string; files: string[] } {
-  const options = { ...given, outputPath: intoFolder(given.cwd, given.outputPath, output) };
-  const files: string[] = [];
-  const save = (url: string, name: string): string => {
-    const decoded = decodeDataUrl(url)!;
-    const path = resolve(options.cwd, name.includes(".") ? name : `${name}${decoded.extension}`);
-    writeOutputFile(path, decoded.bytes);
-    files.push(path);
-    return path;
-  };
-  const isFile = (v: unknown): v is string => typeof v === "string" && v.startsWith("data:") && decodeDataUrl(v) !== undefined;
-  if (isFile(output)) {
-    save(output, options.outputPath ?? "output");
-    return { files };
+export async function readJsonInput(
+  value: string,
+  options: { cwd: string; stdin?: NodeJS.ReadableStream; filesAsDataUrls?: boolean; checkNames?: (names: string[]) => void },
+): Promise<Record<string, unknown>> {
+  let text: string;
+  if (value === "-" || value === "@-") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of options.stdin ?? process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    text = Buffer.concat(chunks).toString("utf8");
+  } else if (value.startsWith("@")) {
+    const path = userPath(value.slice(1), options.cwd);
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new UserError(`Failed to read JSON from file ${JSON.stringify(value.slice(1))}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  } else {
+    text = value;
   }
-  if (Array.isArray(output) && output.length > 0 && output.every(isFile)) {
-    const base = options.outputPath ?? "output";
-    const dot = base.lastIndexOf(".");
-    output.forEach((url, i) => save(url, dot > 0 ? `${base.slice(0, dot)}.${i}${base.slice(dot)}` : `${base}.${i}`));
-    return { files };
-  }
-  if (options.concatenate && Array.isArray(output) && output.every((v) => typeof v === "string")) {
-    return finishText(output.join(""), options, files);
-  }
-  const text = typeof output === "string" ? output : JSON.stringify(output, null, 2);
-  return finishText(text, options, files);
-}
-
-/** `-o results/` or `-o` an existing folder: the output goes inside it, under the default name. */
-function intoFolder(cwd: string, outputPath: string | undefined, output: unknown): string | undefined {
-  if (!outputPath) return outputPath;
-  const isFolder = /[\\/]$/.test(outputPath) || (existsSync(resolve(cwd, outputPath)) && statSync(resolve(cwd, outputPath)).isDirectory());
-  if (!isFolder) return outputPath;
-  const isText = typeof output === "string" && !output.startsWith("data:");
-  const isFiles = typeof output === "string" || (Array.isArray(output) && output.length > 0 && output.every((v) => typeof v === "string" && v.startsWith("data:")));
-  return join(outputPath, isText ? "output.txt" : isFiles ? "output" : "output.json");
-}
-
-/** Writes an output file, creating the folders `-o` names that do not exist yet. */
-function writeOutputFile(path: string, data: string | Buffer): void {
+  let parsed: unknown;
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data);
+    parsed = JSON.parse(text);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UserError(`cannot write the output to ${path} (${code}): choose another path with -o.`);
+    throw new UserError(`Failed to parse JSON: ${(err as Error).message}`);
   }
-}
-
-function finishText(text: string, options: { cwd: string; outputPath?: string }, files: string[]): { printed?: string; files: string[] } {
-  if (options.outputPath) {
-    const path = resolve(options.cwd, options.outputPath);
-    writeOutputFile(path, text);
-    files.push(path);
-    return { files };
-  }
-  return { printed: text, files };
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new UserError("Failed to parse JSON: the inputs must be a JSON object");
+  const input = parsed as Record<string, unknown>;
+  options.checkNames?.(Object.keys(input));
+  const asDataUrl = options.filesAsDataUrls ?? false;
+  return Object.fromEntries(
+    Object.entries(input).map(([name, v]) => [name, typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v]),
+  );
 }
 
 interface PredictionResponse {
@@ -199,19 +176,41 @@ interface PredictionResponse {
   detail?: { loc: (string | number)[]; msg: string }[];
 }
 
+export interface PredictionIo {
+  cwd: string;
+  /** `-o`. */
+  outputPath?: string;
+  /** `--json`: print (or write to `-o`) the whole prediction as JSON, file outputs replaced by their paths. */
+  json?: boolean;
+  /** `cog train`: POST /trainings and the training's words. */
+  train?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** `output.json` → `output`: the base name of the files of a `--json` run, whose `-o` names the JSON document. */
+function withoutExtension(path: string): string {
+  const ext = extname(path);
+  return ext ? path.slice(0, -ext.length) : path;
+}
+
 /**
- * Sends one prediction to a running server (local or in a container) and reports it as `cog run` does:
- * logs to stderr, output files written to the working directory, text to stdout; invalid input or a failed
- * prediction becomes a UserError (exit 1).
+ * Sends one prediction (or training) to a running server (local or in a container) and reports it as `cog run`
+ * does: logs to stderr, output files written to the working directory, text to stdout, `No output generated` for a
+ * null output; invalid input or a failed prediction becomes a UserError (exit 1). With `json`, the prediction as
+ * JSON, and exit 1 when it did not succeed.
  */
 export async function runOnePrediction(
   serverUrl: string,
   input: Record<string, unknown>,
   openapi: Schema,
-  io: { cwd: string; outputPath?: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  io: PredictionIo,
 ): Promise<void> {
-  io.stderr.write("Running prediction…\n");
-  const response = await fetch(`${serverUrl}/predictions`, {
+  const what = io.train ? "training" : "prediction";
+  // As Cog's CLI: `-o @out.png` means out.png, `~/…` the home folder.
+  if (io.outputPath) io = { ...io, outputPath: io.outputPath.replace(/^@/, "").replace(/^~(?=\/|$)/, homedir()) };
+  io.stderr.write(`Running ${what}…\n`);
+  const response = await fetch(`${serverUrl}/${io.train ? "trainings" : "predictions"}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ input }),
@@ -221,13 +220,31 @@ export async function runOnePrediction(
     throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
   }
   if (body.logs) io.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
-  if (body.status !== "succeeded") throw new UserError(`the prediction ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
   const outputSchema = (openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
-  const written = writeOutputs(body.output, {
-    cwd: io.cwd,
-    outputPath: io.outputPath,
-    concatenate: outputSchema["x-cog-array-display"] === "concatenate",
-  });
-  for (const file of written.files) io.stderr.write(`Written output to ${file}\n`);
+  const concatenate = outputSchema["x-cog-array-display"] === "concatenate";
+  if (io.json) {
+    const document: Record<string, unknown> = { ...body };
+    if (body.status === "succeeded" && body.output !== null && body.output !== undefined) {
+      const written = writeOutputs(body.output, { cwd: io.cwd, outputPath: io.outputPath ? withoutExtension(io.outputPath) : undefined, filesOnly: true });
+      for (const file of written.files) io.stderr.write(`Written output to: ${file}\n`);
+      document.output = written.output;
+    }
+    const text = JSON.stringify(document, null, 2);
+    if (io.outputPath) {
+      if (extname(io.outputPath) !== ".json") io.stderr.write(`--output value does not have a .json suffix: ${basename(io.outputPath)}\n`);
+      io.stderr.write(`Written output to: ${writeJsonDocument(text, { cwd: io.cwd, outputPath: io.outputPath })}\n`);
+    } else {
+      io.stdout.write(`${text}\n`);
+    }
+    if (body.status !== "succeeded") throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+    return;
+  }
+  if (body.status !== "succeeded") throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+  if (body.output === null || body.output === undefined) {
+    io.stderr.write("No output generated\n");
+    return;
+  }
+  const written = writeOutputs(body.output, { cwd: io.cwd, outputPath: io.outputPath, concatenate });
+  for (const file of written.files) io.stderr.write(`Written output to: ${file}\n`);
   if (written.printed !== undefined) io.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
 }

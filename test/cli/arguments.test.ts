@@ -38,8 +38,8 @@ describe("flags a command does not have", () => {
   it("names the Cog flags cogts lacks and what to use instead", () => {
     expect(explainUnknownFlag(buildCommand, "--use-cog-base-image")).toMatch(/^--use-cog-base-image is a flag of Cog's cog build that cogts does not have: /);
     expect(explainUnknownFlag(buildCommand, "--dockerfile=Dockerfile")).toContain("`cog debug`");
-    expect(explainUnknownFlag(runCommand, "--json")).toContain("-i NAME=VALUE");
-    // --json is Cog's on run, not on build: there it is only an unknown flag.
+    expect(explainUnknownFlag(runCommand, "--use-replicate-token")).toContain("-e REPLICATE_API_TOKEN");
+    // --json is Cog's on run (and cogts's), not on build: there it is only an unknown flag.
     expect(explainUnknownFlag(buildCommand, "--json")).toBe("unknown flag --json for cog build. Run 'cog build --help' for its flags.");
   });
 

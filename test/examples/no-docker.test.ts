@@ -61,7 +61,7 @@ describe("cog run --no-docker on every example", () => {
   it("image-edit (cog.sizes.yaml): writes one file per width", async () => {
     const source = join(work, "photo.png");
     const { stderr } = await cogRun("image-edit", ["-f", "cog.sizes.yaml", "-i", `image=@${source}`, "-i", "widths=[40,80]", "-i", "output_format=png", "-o", join(work, "sizes")]);
-    const files = [...stderr.matchAll(/Written output to (.+)$/gm)].map((match) => match[1]!);
+    const files = [...stderr.matchAll(/Written output to: (.+)$/gm)].map((match) => match[1]!);
     expect(files).toHaveLength(2);
     const widths = await Promise.all(files.map(async (file) => (await sharp(file).metadata()).width));
     expect(widths).toEqual([40, 80]);

@@ -24,12 +24,16 @@ export interface RunCogOptions {
   env?: NodeJS.ProcessEnv;
   /** Kills the child after this long; the result then has code -1. */
   timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed (`cog run --json @-`); without it stdin is empty. */
+  input?: string;
 }
 
 /** `node bin/cog.js ARGS` in `cwd`; resolves with the exit code and both outputs whatever the code. */
 export function runCog(args: string[], options: RunCogOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COG_BIN, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [COG_BIN, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    // Without input, stdin is at its end at once (as "ignore" would leave it), so a read of it does not wait.
+    child.stdin.end(options.input);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -10,9 +10,10 @@ import { debugCommand } from "./debug.js";
 import { schemaCommand } from "./schema.js";
 import { doctorCommand } from "./doctor.js";
 import { playgroundCommand } from "./playground.js";
+import { trainCommand } from "./train.js";
 
 /** Every `cog` command, in the order `cog --help` lists them. */
 export const commands: Command[] = [
   buildCommand, debugCommand, doctorCommand, execCommand, initCommand, loginCommand,
-  playgroundCommand, pushCommand, runCommand, schemaCommand, serveCommand,
+  playgroundCommand, pushCommand, runCommand, schemaCommand, serveCommand, trainCommand,
 ];

@@ -1,53 +1,97 @@
-import { configFileOption, defineCommand, inputOption, noDockerOption, type CommandContext, type OptionValues } from "../command.js";
-import { dockerRunOptions, gpusFor, imageToRun, parseSetupTimeout } from "./docker-options.js";
-import { UserError } from "../../errors.js";
+import { configFileOption, defineCommand, inputOption, noDockerOption, type CommandContext } from "../command.js";
+import { dockerRunOptions, gpusFor, imageToRun, parseSetupTimeout, type BuildFlags } from "./docker-options.js";
+import { UsageError, UserError } from "../../errors.js";
 
 const runOptions = {
   ...configFileOption,
   ...inputOption,
+  json: { type: "string", valueName: "JSON", description: "Inputs as a JSON object: inline, from a file (@inputs.json) or from stdin (@- or -)" },
   output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
   "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "300" },
   ...noDockerOption,
   ...dockerRunOptions,
 } as const;
 
-type RunContext = CommandContext<OptionValues<typeof runOptions>>;
+/** The flags `cog run` and `cog train` share (train has no --json). */
+export interface PredictFlags extends BuildFlags {
+  file: string;
+  input?: string[];
+  json?: string;
+  output?: string;
+  "setup-timeout"?: string;
+  "no-docker"?: boolean;
+  env?: string[];
+  gpus?: string;
+}
 
-/** The Docker path: build (or take) the image, start a container of it, predict in it, remove it whatever happens. */
-async function predictInDocker(ctx: RunContext): Promise<number> {
+export type PredictContext = CommandContext<PredictFlags>;
+
+/**
+ * The input of a run from `-i` or `--json`, checked against `openapi` (Cog's CLI messages) before anything is
+ * built or started. Undefined `openapi` (an image without a schema label): the input unchecked.
+ */
+async function preparedInput(ctx: PredictContext, openapi: Record<string, unknown>, train: boolean, filesAsDataUrls: boolean): Promise<Record<string, unknown>> {
+  const predict = await import("../../predict/index.js");
+  const component = predict.inputComponent(openapi, train);
+  const input = ctx.options.json !== undefined
+    ? await predict.readJsonInput(ctx.options.json, { cwd: ctx.cwd, filesAsDataUrls, checkNames: (names) => predict.checkInputNames(names, openapi, train) })
+    : predict.buildInputs(ctx.options.input ?? [], openapi, { cwd: ctx.cwd, component, filesAsDataUrls });
+  if (predict.canCheckInputs(openapi, train)) predict.checkInputs(input, openapi, train);
+  return input;
+}
+
+/** The Docker path: check the input, build (or take) the image, start a container of it, predict in it, remove it. */
+async function predictInDocker(ctx: PredictContext, train: boolean): Promise<number> {
+  const imageArg = ctx.positionals[0];
+  if (imageArg?.includes("=")) throw new UsageError(`Invalid image name '${imageArg}'. Did you forget \`-i\`?`);
+  let input: Record<string, unknown> | undefined;
+  if (!imageArg) {
+    // As Cog: inputs are checked against the schema of the source before the image is built.
+    const { loadProject } = await import("../../model/index.js");
+    const { projectSchema } = await import("../../local/index.js");
+    input = await preparedInput(ctx, await projectSchema(await loadProject(ctx.cwd, ctx.options.file)), train, true);
+  }
   const { requireEngine } = await import("../../docker/index.js");
   const { startModelServer, withContainer } = await import("../../docker/index.js");
-  const { buildInputs, runOnePrediction, waitForContainer } = await import("../../predict/index.js");
+  const { runOnePrediction, waitForContainer } = await import("../../predict/index.js");
   const docker = await requireEngine();
-  const { image, schema, gpu } = await imageToRun(ctx, docker, ctx.positionals[0]);
+  const { image, schema, gpu } = await imageToRun(ctx, docker, imageArg);
   if (!schema) throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
-  const input = buildInputs(ctx.options.input ?? [], schema, { cwd: ctx.cwd, filesAsDataUrls: true });
+  // A prebuilt image: checked against its schema label before the container starts.
+  input ??= await preparedInput(ctx, schema, train, true);
   const setupTimeout = parseSetupTimeout(ctx.options["setup-timeout"]);
   const warn = (line: string) => ctx.stderr.write(`${line}\n`);
-  const { url, container } = await startModelServer({ docker, image, gpus: gpusFor(ctx.options.gpus, gpu), env: ctx.options.env ?? [], warn });
+  const { url, container } = await startModelServer({
+    docker, image, gpus: gpusFor(ctx.options.gpus, gpu), warn,
+    // --debug: the server's debug logs, as Cog's CLI asks its containers for them.
+    env: [...(process.env.COGTS_DEBUG ? ["COG_LOG_LEVEL=debug"] : []), ...(ctx.options.env ?? [])],
+    ...(train ? { serverArgs: ["--x-mode", "train"] } : {}),
+  });
   return withContainer(container, async () => {
-    ctx.stderr.write("Starting the model container…\n");
+    ctx.stderr.write("Starting Docker image and running setup()…\n");
     await waitForContainer(url, container, setupTimeout * 1000);
-    await runOnePrediction(url, input, schema, { cwd: ctx.cwd, outputPath: ctx.options.output, stdout: ctx.stdout, stderr: ctx.stderr });
+    await runOnePrediction(url, input, schema, {
+      cwd: ctx.cwd, outputPath: ctx.options.output, json: ctx.options.json !== undefined, train, stdout: ctx.stdout, stderr: ctx.stderr,
+    });
     return 0;
   });
 }
 
 /** The `--no-docker` path: the project's predictor on this machine, under the same server as in the image. */
-async function predictHere(ctx: RunContext): Promise<number> {
+async function predictHere(ctx: PredictContext, train: boolean): Promise<number> {
   if (ctx.positionals.length > 0) throw new UserError("an image cannot be given with --no-docker: the project in this directory is run");
   const { loadProject } = await import("../../model/index.js");
   const local = await import("../../local/index.js");
-  const { buildInputs, runOnePrediction } = await import("../../predict/index.js");
+  const { runOnePrediction } = await import("../../predict/index.js");
   const project = await local.prepareLocalProject(await loadProject(ctx.cwd, ctx.options.file));
   try {
-    const input = buildInputs(ctx.options.input ?? [], project.openapi, { cwd: ctx.cwd });
-    const server = await local.startLocalServer(project, { port: 0, allowLocalPaths: true, stdio: "pipe" });
+    const input = await preparedInput(ctx, project.openapi, train, false);
+    const server = await local.startLocalServer(project, { port: 0, allowLocalPaths: true, stdio: "pipe", mode: train ? "train" : "predict" });
     try {
       ctx.stderr.write("Starting the predictor…\n");
       await local.waitForLocalServer(server, parseSetupTimeout(ctx.options["setup-timeout"]) * 1000);
       await runOnePrediction(server.url, input, project.openapi, {
-        cwd: ctx.cwd, outputPath: ctx.options.output, stdout: ctx.stdout, stderr: ctx.stderr,
+        cwd: ctx.cwd, outputPath: ctx.options.output, json: ctx.options.json !== undefined, train, stdout: ctx.stdout, stderr: ctx.stderr,
       });
       return 0;
     } finally {
@@ -58,19 +102,30 @@ async function predictHere(ctx: RunContext): Promise<number> {
   }
 }
 
+/** One prediction (or, for `cog train`, one training), on this machine or in a container. */
+export async function runPredictor(ctx: PredictContext, train: boolean): Promise<number> {
+  if (ctx.options.json !== undefined && (ctx.options.input ?? []).length > 0) {
+    throw new UsageError("Must use one of --json or --input to provide model inputs");
+  }
+  return ctx.options["no-docker"] ? predictHere(ctx, train) : predictInDocker(ctx, train);
+}
+
 export const runCommand = defineCommand({
   name: "run",
   aliases: ["predict"],
   summary: "Run a prediction",
-  usage: "cog run [image] [-i name=value ...] [flags]",
+  usage: "cog run [image] [-i name=value ... | --json JSON] [flags]",
   description:
-    "Runs one prediction. Inputs: -i name=value, -i image=@photo.jpg for a file, JSON for lists (-i sizes='[1,2]'). " +
-    "File outputs are written to the working directory (or -o), text goes to stdout. With --no-docker the predictor " +
-    "runs on this machine.",
+    "Runs one prediction. Inputs: -i name=value, -i image=@photo.jpg for a file, JSON for lists (-i sizes='[1,2]'), " +
+    "or all of them at once with --json (inline, @file, or @- for stdin). Inputs are checked against the model's " +
+    "schema before anything is built or started. File outputs are written to the working directory as output.<ext> " +
+    "(output.0.<ext>, … for a list), or to -o; text goes to stdout. With --json the whole prediction is printed as " +
+    "JSON. With --no-docker the predictor runs on this machine. `cog predict` is the deprecated name of this command.",
   options: runOptions,
   positionals: { max: 1, name: "image" },
 
   async run(ctx) {
-    return ctx.options["no-docker"] ? predictHere(ctx) : predictInDocker(ctx);
+    if (ctx.invokedAs === "predict") ctx.stderr.write('⚠ "cog predict" is deprecated, use "cog run"\n');
+    return runPredictor(ctx, false);
   },
 });
