@@ -59,7 +59,12 @@ describe("cog schema and cog doctor on a Python predictor", () => {
   });
 
   it("cog debug prints the Dockerfile of a Python predictor's image (issue 18 part 2)", async () => {
-    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug");
+    // The Dockerfile a user with internet gets: no base-image mirror, whatever the test environment sets.
+    const mirror = process.env.COGTS_BASE_IMAGE_MIRROR;
+    delete process.env.COGTS_BASE_IMAGE_MIRROR;
+    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug").finally(() => {
+      if (mirror !== undefined) process.env.COGTS_BASE_IMAGE_MIRROR = mirror;
+    });
     expect(code).toBe(0);
     expect(out).toContain("FROM python:3.11-slim");
     expect(out).toContain('ENV COG_PREDICT_TYPE_STUB="predict.py:Predictor"');
