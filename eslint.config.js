@@ -2,7 +2,17 @@ import tseslint from "typescript-eslint";
 import cogts from "./scripts/lint/folder-boundaries.js";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "**/node_modules/**", "fixtures/**", "examples/**", ".test-env/**", "coverage/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "**/node_modules/**",
+      "fixtures/**",
+      "examples/**",
+      ".test-env/**",
+      "coverage/**",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { cogts },

@@ -12,7 +12,10 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "runtime/**/*.test.ts", "scripts/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: { name: "unit", include: ["src/**/*.test.ts", "runtime/**/*.test.ts", "scripts/**/*.test.ts"] },
+      },
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"] } },
     ],
   },

@@ -25,11 +25,22 @@ const docker = connectEngine();
 const dir = mkdtempSync(path.join(tmpdir(), "cogts-bench-build-"));
 cpSync(path.join(root, "fixtures/projects/resize"), dir, { recursive: true });
 const tag = `cogts-bench-build-${process.pid}`;
-const quiet = { write() { return true; } };
+const quiet = {
+  write() {
+    return true;
+  },
+};
 
 async function timedBuild(noCache) {
   const started = process.hrtime.bigint();
-  const built = await buildModel({ project: await loadProject(dir), tag, noCache, progress: "quiet", out: quiet, docker });
+  const built = await buildModel({
+    project: await loadProject(dir),
+    tag,
+    noCache,
+    progress: "quiet",
+    out: quiet,
+    docker,
+  });
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, built };
 }
 
@@ -44,7 +55,13 @@ try {
   const predictPath = path.join(dir, "predict.ts");
   const codeChangeRuns = [];
   for (let i = 0; i < 3; i++) {
-    writeFileSync(predictPath, readFileSync(predictPath, "utf8").replace(/resizing( \(edit \d+\))? with libvips/, `resizing (edit ${i}) with libvips`));
+    writeFileSync(
+      predictPath,
+      readFileSync(predictPath, "utf8").replace(
+        /resizing( \(edit \d+\))? with libvips/,
+        `resizing (edit ${i}) with libvips`,
+      ),
+    );
     codeChangeRuns.push(await timedBuild(false));
   }
   const noChange = { seconds: median(noChangeRuns) };
@@ -55,7 +72,8 @@ try {
   const baseSize = (await docker.getImage(base).inspect()).Size;
   const history = await docker.getImage(tag).history();
   const layers = history.slice(0, history.length - (await docker.getImage(base).history()).length);
-  const sizeOf = (pattern) => layers.filter((layer) => pattern.test(layer.CreatedBy)).reduce((sum, layer) => sum + layer.Size, 0);
+  const sizeOf = (pattern) =>
+    layers.filter((layer) => pattern.test(layer.CreatedBy)).reduce((sum, layer) => sum + layer.Size, 0);
   const node = sizeOf(/COPY \/usr\/local\/(bin\/node|lib\/node_modules\/npm)/);
   const nodeModules = sizeOf(/npm (ci|install)/);
   const added = image.Size - baseSize;
@@ -63,13 +81,22 @@ try {
 
   console.log(`image build of fixtures/projects/resize (sharp), engine BuildKit, base ${base}`);
   console.log(`  cold build (no layer cache)      ${fmt(cold.seconds)}`);
-  console.log(`  no-change rebuild (median of 3)  ${fmt(noChange.seconds)}   (${((noChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold)`);
-  console.log(`  predict.ts edit (median of 3)   ${fmt(codeChange.seconds)}   (${((codeChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold; goal < 10%)`);
-  console.log(`  image size                       ${(image.Size / MB).toFixed(1)} MB; base ${(baseSize / MB).toFixed(1)} MB; added ${(added / MB).toFixed(1)} MB`);
+  console.log(
+    `  no-change rebuild (median of 3)  ${fmt(noChange.seconds)}   (${((noChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold)`,
+  );
+  console.log(
+    `  predict.ts edit (median of 3)   ${fmt(codeChange.seconds)}   (${((codeChange.seconds / cold.seconds) * 100).toFixed(1)}% of cold; goal < 10%)`,
+  );
+  console.log(
+    `  image size                       ${(image.Size / MB).toFixed(1)} MB; base ${(baseSize / MB).toFixed(1)} MB; added ${(added / MB).toFixed(1)} MB`,
+  );
   console.log(`    Node (node + npm)              ${(node / MB).toFixed(1)} MB`);
   console.log(`    the model's node_modules       ${(nodeModules / MB).toFixed(1)} MB`);
   console.log(`    cogts (runtime, tini, code)    ${(cogts / MB).toFixed(2)} MB   (goal < 15 MB)`);
 } finally {
-  await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getImage(tag)
+    .remove({ force: true })
+    .catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -26,7 +26,9 @@ const { values } = parseArgs({ options: { rounds: { type: "string", default: "10
 const rounds = Math.max(1, Number(values.rounds));
 const mirror = process.env.COGTS_BASE_IMAGE_MIRROR;
 if (!process.env.DOCKER_HOST || mirror === undefined) {
-  console.error('bench/examples: run `eval "$(scripts/test-env up)"` first (it sets DOCKER_HOST and COGTS_BASE_IMAGE_MIRROR)');
+  console.error(
+    'bench/examples: run `eval "$(scripts/test-env up)"` first (it sets DOCKER_HOST and COGTS_BASE_IMAGE_MIRROR)',
+  );
   process.exit(1);
 }
 // Builds reach npm through this machine's proxy CA, if it has one (cogts passes COGTS_CA_CERT to npm ci).
@@ -39,8 +41,20 @@ const dataUrl = (file, mime) => `data:${mime};base64,${readFileSync(file).toStri
 function helloProject() {
   const dir = mkdtempSync(path.join(tmpdir(), "cogts-bench-hello-"));
   writeFileSync(path.join(dir, "cog.yaml"), 'build:\n  node_version: "20"\nrun: predict.ts:Predictor\n');
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "hello", version: "1.0.0", private: true, type: "module" }));
-  writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify({ name: "hello", version: "1.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "hello", version: "1.0.0" } } }));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "hello", version: "1.0.0", private: true, type: "module" }),
+  );
+  writeFileSync(
+    path.join(dir, "package-lock.json"),
+    JSON.stringify({
+      name: "hello",
+      version: "1.0.0",
+      lockfileVersion: 3,
+      requires: true,
+      packages: { "": { name: "hello", version: "1.0.0" } },
+    }),
+  );
   writeFileSync(
     path.join(dir, "predict.ts"),
     'import { BasePredictor, Input } from "cogts";\n\nexport class Predictor extends BasePredictor {\n' +
@@ -51,10 +65,27 @@ function helloProject() {
 
 const cases = [
   { name: "hello (reference)", dir: helloProject(), input: { name: "bench" } },
-  { name: "ocr", dir: path.join(examples, "ocr"), input: { image: dataUrl(path.join(examples, "ocr", "sample.png"), "image/png") } },
-  { name: "image-edit", dir: path.join(examples, "image-edit"), input: { image: dataUrl(path.join(examples, "image-edit", "sample.jpg"), "image/jpeg"), width: 1280, output_format: "webp" } },
+  {
+    name: "ocr",
+    dir: path.join(examples, "ocr"),
+    input: { image: dataUrl(path.join(examples, "ocr", "sample.png"), "image/png") },
+  },
+  {
+    name: "image-edit",
+    dir: path.join(examples, "image-edit"),
+    input: {
+      image: dataUrl(path.join(examples, "image-edit", "sample.jpg"), "image/jpeg"),
+      width: 1280,
+      output_format: "webp",
+    },
+  },
   { name: "tts", dir: path.join(examples, "tts"), input: { text: "Benchmarks measure what matters.", voice: "en-us" } },
-  { name: "textgen", dir: path.join(examples, "textgen"), input: { max_tokens: 20, seed: 1 }, note: "20 tokens, 20 ms apart by design" },
+  {
+    name: "textgen",
+    dir: path.join(examples, "textgen"),
+    input: { max_tokens: 20, seed: 1 },
+    note: "20 tokens, 20 ms apart by design",
+  },
   { name: "classifier", dir: path.join(examples, "classifier"), input: { x: 0.5, y: -0.3 } },
   { name: "training", dir: path.join(examples, "training"), input: { max_tokens: 20, seed: 1 } },
 ].filter((c) => !values.only || c.name.startsWith("hello") || values.only.split(",").includes(c.name));
@@ -63,7 +94,10 @@ const docker = connectEngine();
 
 async function installIfNeeded(dir) {
   if (!existsSync(path.join(dir, "package-lock.json")) || existsSync(path.join(dir, "node_modules"))) return;
-  await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" } });
+  await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline"], {
+    cwd: dir,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
 }
 
 async function readyAfter(url, container) {
@@ -103,7 +137,11 @@ for (const c of cases) {
       const times = [];
       for (let i = 0; i <= rounds; i++) {
         const t0 = performance.now();
-        const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: c.input }) });
+        const response = await fetch(`${url}/predictions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ input: c.input }),
+        });
         const body = await response.json();
         if (body.status !== "succeeded") throw new Error(`${c.name}: prediction ${body.status}: ${body.error}`);
         if (i > 0) times.push(performance.now() - t0); // the first one is the warm-up
@@ -113,7 +151,10 @@ for (const c of cases) {
       await removeContainer(container);
     }
   } finally {
-    await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 
@@ -121,7 +162,17 @@ const reference = results[0];
 const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 const ratio = (value, base) => `${(value / base).toFixed(1)}x`;
 console.log(`examples: ${rounds} predictions each after a warm-up; ratios against ${reference.name}`);
-console.log(["example".padEnd(18), "image".padStart(8), "ratio".padStart(6), "cold start".padStart(11), "ratio".padStart(6), "median predict".padStart(15), "ratio".padStart(7)].join(" "));
+console.log(
+  [
+    "example".padEnd(18),
+    "image".padStart(8),
+    "ratio".padStart(6),
+    "cold start".padStart(11),
+    "ratio".padStart(6),
+    "median predict".padStart(15),
+    "ratio".padStart(7),
+  ].join(" "),
+);
 for (const r of results) {
   console.log(
     [

@@ -23,14 +23,26 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const flag = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const flag = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const totalMb = flag("mb", 320);
 const rounds = flag("rounds", 1);
-const profileArg = (() => { const i = args.indexOf("--profile"); return i >= 0 ? args[i + 1] : "both"; })();
+const profileArg = (() => {
+  const i = args.indexOf("--profile");
+  return i >= 0 ? args[i + 1] : "both";
+})();
 const profiles = profileArg === "both" ? ["weights", "model"] : [profileArg];
-if (!profiles.every((p) => p === "weights" || p === "model")) { console.error("--profile is weights, model or both"); process.exit(2); }
+if (!profiles.every((p) => p === "weights" || p === "model")) {
+  console.error("--profile is weights, model or both");
+  process.exit(2);
+}
 const registry = process.env.COGTS_TEST_REGISTRY;
-if (!registry) { console.error('COGTS_TEST_REGISTRY is not set: run eval "$(scripts/test-env up)" first.'); process.exit(2); }
+if (!registry) {
+  console.error('COGTS_TEST_REGISTRY is not set: run eval "$(scripts/test-env up)" first.');
+  process.exit(2);
+}
 
 async function writeRandom(path, mb) {
   const out = createWriteStream(path);
@@ -42,9 +54,14 @@ function time(cmd, argv, env = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = ""; let err = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.stderr.on("data", (d) => { err += d; });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
     child.on("close", (code) => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (code !== 0) reject(new Error(`${cmd} ${argv.join(" ")} failed (${code}): ${err || out}`));
@@ -55,7 +72,9 @@ function time(cmd, argv, env = {}) {
 
 // The CLI runs from dist/: compile if it is missing.
 if (!existsSync(join(ROOT, "dist", "src", "registry", "push.js"))) {
-  await run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT }).catch(() => undefined);
+  await run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+    cwd: ROOT,
+  }).catch(() => undefined);
 }
 
 const stamp = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
@@ -102,7 +121,9 @@ try {
   await run("docker", ["tag", "debian:bookworm-slim", baseRef]);
   tagged.push(baseRef);
   await run("docker", ["push", "-q", baseRef]);
-  await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", baseRef], { COGTS_CACHE_DIR: cache });
+  await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", baseRef], {
+    COGTS_CACHE_DIR: cache,
+  });
   const summary = [];
   for (const profile of profiles) {
     const results = { docker: [], cogts: [], viaSave: [], noop: [], save: [] };
@@ -110,7 +131,10 @@ try {
       const image = await buildImage(profile, round);
       if (round === 0) {
         const size = Number((await run("docker", ["image", "inspect", "-f", "{{.Size}}", image])).stdout.trim());
-        const what = profile === "weights" ? `${split.join(" + ")} MB random data + base` : `node_modules + ${split[1]} MB random weights + src + base`;
+        const what =
+          profile === "weights"
+            ? `${split.join(" + ")} MB random data + base`
+            : `node_modules + ${split[1]} MB random weights + src + base`;
         console.log(`${profile} image: ${(size / 1e6).toFixed(0)} MB (${what})`);
       }
       const dockerRef = `${registry}/bench-docker-${stamp}-${profile}-${round}:v1`;
@@ -124,8 +148,15 @@ try {
       for (const who of order) {
         if (who === "docker") d = await time("docker", ["push", "-q", dockerRef]);
         // New layers: reading, compression and upload all count.
-        else if (who === "cogts") c = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", cogtsRef], { COGTS_CACHE_DIR: cache });
-        else v = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", viaSaveRef], { COGTS_CACHE_DIR: saveCache, COGTS_PUSH_FROM_STORAGE: "0" });
+        else if (who === "cogts")
+          c = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", cogtsRef], {
+            COGTS_CACHE_DIR: cache,
+          });
+        else
+          v = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", viaSaveRef], {
+            COGTS_CACHE_DIR: saveCache,
+            COGTS_PUSH_FROM_STORAGE: "0",
+          });
       }
       // What the fallback pays before its first byte: the image save stream alone.
       const save = await time("sh", ["-c", `docker save ${image} > /dev/null`]);
@@ -134,11 +165,18 @@ try {
       results.cogts.push(c.seconds);
       results.viaSave.push(v.seconds);
       for (let i = 0; i < 3; i++) {
-        const n = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", cogtsRef], { COGTS_CACHE_DIR: cache });
+        const n = await time(process.execPath, [join(ROOT, "bin", "cog.js"), "push", "--no-build", cogtsRef], {
+          COGTS_CACHE_DIR: cache,
+        });
         if (n.out !== c.out) throw new Error(`no-op re-push gave ${n.out}, first push ${c.out}`);
         results.noop.push(n.seconds);
       }
-      console.log(`${profile} round ${round + 1}: docker push ${d.seconds.toFixed(2)} s, cogts push ${c.seconds.toFixed(2)} s (${(d.seconds / c.seconds).toFixed(2)}x), through image save ${v.seconds.toFixed(2)} s (${(d.seconds / v.seconds).toFixed(2)}x), docker save alone ${save.seconds.toFixed(2)} s, no-op re-push ${results.noop.slice(-3).map((s) => s.toFixed(2)).join(" / ")} s`);
+      console.log(
+        `${profile} round ${round + 1}: docker push ${d.seconds.toFixed(2)} s, cogts push ${c.seconds.toFixed(2)} s (${(d.seconds / c.seconds).toFixed(2)}x), through image save ${v.seconds.toFixed(2)} s (${(d.seconds / v.seconds).toFixed(2)}x), docker save alone ${save.seconds.toFixed(2)} s, no-op re-push ${results.noop
+          .slice(-3)
+          .map((s) => s.toFixed(2))
+          .join(" / ")} s`,
+      );
     }
     summary.push([profile, results]);
   }
@@ -151,9 +189,15 @@ try {
     const noop = best(results.noop);
     console.log(`[${profile}]`);
     console.log(`  docker push (best)     ${best(results.docker).toFixed(2)} s`);
-    console.log(`  cogts push (best)      ${best(results.cogts).toFixed(2)} s   ${ratio.toFixed(2)}x faster than docker push (goal >= 1.5x: ${ratio >= 1.5 ? "met" : "NOT met"}); per-round median ${medianRatio.toFixed(2)}x of ${perRound.length}`);
-    console.log(`  cogts via image save   ${best(results.viaSave).toFixed(2)} s   ${(best(results.docker) / best(results.viaSave)).toFixed(2)}x faster than docker push (the fallback when the engine's storage cannot be read)`);
-    console.log(`  docker save (best)     ${best(results.save).toFixed(2)} s   = ${(best(results.save) / best(results.docker)).toFixed(2)}x of docker push's time, spent by the fallback before it can hash or send a byte`);
+    console.log(
+      `  cogts push (best)      ${best(results.cogts).toFixed(2)} s   ${ratio.toFixed(2)}x faster than docker push (goal >= 1.5x: ${ratio >= 1.5 ? "met" : "NOT met"}); per-round median ${medianRatio.toFixed(2)}x of ${perRound.length}`,
+    );
+    console.log(
+      `  cogts via image save   ${best(results.viaSave).toFixed(2)} s   ${(best(results.docker) / best(results.viaSave)).toFixed(2)}x faster than docker push (the fallback when the engine's storage cannot be read)`,
+    );
+    console.log(
+      `  docker save (best)     ${best(results.save).toFixed(2)} s   = ${(best(results.save) / best(results.docker)).toFixed(2)}x of docker push's time, spent by the fallback before it can hash or send a byte`,
+    );
     console.log(`  no-op re-push (best)   ${noop.toFixed(2)} s   (goal < 1 s: ${noop < 1 ? "met" : "NOT met"})`);
   }
 } finally {

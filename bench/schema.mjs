@@ -29,14 +29,23 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const project = mkdtempSync(join(tmpdir(), "cogts-bench-schema-"));
 cpSync(join(root, "fixtures", "schema", fixture), project, { recursive: true });
 rmSync(join(project, ".cog"), { recursive: true, force: true });
-writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
-  compilerOptions: {
-    target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true,
-    types: ["node"], typeRoots: [join(root, "node_modules", "@types")],
-    paths: { cogts: [join(root, "runtime", "sdk", "index.ts")] },
-  },
-  include: ["*.ts", "*.mts"],
-}));
+writeFileSync(
+  join(project, "tsconfig.json"),
+  JSON.stringify({
+    compilerOptions: {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ["node"],
+      typeRoots: [join(root, "node_modules", "@types")],
+      paths: { cogts: [join(root, "runtime", "sdk", "index.ts")] },
+    },
+    include: ["*.ts", "*.mts"],
+  }),
+);
 
 function time(file, args, before) {
   const samples = [];

@@ -59,7 +59,9 @@ const ROUNDS = Number(values.rounds);
 
 const BASELINE_SERVER = values.baseline ? join(values.baseline, "dist", "runtime", "server", "main.js") : undefined;
 if (BASELINE_SERVER && !existsSync(BASELINE_SERVER)) {
-  console.error(`--baseline ${values.baseline}: no built server there (${BASELINE_SERVER}); run \`npm run build\` in it.`);
+  console.error(
+    `--baseline ${values.baseline}: no built server there (${BASELINE_SERVER}); run \`npm run build\` in it.`,
+  );
   process.exit(1);
 }
 
@@ -149,8 +151,13 @@ async function compileFixture(name, scratch) {
   const dir = join(scratch, name);
   mkdirSync(dir, { recursive: true });
   const source = readFileSync(join(ROOT, "fixtures", "predictors", name, "predict.ts"), "utf8");
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-  writeFileSync(join(dir, "predict.js"), js.replace(/from "cogts"/g, `from ${JSON.stringify(pathToFileURL(SDK).href)}`));
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  writeFileSync(
+    join(dir, "predict.js"),
+    js.replace(/from "cogts"/g, `from ${JSON.stringify(pathToFileURL(SDK).href)}`),
+  );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   writeFileSync(join(dir, "openapi.json"), readFileSync(join(ROOT, "fixtures", "predictors", name, "openapi.json")));
   return dir;
@@ -161,7 +168,12 @@ async function compileFixture(name, scratch) {
  * when unpinned. taskset execs node in place, so the child's pid is the server's.
  */
 const ALL_CORES = `0-${cpus().length - 1}`;
-const SERVER_CORES = values.unpinned || cpus().length < 2 || spawnSync("taskset", ["--version"]).status !== 0 ? undefined : (cpus().length === 2 ? "1" : `1-${cpus().length - 1}`);
+const SERVER_CORES =
+  values.unpinned || cpus().length < 2 || spawnSync("taskset", ["--version"]).status !== 0
+    ? undefined
+    : cpus().length === 2
+      ? "1"
+      : `1-${cpus().length - 1}`;
 if (SERVER_CORES) execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
 
 function startProcess(args, options, cores = SERVER_CORES) {
@@ -181,10 +193,22 @@ function startProcess(args, options, cores = SERVER_CORES) {
 }
 
 function startCogServer(dir, env = {}, cores = SERVER_CORES, server = SERVER) {
-  return startProcess([server, "--host", "127.0.0.1"], {
-    cwd: dir,
-    env: { ...process.env, COG_LOG_LEVEL: "warning", PORT: "0", COGTS_ANNOUNCE_PORT: "1", COG_PREDICT_TYPE_STUB: "predict.ts:Predictor", COG_OPENAPI_SCHEMA: join(dir, "openapi.json"), ...env },
-  }, cores);
+  return startProcess(
+    [server, "--host", "127.0.0.1"],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        COG_LOG_LEVEL: "warning",
+        PORT: "0",
+        COGTS_ANNOUNCE_PORT: "1",
+        COG_PREDICT_TYPE_STUB: "predict.ts:Predictor",
+        COG_OPENAPI_SCHEMA: join(dir, "openapi.json"),
+        ...env,
+      },
+    },
+    cores,
+  );
 }
 
 /**
@@ -194,19 +218,30 @@ function startCogServer(dir, env = {}, cores = SERVER_CORES, server = SERVER) {
 async function pythonEcho(scratch, asyncPredict) {
   const dir = join(scratch, asyncPredict ? "py-async-echo" : "py-echo");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "predict.py"), [
-    "from cog import BasePredictor, Input", "", "",
-    "class Predictor(BasePredictor):",
-    `    ${asyncPredict ? "async " : ""}def predict(self, text: str = Input(default="hello")) -> str:`,
-    "        return text", "",
-  ].join("\n"));
+  writeFileSync(
+    join(dir, "predict.py"),
+    [
+      "from cog import BasePredictor, Input",
+      "",
+      "",
+      "class Predictor(BasePredictor):",
+      `    ${asyncPredict ? "async " : ""}def predict(self, text: str = Input(default="hello")) -> str:`,
+      "        return text",
+      "",
+    ].join("\n"),
+  );
   const { generateSchema } = await import(pathToFileURL(join(ROOT, "dist", "src", "schema", "index.js")).href);
-  writeFileSync(join(dir, "openapi.json"), JSON.stringify(await generateSchema({ dir, predict: "predict.py:Predictor" })));
+  writeFileSync(
+    join(dir, "openapi.json"),
+    JSON.stringify(await generateSchema({ dir, predict: "predict.py:Predictor" })),
+  );
   return dir;
 }
 
 /** python3 resolved once to its binary (a pyenv shim costs a second or more per start); COGTS_PYTHON wins. */
-const PYTHON = process.env.COGTS_PYTHON || execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+const PYTHON =
+  process.env.COGTS_PYTHON ||
+  execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 
 function startPythonServer(dir, env = {}, cores = SERVER_CORES) {
   return startCogServer(dir, { COG_PREDICT_TYPE_STUB: "predict.py:Predictor", COGTS_PYTHON: PYTHON, ...env }, cores);
@@ -240,7 +275,14 @@ async function waitReady(port, started) {
 function post(port, agent, payload) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path: "/predictions", method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/predictions",
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
       (res) => {
         res.resume();
         res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
@@ -274,8 +316,13 @@ async function load(port, clients, total, latencies) {
 /** CPU time (ms) used so far by a process and its children (the worker), from /proc; undefined elsewhere. */
 function cpuMs(pid) {
   try {
-    const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)];
-    const ticks = pids.map((p) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")).reduce((sum, f) => sum + Number(f[11]) + Number(f[12]), 0);
+    const pids = [
+      pid,
+      ...readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+    ];
+    const ticks = pids
+      .map((p) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" "))
+      .reduce((sum, f) => sum + Number(f[11]) + Number(f[12]), 0);
     return (ticks * 1000) / 100;
   } catch {
     return undefined;
@@ -318,7 +365,15 @@ async function compare(sides, clients) {
     const sorted = [...side.latencies].sort((a, b) => a - b);
     const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
     const rates = [...side.rates].sort((a, b) => a - b);
-    return { rps: rates[Math.floor(rates.length / 2)], low: rates[0], high: rates[rates.length - 1], p50: pct(50), p99: pct(99), cpuUs: (side.cpu * 1000) / side.requests, clientUs: (side.clientCpu * 1000) / side.requests };
+    return {
+      rps: rates[Math.floor(rates.length / 2)],
+      low: rates[0],
+      high: rates[rates.length - 1],
+      p50: pct(50),
+      p99: pct(99),
+      cpuUs: (side.cpu * 1000) / side.requests,
+      clientUs: (side.clientCpu * 1000) / side.requests,
+    };
   });
 }
 
@@ -368,9 +423,19 @@ try {
   children.push(pyAsync.child);
   await waitReady(pyAsync.port, pyAsync.started);
 
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (figures from a shared machine are noisy)`);
-  console.log(SERVER_CORES ? `placement: load generator on core 0, each server with its children on core(s) ${SERVER_CORES} (--unpinned to let the scheduler place them)` : "placement: unpinned, left to the scheduler");
-  console.log(`cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (figures from a shared machine are noisy)`,
+  );
+  console.log(
+    SERVER_CORES
+      ? `placement: load generator on core 0, each server with its children on core(s) ${SERVER_CORES} (--unpinned to let the scheduler place them)`
+      : "placement: unpinned, left to the scheduler",
+  );
+  console.log(
+    `cogts prediction server: ${REQUESTS} requests per side in ${ROUNDS} alternating rounds (median round), after ${WARMUP} warm-up; keep-alive, 127.0.0.1`,
+  );
   const bareSide = { port: barePort, pid: bare.child.pid };
   const floorSide = { port: floorPort, pid: floor.child.pid };
   const versus = (cog, bare, floor) =>
@@ -378,8 +443,26 @@ try {
     `CPU per request ${(cog.cpuUs / bare.cpuUs).toFixed(1)}x bare, ${(cog.cpuUs / floor.cpuUs).toFixed(1)}x floor`;
   // The server's CPU figure covers the server process only (its worker, Node or Python, is a child).
   const baseSide = async (server) => (server ? [{ port: await server.port, pid: server.child.pid }] : []);
-  const [bare1, floor1, cog1, py1, base1] = await compare([bareSide, floorSide, { port: await echo.port, pid: echo.child.pid }, { port: await pyEcho.port, pid: pyEcho.child.pid }, ...(await baseSide(baseEcho))], 1);
-  const [bare4, floor4, cog4, py4, base4] = await compare([bareSide, floorSide, { port: await asyncServer.port, pid: asyncServer.child.pid }, { port: await pyAsync.port, pid: pyAsync.child.pid }, ...(await baseSide(baseAsync))], 4);
+  const [bare1, floor1, cog1, py1, base1] = await compare(
+    [
+      bareSide,
+      floorSide,
+      { port: await echo.port, pid: echo.child.pid },
+      { port: await pyEcho.port, pid: pyEcho.child.pid },
+      ...(await baseSide(baseEcho)),
+    ],
+    1,
+  );
+  const [bare4, floor4, cog4, py4, base4] = await compare(
+    [
+      bareSide,
+      floorSide,
+      { port: await asyncServer.port, pid: asyncServer.child.pid },
+      { port: await pyAsync.port, pid: pyAsync.child.pid },
+      ...(await baseSide(baseAsync)),
+    ],
+    4,
+  );
   console.log(row("bare node:http JSON echo, 1 client", bare1));
   console.log(row("IPC floor (http + child over fd-3 JSON), 1 client", floor1));
   console.log(row("cogts sync POST /predictions (echo), 1 client", cog1));
@@ -393,7 +476,8 @@ try {
   console.log(row("cogts + Python worker, async echo, max 4, 4 clients", py4));
   console.log(`  ratio ${(py4.rps / cog4.rps).toFixed(2)}x the TypeScript worker (goal >= 0.5x)`);
   if (base1 && base4) {
-    const against = (cog, base) => `  this/baseline: ${(cog.rps / base.rps).toFixed(2)}x the throughput, ${(cog.cpuUs / base.cpuUs).toFixed(2)}x the CPU per request`;
+    const against = (cog, base) =>
+      `  this/baseline: ${(cog.rps / base.rps).toFixed(2)}x the throughput, ${(cog.cpuUs / base.cpuUs).toFixed(2)}x the CPU per request`;
     console.log(`baseline: ${values.baseline}`);
     console.log(row("baseline sync POST /predictions (echo), 1 client", base1));
     console.log(versus(base1, bare1, floor1));
@@ -421,9 +505,15 @@ try {
     p.child.kill("SIGKILL");
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`process start to READY (compiled JS predictor, empty setup), median of ${STARTS}: ${(median(readyTimes) / 1000).toFixed(3)} s (goal <= 0.3 s)`);
-  console.log(`process start to READY (Python predictor, empty setup), median of ${STARTS}: ${(median(pyReadyTimes) / 1000).toFixed(3)} s (goal <= 1 s)`);
-  console.log(`  reference: bare node:http server start to listening: ${(median(bareStarts) / 1000).toFixed(3)} s; ratio ${(median(readyTimes) / median(bareStarts)).toFixed(2)}x`);
+  console.log(
+    `process start to READY (compiled JS predictor, empty setup), median of ${STARTS}: ${(median(readyTimes) / 1000).toFixed(3)} s (goal <= 0.3 s)`,
+  );
+  console.log(
+    `process start to READY (Python predictor, empty setup), median of ${STARTS}: ${(median(pyReadyTimes) / 1000).toFixed(3)} s (goal <= 1 s)`,
+  );
+  console.log(
+    `  reference: bare node:http server start to listening: ${(median(bareStarts) / 1000).toFixed(3)} s; ratio ${(median(readyTimes) / median(bareStarts)).toFixed(2)}x`,
+  );
 } finally {
   for (const c of children) c.kill("SIGKILL");
   rmSync(scratch, { recursive: true, force: true });

@@ -17,21 +17,28 @@ function flagCell(name, spec) {
 
 function section(command) {
   const lines = [`## cog ${command.name}`, "", command.summary.endsWith(".") ? command.summary : `${command.summary}.`];
-  if (command.aliases?.length) lines.push("", `Also: ${command.aliases.map((alias) => `\`cog ${alias}\``).join(", ")}.`);
+  if (command.aliases?.length)
+    lines.push("", `Also: ${command.aliases.map((alias) => `\`cog ${alias}\``).join(", ")}.`);
   if (command.description) lines.push("", command.description);
   lines.push("", "```", command.usage, "```");
   const options = Object.entries(command.options);
   if (options.length > 0) {
     lines.push("", "| Flag | Meaning | Default |", "| --- | --- | --- |");
     for (const [name, spec] of options) {
-      const fallback = spec.default === undefined ? "" : `\`${Array.isArray(spec.default) ? spec.default.join(",") : String(spec.default)}\``;
+      const fallback =
+        spec.default === undefined
+          ? ""
+          : `\`${Array.isArray(spec.default) ? spec.default.join(",") : String(spec.default)}\``;
       lines.push(`| ${flagCell(name, spec)} | ${spec.description.replace(/\|/g, "\\|")} | ${fallback} |`);
     }
   }
   return lines.join("\n");
 }
 
-const generated = [...commands].sort((a, b) => a.name.localeCompare(b.name)).map(section).join("\n\n");
+const generated = [...commands]
+  .sort((a, b) => a.name.localeCompare(b.name))
+  .map(section)
+  .join("\n\n");
 const file = new URL("./cli.md", import.meta.url);
 const text = readFileSync(file, "utf8");
 const start = text.indexOf(START);

@@ -9,10 +9,14 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const root = new URL("..", import.meta.url).pathname;
-const server = spawn(process.execPath, [join(root, "bin/cog.js"), "serve", "--no-docker", "-p", "0", "--playground", "--playground-port", "0"], {
-  cwd: join(root, "fixtures/playground/image"),
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const server = spawn(
+  process.execPath,
+  [join(root, "bin/cog.js"), "serve", "--no-docker", "-p", "0", "--playground", "--playground-port", "0"],
+  {
+    cwd: join(root, "fixtures/playground/image"),
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
 const url = await new Promise((resolve, reject) => {
   let text = "";
   server.stdout.on("data", (d) => {
@@ -26,7 +30,15 @@ const profile = mkdtempSync(join(tmpdir(), "cogts-chromium-"));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: "/usr/bin/chromium",
   headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
   viewport: { width: 1100, height: 760 },
 });
 try {

@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { compileInputValidator, type InputValidationResult } from "./validate.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "schema");
-const validatorOf = (name: string) => compileInputValidator(JSON.parse(readFileSync(join(FIXTURES, name, "openapi.json"), "utf8")));
+const validatorOf = (name: string) =>
+  compileInputValidator(JSON.parse(readFileSync(join(FIXTURES, name, "openapi.json"), "utf8")));
 const problems = (result: InputValidationResult) => (result.ok ? [] : result.detail.map((d) => [d.loc.at(-1), d.msg]));
 
 describe("union inputs (value: string | number | null, nums: Int[] | number[], flipped: number | string)", () => {
@@ -24,9 +25,15 @@ describe("union inputs (value: string | number | null, nums: Int[] | number[], f
   });
 
   it("refuses booleans and objects, which are no member of string | number", () => {
-    expect(problems(validate({ nums: [], value: true }))).toEqual([["value", "true is not valid under any of the given schemas"]]);
-    expect(problems(validate({ nums: [], value: { x: 1 } }))).toEqual([["value", '{"x":1} is not valid under any of the given schemas']]);
-    expect(problems(validate({ nums: [], flipped: [1] }))).toEqual([["flipped", "[1] is not valid under any of the given schemas"]]);
+    expect(problems(validate({ nums: [], value: true }))).toEqual([
+      ["value", "true is not valid under any of the given schemas"],
+    ]);
+    expect(problems(validate({ nums: [], value: { x: 1 } }))).toEqual([
+      ["value", '{"x":1} is not valid under any of the given schemas'],
+    ]);
+    expect(problems(validate({ nums: [], flipped: [1] }))).toEqual([
+      ["flipped", "[1] is not valid under any of the given schemas"],
+    ]);
   });
 
   it("checks the elements of a list union and refuses a bare scalar", () => {
@@ -57,7 +64,13 @@ describe("object inputs", () => {
   const validate = validatorOf("input_object_types");
 
   it("accepts any JSON object for Record<string, unknown>, an interface or an object type, and arrays of them", () => {
-    const input = { data: { greeting: "hello", count: 3 }, messages: [{ role: "user", content: "hello" }], payload: {}, inline: { key: "k" }, items: [{}, { a: [1] }] };
+    const input = {
+      data: { greeting: "hello", count: 3 },
+      messages: [{ role: "user", content: "hello" }],
+      payload: {},
+      inline: { key: "k" },
+      items: [{}, { a: [1] }],
+    };
     expect(validate(input)).toEqual({ ok: true, input });
     expect(validate({ data: {}, messages: [] })).toEqual({ ok: true, input: { data: {}, messages: [] } });
   });
@@ -71,7 +84,13 @@ describe("object inputs", () => {
 
   it("has Python's dict, list[dict], Dict[str, Any] and TypedDict inputs say the same", () => {
     const python = validatorOf("py_dict_inputs");
-    const input = { data: { a: 1 }, messages: [{ role: "user" }], typed: {}, typed_items: [{ id: 1 }], payload: { name: "alice", count: 2 } };
+    const input = {
+      data: { a: 1 },
+      messages: [{ role: "user" }],
+      typed: {},
+      typed_items: [{ id: 1 }],
+      payload: { name: "alice", count: 2 },
+    };
     expect(python(input)).toEqual({ ok: true, input });
     expect(python({ ...input, payloads: [{ name: "first" }] }).ok).toBe(true);
     expect(problems(python({ ...input, payload: "alice" }))).toEqual([["payload", '"alice" is not of type "object"']]);

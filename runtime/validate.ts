@@ -13,8 +13,7 @@ export interface ValidationDetail {
 }
 
 export type InputValidationResult =
-  | { ok: true; input: Record<string, unknown> }
-  | { ok: false; detail: ValidationDetail[] };
+  { ok: true; input: Record<string, unknown> } | { ok: false; detail: ValidationDetail[] };
 
 /**
  * `firstProblemOnly` (for a large input): stop at the first violation. Listing every one made an 11 MB body of bad
@@ -67,7 +66,13 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
     }
     let validate = check;
     if (firstProblemOnly) {
-      checkFirst ??= new Ajv({ allErrors: false, verbose: true, strict: false, validateFormats: false, validateSchema: false }).compile(forAjv);
+      checkFirst ??= new Ajv({
+        allErrors: false,
+        verbose: true,
+        strict: false,
+        validateFormats: false,
+        validateSchema: false,
+      }).compile(forAjv);
       validate = checkFirst;
     }
     let more = 0;
@@ -79,7 +84,9 @@ export function compileInputValidator(openapi: unknown, component = "Input"): In
           continue;
         }
         const field = error.instancePath === "" ? "__root__" : decodePointer(error.instancePath);
-        detail.push(valueError(field.length > MAX_FIELD_CHARS ? `${field.slice(0, MAX_FIELD_CHARS)}…` : field, describe(error)));
+        detail.push(
+          valueError(field.length > MAX_FIELD_CHARS ? `${field.slice(0, MAX_FIELD_CHARS)}…` : field, describe(error)),
+        );
       }
     }
     if (detail.length > MAX_DETAIL) {
@@ -149,7 +156,8 @@ const NULLABLE_WRAPPER = "x-cogts-nullable";
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const isWrapper = (e: ErrorObject) => (e.parentSchema as JsonSchema | undefined)?.[NULLABLE_WRAPPER] === true;
   const unions = errors.filter((e) => e.keyword === "anyOf" && !isWrapper(e));
-  const inUnion = (e: ErrorObject) => unions.some((union) => union !== e && e.schemaPath.startsWith(`${union.schemaPath}/`));
+  const inUnion = (e: ErrorObject) =>
+    unions.some((union) => union !== e && e.schemaPath.startsWith(`${union.schemaPath}/`));
   const nullBranch = (e: ErrorObject) => e.keyword === "type" && e.params.type === "null";
   const useful = errors.filter((e) => !nullBranch(e) && e.keyword !== "if" && !inUnion(e));
   return useful.filter(

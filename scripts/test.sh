@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `npm test` runs: bring the real test environment up (engine, registries, stand-in images),
-# then build, type-check, lint and run vitest against it. Extra arguments go to vitest
+# then build, type-check, lint, check the formatting and run vitest against it. Extra arguments go to vitest
 # (`npm test -- test/env` runs one folder). Every step runs even when an earlier one failed, so one
 # run reports everything; the exit status is non-zero when any step failed.
 # With CI=true, a test that vitest skipped (skip/todo/only elsewhere) fails the run too.
@@ -26,6 +26,7 @@ run_step() { # label command...
 run_step "build" npm run --silent build
 run_step "typecheck" npm run --silent typecheck
 run_step "lint" npm run --silent lint
+run_step "format" npm run --silent format:check
 
 report=""
 if [[ "${CI:-}" == true ]]; then

@@ -53,7 +53,11 @@ export function initialize(data: LoaderData): void {
 
 const TS_FILE = /\.(m?ts|tsx)$/;
 
-export async function resolve(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<ResolveResult> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: NextResolve,
+): Promise<ResolveResult> {
   if (specifier === "cogts") {
     try {
       return await nextResolve(specifier, context);
@@ -87,7 +91,9 @@ function formatOf(compiledFile: string): "module" | "commonjs" {
     const manifest = path.join(dir, "package.json");
     if (existsSync(manifest)) {
       try {
-        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module" ? "module" : "commonjs";
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module"
+          ? "module"
+          : "commonjs";
       } catch {
         return "commonjs";
       }
@@ -101,7 +107,13 @@ export function transpiledPath(file: string, root: string, dir: string | undefin
   if (!dir) return undefined;
   const relative = path.relative(root, file);
   if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
-  const compiled = path.join(dir, relative.replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs").replace(/\.tsx?$/, ".js"));
+  const compiled = path.join(
+    dir,
+    relative
+      .replace(/\.mts$/, ".mjs")
+      .replace(/\.cts$/, ".cjs")
+      .replace(/\.tsx?$/, ".js"),
+  );
   return existsSync(compiled) ? compiled : undefined;
 }
 
@@ -150,7 +162,11 @@ export async function load(url: string, context: { format?: string | null }, nex
       );
     }
     const fileUrl = pathToFileURL(file).href;
-    return { format: "module", source: strip(source, { mode: "transform", sourceMap: true, sourceUrl: fileUrl }), shortCircuit: true };
+    return {
+      format: "module",
+      source: strip(source, { mode: "transform", sourceMap: true, sourceUrl: fileUrl }),
+      shortCircuit: true,
+    };
   }
   const output = ts.transpileModule(source, {
     fileName: fileURLToPath(url),

@@ -41,7 +41,8 @@ function teachCommonJs(transpiledDir: string, sdkFile: string): void {
   const root = process.cwd();
   const compile: CommonJsLoader["_extensions"][string] = (module, file) => {
     const compiled = transpiledPath(file, root, transpiledDir);
-    if (!compiled) throw new Error(`cannot load ${file}: cogts transpiled no JavaScript for it (is it outside the project?)`);
+    if (!compiled)
+      throw new Error(`cannot load ${file}: cogts transpiled no JavaScript for it (is it outside the project?)`);
     module._compile(readFileSync(compiled, "utf8"), file);
   };
   for (const extension of [".ts", ".cts"]) loader._extensions[extension] = compile;

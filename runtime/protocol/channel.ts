@@ -63,7 +63,8 @@ export class MessageChannel<Out, In> {
       let end = text.indexOf("\n");
       if (end < 0) {
         this.partialLength += text.length;
-        if (this.partialLength > MAX_MESSAGE_CHARS) return fail(`a message larger than ${MAX_MESSAGE_CHARS} characters`);
+        if (this.partialLength > MAX_MESSAGE_CHARS)
+          return fail(`a message larger than ${MAX_MESSAGE_CHARS} characters`);
         this.partial.push(text);
         return;
       }

@@ -47,7 +47,13 @@ export function outputDirName(id: string): string {
 }
 
 export type ToWorker =
-  | { type: "predict"; id: string; input?: Record<string, unknown>; inputFile?: string; context?: Record<string, string> }
+  | {
+      type: "predict";
+      id: string;
+      input?: Record<string, unknown>;
+      inputFile?: string;
+      context?: Record<string, string>;
+    }
   | { type: "cancel"; id: string }
   | { type: "healthcheck"; requestId: number };
 
@@ -58,7 +64,15 @@ export type FromWorker =
   | { type: "metric"; id: string; name: string; value: unknown; mode: MetricMode }
   | { type: "log"; id: string; source: "stdout" | "stderr"; data: string }
   /** `output` is the return value of a non-iterator predictor (one message instead of two on the hot path). */
-  | { type: "done"; id: string; status: "succeeded" | "failed" | "canceled"; error?: string; output?: unknown; files?: FileSlot[]; iterator: boolean }
+  | {
+      type: "done";
+      id: string;
+      status: "succeeded" | "failed" | "canceled";
+      error?: string;
+      output?: unknown;
+      files?: FileSlot[];
+      iterator: boolean;
+    }
   | { type: "healthcheck"; requestId: number; error?: string };
 
 const PREDICTION_MESSAGES = new Set(["output", "metric", "log", "done"]);
@@ -70,9 +84,15 @@ export function wellFormed(message: FromWorker): boolean {
     case "log":
       return typeof message.data === "string" && (message.source === "stdout" || message.source === "stderr");
     case "metric":
-      return typeof message.name === "string" && (message.mode === "replace" || message.mode === "increment" || message.mode === "append");
+      return (
+        typeof message.name === "string" &&
+        (message.mode === "replace" || message.mode === "increment" || message.mode === "append")
+      );
     case "done":
-      return (message.status === "succeeded" || message.status === "failed" || message.status === "canceled") && wellFormedFiles(message.files);
+      return (
+        (message.status === "succeeded" || message.status === "failed" || message.status === "canceled") &&
+        wellFormedFiles(message.files)
+      );
     case "output":
       return wellFormedFiles(message.files);
     case "ready":
@@ -85,5 +105,11 @@ export function wellFormed(message: FromWorker): boolean {
 }
 
 function wellFormedFiles(files: unknown): boolean {
-  return files === undefined || (Array.isArray(files) && files.every((slot: { name?: unknown; at?: unknown } | null) => typeof slot?.name === "string" && Array.isArray(slot.at)));
+  return (
+    files === undefined ||
+    (Array.isArray(files) &&
+      files.every(
+        (slot: { name?: unknown; at?: unknown } | null) => typeof slot?.name === "string" && Array.isArray(slot.at),
+      ))
+  );
 }

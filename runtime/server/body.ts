@@ -43,7 +43,8 @@ export function refuseContentType(req: IncomingMessage): Refusal | undefined {
   if (type === "application/json") return undefined;
   if (type === undefined) {
     const site = req.headers["sec-fetch-site"];
-    if (req.headers.origin === undefined && (site === undefined || site === "same-origin" || site === "none")) return undefined;
+    if (req.headers.origin === undefined && (site === undefined || site === "same-origin" || site === "none"))
+      return undefined;
     return httpErrors.notJsonFromPage();
   }
   if (isJsonMediaType(type)) return undefined;

@@ -48,39 +48,73 @@ export const httpErrors = {
       error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
       status: "failed",
     }),
-  atCapacity: () => reply("atCapacity", 409, "atCapacity", { error: "At capacity - all prediction slots busy", status: "failed" }),
+  atCapacity: () =>
+    reply("atCapacity", 409, "atCapacity", { error: "At capacity - all prediction slots busy", status: "failed" }),
   duplicateId: (id: string) =>
-    reply("duplicateId", 409, "atCapacity", { error: `a prediction with id ${JSON.stringify(id)} is already running`, status: "failed" }),
+    reply("duplicateId", 409, "atCapacity", {
+      error: `a prediction with id ${JSON.stringify(id)} is already running`,
+      status: "failed",
+    }),
   idMismatch: (noun: "prediction" | "training") =>
-    reply("idMismatch", 422, "validation", validation([{ loc: ["body", "id"], msg: `${noun} ID must match the ID supplied in the URL`, type: "value_error" }])),
+    reply(
+      "idMismatch",
+      422,
+      "validation",
+      validation([
+        { loc: ["body", "id"], msg: `${noun} ID must match the ID supplied in the URL`, type: "value_error" },
+      ]),
+    ),
   invalidInput: (detail: ValidationDetail[]) => reply("invalidInput", 422, "validation", validation(detail)),
   wrongMode: (served: string, asked: string, flag: string) =>
-    reply("wrongMode", 404, "unlisted", { detail: `this server runs ${served}; start it with ${flag} to run ${asked}` }),
+    reply("wrongMode", 404, "unlisted", {
+      detail: `this server runs ${served}; start it with ${flag} to run ${asked}`,
+    }),
 
   // Streaming (§4.7).
   modelNotStreaming: () =>
     reply("modelNotStreaming", 406, "notStreaming", {
-      error: "This model does not support streaming responses. Make predict() an iterator (async *predict) to enable SSE.",
+      error:
+        "This model does not support streaming responses. Make predict() an iterator (async *predict) to enable SSE.",
     }),
-  trainingNotStreaming: () => reply("trainingNotStreaming", 406, "notStreaming", { error: "Training endpoints do not support streaming responses." }),
-  tooManySubscribers: () => reply("tooManySubscribers", 429, "requestRejected", { error: "Too many stream subscribers" }),
+  trainingNotStreaming: () =>
+    reply("trainingNotStreaming", 406, "notStreaming", {
+      error: "Training endpoints do not support streaming responses.",
+    }),
+  tooManySubscribers: () =>
+    reply("tooManySubscribers", 429, "requestRejected", { error: "Too many stream subscribers" }),
 
   // Routing.
   notFound: () => reply("notFound", 404, "notFound", { detail: "Not Found" }),
   // RFC 9110 §15.5.6: a 405 names the methods the path does take.
-  methodNotAllowed: (allowed: string[]) => reply("methodNotAllowed", 405, "methodNotAllowed", { detail: "Method Not Allowed" }, { allow: allowed.join(", ") }),
-  schemaNotAvailable: () => reply("schemaNotAvailable", 503, "schemaNotAvailable", { error: "OpenAPI schema not available" }),
-  badPercentEncoding: () => reply("badPercentEncoding", 400, "requestRejected", { error: "invalid percent-encoding in the prediction id" }),
+  methodNotAllowed: (allowed: string[]) =>
+    reply("methodNotAllowed", 405, "methodNotAllowed", { detail: "Method Not Allowed" }, { allow: allowed.join(", ") }),
+  schemaNotAvailable: () =>
+    reply("schemaNotAvailable", 503, "schemaNotAvailable", { error: "OpenAPI schema not available" }),
+  badPercentEncoding: () =>
+    reply("badPercentEncoding", 400, "requestRejected", { error: "invalid percent-encoding in the prediction id" }),
   cancelUnknown: () => reply("cancelUnknown", 404, "empty", {}),
 
   // Request bodies (§4.3, body.ts).
-  invalidJson: (reason: string) => reply("invalidJson", 400, "requestRejected", { error: `invalid JSON in request body: ${reason}` }),
+  invalidJson: (reason: string) =>
+    reply("invalidJson", 400, "requestRejected", { error: `invalid JSON in request body: ${reason}` }),
   bodyNotObject: () =>
-    reply("bodyNotObject", 422, "validation", validation([{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }])),
-  bodyShape: (message: string) => reply("bodyShape", 422, "validation", validation([{ loc: ["body"], msg: message, type: "value_error" }])),
+    reply(
+      "bodyNotObject",
+      422,
+      "validation",
+      validation([{ loc: ["body"], msg: "the request body must be a JSON object", type: "value_error" }]),
+    ),
+  bodyShape: (message: string) =>
+    reply("bodyShape", 422, "validation", validation([{ loc: ["body"], msg: message, type: "value_error" }])),
   bodyTooManyValues: (message: string) => reply("bodyTooManyValues", 413, "requestRejected", { error: message }),
   bodyTooLarge: (limit: number) =>
-    reply("bodyTooLarge", 413, "requestRejected", { error: `request body is larger than ${limit} bytes` }, { connection: "close" }),
+    reply(
+      "bodyTooLarge",
+      413,
+      "requestRejected",
+      { error: `request body is larger than ${limit} bytes` },
+      { connection: "close" },
+    ),
   // RFC 9110 §15.5.14: a temporary 413 says when to come back.
   bodiesOverBudget: () =>
     reply(

@@ -34,18 +34,48 @@ export interface DownloadLimits {
 }
 
 const MIME_BY_EXTENSION: Record<string, string> = {
-  ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
-  ".bmp": "image/bmp", ".svg": "image/svg+xml", ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/x-icon",
-  ".txt": "text/plain", ".csv": "text/csv", ".html": "text/html", ".htm": "text/html", ".md": "text/markdown",
-  ".json": "application/json", ".xml": "application/xml", ".pdf": "application/pdf", ".zip": "application/zip",
-  ".gz": "application/gzip", ".tar": "application/x-tar", ".wav": "audio/wav", ".mp3": "audio/mpeg",
-  ".ogg": "audio/ogg", ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "video/mp4", ".webm": "video/webm",
-  ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".js": "text/javascript", ".yaml": "application/yaml",
-  ".yml": "application/yaml", ".npy": "application/octet-stream", ".safetensors": "application/octet-stream",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".bmp": "image/bmp",
+  ".svg": "image/svg+xml",
+  ".tif": "image/tiff",
+  ".tiff": "image/tiff",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain",
+  ".csv": "text/csv",
+  ".html": "text/html",
+  ".htm": "text/html",
+  ".md": "text/markdown",
+  ".json": "application/json",
+  ".xml": "application/xml",
+  ".pdf": "application/pdf",
+  ".zip": "application/zip",
+  ".gz": "application/gzip",
+  ".tar": "application/x-tar",
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".ogg": "audio/ogg",
+  ".flac": "audio/flac",
+  ".m4a": "audio/mp4",
+  ".mp4": "video/mp4",
+  ".webm": "video/webm",
+  ".mov": "video/quicktime",
+  ".avi": "video/x-msvideo",
+  ".js": "text/javascript",
+  ".yaml": "application/yaml",
+  ".yml": "application/yaml",
+  ".npy": "application/octet-stream",
+  ".safetensors": "application/octet-stream",
 };
 // Bytes of no known type get no extension (not ".npy", the last octet-stream one in the table above).
 const EXTENSION_BY_MIME: Record<string, string> = Object.fromEntries(
-  Object.entries(MIME_BY_EXTENSION).reverse().filter(([, mime]) => mime !== "application/octet-stream").map(([ext, mime]) => [mime, ext]),
+  Object.entries(MIME_BY_EXTENSION)
+    .reverse()
+    .filter(([, mime]) => mime !== "application/octet-stream")
+    .map(([ext, mime]) => [mime, ext]),
 );
 
 export function mimeTypeOf(name: string): string {
@@ -75,10 +105,18 @@ interface Allowance {
 }
 
 function overLimit(what: string, limits: DownloadLimits): InputFileError {
-  return new InputFileError(`${what} takes the input files of this request past the ${limits.maxBytes}-byte limit for input files`);
+  return new InputFileError(
+    `${what} takes the input files of this request past the ${limits.maxBytes}-byte limit for input files`,
+  );
 }
 
-async function download(url: string, directory: string, limits: DownloadLimits, allowance: Allowance, canceled?: AbortSignal): Promise<string> {
+async function download(
+  url: string,
+  directory: string,
+  limits: DownloadLimits,
+  allowance: Allowance,
+  canceled?: AbortSignal,
+): Promise<string> {
   if (url.startsWith("data:")) return decodeDataUrl(url, directory, limits, allowance);
   let parsed: URL;
   try {
@@ -92,7 +130,9 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
     response = await fetch(parsed, {
       headers: { "user-agent": limits.userAgent },
       // A cancel stops the download too, not only the prediction that would have followed it.
-      signal: canceled ? AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), canceled]) : AbortSignal.timeout(limits.timeoutMs),
+      signal: canceled
+        ? AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), canceled])
+        : AbortSignal.timeout(limits.timeoutMs),
       redirect: "follow",
     });
   } catch (error) {
@@ -117,7 +157,11 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), limiter, createWriteStream(target));
+    await pipeline(
+      Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
+      limiter,
+      createWriteStream(target),
+    );
   } catch (error) {
     if (error instanceof InputFileError) throw error;
     throw new InputFileError(`could not download ${parsed.href}: ${(error as Error).message}`, true);
@@ -125,13 +169,21 @@ async function download(url: string, directory: string, limits: DownloadLimits, 
   return target;
 }
 
-async function decodeDataUrl(url: string, directory: string, limits: DownloadLimits, allowance: Allowance): Promise<string> {
+async function decodeDataUrl(
+  url: string,
+  directory: string,
+  limits: DownloadLimits,
+  allowance: Allowance,
+): Promise<string> {
   const comma = url.indexOf(",");
   if (comma < 0) throw new InputFileError("invalid data URL: no comma");
   const meta = url.slice(5, comma).split(";");
   const mime = (meta[0] || "text/plain").toLowerCase();
   // `name=photo.png` (what `cog run` sends): the predictor gets the file under its own name, as with --no-docker.
-  const nameParameter = meta.slice(1).find((part) => part.toLowerCase().startsWith("name="))?.slice(5);
+  const nameParameter = meta
+    .slice(1)
+    .find((part) => part.toLowerCase().startsWith("name="))
+    ?.slice(5);
   const isBase64 = meta.slice(1).some((part) => part.toLowerCase() === "base64");
   const payload = url.slice(comma + 1);
   let bytes: Buffer;
@@ -158,7 +210,13 @@ async function decodeDataUrl(url: string, directory: string, limits: DownloadLim
   return target;
 }
 
-async function fetchOne(value: unknown, directory: string, limits: DownloadLimits, allowance: Allowance, canceled?: AbortSignal): Promise<unknown> {
+async function fetchOne(
+  value: unknown,
+  directory: string,
+  limits: DownloadLimits,
+  allowance: Allowance,
+  canceled?: AbortSignal,
+): Promise<unknown> {
   if (typeof value !== "string") return value;
   if (/^https?:\/\//i.test(value) || value.startsWith("data:")) {
     await mkdir(directory, { recursive: true });

@@ -105,8 +105,10 @@ export class PredictionServer {
       const schemas = (this.settings.openapi?.components as { schemas?: Record<string, unknown> } | undefined)?.schemas;
       if (schemas) {
         const { compileInputValidator } = await import("../validate.js");
-        if (schemas.Input) this.service.setValidator("predictions", compileInputValidator(this.settings.openapi, "Input"));
-        if (schemas.TrainingInput) this.service.setValidator("trainings", compileInputValidator(this.settings.openapi, "TrainingInput"));
+        if (schemas.Input)
+          this.service.setValidator("predictions", compileInputValidator(this.settings.openapi, "Input"));
+        if (schemas.TrainingInput)
+          this.service.setValidator("trainings", compileInputValidator(this.settings.openapi, "TrainingInput"));
       }
     } catch (error) {
       log("error", `cannot compile the input schema: ${(error as Error).message}`);

@@ -17,7 +17,11 @@ export interface InputFileRun {
   /** Directories of downloaded input files of predictions still running; a shutdown removes what is left. */
   inputDirs: Set<string>;
   /** Ends the prediction (canceled once a cancel was asked for). */
-  finish(entry: Running, status: "succeeded" | "failed" | "canceled", fields?: { output?: unknown; error?: string }): void;
+  finish(
+    entry: Running,
+    status: "succeeded" | "failed" | "canceled",
+    fields?: { output?: unknown; error?: string },
+  ): void;
   /** Sends the prediction to the worker; `finished` once it is terminal. */
   runInWorker(entry: Running, input: Record<string, unknown>, finished: () => void): void;
   /** Frees the prediction's slot. */
@@ -26,7 +30,9 @@ export interface InputFileRun {
 
 /** Whether the input gives a value to a `Path` parameter: then its files are fetched before the worker runs. */
 export function hasInputFiles(parameters: readonly ParameterPlan[], input: Record<string, unknown>): boolean {
-  return parameters.some((p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null);
+  return parameters.some(
+    (p) => p.kind === "path" && Object.hasOwn(input, p.name) && input[p.name] !== undefined && input[p.name] !== null,
+  );
 }
 
 /**

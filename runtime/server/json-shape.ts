@@ -61,7 +61,8 @@ export function checkJsonShape(bytes: Uint8Array): { status: 413 | 422; message:
       }
       case OPEN_ARRAY:
       case OPEN_OBJECT:
-        if (depth === MAX_NESTING) return { status: 422, message: `the request body is nested deeper than ${MAX_NESTING} levels` };
+        if (depth === MAX_NESTING)
+          return { status: 422, message: `the request body is nested deeper than ${MAX_NESTING} levels` };
         stack[depth++] = byte === OPEN_ARRAY ? 1 : 2;
         if (++containers > MAX_CONTAINERS) {
           return { status: 413, message: `the request body holds more than ${MAX_CONTAINERS} JSON objects and arrays` };
@@ -84,5 +85,8 @@ export function checkJsonShape(bytes: Uint8Array): { status: 413 | 422; message:
 }
 
 function tooManyValues(): { status: 413; message: string } {
-  return { status: 413, message: `the request body holds more than ${MAX_VALUES} JSON values (array items and object members)` };
+  return {
+    status: 413,
+    message: `the request body holds more than ${MAX_VALUES} JSON values (array items and object members)`,
+  };
 }

@@ -14,7 +14,14 @@ export function clip(text: string, max = MAX_QUOTED_CHARS): string {
 /** A value as JSON for an error message, cut to `max` characters (only the start of a long string is serialised). */
 export function quote(value: unknown, max = MAX_QUOTED_CHARS): string {
   if (typeof value === "string" && value.length > max) return clip(JSON.stringify(value.slice(0, max)), max + 2);
-  if (Array.isArray(value) && value.length > max) return clip(`[${value.slice(0, max).map((v) => quote(v, max)).join(",")}`, max);
+  if (Array.isArray(value) && value.length > max)
+    return clip(
+      `[${value
+        .slice(0, max)
+        .map((v) => quote(v, max))
+        .join(",")}`,
+      max,
+    );
   try {
     return clip(JSON.stringify(value) ?? String(value), max);
   } catch {

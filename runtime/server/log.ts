@@ -20,9 +20,13 @@ const consoleFormat = (process.env.LOG_FORMAT ?? "").trim().toLowerCase() === "c
 export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
   if (RANK[level] < threshold) return;
   if (consoleFormat) {
-    const extra = Object.entries(fields).map(([key, value]) => ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`).join("");
+    const extra = Object.entries(fields)
+      .map(([key, value]) => ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+      .join("");
     process.stderr.write(`cogts: ${level === "info" ? "" : `${level}: `}${message}${extra}\n`);
     return;
   }
-  process.stderr.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, logger: "cogts.server", message, ...fields })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ timestamp: new Date().toISOString(), level, logger: "cogts.server", message, ...fields })}\n`,
+  );
 }

@@ -18,7 +18,9 @@ import { log } from "./log.js";
 
 function numberFromEnv(name: string, fallback: number, accept: (n: number) => boolean = (n) => n > 0): number {
   const value = Number(process.env[name]);
-  return process.env[name] !== undefined && process.env[name] !== "" && Number.isFinite(value) && accept(value) ? value : fallback;
+  return process.env[name] !== undefined && process.env[name] !== "" && Number.isFinite(value) && accept(value)
+    ? value
+    : fallback;
 }
 
 function fail(message: string): never {
@@ -43,7 +45,12 @@ async function main(): Promise<void> {
     process.stdout.write(`cogts (Node) ${version}\n`);
     return;
   }
-  const mode = values["x-mode"] === "train" ? "train" : values["x-mode"] === "predict" ? "predict" : fail(`--x-mode must be predict or train, not ${values["x-mode"]}`);
+  const mode =
+    values["x-mode"] === "train"
+      ? "train"
+      : values["x-mode"] === "predict"
+        ? "predict"
+        : fail(`--x-mode must be predict or train, not ${values["x-mode"]}`);
   const refVariable = mode === "train" ? "COG_TRAIN_TYPE_STUB" : "COG_PREDICT_TYPE_STUB";
   const ref = process.env[refVariable];
   if (!ref) fail(`${refVariable} is not set: it names the predictor, e.g. predict.ts:Predictor`);
@@ -79,7 +86,14 @@ async function main(): Promise<void> {
   // Cog 0.22 gives the user healthcheck() 5 s.
   const healthcheckTimeout = numberFromEnv("COGTS_HEALTHCHECK_TIMEOUT_SECONDS", 5);
   // The worker boots (a second Node process) while this one loads the HTTP server: a faster first READY.
-  const supervisor = new WorkerSupervisor({ worker, setupTimeout, cancelGrace, healthcheckTimeout, cwd, env: process.env });
+  const supervisor = new WorkerSupervisor({
+    worker,
+    setupTimeout,
+    cancelGrace,
+    healthcheckTimeout,
+    cwd,
+    env: process.env,
+  });
   supervisor.start();
   const { PredictionServer } = await import("./http.js");
   const server = new PredictionServer({
@@ -144,7 +158,8 @@ async function main(): Promise<void> {
       if (state === previous) return;
       previous = state;
       if (state === "ready") log("info", "setup succeeded; ready for predictions");
-      else if (state === "setup_failed") log("error", "setup failed", { logs: server.supervisor.setup.logs.slice(-2000) });
+      else if (state === "setup_failed")
+        log("error", "setup failed", { logs: server.supervisor.setup.logs.slice(-2000) });
     });
   } catch (error) {
     fail(`cannot listen: ${(error as Error).message}`);

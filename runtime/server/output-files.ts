@@ -31,7 +31,11 @@ export async function removeOutputFiles(options: OutputFileOptions): Promise<voi
 }
 
 /** Puts a data URL or an uploaded URL at each slot of `value` (a value parsed from the worker's message). */
-export async function resolveOutputFiles(value: unknown, files: readonly FileSlot[], options: OutputFileOptions): Promise<unknown> {
+export async function resolveOutputFiles(
+  value: unknown,
+  files: readonly FileSlot[],
+  options: OutputFileOptions,
+): Promise<unknown> {
   const urls = await Promise.all(files.map((slot) => sendFile(slot.name, options)));
   let root = value;
   files.forEach((slot, i) => {
@@ -42,7 +46,8 @@ export async function resolveOutputFiles(value: unknown, files: readonly FileSlo
     let container: unknown = root;
     for (const key of slot.at.slice(0, -1)) container = ownValue(container, key);
     const last = slot.at[slot.at.length - 1]!;
-    if (container === null || typeof container !== "object" || !Object.hasOwn(container, last)) throw new Error("a file output names a place the output does not have");
+    if (container === null || typeof container !== "object" || !Object.hasOwn(container, last))
+      throw new Error("a file output names a place the output does not have");
     Object.defineProperty(container, last, { value: urls[i], enumerable: true, writable: true, configurable: true });
   });
   return root;
@@ -58,8 +63,17 @@ function ownValue(container: unknown, key: string | number): unknown {
 /** Reads one output file, as described at the top of this file. */
 async function readOutputFile(name: string, options: OutputFileOptions): Promise<Buffer> {
   const parts = name.split("/");
-  if (parts.length !== 2 || !/^\d+$/.test(parts[0]!) || parts[1] === "" || parts[1] === "." || parts[1] === ".." || parts[1]!.includes("\0")) {
-    throw new Error(`the worker named an output file outside the prediction's directory: ${JSON.stringify(name.slice(0, 200))}`);
+  if (
+    parts.length !== 2 ||
+    !/^\d+$/.test(parts[0]!) ||
+    parts[1] === "" ||
+    parts[1] === "." ||
+    parts[1] === ".." ||
+    parts[1]!.includes("\0")
+  ) {
+    throw new Error(
+      `the worker named an output file outside the prediction's directory: ${JSON.stringify(name.slice(0, 200))}`,
+    );
   }
   const directory = predictionOutputDir(options);
   for (const dir of [options.outputRoot, directory, join(directory, parts[0]!)]) {
@@ -71,13 +85,17 @@ async function readOutputFile(name: string, options: OutputFileOptions): Promise
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    throw new Error(`the output file ${parts[1]} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Error(
+      `the output file ${parts[1]} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new Error(`the output ${parts[1]} is not a regular file`);
     if (!options.uploadUrl && stats.size > MAX_DATA_URL_FILE_BYTES) {
-      throw new Error(`the output file ${parts[1]} (${stats.size} bytes) is too large for a data URL; start the server with --upload-url`);
+      throw new Error(
+        `the output file ${parts[1]} (${stats.size} bytes) is too large for a data URL; start the server with --upload-url`,
+      );
     }
     return await handle.readFile();
   } finally {

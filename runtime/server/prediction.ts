@@ -172,7 +172,8 @@ export class Prediction {
     // The worker checks names as Cog does; this is the server's own guard, whatever the worker sends: only own
     // properties are read, and `__proto__` (the one key whose assignment reaches a prototype) is never used.
     if (path.some((key) => key === "" || key === "__proto__")) return;
-    const own = (object: Record<string, unknown>, key: string) => (Object.hasOwn(object, key) ? object[key] : undefined);
+    const own = (object: Record<string, unknown>, key: string) =>
+      Object.hasOwn(object, key) ? object[key] : undefined;
     let target = this.metrics;
     for (const key of path.slice(0, -1)) {
       const next = own(target, key);
@@ -265,7 +266,12 @@ export class Prediction {
       // Defined, not assigned: a key named `__proto__` stays a plain key.
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
-        Object.defineProperty(out, key, { value: this.redactValue(item), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, {
+          value: this.redactValue(item),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }

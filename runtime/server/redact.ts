@@ -50,7 +50,13 @@ class SecretValues {
 
   /** One pass over the text; at a place where several secrets start, the longest is masked. */
   regex(): RegExp {
-    this.pattern ??= new RegExp([...this.values].sort((a, b) => b.length - a.length).map(escape).join("|"), "g");
+    this.pattern ??= new RegExp(
+      [...this.values]
+        .sort((a, b) => b.length - a.length)
+        .map(escape)
+        .join("|"),
+      "g",
+    );
     return this.pattern;
   }
 

@@ -5,7 +5,10 @@ import type { ErrorReply } from "./errors.js";
 export function json(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  const head: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+  const head: Record<string, string | number> = {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  };
   if (headers) Object.assign(head, headers);
   // writeHead + a string end() leave in one write: node:http prepends the header block to a string body.
   res.writeHead(status, head);

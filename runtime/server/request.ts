@@ -11,8 +11,16 @@ import type { ValidationDetail } from "../validate.js";
 
 /** The request fields besides `input` that have a shape to check (422 `detail` entries when wrong). */
 const REQUEST_FIELD_CHECKS: { key: string; ok: (value: unknown) => boolean; msg: string }[] = [
-  { key: "id", ok: (v) => typeof v === "string" && v.length > 0 && v.length <= 1024, msg: "id must be a non-empty string" },
-  { key: "webhook", ok: (v) => typeof v === "string" && /^https?:\/\//i.test(v) && v.length <= 65536, msg: "webhook must be an http(s) URL" },
+  {
+    key: "id",
+    ok: (v) => typeof v === "string" && v.length > 0 && v.length <= 1024,
+    msg: "id must be a non-empty string",
+  },
+  {
+    key: "webhook",
+    ok: (v) => typeof v === "string" && /^https?:\/\//i.test(v) && v.length <= 65536,
+    msg: "webhook must be an http(s) URL",
+  },
   {
     key: "webhook_events_filter",
     ok: (v) => Array.isArray(v) && v.every((e) => WEBHOOK_EVENTS.includes(e as WebhookEvent)),
@@ -20,7 +28,10 @@ const REQUEST_FIELD_CHECKS: { key: string; ok: (value: unknown) => boolean; msg:
   },
   {
     key: "context",
-    ok: (v) => typeof v === "object" && !Array.isArray(v) && Object.values(v as object).every((item) => typeof item === "string"),
+    ok: (v) =>
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      Object.values(v as object).every((item) => typeof item === "string"),
     msg: "context must be an object of strings",
   },
 ];
@@ -56,7 +67,8 @@ export function parseRequest(raw: Buffer): RequestBody {
   const problems: ValidationDetail[] = [];
   for (const { key, ok, msg } of REQUEST_FIELD_CHECKS) {
     const value = object[key];
-    if (value !== undefined && value !== null && !ok(value)) problems.push({ loc: ["body", key], msg, type: "value_error" });
+    if (value !== undefined && value !== null && !ok(value))
+      problems.push({ loc: ["body", key], msg, type: "value_error" });
   }
   if (problems.length > 0) throw new HttpError(httpErrors.invalidInput(problems));
   return object;

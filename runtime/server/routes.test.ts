@@ -56,7 +56,12 @@ async function start(options: { openapi?: Record<string, unknown>; bodies?: Body
     const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
     const text = await res.text();
     const type = res.headers.get("content-type") ?? "";
-    return { status: res.status, headers: res.headers, text, body: type.includes("json") ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: type.includes("json") ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    };
   };
   /** Waits until the fake worker has been sent this many predictions. */
   const sent = async (count: number) => {
@@ -104,8 +109,14 @@ describe("routes", () => {
   it("answers 503 before setup, and /openapi.json 503 until ready", async () => {
     const { worker, call } = await start();
     worker.state = "starting";
-    expect(await call("POST", "/predictions", { input: { text: "x" } })).toMatchObject({ status: 503, body: { status: "failed" } });
-    expect(await call("GET", "/openapi.json")).toMatchObject({ status: 503, body: { error: "OpenAPI schema not available" } });
+    expect(await call("POST", "/predictions", { input: { text: "x" } })).toMatchObject({
+      status: 503,
+      body: { status: "failed" },
+    });
+    expect(await call("GET", "/openapi.json")).toMatchObject({
+      status: 503,
+      body: { error: "OpenAPI schema not available" },
+    });
     expect(await call("GET", "/health-check")).toMatchObject({ body: { status: "STARTING" } });
     worker.state = "ready";
     expect((await call("GET", "/openapi.json")).status).toBe(200);
@@ -116,7 +127,10 @@ describe("routes", () => {
     const accepted = await call("PUT", "/predictions/p1", { input: { text: "x" } }, { prefer: "respond-async" });
     expect(accepted).toMatchObject({ status: 202, body: { id: "p1", status: "starting" } });
     await sent(1);
-    expect(await call("POST", "/predictions", { input: { text: "y" } })).toMatchObject({ status: 409, body: { status: "failed" } });
+    expect(await call("POST", "/predictions", { input: { text: "y" } })).toMatchObject({
+      status: 409,
+      body: { status: "failed" },
+    });
     expect(await call("GET", "/health-check")).toMatchObject({ body: { status: "BUSY" } });
     const again = await call("PUT", "/predictions/p1", { input: { text: "x" } }, { prefer: "respond-async" });
     expect(again).toMatchObject({ status: 202, body: { id: "p1", status: "processing" } });

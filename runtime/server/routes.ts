@@ -43,7 +43,8 @@ export class Routes {
   }
 
   /** The request listener of node:http. */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => this.guarded(req, res, () => this.route(req, res));
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void =>
+    this.guarded(req, res, () => this.route(req, res));
 
   /**
    * Runs one step of handling a request: an HttpError it throws (or rejects with) becomes the response, anything
@@ -53,7 +54,11 @@ export class Routes {
   private guarded(req: IncomingMessage, res: ServerResponse, step: () => void | Promise<void>): void {
     const failed = (error: unknown) => {
       if (error instanceof HttpError) return replyError(res, error.reply);
-      log("error", "request failed", { method: req.method, path: req.url, error: (error as Error).stack ?? String(error) });
+      log("error", "request failed", {
+        method: req.method,
+        path: req.url,
+        error: (error as Error).stack ?? String(error),
+      });
       replyError(res, httpErrors.internal());
     };
     try {
@@ -147,7 +152,11 @@ export class Routes {
   private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void | Promise<void>): void {
     const refused = refuseContentType(req);
     if (refused) return this.refuse(req, res, refused);
-    this.bodies.read(req, (raw) => this.guarded(req, res, () => done(raw)), (refusal) => this.refuse(req, res, refusal));
+    this.bodies.read(
+      req,
+      (raw) => this.guarded(req, res, () => done(raw)),
+      (refusal) => this.refuse(req, res, refusal),
+    );
   }
 
   /** Answers a refusal without reading the body (node:http discards it). */
@@ -170,14 +179,23 @@ export class Routes {
       const body = parseRequest(raw);
       const validators = this.options.validators;
       if (this.service.ready && !validators.done) {
-        return validators.compiled.then(() => this.guarded(req, res, () => this.admit(req, res, kind, body, sse, pathId)));
+        return validators.compiled.then(() =>
+          this.guarded(req, res, () => this.admit(req, res, kind, body, sse, pathId)),
+        );
       }
       this.admit(req, res, kind, body, sse, pathId);
     });
   }
 
   /** Admits a parsed request and answers as its mode asks (sync, async or SSE). */
-  private admit(req: IncomingMessage, res: ServerResponse, kind: Kind, body: RequestBody, sse: boolean, pathId?: string): void {
+  private admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    kind: Kind,
+    body: RequestBody,
+    sse: boolean,
+    pathId?: string,
+  ): void {
     const admission = this.service.admit({ kind, body, pathId, headers: req.headers });
     if (admission.outcome === "refused") return replyError(res, admission.error);
     if (admission.outcome === "existing") {
@@ -196,7 +214,14 @@ export class Routes {
       if (!syncMode) return;
       if (refusedInputFile !== undefined) {
         const { id, logs, metrics } = prediction;
-        return json(res, 422, { id, error: refusedInputFile, logs, status: "failed", metrics, input: prediction.shownInput() });
+        return json(res, 422, {
+          id,
+          error: refusedInputFile,
+          logs,
+          status: "failed",
+          metrics,
+          input: prediction.shownInput(),
+        });
       }
       json(res, 200, prediction.snapshot());
     });
@@ -206,7 +231,12 @@ export class Routes {
       return this.stream(req, res, prediction);
     }
     if (!syncMode) {
-      return json(res, 202, { id: prediction.id, status: "starting", input: prediction.shownInput(), created_at: prediction.created_at });
+      return json(res, 202, {
+        id: prediction.id,
+        status: "starting",
+        input: prediction.shownInput(),
+        created_at: prediction.created_at,
+      });
     }
   }
 

@@ -58,13 +58,19 @@ describe("PredictionService admission", () => {
     const { service } = makeService();
     const first = service.admit(request({ input: { text: "a" } }));
     expect(first.outcome).toBe("created");
-    expect(service.admit(request({ input: { text: "b" } }))).toMatchObject({ outcome: "refused", error: { code: "atCapacity", status: 409 } });
+    expect(service.admit(request({ input: { text: "b" } }))).toMatchObject({
+      outcome: "refused",
+      error: { code: "atCapacity", status: 409 },
+    });
   });
 
   it("refuses an id already running when there is room (duplicateId)", () => {
     const { service } = makeService({ maxConcurrency: 2 });
     service.admit(request({ id: "same", input: { text: "a" } }));
-    expect(service.admit(request({ id: "same", input: { text: "b" } }))).toMatchObject({ outcome: "refused", error: { code: "duplicateId" } });
+    expect(service.admit(request({ id: "same", input: { text: "b" } }))).toMatchObject({
+      outcome: "refused",
+      error: { code: "duplicateId" },
+    });
   });
 
   it("answers an idempotent PUT of a running id with that prediction", () => {
@@ -73,13 +79,18 @@ describe("PredictionService admission", () => {
     const again = service.admit(request({ input: { text: "a" } }, { pathId: "p1" }));
     expect(first.outcome).toBe("created");
     expect(again.outcome).toBe("existing");
-    if (first.outcome === "created" && again.outcome === "existing") expect(again.prediction).toBe(first.entry.prediction);
+    if (first.outcome === "created" && again.outcome === "existing")
+      expect(again.prediction).toBe(first.entry.prediction);
   });
 
   it("refuses a body id that differs from the URL's, and the other kind of request", () => {
     const { service } = makeService();
-    expect(service.admit(request({ id: "b", input: { text: "a" } }, { pathId: "a" }))).toMatchObject({ error: { code: "idMismatch" } });
-    expect(service.admit(request({ input: {} }, { kind: "trainings" }))).toMatchObject({ error: { code: "wrongMode", status: 404 } });
+    expect(service.admit(request({ id: "b", input: { text: "a" } }, { pathId: "a" }))).toMatchObject({
+      error: { code: "idMismatch" },
+    });
+    expect(service.admit(request({ input: {} }, { kind: "trainings" }))).toMatchObject({
+      error: { code: "wrongMode", status: 404 },
+    });
   });
 });
 
@@ -156,7 +167,10 @@ describe("PredictionService, Cog 0.22 parity (issue 15)", () => {
     expect(await service.health()).toMatchObject({ status: "BUSY" });
     expect(worker.healthchecks).toBe(1);
     worker.healthError = "user-defined healthcheck returned false";
-    expect(await service.health()).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck returned false" });
+    expect(await service.health()).toMatchObject({
+      status: "UNHEALTHY",
+      user_healthcheck_error: "user-defined healthcheck returned false",
+    });
   });
 
   it("stops admitting on shutdown (503 as before setup) and is drained once running predictions are answered", async () => {
@@ -165,7 +179,10 @@ describe("PredictionService, Cog 0.22 parity (issue 15)", () => {
     let answered = false;
     service.run(entry, () => (answered = true));
     service.stopAdmitting();
-    expect(service.admit(request({ input: { text: "y" } }))).toMatchObject({ outcome: "refused", error: { code: "notReady", status: 503 } });
+    expect(service.admit(request({ input: { text: "y" } }))).toMatchObject({
+      outcome: "refused",
+      error: { code: "notReady", status: 503 },
+    });
     let drained = false;
     const draining = service.drained().then(() => (drained = true));
     await new Promise((r) => setTimeout(r, 10));
@@ -184,7 +201,10 @@ describe("PredictionService, Cog 0.22 parity (issue 15)", () => {
     const unreachable = created(service, { input: { image: "http://127.0.0.1:1/x.png" } });
     const refusal = await new Promise<string | undefined>((resolve) => service.run(unreachable, resolve));
     expect(refusal).toBeUndefined();
-    expect(unreachable.prediction.snapshot()).toMatchObject({ status: "failed", error: expect.stringMatching(/^could not download http:\/\/127\.0\.0\.1:1\/x\.png/) });
+    expect(unreachable.prediction.snapshot()).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/^could not download http:\/\/127\.0\.0\.1:1\/x\.png/),
+    });
 
     const local = created(service, { input: { image: "/etc/passwd" } });
     const refused = await new Promise<string | undefined>((resolve) => service.run(local, resolve));

@@ -153,14 +153,17 @@ export class PredictionService {
     } else if (typeof rawInput === "object" && !Array.isArray(rawInput)) {
       input = rawInput as Record<string, unknown>;
     } else {
-      const detail = [{ loc: ["body", "input", "__root__"], msg: `${quote(rawInput)} is not of type "object"`, type: "value_error" }];
+      const detail = [
+        { loc: ["body", "input", "__root__"], msg: `${quote(rawInput)} is not of type "object"`, type: "value_error" },
+      ];
       return { outcome: "refused", error: httpErrors.invalidInput(detail) };
     }
     // An idempotent PUT of a prediction still running answers with its state, but only for valid input (§4.4: validation comes first).
     const existing = pathId === undefined ? undefined : this.running.get(pathId);
     if (existing) return { outcome: "existing", prediction: existing.prediction };
     if (!this.ready || !this.admitting) return { outcome: "refused", error: httpErrors.notReady() };
-    if (this.running.size >= this.settings.maxConcurrency) return { outcome: "refused", error: httpErrors.atCapacity() };
+    if (this.running.size >= this.settings.maxConcurrency)
+      return { outcome: "refused", error: httpErrors.atCapacity() };
     const id = pathId ?? (typeof body.id === "string" ? body.id : newId());
     if (this.running.has(id)) return { outcome: "refused", error: httpErrors.duplicateId(id) };
 
@@ -174,7 +177,9 @@ export class PredictionService {
   }
 
   private attachWebhook(prediction: Prediction, body: RequestBody, requestHeaders: IncomingHttpHeaders): void {
-    const filter = Array.isArray(body.webhook_events_filter) ? (body.webhook_events_filter as WebhookEvent[]) : WEBHOOK_EVENTS;
+    const filter = Array.isArray(body.webhook_events_filter)
+      ? (body.webhook_events_filter as WebhookEvent[])
+      : WEBHOOK_EVENTS;
     const headers: Record<string, string> = {};
     if (this.settings.webhookAuthToken) headers.authorization = `Bearer ${this.settings.webhookAuthToken}`;
     for (const name of ["traceparent", "tracestate"]) {
@@ -229,7 +234,11 @@ export class PredictionService {
    * Ends a prediction. Once a cancel was asked for, the end is `canceled` whatever the predictor did (Cog 0.22):
    * one that ignores its signal and returns, or fails, within the grace period does not turn a cancel into a success.
    */
-  private finish(entry: Running, status: "succeeded" | "failed" | "canceled", fields?: { output?: unknown; error?: string }): void {
+  private finish(
+    entry: Running,
+    status: "succeeded" | "failed" | "canceled",
+    fields?: { output?: unknown; error?: string },
+  ): void {
     if (entry.cancelRequested) entry.prediction.finish("canceled");
     else entry.prediction.finish(status, fields);
   }
@@ -237,7 +246,11 @@ export class PredictionService {
   /** Sends the prediction to the worker and follows it to its end; calls `finished` once it is terminal. */
   private runInWorker(entry: Running, input: Record<string, unknown>, finished: () => void): void {
     const { prediction, context } = entry;
-    const options = { uploadUrl: this.settings.uploadUrl, predictionId: prediction.id, outputRoot: this.settings.worker.outputDir };
+    const options = {
+      uploadUrl: this.settings.uploadUrl,
+      predictionId: prediction.id,
+      outputRoot: this.settings.worker.outputDir,
+    };
     // Outputs that hold files are resolved (read, uploaded) in order through this chain; plain outputs, the usual
     // case, are taken at once so that nothing stands between the worker's "done" and the response.
     let outputs: Promise<void> | undefined;
@@ -325,7 +338,11 @@ export class PredictionService {
     if (worker.setup.completed_at) setup.completed_at = worker.setup.completed_at;
     if (worker.setup.status) setup.status = worker.setup.status;
     setup.logs = worker.setup.logs;
-    const body: Record<string, unknown> = { status, setup, version: { coglet: this.settings.version, cogts: this.settings.version } };
+    const body: Record<string, unknown> = {
+      status,
+      setup,
+      version: { coglet: this.settings.version, cogts: this.settings.version },
+    };
     if (userError) body.user_healthcheck_error = userError;
     return body;
   }
@@ -357,7 +374,10 @@ export class PredictionService {
   async webhooksDelivered(timeoutMs: number): Promise<void> {
     if (this.webhooks.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.webhooks]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.webhooks]),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
     clearTimeout(timer);
   }
 

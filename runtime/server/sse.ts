@@ -21,7 +21,12 @@ interface StreamOptions {
 }
 
 /** Answers `res` with the prediction's events as they come, until it completes or the client goes away. */
-export function streamEvents(req: IncomingMessage, res: ServerResponse, prediction: Prediction, options: StreamOptions): void {
+export function streamEvents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  prediction: Prediction,
+  options: StreamOptions,
+): void {
   req.resume();
   if (prediction.subscribers >= MAX_SUBSCRIBERS) {
     const refusal = httpErrors.tooManySubscribers();

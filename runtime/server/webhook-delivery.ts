@@ -44,7 +44,8 @@ class DeliveryLimiter {
       this.active.set(origin, active + 1);
       return go();
     }
-    if (this.waitingCount >= this.maxWaiting || this.waitingBytes + bytes > this.maxWaitingBytes) return Promise.resolve(false);
+    if (this.waitingCount >= this.maxWaiting || this.waitingBytes + bytes > this.maxWaitingBytes)
+      return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const queue = this.waiting.get(origin) ?? [];
       queue.push({ bytes, start: () => void go().then(resolve) });

@@ -40,7 +40,12 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
       "user-agent": settings.userAgent,
       ...settings.headers,
     };
-    const response = await fetch(settings.url, { method: "POST", headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await fetch(settings.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     await response.arrayBuffer().catch(() => undefined);
     return response.status;
   };
@@ -63,7 +68,10 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
       try {
         const outcome: { status?: number; error?: Error } = {};
         const ran = await deliveries.run(origin, body.length, () =>
-          post(body).then((status) => void (outcome.status = status), (error: Error) => void (outcome.error = error)),
+          post(body).then(
+            (status) => void (outcome.status = status),
+            (error: Error) => void (outcome.error = error),
+          ),
         );
         if (!ran) return void giveUp("too many webhook deliveries are waiting for their receivers", attempt + 1);
         if (outcome.error || outcome.status === undefined) throw outcome.error ?? new Error("no answer");
@@ -82,7 +90,12 @@ export function attachWebhook(prediction: Prediction, settings: WebhookSettings)
   /** The receiver's address without its query string, which may carry a token. */
   const giveUp = (problem: string, attempts: number) => {
     const target = new URL(settings.url);
-    log("warn", "the terminal webhook was not delivered", { prediction_id: prediction.id, webhook: `${target.origin}${target.pathname}`, attempts, error: problem });
+    log("warn", "the terminal webhook was not delivered", {
+      prediction_id: prediction.id,
+      webhook: `${target.origin}${target.pathname}`,
+      attempts,
+      error: problem,
+    });
   };
 
   const onEvent = (event: PredictionEvent) => {

@@ -9,10 +9,11 @@ import { delimiter } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WORKER_ENTRY as NODE_WORKER } from "../worker/index.js";
 
-
 /** runtime/python, from the compiled server (dist/runtime/server) or from the source tree (runtime/server). */
 function pythonSdkDir(): string {
-  const candidates = [new URL("../../../runtime/python/", import.meta.url), new URL("../python/", import.meta.url)].map((u) => fileURLToPath(u));
+  const candidates = [new URL("../../../runtime/python/", import.meta.url), new URL("../python/", import.meta.url)].map(
+    (u) => fileURLToPath(u),
+  );
   return candidates.find((dir) => existsSync(`${dir}/cog/_worker.py`)) ?? candidates[0]!;
 }
 
@@ -28,7 +29,12 @@ function pythonExecutable(env: NodeJS.ProcessEnv): string {
   if (resolved?.from === from) return resolved.executable;
   let executable = from;
   try {
-    executable = execFileSync(from, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env, timeout: 30_000 }).trim() || from;
+    executable =
+      execFileSync(from, ["-c", "import sys; print(sys.executable)"], {
+        encoding: "utf8",
+        env,
+        timeout: 30_000,
+      }).trim() || from;
   } catch {
     // Not runnable: spawning it reports the problem as a setup failure.
   }
@@ -36,7 +42,10 @@ function pythonExecutable(env: NodeJS.ProcessEnv): string {
   return executable;
 }
 
-export function workerCommand(modulePath: string, env: NodeJS.ProcessEnv): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+export function workerCommand(
+  modulePath: string,
+  env: NodeJS.ProcessEnv,
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   if (modulePath.endsWith(".py")) {
     const sdk = pythonSdkDir();
     return {

@@ -7,7 +7,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Duplex } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { MetricMode } from "../scope/index.js";
-import { MessageChannel, wellFormed, type FileSlot, type FromWorker, type ToWorker, type WorkerOptions } from "../protocol/index.js";
+import {
+  MessageChannel,
+  wellFormed,
+  type FileSlot,
+  type FromWorker,
+  type ToWorker,
+  type WorkerOptions,
+} from "../protocol/index.js";
 import { log } from "./log.js";
 import { workerCommand } from "./worker-command.js";
 import { RedactingStream } from "./redact.js";
@@ -21,7 +28,12 @@ export interface PredictionSink {
   /** `files`: where file outputs sit in `value` (see protocol.ts); the server reads them, nothing else. */
   onOutput(value: unknown, chunk: boolean, files?: FileSlot[]): void;
   onMetric(name: string, value: unknown, mode: MetricMode): void;
-  onDone(status: "succeeded" | "failed" | "canceled", error: string | undefined, iterator: boolean, output?: unknown): void;
+  onDone(
+    status: "succeeded" | "failed" | "canceled",
+    error: string | undefined,
+    iterator: boolean,
+    output?: unknown,
+  ): void;
 }
 
 export type WorkerState = "starting" | "ready" | "setup_failed";
@@ -46,7 +58,6 @@ interface SupervisorOptions {
   /** Called whenever the state changes (e.g. to write the Kubernetes ready file). */
   onStateChange?: (state: WorkerState) => void;
 }
-
 
 export class WorkerSupervisor {
   state: WorkerState = "starting";
@@ -220,7 +231,10 @@ export class WorkerSupervisor {
    * response then leaves after everything else read in that poll phase, not as soon as the answer is in).
    */
   private receive(message: FromWorker): void {
-    const endsPhase = message.type === "ready" || message.type === "setup_failed" || (message.type === "done" && !this.options.worker.tagLogs);
+    const endsPhase =
+      message.type === "ready" ||
+      message.type === "setup_failed" ||
+      (message.type === "done" && !this.options.worker.tagLogs);
     if (!endsPhase && this.deferred.length === 0) return this.handle(message);
     this.deferred.push(message);
     if (this.deferred.length === 1) setImmediate(this.handleDeferred);
@@ -261,7 +275,8 @@ export class WorkerSupervisor {
   private handle(message: FromWorker): void {
     const child = this.child;
     try {
-      if (!wellFormed(message)) throw new Error(`a malformed ${JSON.stringify(String(message.type).slice(0, 40))} message`);
+      if (!wellFormed(message))
+        throw new Error(`a malformed ${JSON.stringify(String(message.type).slice(0, 40))} message`);
       this.dispatch(message);
     } catch (error) {
       if (!child || this.child !== child) return;
@@ -336,7 +351,8 @@ export class WorkerSupervisor {
       clearTimeout(this.cancelTimers.get(id));
       this.cancelTimers.delete(id);
       if (this.killedForCancel.delete(id)) sink.onDone("canceled", undefined, false);
-      else sink.onDone("failed", `The worker process ${how} while running this prediction; it is being restarted.`, false);
+      else
+        sink.onDone("failed", `The worker process ${how} while running this prediction; it is being restarted.`, false);
     }
     this.inFlight.clear();
     for (const [, waiter] of this.healthWaiters) waiter("the worker process exited");

@@ -8,7 +8,15 @@ import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Path, Secret, isPath, isSecret } from "../sdk/index.js";
 import { runInScope, currentScope, setSoleScope, type MetricModeInput } from "../scope/index.js";
-import { MessageChannel, outputDirName, type FileSlot, type FromWorker, type ParameterPlan, type ToWorker, type WorkerOptions } from "../protocol/index.js";
+import {
+  MessageChannel,
+  outputDirName,
+  type FileSlot,
+  type FromWorker,
+  type ParameterPlan,
+  type ToWorker,
+  type WorkerOptions,
+} from "../protocol/index.js";
 import { checkMetricName, metricMode } from "./metrics.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
@@ -116,7 +124,8 @@ async function load(): Promise<void> {
   const module = (await import(pathToFileURL(options.modulePath).href)) as Record<string, unknown>;
   // A CommonJS module's named exports are found by scanning its source on disk, which for a mounted .ts file is
   // TypeScript, not the JavaScript that ran: its module.exports (the default export) has them.
-  const exported = module[options.className] ?? (module.default as Record<string, unknown> | undefined)?.[options.className];
+  const exported =
+    module[options.className] ?? (module.default as Record<string, unknown> | undefined)?.[options.className];
   if (typeof exported !== "function") {
     throw new Error(`${options.modulePath} does not export a class or function named ${options.className}`);
   }
@@ -194,7 +203,10 @@ class OutputFiles {
     const number = this.count++;
     const subdirectory = join(this.dir, String(number));
     mkdirSync(subdirectory, { recursive: true, mode: 0o700 });
-    const name = basename(source).replace(/[\u0000-\u001f]/g, "_").replace(/^\.+/, "") || "file";
+    const name =
+      basename(source)
+        .replace(/[\u0000-\u001f]/g, "_")
+        .replace(/^\.+/, "") || "file";
     const target = join(subdirectory, name);
     try {
       linkSync(real, target);
@@ -241,7 +253,8 @@ function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): u
     files?.at.push(key);
     const serialized = serialize(item, files, depth + 1);
     // Assigning `__proto__` would set the prototype and lose the key: it is defined as a plain key instead.
-    if (key === "__proto__") Object.defineProperty(out, key, { value: serialized, enumerable: true, writable: true, configurable: true });
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value: serialized, enumerable: true, writable: true, configurable: true });
     else out[key] = serialized;
     files?.at.pop();
   }
@@ -250,11 +263,18 @@ function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): u
 
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  return Symbol.asyncIterator in value || (Symbol.iterator in value && !(value instanceof Map) && !(value instanceof Set));
+  return (
+    Symbol.asyncIterator in value || (Symbol.iterator in value && !(value instanceof Map) && !(value instanceof Set))
+  );
 }
 
 /** Sends an iterator's chunks as they come; stops early when the prediction is canceled. */
-async function streamChunks(id: string, run: Running, result: AsyncIterable<unknown> | Iterable<unknown>, files: () => OutputFiles): Promise<void> {
+async function streamChunks(
+  id: string,
+  run: Running,
+  result: AsyncIterable<unknown> | Iterable<unknown>,
+  files: () => OutputFiles,
+): Promise<void> {
   for await (const chunk of result) {
     const chunkFiles = chunk !== null && typeof chunk === "object" ? files() : undefined;
     const value = serialize(chunk, chunkFiles);
@@ -287,11 +307,20 @@ function predict(id: string, input: Record<string, unknown>, context: Record<str
     const slots = files?.take();
     // The server removes the directory of a prediction that succeeded, once it has read the files.
     if (files && status !== "succeeded") rmSync(files.dir, { recursive: true, force: true });
-    send({ type: "done", id, status, error, output: status === "succeeded" ? output : undefined, files: status === "succeeded" ? slots : undefined, iterator: run.iterator });
+    send({
+      type: "done",
+      id,
+      status,
+      error,
+      output: status === "succeeded" ? output : undefined,
+      files: status === "succeeded" ? slots : undefined,
+      iterator: run.iterator,
+    });
   };
   const fail = (caught: unknown) => {
     if (run.canceled) return finish("canceled");
-    if (caught instanceof Error && caught.stack && process.env.COGTS_LOG_STACKS !== "0") process.stderr.write(`${caught.stack}\n`);
+    if (caught instanceof Error && caught.stack && process.env.COGTS_LOG_STACKS !== "0")
+      process.stderr.write(`${caught.stack}\n`);
     finish("failed", errorText(caught));
   };
   const succeed = (output: unknown) => finish(run.canceled ? "canceled" : "succeeded", undefined, output);
@@ -323,7 +352,11 @@ async function healthcheck(requestId: number): Promise<void> {
   try {
     const check = predictor.healthcheck as () => unknown;
     const result = await check.call(predictor);
-    send({ type: "healthcheck", requestId, error: result === false ? "user-defined healthcheck returned false" : undefined });
+    send({
+      type: "healthcheck",
+      requestId,
+      error: result === false ? "user-defined healthcheck returned false" : undefined,
+    });
   } catch (caught) {
     send({ type: "healthcheck", requestId, error: `user-defined healthcheck failed: ${errorText(caught)}` });
   }
@@ -342,7 +375,8 @@ function tagConsoleOutput(): void {
       const data = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
       // In pieces of at most 1 Mi characters: the server keeps a prediction's logs up to a limit, and a single
       // huge message would be refused by the channel whole.
-      for (let at = 0; at < data.length; at += LOG_PIECE) send({ type: "log", id: scope.id, source, data: data.slice(at, at + LOG_PIECE) });
+      for (let at = 0; at < data.length; at += LOG_PIECE)
+        send({ type: "log", id: scope.id, source, data: data.slice(at, at + LOG_PIECE) });
       const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
       callback?.();
       return true;
@@ -356,7 +390,10 @@ function onMessage(message: ToWorker): void {
     if (message.inputFile) {
       input = JSON.parse(readFileSync(message.inputFile, "utf8")) as Record<string, unknown>;
       const spillDir = dirname(message.inputFile);
-      rmSync(basename(spillDir).startsWith("cogts-spill-") ? spillDir : message.inputFile, { recursive: true, force: true });
+      rmSync(basename(spillDir).startsWith("cogts-spill-") ? spillDir : message.inputFile, {
+        recursive: true,
+        force: true,
+      });
     }
     predict(message.id, input, message.context);
   } else if (message.type === "cancel") {

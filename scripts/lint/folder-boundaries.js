@@ -46,11 +46,18 @@ export const folderBoundaries = {
       const to = folderOf(root, target);
       if (to === undefined || to === from) return;
       if (target === path.join(root, to, "index.ts")) return;
-      const suggestion = path.relative(path.dirname(file), path.join(root, to, "index.js")).split(path.sep).join("/");
+      const suggestion = path
+        .relative(path.dirname(file), path.join(root, to, "index.js"))
+        .split(path.sep)
+        .join("/");
       context.report({
         node,
         messageId: "internal",
-        data: { specifier: source.value, target: to, suggestion: suggestion.startsWith(".") ? suggestion : `./${suggestion}` },
+        data: {
+          specifier: source.value,
+          target: to,
+          suggestion: suggestion.startsWith(".") ? suggestion : `./${suggestion}`,
+        },
       });
     };
     return {

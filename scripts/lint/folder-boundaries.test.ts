@@ -18,16 +18,52 @@ const error = (specifier: string, target: string, suggestion: string) => ({
 
 tester.run("cogts/folder-boundaries", folderBoundaries as never, {
   valid: [
-    { name: "another folder through its index", filename: file("src/a/x.ts"), code: 'import { y } from "../b/index.js";' },
+    {
+      name: "another folder through its index",
+      filename: file("src/a/x.ts"),
+      code: 'import { y } from "../b/index.js";',
+    },
     { name: "the same folder", filename: file("src/a/x.ts"), code: 'import { y } from "./y.js";' },
-    { name: "the same folder from a subfolder", filename: file("src/a/sub/x.ts"), code: 'import { y } from "../y.js";' },
-    { name: "a shared file at the top of src/", filename: file("src/a/x.ts"), code: 'import { UserError } from "../errors.js";' },
-    { name: "runtime/ through its index", filename: file("src/a/x.ts"), code: 'import { y } from "../../runtime/b/index.js";' },
-    { name: "packages", filename: file("src/a/x.ts"), code: 'import Docker from "dockerode"; import { join } from "node:path";' },
-    { name: "a lazy import of an index", filename: file("src/a/x.ts"), code: 'const { y } = await import("../b/index.js");' },
-    { name: "a unit test reaches internals", filename: file("src/a/x.test.ts"), code: 'import { y } from "../b/internal.js";' },
-    { name: "files outside src/ and runtime/", filename: file("test/a/x.test.ts"), code: 'import { y } from "../../src/b/internal.js";' },
-    { name: "scripts outside the trees", filename: file("scripts/x.js"), code: 'import { y } from "../src/b/internal.js";' },
+    {
+      name: "the same folder from a subfolder",
+      filename: file("src/a/sub/x.ts"),
+      code: 'import { y } from "../y.js";',
+    },
+    {
+      name: "a shared file at the top of src/",
+      filename: file("src/a/x.ts"),
+      code: 'import { UserError } from "../errors.js";',
+    },
+    {
+      name: "runtime/ through its index",
+      filename: file("src/a/x.ts"),
+      code: 'import { y } from "../../runtime/b/index.js";',
+    },
+    {
+      name: "packages",
+      filename: file("src/a/x.ts"),
+      code: 'import Docker from "dockerode"; import { join } from "node:path";',
+    },
+    {
+      name: "a lazy import of an index",
+      filename: file("src/a/x.ts"),
+      code: 'const { y } = await import("../b/index.js");',
+    },
+    {
+      name: "a unit test reaches internals",
+      filename: file("src/a/x.test.ts"),
+      code: 'import { y } from "../b/internal.js";',
+    },
+    {
+      name: "files outside src/ and runtime/",
+      filename: file("test/a/x.test.ts"),
+      code: 'import { y } from "../../src/b/internal.js";',
+    },
+    {
+      name: "scripts outside the trees",
+      filename: file("scripts/x.js"),
+      code: 'import { y } from "../src/b/internal.js";',
+    },
   ],
   invalid: [
     {
@@ -58,7 +94,10 @@ tester.run("cogts/folder-boundaries", folderBoundaries as never, {
       name: "across the trees",
       filename: file("runtime/worker/main.ts"),
       code: 'import { y } from "../../src/b/internal.js"; import { z } from "../server/channel.js";',
-      errors: [error("../../src/b/internal.js", "src/b", "../../src/b/index.js"), error("../server/channel.js", "runtime/server", "../server/index.js")],
+      errors: [
+        error("../../src/b/internal.js", "src/b", "../../src/b/index.js"),
+        error("../server/channel.js", "runtime/server", "../server/index.js"),
+      ],
     },
     {
       name: "a shared file at the top of a tree reaching into a folder",

@@ -16,7 +16,9 @@ const ALWAYS_EXCLUDED_NAMES = new Set(["node_modules", ".git"]);
 /** A predicate over context-relative POSIX paths: true when the path stays out of the build context. */
 export async function contextIgnorer(dir: string): Promise<(relativePath: string, isDir: boolean) => boolean> {
   const dockerignorePath = path.join(dir, ".dockerignore");
-  const dockerignore = existsSync(dockerignorePath) ? parseDockerignore(await readFile(dockerignorePath, "utf8")) : undefined;
+  const dockerignore = existsSync(dockerignorePath)
+    ? parseDockerignore(await readFile(dockerignorePath, "utf8"))
+    : undefined;
   return (relativePath, isDir) => {
     if (relativePath === ".cog" || relativePath === BUILD_DIR || relativePath.startsWith(`${BUILD_DIR}/`)) return false;
     if (relativePath.startsWith(".cog/")) return true;

@@ -82,7 +82,21 @@ describe(".dockerignore as Docker reads it", () => {
   });
 
   it("refuses what Docker refuses, naming the line", () => {
-    for (const bad of ["[", "a[", "[^bc", "[]a]", "[-]", "[x-]", "[-x]", "[a-b-c]", "\\", "[z-a]", "!", "[[:nope:]]", "a\\q*"]) {
+    for (const bad of [
+      "[",
+      "a[",
+      "[^bc",
+      "[]a]",
+      "[-]",
+      "[x-]",
+      "[-x]",
+      "[a-b-c]",
+      "\\",
+      "[z-a]",
+      "!",
+      "[[:nope:]]",
+      "a\\q*",
+    ]) {
       expect(() => parseDockerignore(`ok\n${bad}`), bad).toThrow(/\.dockerignore:2: /);
     }
     expect(() => parseDockerignore(`${"x".repeat(70_000)}\n`)).toThrow(/\.dockerignore:1: .*64 KiB/);

@@ -80,7 +80,10 @@ function compile(cleaned: string): { kind: Kind; source: string } {
         if (chars[pos] === "/") pos++;
         if (pos >= chars.length) {
           if (kind === "exact") kind = "prefix";
-          else { source += ".*"; kind = "regexp"; }
+          else {
+            source += ".*";
+            kind = "regexp";
+          }
         } else {
           source += "(.*/)?";
           kind = "regexp";
@@ -96,7 +99,10 @@ function compile(cleaned: string): { kind: Kind; source: string } {
     } else if (".+()|{}$".includes(ch)) {
       source += `\\${ch}`;
     } else if (ch === "\\") {
-      if (pos < chars.length) { source += `\\${chars[pos++]!}`; kind = "regexp"; } else source += "\\";
+      if (pos < chars.length) {
+        source += `\\${chars[pos++]!}`;
+        kind = "regexp";
+      } else source += "\\";
     } else if (ch === "[" || ch === "]") {
       source += ch;
       kind = "regexp";
@@ -109,13 +115,16 @@ function compile(cleaned: string): { kind: Kind; source: string } {
 
 function matchOne(pattern: Pattern, path: string): boolean {
   switch (pattern.kind) {
-    case "exact": return path === pattern.cleaned;
-    case "prefix": return path.startsWith(pattern.cleaned.slice(0, -2));
+    case "exact":
+      return path === pattern.cleaned;
+    case "prefix":
+      return path.startsWith(pattern.cleaned.slice(0, -2));
     case "suffix": {
       const suffix = pattern.cleaned.slice(2);
       return path.endsWith(suffix) || (suffix.startsWith("/") && path === suffix.slice(1));
     }
-    case "regexp": return pattern.regexp!.test(path);
+    case "regexp":
+      return pattern.regexp!.test(path);
   }
 }
 
@@ -128,7 +137,10 @@ function readPatterns(text: string): { pattern: string; line: number }[] {
   if (lines.at(-1) === "") lines.pop();
   const out: { pattern: string; line: number }[] = [];
   lines.forEach((raw, index) => {
-    if (Buffer.byteLength(raw) >= MAX_LINE_BYTES) throw new UserError(`.dockerignore:${index + 1}: the line is longer than 64 KiB, which Docker cannot read. Shorten it.`);
+    if (Buffer.byteLength(raw) >= MAX_LINE_BYTES)
+      throw new UserError(
+        `.dockerignore:${index + 1}: the line is longer than 64 KiB, which Docker cannot read. Shorten it.`,
+      );
     let line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (index === 0 && line.startsWith("\uFEFF")) line = line.slice(1);
     if (line.startsWith("#")) return;
@@ -154,10 +166,14 @@ export function parseDockerignore(text: string): IgnoreMatcher {
     if (p === "") continue;
     p = goClean(p);
     const exclusion = p.startsWith("!");
-    const bad = (why: string) => new UserError(`.dockerignore:${line}: ${why}, so Docker would refuse to build. Fix or remove the line.`);
+    const bad = (why: string) =>
+      new UserError(`.dockerignore:${line}: ${why}, so Docker would refuse to build. Fix or remove the line.`);
     if (exclusion && p.length === 1) throw bad(`a lone "!" excludes nothing`);
     if (exclusion) p = p.slice(1);
-    if (!validGlob(p)) throw bad(`the pattern ${JSON.stringify(p)} has a syntax error (an unclosed [, an empty or reversed range, or a trailing \\)`);
+    if (!validGlob(p))
+      throw bad(
+        `the pattern ${JSON.stringify(p)} has a syntax error (an unclosed [, an empty or reversed range, or a trailing \\)`,
+      );
     const { kind, source } = compile(p);
     let regexp: RegExp | undefined;
     if (kind === "regexp") {
@@ -178,7 +194,8 @@ export function parseDockerignore(text: string): IgnoreMatcher {
       // An exception only matters to an excluded path, an exclusion only to one that is not (yet).
       if (pattern.exclusion !== matched) continue;
       let match = matchOne(pattern, relativePath);
-      for (let i = 1; !match && i <= parentDirs.length; i++) match = matchOne(pattern, parentDirs.slice(0, i).join("/"));
+      for (let i = 1; !match && i <= parentDirs.length; i++)
+        match = matchOne(pattern, parentDirs.slice(0, i).join("/"));
       if (match) matched = !pattern.exclusion;
     }
     return matched;

@@ -14,25 +14,59 @@ const MAX_RUNE = 0x10ffff;
 
 const PERL: Record<string, Range[]> = {
   d: [[0x30, 0x39]],
-  s: [[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]],
-  w: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+  s: [
+    [0x09, 0x0a],
+    [0x0c, 0x0d],
+    [0x20, 0x20],
+  ],
+  w: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
 };
 
 const POSIX: Record<string, Range[]> = {
-  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]],
-  alpha: [[0x41, 0x5a], [0x61, 0x7a]],
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
   ascii: [[0x00, 0x7f]],
-  blank: [[0x09, 0x09], [0x20, 0x20]],
-  cntrl: [[0x00, 0x1f], [0x7f, 0x7f]],
+  blank: [
+    [0x09, 0x09],
+    [0x20, 0x20],
+  ],
+  cntrl: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
   digit: [[0x30, 0x39]],
   graph: [[0x21, 0x7e]],
   lower: [[0x61, 0x7a]],
   print: [[0x20, 0x7e]],
-  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [[0x09, 0x0d], [0x20, 0x20]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+  ],
   upper: [[0x41, 0x5a]],
   word: PERL.w!,
-  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
 };
 
 function complement(ranges: Range[]): Range[] {
@@ -47,8 +81,10 @@ function complement(ranges: Range[]): Range[] {
   return out;
 }
 
-const codePoint = (c: number): string => (/[A-Za-z0-9_]/.test(String.fromCodePoint(c)) ? String.fromCodePoint(c) : `\\u{${c.toString(16)}}`);
-const rangesText = (ranges: Range[]): string => ranges.map(([lo, hi]) => (lo === hi ? codePoint(lo) : `${codePoint(lo)}-${codePoint(hi)}`)).join("");
+const codePoint = (c: number): string =>
+  /[A-Za-z0-9_]/.test(String.fromCodePoint(c)) ? String.fromCodePoint(c) : `\\u{${c.toString(16)}}`;
+const rangesText = (ranges: Range[]): string =>
+  ranges.map(([lo, hi]) => (lo === hi ? codePoint(lo) : `${codePoint(lo)}-${codePoint(hi)}`)).join("");
 
 const isAlnum = (c: string) => /^[A-Za-z0-9]$/.test(c);
 const isOctal = (c: string | undefined) => c !== undefined && c >= "0" && c <= "7";
@@ -61,7 +97,9 @@ function unicodeClass(name: string, negated: boolean): string {
     try {
       new RegExp(candidate, "u");
       return candidate;
-    } catch { /* try the next spelling */ }
+    } catch {
+      /* try the next spelling */
+    }
   }
   throw new GoRegexpError(`invalid character class range: \\p{${name}}`);
 }
@@ -69,10 +107,16 @@ function unicodeClass(name: string, negated: boolean): string {
 class Parser {
   private i = 0;
   private readonly chars: string[];
-  constructor(source: string) { this.chars = Array.from(source); }
+  constructor(source: string) {
+    this.chars = Array.from(source);
+  }
 
-  private peek(offset = 0): string | undefined { return this.chars[this.i + offset]; }
-  private rest(): string { return this.chars.slice(this.i).join(""); }
+  private peek(offset = 0): string | undefined {
+    return this.chars[this.i + offset];
+  }
+  private rest(): string {
+    return this.chars.slice(this.i).join("");
+  }
 
   /** The whole expression: alternatives of sequences, as Go's parser reads them. */
   parse(): string {
@@ -83,7 +127,10 @@ class Parser {
 
   private alternation(): string {
     const branches = [this.sequence()];
-    while (this.peek() === "|") { this.i++; branches.push(this.sequence()); }
+    while (this.peek() === "|") {
+      this.i++;
+      branches.push(this.sequence());
+    }
     return branches.join("|");
   }
 
@@ -98,7 +145,10 @@ class Parser {
         if (last === "repeat") throw new GoRegexpError(`invalid nested repetition operator: ${c}`);
         this.i++;
         out += c;
-        if (this.peek() === "?") { this.i++; out += "?"; }
+        if (this.peek() === "?") {
+          this.i++;
+          out += "?";
+        }
         last = "repeat";
         continue;
       }
@@ -120,7 +170,11 @@ class Parser {
         continue;
       } else if (c === "\\") {
         const escaped = this.escapeOutsideClass();
-        if (escaped.assertion) { out += escaped.text; last = "none"; continue; }
+        if (escaped.assertion) {
+          out += escaped.text;
+          last = "none";
+          continue;
+        }
         out += escaped.text;
       } else {
         out += codePoint(c.codePointAt(0)!);
@@ -134,17 +188,30 @@ class Parser {
     const c = this.peek();
     if (c === undefined) throw new GoRegexpError("trailing backslash at end of expression");
     switch (c) {
-      case "A": this.i++; return { text: "^", assertion: true };
-      case "z": this.i++; return { text: "$", assertion: true };
-      case "b": this.i++; return { text: "\\b", assertion: true };
-      case "B": this.i++; return { text: "\\B", assertion: true };
+      case "A":
+        this.i++;
+        return { text: "^", assertion: true };
+      case "z":
+        this.i++;
+        return { text: "$", assertion: true };
+      case "b":
+        this.i++;
+        return { text: "\\b", assertion: true };
+      case "B":
+        this.i++;
+        return { text: "\\B", assertion: true };
       case "Q": {
         this.i++;
         const rest = this.rest();
         const end = rest.indexOf("\\E");
         const literal = end === -1 ? rest : rest.slice(0, end);
         this.i += Array.from(literal).length + (end === -1 ? 0 : 2);
-        return { text: Array.from(literal).map((ch) => `(?:${codePoint(ch.codePointAt(0)!)})`).join("") || "(?:)" };
+        return {
+          text:
+            Array.from(literal)
+              .map((ch) => `(?:${codePoint(ch.codePointAt(0)!)})`)
+              .join("") || "(?:)",
+        };
       }
     }
     const unicode = this.unicodeEscape();
@@ -167,7 +234,10 @@ class Parser {
       if (end === -1) throw new GoRegexpError(`invalid character class range: \\${c}${rest}`);
       name = rest.slice(1, end);
       this.i += Array.from(rest.slice(0, end + 1)).length;
-      if (name.startsWith("^")) { negated = !negated; name = name.slice(1); }
+      if (name.startsWith("^")) {
+        negated = !negated;
+        name = name.slice(1);
+      }
     } else {
       const next = this.peek();
       if (next === undefined) throw new GoRegexpError(`invalid character class range: \\${c}`);
@@ -203,7 +273,8 @@ class Parser {
         const rest = this.rest();
         const end = rest.indexOf("}");
         const hex = end === -1 ? "" : rest.slice(1, end);
-        if (!/^[0-9A-Fa-f]+$/.test(hex) || parseInt(hex, 16) > MAX_RUNE) throw new GoRegexpError(`invalid escape sequence: \\x${rest}`);
+        if (!/^[0-9A-Fa-f]+$/.test(hex) || parseInt(hex, 16) > MAX_RUNE)
+          throw new GoRegexpError(`invalid escape sequence: \\x${rest}`);
         this.i += end + 1;
         return parseInt(hex, 16);
       }
@@ -222,7 +293,10 @@ class Parser {
   /** A class, the `[` consumed: Go's parseClass (a `]` or `-` first is literal; `[:name:]`; escapes; ranges). */
   private charClass(): string {
     let negated = false;
-    if (this.peek() === "^") { negated = true; this.i++; }
+    if (this.peek() === "^") {
+      negated = true;
+      this.i++;
+    }
     const ranges: Range[] = [];
     const properties: string[] = [];
     let first = true;
@@ -246,10 +320,19 @@ class Parser {
         const unicode = this.unicodeEscape();
         // `\p{Any}` comes back as a class: everything, or (negated) nothing.
         if (unicode?.startsWith("[^")) continue;
-        if (unicode?.startsWith("[")) { ranges.push([0, MAX_RUNE]); continue; }
-        if (unicode) { properties.push(unicode); continue; }
+        if (unicode?.startsWith("[")) {
+          ranges.push([0, MAX_RUNE]);
+          continue;
+        }
+        if (unicode) {
+          properties.push(unicode);
+          continue;
+        }
         const perl = this.perlEscape();
-        if (perl) { ranges.push(...perl); continue; }
+        if (perl) {
+          ranges.push(...perl);
+          continue;
+        }
         this.i--;
       }
       const lo = this.classChar();
@@ -271,7 +354,10 @@ class Parser {
   private classChar(): number {
     const c = this.peek();
     if (c === undefined) throw new GoRegexpError("missing closing ]");
-    if (c === "\\") { this.i++; return this.escapedRune(); }
+    if (c === "\\") {
+      this.i++;
+      return this.escapedRune();
+    }
     this.i++;
     return c.codePointAt(0)!;
   }

@@ -17,11 +17,19 @@ export type Options = Record<string, OptionSpec>;
 
 type Scalar<T> = T extends "boolean" ? boolean : string;
 /** The value node:util's parseArgs gives a flag that is present (or has a default); distributes over a general spec. */
-type OptionValue<S extends OptionSpec> = S["multiple"] extends infer M ? (M extends true ? Scalar<S["type"]>[] : Scalar<S["type"]>) : never;
-type WithDefault<O extends Options> = { [K in keyof O]: O[K] extends { default: string | boolean } ? K : never }[keyof O];
+type OptionValue<S extends OptionSpec> = S["multiple"] extends infer M
+  ? M extends true
+    ? Scalar<S["type"]>[]
+    : Scalar<S["type"]>
+  : never;
+type WithDefault<O extends Options> = {
+  [K in keyof O]: O[K] extends { default: string | boolean } ? K : never;
+}[keyof O];
 
 /** The parsed flags of a command with options `O`, keyed by long name: absent (undefined) unless the flag has a default. */
-export type OptionValues<O extends Options> = { [K in WithDefault<O>]: OptionValue<O[K]> } & { [K in Exclude<keyof O, WithDefault<O>>]?: OptionValue<O[K]> };
+export type OptionValues<O extends Options> = { [K in WithDefault<O>]: OptionValue<O[K]> } & {
+  [K in Exclude<keyof O, WithDefault<O>>]?: OptionValue<O[K]>;
+};
 
 export interface CommandContext<V = OptionValues<Options>> {
   /** Parsed flags, keyed by long name. */
@@ -63,12 +71,24 @@ export function defineCommand<const O extends Options>(command: Command<O>): Com
 
 /** The `-f/--file` flag every command that reads cog.yaml takes, as in Cog. */
 export const configFileOption = {
-  file: { type: "string", short: "f", default: "cog.yaml", valueName: "FILE", description: "The name of the config file" },
+  file: {
+    type: "string",
+    short: "f",
+    default: "cog.yaml",
+    valueName: "FILE",
+    description: "The name of the config file",
+  },
 } as const satisfies Options;
 
 /** `-i name=value` of `cog run` (and `cog train` in Cog). */
 export const inputOption = {
-  input: { type: "string", short: "i", multiple: true, valueName: "NAME=VALUE", description: "Input, as name=value; @path for a file" },
+  input: {
+    type: "string",
+    short: "i",
+    multiple: true,
+    valueName: "NAME=VALUE",
+    description: "Input, as name=value; @path for a file",
+  },
 } as const satisfies Options;
 
 /** `--no-docker` of the commands that can run the predictor on this machine. */

@@ -36,8 +36,12 @@ export function formatCommandList(): string {
 export function formatCommandHelp(cmd: Command): string {
   const rows = Object.entries(cmd.options).map(([long, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : "    "}--${long}${spec.type === "string" ? ` ${spec.valueName ?? "string"}` : ""}`;
-    const def = spec.default !== undefined && spec.default !== false && !(Array.isArray(spec.default) && spec.default.length === 0)
-      ? ` (default ${JSON.stringify(spec.default)})` : "";
+    const def =
+      spec.default !== undefined &&
+      spec.default !== false &&
+      !(Array.isArray(spec.default) && spec.default.length === 0)
+        ? ` (default ${JSON.stringify(spec.default)})`
+        : "";
     return [flag, `${spec.description}${def}`] as const;
   });
   rows.push(["-h, --help", `help for ${cmd.name}`]);
@@ -76,16 +80,24 @@ export function takeGlobalFlags(argv: string[]): { args: string[]; debug: boolea
   const isDebug = (a: string) => a === "--debug" || a === "--debug=true";
   const isNoColor = (a: string) => a === "--no-color" || a === "--no-color=true";
   return {
-    args: [...own.filter((a) => !isDebug(a) && !isNoColor(a) && a !== "--debug=false" && a !== "--no-color=false"), ...after],
+    args: [
+      ...own.filter((a) => !isDebug(a) && !isNoColor(a) && a !== "--debug=false" && a !== "--no-color=false"),
+      ...after,
+    ],
     debug: own.some(isDebug),
     noColor: own.some(isNoColor),
   };
 }
 
 /** Runs the CLI and returns the process exit code: 0 ok, 1 user error, 2 usage error. */
-export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd"> = {
-  stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(),
-}): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Pick<CommandContext, "stdout" | "stderr" | "cwd"> = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+  },
+): Promise<number> {
   const globals = takeGlobalFlags(argv);
   if (globals.debug) process.env.COGTS_DEBUG = "1";
   if (globals.noColor) process.env.NO_COLOR = "1";
@@ -93,7 +105,10 @@ export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     if (first === "help" && restArgs[0]) {
       const cmd = findCommand(restArgs[0]);
-      if (cmd) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
+      if (cmd) {
+        io.stdout.write(formatCommandHelp(cmd));
+        return 0;
+      }
     }
     io.stdout.write(formatCommandList());
     return first === undefined ? 0 : 0;
@@ -108,7 +123,10 @@ export async function main(argv: string[], io: Pick<CommandContext, "stdout" | "
     return 2;
   }
   const { own, rest } = splitArguments(cmd, restArgs);
-  if (own.includes("-h") || own.includes("--help")) { io.stdout.write(formatCommandHelp(cmd)); return 0; }
+  if (own.includes("-h") || own.includes("--help")) {
+    io.stdout.write(formatCommandHelp(cmd));
+    return 0;
+  }
   try {
     const ctx = parseCommandLine(cmd, own, rest, io);
     return await cmd.run(first === cmd.name ? ctx : { ...ctx, invokedAs: first });
@@ -126,7 +144,11 @@ export function splitArguments(cmd: Command, args: string[]): { own: string[]; r
   const dashdash = args.indexOf("--");
   const end = dashdash === -1 ? args.length : dashdash;
   if (cmd.commandAfterFlags) {
-    const byShort = new Map(Object.entries(cmd.options).filter(([, spec]) => spec.short).map(([long, spec]) => [spec.short!, long]));
+    const byShort = new Map(
+      Object.entries(cmd.options)
+        .filter(([, spec]) => spec.short)
+        .map(([long, spec]) => [spec.short!, long]),
+    );
     for (let i = 0; i < end; i++) {
       const token = args[i]!;
       if (token === "-" || !token.startsWith("-")) return { own: args.slice(0, i), rest: args.slice(i) };
@@ -138,28 +160,50 @@ export function splitArguments(cmd: Command, args: string[]): { own: string[]; r
   return { own: args.slice(0, end), rest: dashdash === -1 ? [] : args.slice(dashdash + 1) };
 }
 
-function parseCommandLine(cmd: Command, own: string[], rest: string[], io: Pick<CommandContext, "stdout" | "stderr" | "cwd">): CommandContext {
+function parseCommandLine(
+  cmd: Command,
+  own: string[],
+  rest: string[],
+  io: Pick<CommandContext, "stdout" | "stderr" | "cwd">,
+): CommandContext {
   let parsed;
   try {
     parsed = parseArgs({
       args: own,
-      options: Object.fromEntries(Object.entries(cmd.options).map(([k, s]) => [k, {
-        type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}),
-        ...(s.default !== undefined ? { default: s.default } : {}),
-      }])) as never,
+      options: Object.fromEntries(
+        Object.entries(cmd.options).map(([k, s]) => [
+          k,
+          {
+            type: s.type,
+            ...(s.short ? { short: s.short } : {}),
+            ...(s.multiple ? { multiple: true } : {}),
+            ...(s.default !== undefined ? { default: s.default } : {}),
+          },
+        ]),
+      ) as never,
       allowPositionals: true,
       strict: true,
     });
   } catch (err) {
-    const unknown = (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    const unknown =
+      (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? /'([^']+)'/.exec((err as Error).message)?.[1]
+        : undefined;
     if (unknown) throw new UsageError(explainUnknownFlag(cmd, unknown));
     throw new UsageError(`${(err as Error).message}\nRun 'cog ${cmd.name} --help' for usage.`);
   }
   const positionals = parsed.positionals;
   const p = cmd.positionals;
-  if (!p && positionals.length > 0) throw new UsageError(`cog ${cmd.name} takes no arguments, got "${positionals[0]}".\nRun 'cog ${cmd.name} --help' for usage.`);
-  if (p?.min !== undefined && positionals.length < p.min) throw new UsageError(`cog ${cmd.name} needs ${p.name}.\nUsage: ${cmd.usage}`);
-  if (p?.max !== undefined && positionals.length > p.max) throw new UsageError(`cog ${cmd.name} takes at most ${p.max} argument(s), got ${positionals.length}.\nUsage: ${cmd.usage}`);
+  if (!p && positionals.length > 0)
+    throw new UsageError(
+      `cog ${cmd.name} takes no arguments, got "${positionals[0]}".\nRun 'cog ${cmd.name} --help' for usage.`,
+    );
+  if (p?.min !== undefined && positionals.length < p.min)
+    throw new UsageError(`cog ${cmd.name} needs ${p.name}.\nUsage: ${cmd.usage}`);
+  if (p?.max !== undefined && positionals.length > p.max)
+    throw new UsageError(
+      `cog ${cmd.name} takes at most ${p.max} argument(s), got ${positionals.length}.\nUsage: ${cmd.usage}`,
+    );
   // parseArgs types its values from the specs it is given, which are only known at run time here.
   return { options: parsed.values as OptionValues<Options>, positionals, rest, ...io };
 }
@@ -169,7 +213,10 @@ function reportError(err: unknown, stderr: NodeJS.WritableStream, cmd: Command, 
     stderr.write(`Error: ${err.message}\n`);
     for (const p of err.problems) stderr.write(`  ${p}\n`);
     // --debug: where in cogts the error was raised, and what caused it.
-    if (debug) stderr.write(`${err.stack ?? ""}\n${err.cause ? `Caused by: ${(err.cause as Error).stack ?? String(err.cause)}\n` : ""}`);
+    if (debug)
+      stderr.write(
+        `${err.stack ?? ""}\n${err.cause ? `Caused by: ${(err.cause as Error).stack ?? String(err.cause)}\n` : ""}`,
+      );
     return err.exitCode;
   }
   stderr.write(`Error: cog ${cmd.name} failed unexpectedly. This is a bug in cogts; please report it.\n`);

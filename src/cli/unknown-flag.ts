@@ -11,7 +11,8 @@ const ALL = ["build", "push", "run", "predict", "serve", "exec", "train", "init"
 const COG_FLAGS: Record<string, { commands: string[]; instead: string }> = {
   "use-cuda-base-image": {
     commands: BUILDING,
-    instead: "cogts picks the base image from cog.yaml itself (nvidia/cuda for gpu: true, else a slim image): leave the flag out",
+    instead:
+      "cogts picks the base image from cog.yaml itself (nvidia/cuda for gpu: true, else a slim image): leave the flag out",
   },
   "use-cog-base-image": {
     commands: BUILDING,
@@ -19,11 +20,13 @@ const COG_FLAGS: Record<string, { commands: string[]; instead: string }> = {
   },
   dockerfile: {
     commands: ["build", "push", "run", "predict", "exec", "train"],
-    instead: "cogts writes the Dockerfile from cog.yaml (print it with `cog debug`); for a hand-written one use `docker build`",
+    instead:
+      "cogts writes the Dockerfile from cog.yaml (print it with `cog debug`); for a hand-written one use `docker build`",
   },
   "separate-weights": {
     commands: ["build", "push"],
-    instead: "cogts already gives large files their own layer below the code, so a code change does not re-upload weights: leave the flag out",
+    instead:
+      "cogts already gives large files their own layer below the code, so a code change does not re-upload weights: leave the flag out",
   },
   timestamp: { commands: ["build"], instead: "cogts does not rewrite layer timestamps: leave the flag out" },
   strip: { commands: ["build", "push"], instead: "cogts does not strip shared libraries: leave the flag out" },
@@ -55,7 +58,8 @@ export function explainUnknownFlag(cmd: Command, flag: string): string {
   const help = `Run 'cog ${cmd.name} --help' for its flags.`;
   const name = flag.replace(/^--?/, "").replace(/=.*$/, "");
   const cog = flag.startsWith("--") ? COG_FLAGS[name] : undefined;
-  if (cog && cog.commands.includes(cmd.name)) return `--${name} is a flag of Cog's cog ${cmd.name} that cogts does not have: ${cog.instead}.`;
+  if (cog && cog.commands.includes(cmd.name))
+    return `--${name} is a flag of Cog's cog ${cmd.name} that cogts does not have: ${cog.instead}.`;
   if (flag.startsWith("--")) {
     const closest = Object.keys(cmd.options)
       .map((option) => ({ option, d: distance(name, option) }))

@@ -51,9 +51,10 @@ export function completeConfig({ data, dir, sourceTextOf }: CompletionInput): { 
   if (completedBuild.gpu) {
     try {
       // A Python model's CUDA comes from its torch/tensorflow pins, a TypeScript one's from its GPU npm packages.
-      const choice = predictorLanguage(data).language === "python"
-        ? resolvePythonCuda({ cuda, cudnn }, requirementLines(completedBuild, dir))
-        : resolveCuda({ cuda, cudnn }, projectDependencies(dir));
+      const choice =
+        predictorLanguage(data).language === "python"
+          ? resolvePythonCuda({ cuda, cudnn }, requirementLines(completedBuild, dir))
+          : resolveCuda({ cuda, cudnn }, projectDependencies(dir));
       completedBuild.cuda = choice.cuda;
       completedBuild.cudnn = choice.cudnn;
     } catch (err) {
@@ -70,7 +71,8 @@ export function completeConfig({ data, dir, sourceTextOf }: CompletionInput): { 
   if (problems.length > 0) return { problems };
 
   const config: Config = { build: completedBuild, environment: [...(data.environment ?? [])] };
-  const nonEmpty = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+  const nonEmpty = (value: unknown): string | undefined =>
+    typeof value === "string" && value !== "" ? value : undefined;
   const image = nonEmpty(data.image);
   const model = nonEmpty(data.model);
   const predict = nonEmpty(data.run) ?? nonEmpty(data.predict);
@@ -100,14 +102,27 @@ function toWeight(weight: Mapping): WeightConfig {
 }
 
 function orderKeys(config: Config): Config {
-  const order: (keyof Config)[] = ["build", "image", "model", "predict", "train", "concurrency", "environment", "weights"];
-  return Object.fromEntries(order.filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as unknown as Config;
+  const order: (keyof Config)[] = [
+    "build",
+    "image",
+    "model",
+    "predict",
+    "train",
+    "concurrency",
+    "environment",
+    "weights",
+  ];
+  return Object.fromEntries(
+    order.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]),
+  ) as unknown as Config;
 }
 
 /** The project's npm dependencies, to infer CUDA from GPU packages; none when there is no readable package.json. */
 function projectDependencies(dir: string): Record<string, string> {
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
     return pkg.dependencies ?? {};
   } catch {
     return {};

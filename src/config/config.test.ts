@@ -17,7 +17,10 @@ function project(files: Record<string, string>): string {
 }
 
 async function problemsOf(dir: string, file?: string): Promise<string[]> {
-  const err = await loadConfig(dir, file).then(() => undefined, (e: unknown) => e);
+  const err = await loadConfig(dir, file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   return (err as UserError).problems;
 }
@@ -79,7 +82,9 @@ describe("loadConfig", () => {
   });
   it("reads `cuda: 12.10` as the text 12.10, not the number 12.1", async () => {
     const dir = project({ "cog.yaml": "build:\n  gpu: true\n  cuda: 12.10\n" });
-    expect(await problemsOf(dir)).toEqual([expect.stringContaining("build.cuda 12.10 has no nvidia/cuda runtime image")]);
+    expect(await problemsOf(dir)).toEqual([
+      expect.stringContaining("build.cuda 12.10 has no nvidia/cuda runtime image"),
+    ]);
   });
   it("suggests cog init when there is no cog.yaml", async () => {
     const dir = project({});
@@ -116,12 +121,29 @@ describe("schemas/cog.yaml.schema.json", () => {
   });
 
   it("has every Cog 0.22 key, plus build.node_version", () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(
-      ["build", "concurrency", "environment", "image", "model", "predict", "run", "train", "weights"],
-    );
+    expect(Object.keys(schema.properties).sort()).toEqual([
+      "build",
+      "concurrency",
+      "environment",
+      "image",
+      "model",
+      "predict",
+      "run",
+      "train",
+      "weights",
+    ]);
     expect(Object.keys(schema.properties.build.properties).sort()).toEqual([
-      "cuda", "cudnn", "gpu", "node_version", "pre_install", "python_packages", "python_requirements", "python_version",
-      "run", "sdk_version", "system_packages",
+      "cuda",
+      "cudnn",
+      "gpu",
+      "node_version",
+      "pre_install",
+      "python_packages",
+      "python_requirements",
+      "python_version",
+      "run",
+      "sdk_version",
+      "system_packages",
     ]);
     expect(Object.keys(schema.properties.concurrency.properties).sort()).toEqual(["default_target", "max"]);
   });

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  cudaBaseImage,
-  cudnnVersionsFor,
-  DEFAULT_CUDA,
-  DEFAULT_CUDNN,
-  resolveCuda,
-  SUPPORTED_CUDA,
-} from "./cuda.js";
+import { cudaBaseImage, cudnnVersionsFor, DEFAULT_CUDA, DEFAULT_CUDNN, resolveCuda, SUPPORTED_CUDA } from "./cuda.js";
 import { UserError } from "../errors.js";
 
 describe("CUDA table", () => {

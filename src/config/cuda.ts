@@ -51,7 +51,9 @@ export function cudnnVersionsFor(cuda: string): string[] {
 
 /** `nvidia/cuda:<tag>` for a CUDA/cuDNN pair; a UserError listing the valid choices when there is no such image. */
 export function cudaBaseImage(cuda: string, cudnn: string): string {
-  const image = IMAGES.find((candidate) => candidate.cuda === majorMinor(cuda) && candidate.cudnn === cudnnMajor(cudnn));
+  const image = IMAGES.find(
+    (candidate) => candidate.cuda === majorMinor(cuda) && candidate.cudnn === cudnnMajor(cudnn),
+  );
   if (image) return `nvidia/cuda:${image.tag}`;
   const cudnns = cudnnVersionsFor(cuda);
   if (cudnns.length === 0) {

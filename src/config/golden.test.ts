@@ -13,7 +13,10 @@ import { PACKAGE_ROOT } from "../version.js";
 import { UPDATE_GOLDENS as UPDATE } from "../../test/helpers/golden.js";
 
 const FIXTURES = join(PACKAGE_ROOT, "fixtures", "config");
-const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 function configFileOf(dir: string): string {
   if (existsSync(join(dir, "cog.yaml"))) return "cog.yaml";
@@ -54,7 +57,10 @@ describe("cog.yaml golden cases", () => {
       // The folder name says which outcome the case pins, so a golden rewrite cannot silently flip it.
       expect(actual.kind).toBe(name.startsWith("valid-") ? "config" : "error");
       const golden = actual.kind === "config" ? expectedConfig : expectedError;
-      expect(existsSync(golden), `${golden} is missing: run UPDATE_GOLDENS=1 npx vitest run src/config/golden.test.ts`).toBe(true);
+      expect(
+        existsSync(golden),
+        `${golden} is missing: run UPDATE_GOLDENS=1 npx vitest run src/config/golden.test.ts`,
+      ).toBe(true);
       expect(actual.text).toBe(readFileSync(golden, "utf8"));
     });
   }

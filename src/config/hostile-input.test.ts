@@ -19,7 +19,10 @@ function project(cogYaml: string): string {
 }
 
 async function problemsOf(cogYaml: string): Promise<string[]> {
-  const err = await loadConfig(project(cogYaml)).then(() => undefined, (e: unknown) => e);
+  const err = await loadConfig(project(cogYaml)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   return (err as UserError).problems;
 }
@@ -39,7 +42,9 @@ describe("hostile cog.yaml", () => {
   });
 
   it("refuses an environment value with a line break, which would end its Dockerfile ENV line", async () => {
-    const problems = await problemsOf(`${HEAD}environment:\n  - OK=1\n  - "EVIL=x\\nRUN curl example.com"\n  - "CR=a\\rb"\n`);
+    const problems = await problemsOf(
+      `${HEAD}environment:\n  - OK=1\n  - "EVIL=x\\nRUN curl example.com"\n  - "CR=a\\rb"\n`,
+    );
     expect(problems).toEqual([
       expect.stringMatching(/^cog\.yaml:6:5: environment variable EVIL has a line break/),
       expect.stringMatching(/^cog\.yaml:7:5: environment variable CR has a line break/),
@@ -49,18 +54,30 @@ describe("hostile cog.yaml", () => {
   it("finds a duplicate key among thousands and reports it where it is", async () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: 1`).join("\n");
     const problems = await problemsOf(`${HEAD}x:\n${keys}\n  k7: 2\n`);
-    expect(problems).toEqual([expect.stringMatching(/^cog\.yaml:20005:3: YAML syntax error: the key "k7" appears twice .*first at line 12/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^cog\.yaml:20005:3: YAML syntax error: the key "k7" appears twice .*first at line 12/),
+    ]);
   });
 
   it("checks a large bad file in time linear in its size and caps the problems reported", async () => {
     // Schema problems (numbers as build.run commands), semantic ones (reserved and repeated variables), many weights.
     const lines = (n: number, line: (i: number) => string) => Array.from({ length: n }, (_, i) => line(i)).join("\n");
     const time = async (n: number) => {
-      const dir = project([
-        "model: r8.im/me/model", "build:", '  node_version: "22"', "  run:", lines(n, () => "    - 5"),
-        "run: predict.ts:Predictor", "environment:", lines(n, (i) => `  - ${i % 2 ? "PATH" : `V${i}`}=${i}`),
-        "weights:", lines(n / 10, (i) => `  - {name: w${i}, target: /w/${i}, source: {uri: x}}`), "",
-      ].join("\n"));
+      const dir = project(
+        [
+          "model: r8.im/me/model",
+          "build:",
+          '  node_version: "22"',
+          "  run:",
+          lines(n, () => "    - 5"),
+          "run: predict.ts:Predictor",
+          "environment:",
+          lines(n, (i) => `  - ${i % 2 ? "PATH" : `V${i}`}=${i}`),
+          "weights:",
+          lines(n / 10, (i) => `  - {name: w${i}, target: /w/${i}, source: {uri: x}}`),
+          "",
+        ].join("\n"),
+      );
       const started = performance.now();
       const inspection = await inspectConfig(dir);
       return { ms: performance.now() - started, problems: inspection.problems, count: inspection.problemCount };

@@ -60,7 +60,11 @@ export async function loadConfigToRun(dir: string, file = "cog.yaml"): Promise<C
   const inspection = await inspectConfig(dir, file);
   const line = (problem: string) => Number(/:(\d+):\d+: /.exec(problem)?.[1] ?? 0);
   const problems = unsupportedKeyProblems(config, inspection.locate).sort((a, b) => line(a) - line(b));
-  if (problems.length > 0) throw new UserError(`${file} uses ${problems.length === 1 ? "a key" : "keys"} that cogts does not support:`, problems);
+  if (problems.length > 0)
+    throw new UserError(
+      `${file} uses ${problems.length === 1 ? "a key" : "keys"} that cogts does not support:`,
+      problems,
+    );
   return config;
 }
 
@@ -72,11 +76,12 @@ export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<Con
     text = await readFile(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const unreadable = code === "ENOENT"
-      ? `${file} not found in ${resolve(dir)}: run \`cog init\` to create one, or pass -f FILE to use another config file.`
-      : code === "EISDIR"
-        ? `${file} is a directory, not a config file: pass -f FILE with the path of your cog.yaml.`
-        : `cannot read ${file}: ${(err as Error).message}.`;
+    const unreadable =
+      code === "ENOENT"
+        ? `${file} not found in ${resolve(dir)}: run \`cog init\` to create one, or pass -f FILE to use another config file.`
+        : code === "EISDIR"
+          ? `${file} is a directory, not a config file: pass -f FILE with the path of your cog.yaml.`
+          : `cannot read ${file}: ${(err as Error).message}.`;
     return { file, problems: [], unreadable, locate: () => file };
   }
   const source = parseYamlSource(text);
@@ -86,17 +91,33 @@ export async function inspectConfig(dir: string, file = "cog.yaml"): Promise<Con
   };
   if (source.syntaxErrors.length > 0) {
     const sorted = source.syntaxErrors.sort((a, b) => a.position.offset - b.position.offset);
-    const problems = sorted.slice(0, MAX_PROBLEMS).map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
-    if (sorted.length > problems.length) problems.push(`${file}: ${sorted.length - problems.length} more problems not shown: fix these and run again.`);
+    const problems = sorted
+      .slice(0, MAX_PROBLEMS)
+      .map(({ position, message }) => `${file}:${position.line}:${position.col}: ${message}`);
+    if (sorted.length > problems.length)
+      problems.push(`${file}: ${sorted.length - problems.length} more problems not shown: fix these and run again.`);
     return { file, problems, problemCount: sorted.length, locate };
   }
   const data = source.data ?? {};
   const schema = await checkAgainstSchema(data, MAX_PROBLEMS);
   const semantic = checkSemantics(data, dir, source.sourceTextOf);
   const total = schema.total + semantic.length;
-  if (total > 0) return { file, problems: place([...schema.problems, ...semantic], source, file, total), problemCount: total, locate };
-  const { config, problems } = completeConfig({ data: data as Record<string, unknown>, dir, sourceTextOf: source.sourceTextOf });
-  const predictorKey = typeof (data as Record<string, unknown>).run === "string" && (data as Record<string, unknown>).run !== "" ? "run" : "predict";
+  if (total > 0)
+    return {
+      file,
+      problems: place([...schema.problems, ...semantic], source, file, total),
+      problemCount: total,
+      locate,
+    };
+  const { config, problems } = completeConfig({
+    data: data as Record<string, unknown>,
+    dir,
+    sourceTextOf: source.sourceTextOf,
+  });
+  const predictorKey =
+    typeof (data as Record<string, unknown>).run === "string" && (data as Record<string, unknown>).run !== ""
+      ? "run"
+      : "predict";
   return { file, config, problems: place(problems, source, file), locate, predictorKey };
 }
 
@@ -109,7 +130,10 @@ function place(problems: Problem[], source: YamlSource, file: string, total = pr
     .sort((a, b) => a.position.offset - b.position.offset)
     .slice(0, MAX_PROBLEMS)
     .map(({ problem, position }) => `${file}:${position.line}:${position.col}: ${problem.message}`);
-  if (total > lines.length) lines.push(`${file}: ${total - lines.length} more problem${total - lines.length === 1 ? "" : "s"} not shown: fix these and run again.`);
+  if (total > lines.length)
+    lines.push(
+      `${file}: ${total - lines.length} more problem${total - lines.length === 1 ? "" : "s"} not shown: fix these and run again.`,
+    );
   return lines;
 }
 
@@ -138,7 +162,10 @@ export function findProjectDir(start: string, file = "cog.yaml"): string | undef
  */
 export function defaultImageName(dir: string): string {
   const prefix = "cog-";
-  let name = basename(resolve(dir)).toLowerCase().replace(/ /g, "-").replace(/[^a-z0-9-]+/g, "");
+  let name = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/ /g, "-")
+    .replace(/[^a-z0-9-]+/g, "");
   name = name.slice(0, 30 - prefix.length);
   return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }

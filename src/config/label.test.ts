@@ -9,7 +9,13 @@ describe("run.cog.config of a Python model", () => {
   it("carries Cog's Python keys and no node_version", async () => {
     const label = configForLabel(await loadConfig(path.join(CASES, "python-docs-example")));
     expect(label).toEqual({
-      build: { gpu: true, python_version: "3.11", python_packages: ["torch==2.1.0", "transformers==4.35.0"], cuda: "12.1", cudnn: "8" },
+      build: {
+        gpu: true,
+        python_version: "3.11",
+        python_packages: ["torch==2.1.0", "transformers==4.35.0"],
+        cuda: "12.1",
+        cudnn: "8",
+      },
       predict: "predict.py:Predictor",
     });
   });

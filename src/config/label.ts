@@ -18,7 +18,10 @@ export function configForLabel(config: Config): Record<string, unknown> {
   } else {
     build.node_version = b.node_version;
   }
-  if (b.run.length > 0) build.run = b.run.map((r) => (r.mounts?.length ? { command: r.command, mounts: r.mounts } : { command: r.command }));
+  if (b.run.length > 0)
+    build.run = b.run.map((r) =>
+      r.mounts?.length ? { command: r.command, mounts: r.mounts } : { command: r.command },
+    );
   if (b.system_packages.length > 0) build.system_packages = b.system_packages;
   if (b.cuda) build.cuda = b.cuda;
   if (b.cudnn) build.cudnn = b.cudnn;

@@ -12,7 +12,6 @@ import type { Problem } from "./yaml-source.js";
 type Mapping = Record<string, unknown>;
 const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === "object" && !Array.isArray(v);
 
-
 const MINIMUM_PYTHON = [3, 10] as const;
 
 /** "python" when the predictor/trainer refs name .py files, "typescript" otherwise; mixed refs are reported. */
@@ -40,56 +39,103 @@ export function checkPythonRef(key: string, ref: string, dir: string): Problem[]
   if (!ref.includes(".py:") && /\.(m?ts|js):/.test(ref)) return [];
   const parts = ref.split(".py:");
   if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
-    return at(`${key} must be in the form 'predict.py:Predictor', with exactly one ".py:" (for example \`${key}: "${example}"\`), not ${JSON.stringify(ref)}.`);
+    return at(
+      `${key} must be in the form 'predict.py:Predictor', with exactly one ".py:" (for example \`${key}: "${example}"\`), not ${JSON.stringify(ref)}.`,
+    );
   }
   const file = `${parts[0]}.py`;
   const name = parts[1]!;
   if (!/^[A-Za-z_]\w*$/.test(name)) {
-    return at(`${key} names ${JSON.stringify(name)}, which is not a Python class or function name (for example \`${key}: "${example}"\`).`);
+    return at(
+      `${key} names ${JSON.stringify(name)}, which is not a Python class or function name (for example \`${key}: "${example}"\`).`,
+    );
   }
   if (isAbsolute(file) || normalize(file).split(/[\\/]/)[0] === "..") {
-    return at(`${key} file ${file} must be inside the project directory (only that directory goes into the image): give a path relative to cog.yaml.`);
+    return at(
+      `${key} file ${file} must be inside the project directory (only that directory goes into the image): give a path relative to cog.yaml.`,
+    );
   }
   const full = join(dir, file);
-  if (!existsSync(full) || !statSync(full).isFile()) return at(`${key} file ${file} does not exist in ${dir}: create it or fix the path.`);
+  if (!existsSync(full) || !statSync(full).isFile())
+    return at(`${key} file ${file} does not exist in ${dir}: create it or fix the path.`);
   return [];
 }
 
 /** Checks of `build` for a Python predictor. `versionText` reads a version as written (`3.10` is not 3.1). */
-export function checkPythonBuild(build: Mapping, dir: string, versionText: (key: string) => string | undefined): Problem[] {
+export function checkPythonBuild(
+  build: Mapping,
+  dir: string,
+  versionText: (key: string) => string | undefined,
+): Problem[] {
   const problems: Problem[] = [];
   if (build.node_version !== undefined) {
-    problems.push({ path: ["build", "node_version"], at: "key", message: "build.node_version is a Node.js setting, but the predictor is a Python file: remove it (set build.python_version to choose Python, for example python_version: \"3.12\")." });
+    problems.push({
+      path: ["build", "node_version"],
+      at: "key",
+      message:
+        'build.node_version is a Node.js setting, but the predictor is a Python file: remove it (set build.python_version to choose Python, for example python_version: "3.12").',
+    });
   }
   const python = versionText("python_version");
   if (python === undefined) {
-    problems.push({ path: ["build"], at: "key", message: "build.python_version is required for a Python predictor: add it, quoted (for example python_version: \"3.12\"). Cog requires it whenever build is present." });
+    problems.push({
+      path: ["build"],
+      at: "key",
+      message:
+        'build.python_version is required for a Python predictor: add it, quoted (for example python_version: "3.12"). Cog requires it whenever build is present.',
+    });
   } else {
     const match = /^(\d+)\.(\d+)(\.\d+)?$/.exec(python);
     if (!match) {
-      problems.push({ path: ["build", "python_version"], message: `build.python_version must be major.minor[.patch] (for example python_version: "3.12", quoted), not ${JSON.stringify(python)}.` });
-    } else if (Number(match[1]) < MINIMUM_PYTHON[0] || (Number(match[1]) === MINIMUM_PYTHON[0] && Number(match[2]) < MINIMUM_PYTHON[1])) {
-      problems.push({ path: ["build", "python_version"], message: `build.python_version ${python} is too old: the minimum supported Python version is ${MINIMUM_PYTHON.join(".")} (for example python_version: "3.12").` });
+      problems.push({
+        path: ["build", "python_version"],
+        message: `build.python_version must be major.minor[.patch] (for example python_version: "3.12", quoted), not ${JSON.stringify(python)}.`,
+      });
+    } else if (
+      Number(match[1]) < MINIMUM_PYTHON[0] ||
+      (Number(match[1]) === MINIMUM_PYTHON[0] && Number(match[2]) < MINIMUM_PYTHON[1])
+    ) {
+      problems.push({
+        path: ["build", "python_version"],
+        message: `build.python_version ${python} is too old: the minimum supported Python version is ${MINIMUM_PYTHON.join(".")} (for example python_version: "3.12").`,
+      });
     }
   }
   if (build.python_packages !== undefined && build.python_requirements !== undefined) {
-    problems.push({ path: ["build", "python_packages"], at: "key", message: "only one of python_packages or python_requirements can be set: move the packages into the requirements file and delete python_packages (it is deprecated)." });
+    problems.push({
+      path: ["build", "python_packages"],
+      at: "key",
+      message:
+        "only one of python_packages or python_requirements can be set: move the packages into the requirements file and delete python_packages (it is deprecated).",
+    });
   }
   const requirements = build.python_requirements;
   if (typeof requirements === "string") {
     if (isAbsolute(requirements) || normalize(requirements).split(/[\\/]/)[0] === "..") {
-      problems.push({ path: ["build", "python_requirements"], message: `build.python_requirements ${requirements} must be inside the project directory: give a path relative to cog.yaml.` });
+      problems.push({
+        path: ["build", "python_requirements"],
+        message: `build.python_requirements ${requirements} must be inside the project directory: give a path relative to cog.yaml.`,
+      });
     } else if (!existsSync(join(dir, requirements)) || !statSync(join(dir, requirements)).isFile()) {
-      problems.push({ path: ["build", "python_requirements"], message: `build.python_requirements ${requirements}: file does not exist in ${dir} (create it, or fix the path).` });
+      problems.push({
+        path: ["build", "python_requirements"],
+        message: `build.python_requirements ${requirements}: file does not exist in ${dir} (create it, or fix the path).`,
+      });
     }
   }
   const sdk = versionText("sdk_version");
   if (sdk !== undefined && sdk !== "prerelease") {
     const match = /^(\d+)\.(\d+)(?:\.(\d+))?((?:a|b|rc)\d+)?(\.(?:dev|post)\d+)?$/.exec(sdk);
     if (!match) {
-      problems.push({ path: ["build", "sdk_version"], message: `build.sdk_version must be a PEP 440 version such as "0.17.0", or "prerelease", not ${JSON.stringify(sdk)}.` });
+      problems.push({
+        path: ["build", "sdk_version"],
+        message: `build.sdk_version must be a PEP 440 version such as "0.17.0", or "prerelease", not ${JSON.stringify(sdk)}.`,
+      });
     } else if (compare(match, [0, 17, 0]) < 0) {
-      problems.push({ path: ["build", "sdk_version"], message: `build.sdk_version ${sdk} is older than 0.17.0, whose static schema cogts follows (Cog refuses to derive a schema for it too): use "0.17.0" or newer, or remove sdk_version.` });
+      problems.push({
+        path: ["build", "sdk_version"],
+        message: `build.sdk_version ${sdk} is older than 0.17.0, whose static schema cogts follows (Cog refuses to derive a schema for it too): use "0.17.0" or newer, or remove sdk_version.`,
+      });
     }
   }
   return problems;
@@ -103,8 +149,6 @@ function compare(match: RegExpExecArray, to: readonly number[]): number {
   return 0;
 }
 
-
-
 /** Cog: `concurrency.max` above 1 needs Python 3.11 or newer (and an async predict(), which the worker checks). */
 export function checkPythonConcurrency(data: Mapping, python: string | undefined): Problem[] {
   const concurrency = data.concurrency;
@@ -112,5 +156,10 @@ export function checkPythonConcurrency(data: Mapping, python: string | undefined
   const match = python === undefined ? null : /^(\d+)\.(\d+)/.exec(python);
   if (typeof max !== "number" || max <= 1 || !match) return [];
   if (Number(match[1]) > 3 || (Number(match[1]) === 3 && Number(match[2]) >= 11)) return [];
-  return [{ path: ["concurrency", "max"], message: `concurrency.max ${max} needs Python 3.11 or newer (build.python_version is ${python}): raise python_version, or set max: 1.` }];
+  return [
+    {
+      path: ["concurrency", "max"],
+      message: `concurrency.max ${max} needs Python 3.11 or newer (build.python_version is ${python}): raise python_version, or set max: 1.`,
+    },
+  ];
 }

@@ -41,7 +41,10 @@ export function parseRequirement(line: string): Requirement {
 }
 
 /** The requirement lines of the config: python_packages, else the python_requirements file (read from `dir`). */
-export function requirementLines(build: { python_packages?: string[]; python_requirements?: string }, dir: string): string[] {
+export function requirementLines(
+  build: { python_packages?: string[]; python_requirements?: string },
+  dir: string,
+): string[] {
   if (build.python_packages) return [...build.python_packages];
   if (!build.python_requirements) return [];
   try {
@@ -64,7 +67,11 @@ const cudaNumber = (cuda: string): number => {
 
 /** The torch row a pinned torch, torchvision or torchaudio belongs to. */
 function torchRow(lines: string[]): { row?: TorchRow; reason?: string; localCuda?: string } {
-  for (const [name, key] of [["torch", "torch"], ["torchvision", "torchvision"], ["torchaudio", "torchaudio"]] as const) {
+  for (const [name, key] of [
+    ["torch", "torch"],
+    ["torchvision", "torchvision"],
+    ["torchaudio", "torchaudio"],
+  ] as const) {
     const pinned = pinOf(lines, name);
     if (!pinned) continue;
     const [version, local] = pinned.split("+");
@@ -140,7 +147,10 @@ export interface ResolvedRequirements {
  * torch/torchvision/torchaudio the PyTorch index of the image's CUDA (newest CUDA PyTorch builds that torch for,
  * not above the image's) or of CPU builds, as `--extra-index-url` at the top. Pure: the lines come in.
  */
-export function resolveRequirements(config: { build: { gpu: boolean; cuda?: string } }, lines: string[]): ResolvedRequirements {
+export function resolveRequirements(
+  config: { build: { gpu: boolean; cuda?: string } },
+  lines: string[],
+): ResolvedRequirements {
   const notes: string[] = [];
   const kept: string[] = [];
   for (const line of lines) {
@@ -160,11 +170,16 @@ export function resolveRequirements(config: { build: { gpu: boolean; cuda?: stri
       const image = cudaNumber(config.build.cuda);
       const cuda = torch.row.cuda.filter((candidate) => cudaNumber(candidate) <= image).at(-1);
       if (cuda) index = `${TORCH_INDEX}cu${cuda.replace(".", "")}`;
-      else notes.push(`${torch.reason} has no PyTorch build for CUDA ${config.build.cuda} or older: installing it from the default index`);
+      else
+        notes.push(
+          `${torch.reason} has no PyTorch build for CUDA ${config.build.cuda} or older: installing it from the default index`,
+        );
     }
   }
   if (index) {
-    notes.push(`${torch.reason} comes from ${index} (${config.build.gpu ? `CUDA ${config.build.cuda}` : "CPU"} builds)`);
+    notes.push(
+      `${torch.reason} comes from ${index} (${config.build.gpu ? `CUDA ${config.build.cuda}` : "CPU"} builds)`,
+    );
     kept.unshift(`--extra-index-url ${index}`);
   }
   return { text: kept.length > 0 ? `${kept.join("\n")}\n` : "", notes };

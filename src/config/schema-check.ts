@@ -49,7 +49,10 @@ async function validator(): Promise<Validate> {
  * The schema problems in `data`, humanised: the first `limit` of them, and how many there are in all (a file with
  * thousands of bad entries is reported in part, at a cost linear in its size).
  */
-export async function checkAgainstSchema(data: unknown, limit = Infinity): Promise<{ problems: Problem[]; total: number }> {
+export async function checkAgainstSchema(
+  data: unknown,
+  limit = Infinity,
+): Promise<{ problems: Problem[]; total: number }> {
   const validate = await validator();
   if (validate(data)) return { problems: [], total: 0 };
   const errors = resolveAnyOf(validate.errors ?? []);
@@ -92,21 +95,29 @@ function typeMatches(type: string | string[] | undefined, value: unknown): boole
   const types = Array.isArray(type) ? type : [type];
   return types.some((t) => {
     switch (t) {
-      case "object": return value !== null && typeof value === "object" && !Array.isArray(value);
-      case "array": return Array.isArray(value);
-      case "integer": return Number.isInteger(value);
-      case "null": return value === null;
-      default: return typeof value === t;
+      case "object":
+        return value !== null && typeof value === "object" && !Array.isArray(value);
+      case "array":
+        return Array.isArray(value);
+      case "integer":
+        return Number.isInteger(value);
+      case "null":
+        return value === null;
+      default:
+        return typeof value === t;
     }
   });
 }
 
 function pathOf(error: ErrorObject): (string | number)[] {
   if (!error.instancePath) return [];
-  return error.instancePath.slice(1).split("/").map((part) => {
-    const unescaped = part.replace(/~1/g, "/").replace(/~0/g, "~");
-    return /^\d+$/.test(unescaped) ? Number(unescaped) : unescaped;
-  });
+  return error.instancePath
+    .slice(1)
+    .split("/")
+    .map((part) => {
+      const unescaped = part.replace(/~1/g, "/").replace(/~0/g, "~");
+      return /^\d+$/.test(unescaped) ? Number(unescaped) : unescaped;
+    });
 }
 
 /** `build.run[0].command`; the whole file is "cog.yaml". */
@@ -116,8 +127,13 @@ function describePath(path: YamlPath): string {
 }
 
 const HUMAN_TYPE: Record<string, string> = {
-  object: "a mapping", array: "a list", string: "a string", number: "a number", integer: "a whole number",
-  boolean: "true or false", null: "nothing",
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  null: "nothing",
 };
 
 function humanTypes(type: string | string[] | undefined): string {
@@ -140,7 +156,9 @@ function describeValue(value: unknown): string {
 function flow(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(flow).join(", ")}]`;
   if (value !== null && typeof value === "object") {
-    return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${flow(v)}`).join(", ")} }`;
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${flow(v)}`)
+      .join(", ")} }`;
   }
   return JSON.stringify(value);
 }
@@ -149,7 +167,8 @@ function exampleLine(path: YamlPath, schema: SchemaNode | undefined): string {
   const example = schema?.examples?.[0] ?? schema?.anyOf?.find((b) => b.examples)?.examples?.[0];
   if (example === undefined) return "";
   const last = path.at(-1);
-  const line = typeof last === "number" ? `- ${flow(example)}` : last === undefined ? flow(example) : `${last}: ${flow(example)}`;
+  const line =
+    typeof last === "number" ? `- ${flow(example)}` : last === undefined ? flow(example) : `${last}: ${flow(example)}`;
   return ` (for example \`${line}\`)`;
 }
 
@@ -163,9 +182,19 @@ function humanise(error: ErrorObject): Problem[] {
     case "anyOf": {
       const type = error.keyword === "type" ? (error.params as { type: string }).type : anyOfTypes(error);
       if (path.length === 0) {
-        return [{ path, message: `cog.yaml must be a mapping of keys such as build and run, not ${describeValue(error.data)}.` }];
+        return [
+          {
+            path,
+            message: `cog.yaml must be a mapping of keys such as build and run, not ${describeValue(error.data)}.`,
+          },
+        ];
       }
-      return [{ path, message: `${where} must be ${humanTypes(type)}, not ${describeValue(error.data)}${exampleLine(path, parent)}.` }];
+      return [
+        {
+          path,
+          message: `${where} must be ${humanTypes(type)}, not ${describeValue(error.data)}${exampleLine(path, parent)}.`,
+        },
+      ];
     }
     case "additionalProperties": {
       const key = (error.params as { additionalProperty: string }).additionalProperty;
@@ -173,14 +202,34 @@ function humanise(error: ErrorObject): Problem[] {
     }
     case "required": {
       const missing = (error.params as { missingProperty: string }).missingProperty;
-      return [{ path, message: `${where} is missing the key "${missing}"${exampleLine([missing], parent?.properties?.[missing])}.` }];
+      return [
+        {
+          path,
+          message: `${where} is missing the key "${missing}"${exampleLine([missing], parent?.properties?.[missing])}.`,
+        },
+      ];
     }
     case "enum":
-      return [{ path, message: `${where} must be ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(" or ")}, not ${describeValue(error.data)}.` }];
+      return [
+        {
+          path,
+          message: `${where} must be ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(" or ")}, not ${describeValue(error.data)}.`,
+        },
+      ];
     case "pattern":
-      return [{ path, message: `${where} ${custom ?? `must match ${(error.params as { pattern: string }).pattern}`}, not ${JSON.stringify(error.data)}.` }];
+      return [
+        {
+          path,
+          message: `${where} ${custom ?? `must match ${(error.params as { pattern: string }).pattern}`}, not ${JSON.stringify(error.data)}.`,
+        },
+      ];
     case "minimum":
-      return [{ path, message: `${where} ${custom ?? `must be at least ${(error.params as { limit: number }).limit}`}, not ${describeValue(error.data)}.` }];
+      return [
+        {
+          path,
+          message: `${where} ${custom ?? `must be at least ${(error.params as { limit: number }).limit}`}, not ${describeValue(error.data)}.`,
+        },
+      ];
     case "minItems":
       return [{ path, message: `${where} ${custom ?? "must not be an empty list"}.` }];
     default:
@@ -189,7 +238,9 @@ function humanise(error: ErrorObject): Problem[] {
 }
 
 function anyOfTypes(error: ErrorObject): string[] {
-  return (error.schema as SchemaNode[]).flatMap((branch) => (Array.isArray(branch.type) ? branch.type : branch.type ? [branch.type] : []));
+  return (error.schema as SchemaNode[]).flatMap((branch) =>
+    Array.isArray(branch.type) ? branch.type : branch.type ? [branch.type] : [],
+  );
 }
 
 function unknownKeyMessage(path: YamlPath, key: string, parent: SchemaNode | undefined): string {
@@ -225,7 +276,10 @@ export function closestKey(key: string, candidates: string[]): string | undefine
     // The distance is at least the difference in length: a candidate that cannot beat the best is not measured.
     if (Math.abs(lower.length - candidate.length) >= bestDistance) continue;
     const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) { best = candidate; bestDistance = distance; }
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
   }
   const tolerance = Math.max(1, Math.floor((best?.length ?? 0) / 3));
   return bestDistance <= tolerance ? best : undefined;
@@ -244,7 +298,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j]!, before[j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        current[j] = Math.min(current[j]!, before[j - 2]! + 1);
     }
     [before, previous, current] = [previous, current, before];
   }

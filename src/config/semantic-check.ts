@@ -22,15 +22,32 @@ const PREDICTOR_EXTENSIONS = [".ts", ".mts", ".js"];
 
 /** Cog's reserved names (pkg/config/env.go), plus NODE_PATH, which would change how the cogts runtime resolves modules. */
 const DENIED_ENV: string[] = [
-  "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED", "R8_*", "REPLICATE_*", "LIBRARY_PATH",
-  "CUDA_*", "NVIDIA_*", "NV_*", "PGET_*", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "KUBERNETES_*", "NODE_PATH",
+  "PATH",
+  "LD_LIBRARY_PATH",
+  "PYTHONPATH",
+  "VIRTUAL_ENV",
+  "PYTHONUNBUFFERED",
+  "R8_*",
+  "REPLICATE_*",
+  "LIBRARY_PATH",
+  "CUDA_*",
+  "NVIDIA_*",
+  "NV_*",
+  "PGET_*",
+  "HF_ENDPOINT",
+  "HF_HUB_ENABLE_HF_TRANSFER",
+  "KUBERNETES_*",
+  "NODE_PATH",
 ];
 
 const PYTHON_ONLY: Record<string, string> = {
-  python_version: "the predictor is TypeScript (a .ts file), so there is no Python to choose. Remove it; to choose the Node.js version set build.node_version (for example node_version: \"22\"); for a Python predictor, name a .py file (run: \"predict.py:Predictor\")",
-  python_requirements: "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
-  python_packages: "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
-  sdk_version: "the cogts SDK version is the \"cogts\" dependency in package.json. Remove it",
+  python_version:
+    'the predictor is TypeScript (a .ts file), so there is no Python to choose. Remove it; to choose the Node.js version set build.node_version (for example node_version: "22"); for a Python predictor, name a .py file (run: "predict.py:Predictor")',
+  python_requirements:
+    "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
+  python_packages:
+    "cogts installs dependencies from package.json and its lockfile. Remove it and add the packages to package.json (npm install PACKAGE)",
+  sdk_version: 'the cogts SDK version is the "cogts" dependency in package.json. Remove it',
   pre_install: "it is deprecated and ran before Python packages were installed. Move its commands to build.run",
 };
 
@@ -43,9 +60,19 @@ export function checkSemantics(data: unknown, dir: string, sourceTextOf: SourceT
       ...languageProblems,
       ...checkPredictorRefs(data, dir, checkPythonRef),
       ...(isMapping(data.build)
-        ? [...checkPythonBuild(data.build, dir, (key) => versionText((data.build as Mapping)[key], sourceTextOf(["build", key]))), ...checkBuildCommon(data.build, sourceTextOf)]
+        ? [
+            ...checkPythonBuild(data.build, dir, (key) =>
+              versionText((data.build as Mapping)[key], sourceTextOf(["build", key])),
+            ),
+            ...checkBuildCommon(data.build, sourceTextOf),
+          ]
         : []),
-      ...checkPythonConcurrency(data, isMapping(data.build) ? versionText(data.build.python_version, sourceTextOf(["build", "python_version"])) : undefined),
+      ...checkPythonConcurrency(
+        data,
+        isMapping(data.build)
+          ? versionText(data.build.python_version, sourceTextOf(["build", "python_version"]))
+          : undefined,
+      ),
       ...checkEnvironment(data.environment),
       ...checkModelAndImage(data),
       ...checkWeights(data),
@@ -64,8 +91,10 @@ function checkPredictorRefs(data: Mapping, dir: string, check = checkRef): Probl
   const problems: Problem[] = [];
   if (isString(data.run) && isString(data.predict) && data.run !== "" && data.predict !== "") {
     problems.push({
-      path: ["predict"], at: "key",
-      message: "only one of run and predict can be set: they are two names for the predictor. Keep run (predict is its deprecated spelling) and delete predict.",
+      path: ["predict"],
+      at: "key",
+      message:
+        "only one of run and predict can be set: they are two names for the predictor. Keep run (predict is its deprecated spelling) and delete predict.",
     });
   }
   for (const key of ["run", "predict", "train"] as const) {
@@ -82,24 +111,36 @@ function checkRef(key: string, ref: string, dir: string): Problem[] {
   const at = (message: string): Problem[] => [{ path: [key], message }];
   const parts = ref.split(":");
   if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
-    return at(`${key} must be FILE:Class, with exactly one ":" (for example \`${key}: "${example}"\`), not ${JSON.stringify(ref)}.`);
+    return at(
+      `${key} must be FILE:Class, with exactly one ":" (for example \`${key}: "${example}"\`), not ${JSON.stringify(ref)}.`,
+    );
   }
   const [file, name] = parts as [string, string];
   if (file.endsWith(".py")) {
-    return at(`${key} points at a Python file (${file}) in a project whose ${what} is TypeScript: write both in one language (the ${what} in a .ts file, \`${key}: "${example}"\`).`);
+    return at(
+      `${key} points at a Python file (${file}) in a project whose ${what} is TypeScript: write both in one language (the ${what} in a .ts file, \`${key}: "${example}"\`).`,
+    );
   }
   if (!PREDICTOR_EXTENSIONS.some((ext) => file.endsWith(ext))) {
-    return at(`${key} must name a .ts, .mts or .js file, not ${JSON.stringify(file)} (for example \`${key}: "${example}"\`).`);
+    return at(
+      `${key} must name a .ts, .mts or .js file, not ${JSON.stringify(file)} (for example \`${key}: "${example}"\`).`,
+    );
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
-    return at(`${key} names the class ${JSON.stringify(name)}, which is not a valid class name: use the exported class's name (for example \`${key}: "${example}"\`).`);
+    return at(
+      `${key} names the class ${JSON.stringify(name)}, which is not a valid class name: use the exported class's name (for example \`${key}: "${example}"\`).`,
+    );
   }
   if (isAbsolute(file) || normalize(file).split(/[\\/]/)[0] === "..") {
-    return at(`${key} file ${file} must be inside the project directory (only that directory goes into the image): give a path relative to cog.yaml.`);
+    return at(
+      `${key} file ${file} must be inside the project directory (only that directory goes into the image): give a path relative to cog.yaml.`,
+    );
   }
   const full = join(dir, file);
   if (!existsSync(full) || !statSync(full).isFile()) {
-    return at(`${key} file ${file} does not exist in ${dir}: create it (cog init writes a predict.ts) or fix the path.`);
+    return at(
+      `${key} file ${file} does not exist in ${dir}: create it (cog init writes a predict.ts) or fix the path.`,
+    );
   }
   return [];
 }
@@ -108,11 +149,15 @@ function checkBuild(build: unknown, sourceTextOf: SourceText): Problem[] {
   if (!isMapping(build)) return [];
   const problems: Problem[] = [];
   for (const [key, why] of Object.entries(PYTHON_ONLY)) {
-    if (build[key] !== undefined) problems.push({ path: ["build", key], at: "key", message: `build.${key} is a Python setting: ${why}.` });
+    if (build[key] !== undefined)
+      problems.push({ path: ["build", key], at: "key", message: `build.${key} is a Python setting: ${why}.` });
   }
   const node = versionText(build.node_version, sourceTextOf(["build", "node_version"]));
   if (node !== undefined && /^\d+$/.test(node) && Number(node) < MINIMUM_NODE_MAJOR) {
-    problems.push({ path: ["build", "node_version"], message: `build.node_version ${node} is too old: cogts needs Node.js ${MINIMUM_NODE_MAJOR} or newer (for example \`node_version: "22"\`).` });
+    problems.push({
+      path: ["build", "node_version"],
+      message: `build.node_version ${node} is too old: cogts needs Node.js ${MINIMUM_NODE_MAJOR} or newer (for example \`node_version: "22"\`).`,
+    });
   }
   problems.push(...checkBuildCommon(build, sourceTextOf));
   return problems;
@@ -149,17 +194,29 @@ function checkCuda(build: Mapping, sourceTextOf: SourceText): Problem[] {
   if (cuda !== undefined) {
     const match = /^(\d+)\.(\d+)(\.\d+)?$/.exec(cuda);
     if (!match) {
-      problems.push({ path: ["build", "cuda"], message: `build.cuda must be major.minor[.patch] (for example \`cuda: "12.4"\`, quoted), not ${JSON.stringify(cuda)}.` });
+      problems.push({
+        path: ["build", "cuda"],
+        message: `build.cuda must be major.minor[.patch] (for example \`cuda: "12.4"\`, quoted), not ${JSON.stringify(cuda)}.`,
+      });
     } else if (Number(match[1]) < 11) {
-      problems.push({ path: ["build", "cuda"], message: `build.cuda ${cuda} is too old: the minimum supported CUDA version is 11. Supported: ${SUPPORTED_CUDA.join(", ")}.` });
+      problems.push({
+        path: ["build", "cuda"],
+        message: `build.cuda ${cuda} is too old: the minimum supported CUDA version is 11. Supported: ${SUPPORTED_CUDA.join(", ")}.`,
+      });
     } else if (cudnnVersionsFor(cuda).length === 0) {
-      problems.push({ path: ["build", "cuda"], message: `build.cuda ${cuda} has no nvidia/cuda runtime image with cuDNN. Choose one of ${SUPPORTED_CUDA.join(", ")}.` });
+      problems.push({
+        path: ["build", "cuda"],
+        message: `build.cuda ${cuda} has no nvidia/cuda runtime image with cuDNN. Choose one of ${SUPPORTED_CUDA.join(", ")}.`,
+      });
     } else {
       cudaOk = true;
     }
   }
   if (cudnn !== undefined && !/^\d+(\.\d+)*$/.test(cudnn)) {
-    problems.push({ path: ["build", "cudnn"], message: `build.cudnn must be a version number such as "9", not ${JSON.stringify(cudnn)}.` });
+    problems.push({
+      path: ["build", "cudnn"],
+      message: `build.cudnn must be a version number such as "9", not ${JSON.stringify(cudnn)}.`,
+    });
   } else if (cudnn !== undefined && cuda !== undefined && cudaOk) {
     const available = cudnnVersionsFor(cuda);
     if (!available.includes(cudnn.split(".")[0]!)) {
@@ -188,7 +245,9 @@ function checkEnvironment(environment: unknown): Problem[] {
         message: `environment variable ${name} has a line break (or a NUL) in its value; a value must be one line. Remove it, or have the program read the value from a file.`,
       });
     }
-    const denied = DENIED_ENV.find((entry) => (entry.endsWith("*") ? name.startsWith(entry.slice(0, -1)) : name === entry));
+    const denied = DENIED_ENV.find((entry) =>
+      entry.endsWith("*") ? name.startsWith(entry.slice(0, -1)) : name === entry,
+    );
     if (denied) {
       problems.push({
         path: ["environment", i],
@@ -197,7 +256,10 @@ function checkEnvironment(environment: unknown): Problem[] {
     }
     const first = seen.get(name);
     if (first !== undefined) {
-      problems.push({ path: ["environment", i], message: `environment variable ${name} is set twice (first at environment[${first}]). Keep one of them.` });
+      problems.push({
+        path: ["environment", i],
+        message: `environment variable ${name} is set twice (first at environment[${first}]). Keep one of them.`,
+      });
     } else {
       seen.set(name, i);
     }
@@ -208,16 +270,29 @@ function checkEnvironment(environment: unknown): Problem[] {
 function checkModelAndImage(data: Mapping): Problem[] {
   const problems: Problem[] = [];
   if (isString(data.model) && isString(data.image) && data.model !== "" && data.image !== "") {
-    problems.push({ path: ["model"], at: "key", message: "only one of image and model can be set: model names the repository of a bundle push (image plus weights), image a plain image. Delete one of them." });
+    problems.push({
+      path: ["model"],
+      at: "key",
+      message:
+        "only one of image and model can be set: model names the repository of a bundle push (image plus weights), image a plain image. Delete one of them.",
+    });
   }
   if (isString(data.model) && data.model !== "") {
     const model = data.model;
     const lastSegment = model.split("/").at(-1) ?? "";
     if (model.includes("@") || lastSegment.includes(":")) {
       const bare = model.split("@")[0]!.replace(/:[^/]*$/, "");
-      problems.push({ path: ["model"], message: `model must be a bare repository; tags and digests are not allowed (cog push chooses the tag). Write \`model: ${bare}\`.` });
-    } else if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(model.replace(/^[^/]*[.:][^/]*\//, ""))) {
-      problems.push({ path: ["model"], message: `model ${JSON.stringify(model)} is not a valid repository name: use lowercase letters, digits and . _ - separated by /, e.g. r8.im/owner/model.` });
+      problems.push({
+        path: ["model"],
+        message: `model must be a bare repository; tags and digests are not allowed (cog push chooses the tag). Write \`model: ${bare}\`.`,
+      });
+    } else if (
+      !/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(model.replace(/^[^/]*[.:][^/]*\//, ""))
+    ) {
+      problems.push({
+        path: ["model"],
+        message: `model ${JSON.stringify(model)} is not a valid repository name: use lowercase letters, digits and . _ - separated by /, e.g. r8.im/owner/model.`,
+      });
     }
   }
   return problems;
@@ -229,7 +304,8 @@ function checkWeights(data: Mapping): Problem[] {
   const problems: Problem[] = [];
   if (!isString(data.model) || data.model === "") {
     problems.push({
-      path: ["weights"], at: "key",
+      path: ["weights"],
+      at: "key",
       message: isString(data.image)
         ? "weights require model (a bundle push carries the weights beside the image): rename image to model."
         : "weights require model (a bundle push carries the weights beside the image): add `model: r8.im/owner/name`.",
@@ -243,22 +319,39 @@ function checkWeights(data: Mapping): Problem[] {
     if (!isMapping(weight)) return;
     if (isString(weight.name)) {
       const first = names.get(weight.name);
-      if (first !== undefined) problems.push({ path: ["weights", i, "name"], message: `weights[${i}].name ${JSON.stringify(weight.name)} is already used by weights[${first}]; names must be unique.` });
+      if (first !== undefined)
+        problems.push({
+          path: ["weights", i, "name"],
+          message: `weights[${i}].name ${JSON.stringify(weight.name)} is already used by weights[${first}]; names must be unique.`,
+        });
       else names.set(weight.name, i);
     }
     if (isString(weight.target)) {
       const target = weight.target;
       if (!target.startsWith("/")) {
-        problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target must be an absolute path in the image (for example /src/weights), not ${JSON.stringify(target)}.` });
+        problems.push({
+          path: ["weights", i, "target"],
+          message: `weights[${i}].target must be an absolute path in the image (for example /src/weights), not ${JSON.stringify(target)}.`,
+        });
       } else if (posix.normalize(target) === "/") {
-        problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target cannot be / (it would cover the whole image); choose a directory such as /src/weights.` });
+        problems.push({
+          path: ["weights", i, "target"],
+          message: `weights[${i}].target cannot be / (it would cover the whole image); choose a directory such as /src/weights.`,
+        });
       } else {
         const normal = posix.normalize(target).replace(/\/$/, "");
         const nested = (other: { target: string; index: number }) =>
-          problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} and weights[${other.index}].target ${other.target} are nested; one target cannot be inside another.` });
+          problems.push({
+            path: ["weights", i, "target"],
+            message: `weights[${i}].target ${target} and weights[${other.index}].target ${other.target} are nested; one target cannot be inside another.`,
+          });
         // Looked up by path and by ancestor, not compared with every earlier target: linear in the number of weights.
         const same = targets.get(normal);
-        if (same) problems.push({ path: ["weights", i, "target"], message: `weights[${i}].target ${target} is already the target of weights[${same.index}]; targets must be unique.` });
+        if (same)
+          problems.push({
+            path: ["weights", i, "target"],
+            message: `weights[${i}].target ${target} is already the target of weights[${same.index}]; targets must be unique.`,
+          });
         const parts = normal.split("/");
         for (let depth = 2; depth < parts.length; depth++) {
           const outer = targets.get(parts.slice(0, depth).join("/"));
@@ -278,14 +371,22 @@ function checkWeights(data: Mapping): Problem[] {
     const sources = Array.isArray(weight.source) ? weight.source : [weight.source];
     sources.forEach((source, j) => {
       if (!isMapping(source)) return;
-      const base: (string | number)[] = Array.isArray(weight.source) ? ["weights", i, "source", j] : ["weights", i, "source"];
+      const base: (string | number)[] = Array.isArray(weight.source)
+        ? ["weights", i, "source", j]
+        : ["weights", i, "source"];
       const label = `weights[${i}].source${Array.isArray(weight.source) ? `[${j}]` : ""}`;
       if (isString(source.uri)) {
         const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(source.uri)?.[1]?.toLowerCase();
         if (source.uri.trim() === "") {
-          problems.push({ path: [...base, "uri"], message: `${label}.uri is empty: give hf://owner/repo, https://…, file://… or a path in the project.` });
+          problems.push({
+            path: [...base, "uri"],
+            message: `${label}.uri is empty: give hf://owner/repo, https://…, file://… or a path in the project.`,
+          });
         } else if (scheme !== undefined && !["hf", "https", "file"].includes(scheme)) {
-          problems.push({ path: [...base, "uri"], message: `${label}.uri uses the unsupported scheme ${scheme}://: use hf://owner/repo, https://…, file://… or a path in the project.` });
+          problems.push({
+            path: [...base, "uri"],
+            message: `${label}.uri uses the unsupported scheme ${scheme}://: use hf://owner/repo, https://…, file://… or a path in the project.`,
+          });
         }
       }
       for (const list of ["include", "exclude"] as const) {
@@ -293,7 +394,14 @@ function checkWeights(data: Mapping): Problem[] {
         if (!Array.isArray(patterns)) continue;
         patterns.forEach((pattern, k) => {
           if (!isString(pattern)) return;
-          const why = pattern.trim() === "" ? "is empty" : pattern.startsWith("!") ? "starts with ! (use exclude instead of negation)" : pattern.includes("\\") ? "contains a backslash (use forward slashes)" : undefined;
+          const why =
+            pattern.trim() === ""
+              ? "is empty"
+              : pattern.startsWith("!")
+                ? "starts with ! (use exclude instead of negation)"
+                : pattern.includes("\\")
+                  ? "contains a backslash (use forward slashes)"
+                  : undefined;
           if (why) problems.push({ path: [...base, list, k], message: `${label}.${list}[${k}] ${why}.` });
         });
       }

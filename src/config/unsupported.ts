@@ -4,7 +4,10 @@
  */
 import type { Config } from "./types.js";
 
-export function unsupportedKeyProblems(config: Config, locate: (path: (string | number)[], at: "key") => string): string[] {
+export function unsupportedKeyProblems(
+  config: Config,
+  locate: (path: (string | number)[], at: "key") => string,
+): string[] {
   const problems: string[] = [];
   if (config.weights?.length) {
     // Cog 0.20+: managed weights, imported with `cog weights import` into weights.lock and pushed beside the image.

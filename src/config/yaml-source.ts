@@ -2,7 +2,18 @@
  * cog.yaml as data plus the means to point back into the text: every problem the loader finds is reported at a
  * `FILE:LINE:COL` computed here from the yaml library's source ranges.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import {
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 
 export type YamlPath = readonly (string | number)[];
 
@@ -48,7 +59,9 @@ export function parseYamlSource(text: string): YamlSource {
   // One pass in document order: an alias must follow its anchor, and a key must not repeat in its mapping.
   const anchors = new Set<string>();
   let firstAlias: number | undefined;
-  const anchor = (node: { anchor?: string }) => { if (node.anchor) anchors.add(node.anchor); };
+  const anchor = (node: { anchor?: string }) => {
+    if (node.anchor) anchors.add(node.anchor);
+  };
   visit(doc, {
     Scalar: (_, node) => anchor(node),
     Seq: (_, node) => anchor(node),
@@ -68,7 +81,10 @@ export function parseYamlSource(text: string): YamlSource {
         if (!isScalar(pair.key)) continue;
         const offset = pair.key.range?.[0] ?? 0;
         const first = seen.get(pair.key.value);
-        if (first === undefined) { seen.set(pair.key.value, offset); continue; }
+        if (first === undefined) {
+          seen.set(pair.key.value, offset);
+          continue;
+        }
         syntaxErrors.push({
           position: place(offset),
           message: `YAML syntax error: the key ${JSON.stringify(String(pair.key.value))} appears twice in the same mapping (first at line ${place(first).line}). Keep one of them.`,
@@ -85,7 +101,8 @@ export function parseYamlSource(text: string): YamlSource {
       if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
       syntaxErrors.push({
         position: place(firstAlias ?? 0),
-        message: "YAML syntax error: the aliases (*name) in this file expand to too much data, as a YAML alias bomb does. Write the values out instead of nesting aliases.",
+        message:
+          "YAML syntax error: the aliases (*name) in this file expand to too much data, as a YAML alias bomb does. Write the values out instead of nesting aliases.",
       });
     }
   }
@@ -124,7 +141,9 @@ function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, withoutNulls(v)]),
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, withoutNulls(v)]),
     );
   }
   return value;

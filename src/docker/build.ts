@@ -75,7 +75,14 @@ async function buildOnce(options: BuildImageOptions): Promise<string> {
   try {
     response = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
       docker.modem.dial(
-        { path: "/build?", method: "POST", file: context, options: query, isStream: true, statusCodes: { 200: true, 500: "server error" } },
+        {
+          path: "/build?",
+          method: "POST",
+          file: context,
+          options: query,
+          isStream: true,
+          statusCodes: { 200: true, 500: "server error" },
+        },
         (err: unknown, data: unknown) => (err ? reject(err as Error) : resolve(data as NodeJS.ReadableStream)),
       );
     });
@@ -123,7 +130,10 @@ async function buildOnce(options: BuildImageOptions): Promise<string> {
 
   if (failure) throw new UserError(`The image build failed: ${failure.trim()}`);
   if (!imageId) {
-    const inspected = await docker.getImage(options.tag).inspect().catch(() => undefined);
+    const inspected = await docker
+      .getImage(options.tag)
+      .inspect()
+      .catch(() => undefined);
     imageId = inspected?.Id;
   }
   if (!imageId) throw new UserError("The image build finished without producing an image.");

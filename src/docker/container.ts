@@ -48,7 +48,9 @@ interface ContainerSpec {
 }
 
 /** Creates (not starts) a container; ports become host networking when the engine has no bridge. */
-export async function createModelContainer(spec: ContainerSpec): Promise<{ container: Docker.Container; hostNetwork: boolean }> {
+export async function createModelContainer(
+  spec: ContainerSpec,
+): Promise<{ container: Docker.Container; hostNetwork: boolean }> {
   const hostNetwork = !(await engineHasBridge(spec.docker));
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -116,7 +118,9 @@ export function demultiplexedText(buffer: Buffer): string {
 
 /** The container's output so far (stdout and stderr together), for error messages. */
 export async function containerLogs(container: Docker.Container, tail = 40): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, tail, follow: false }).catch(() => Buffer.alloc(0))) as Buffer;
+  const buffer = (await container
+    .logs({ stdout: true, stderr: true, tail, follow: false })
+    .catch(() => Buffer.alloc(0))) as Buffer;
   return demultiplexedText(buffer);
 }
 
@@ -145,7 +149,10 @@ export interface StartOptions {
  * `gpu: true` asks for), it says so and starts a new one without GPUs, as Cog does; a container that failed to
  * start is removed. Other start failures are the engine's message, as a UserError.
  */
-export async function createAndStart(spec: ContainerSpec, options: StartOptions = {}): Promise<{ container: Docker.Container; hostNetwork: boolean; gpus?: string }> {
+export async function createAndStart(
+  spec: ContainerSpec,
+  options: StartOptions = {},
+): Promise<{ container: Docker.Container; hostNetwork: boolean; gpus?: string }> {
   let created: { container: Docker.Container; hostNetwork: boolean } | undefined;
   try {
     created = await createModelContainer(spec);
@@ -161,10 +168,13 @@ export async function createAndStart(spec: ContainerSpec, options: StartOptions 
         );
         return createAndStart({ ...spec, gpus: undefined }, options);
       }
-      throw new UserError(`--gpus ${spec.gpus}: the Docker engine has no GPU runtime (${engineMessage(err)}): install the NVIDIA Container Toolkit, or leave out --gpus.`);
+      throw new UserError(
+        `--gpus ${spec.gpus}: the Docker engine has no GPU runtime (${engineMessage(err)}): install the NVIDIA Container Toolkit, or leave out --gpus.`,
+      );
     }
     if (err instanceof UserError) throw err;
-    if ((err as { statusCode?: unknown })?.statusCode !== undefined) throw new UserError(`The container did not start: ${engineMessage(err)}`);
+    if ((err as { statusCode?: unknown })?.statusCode !== undefined)
+      throw new UserError(`The container did not start: ${engineMessage(err)}`);
     throw err;
   }
 }
@@ -175,15 +185,28 @@ export async function createAndStart(spec: ContainerSpec, options: StartOptions 
  * `host`, since there is no port mapping to restrict; with a bridge the mapping is published on `host`.
  */
 export async function startModelServer(
-  spec: Omit<ContainerSpec, "ports" | "cmd" | "bindHost"> & { port?: number; serverArgs?: string[]; cmd?: string[]; host?: string } & StartOptions,
+  spec: Omit<ContainerSpec, "ports" | "cmd" | "bindHost"> & {
+    port?: number;
+    serverArgs?: string[];
+    cmd?: string[];
+    host?: string;
+  } & StartOptions,
 ): Promise<{ url: string; container: Docker.Container; port: number }> {
   const port = spec.port ?? (await freePort());
   const host = spec.host ?? "127.0.0.1";
   const hostNetwork = !(await engineHasBridge(spec.docker));
   // As cog does for the containers it runs: the server's own lines for people, warnings and errors only.
-  const env = ["LOG_FORMAT=console", "COG_LOG_LEVEL=warning", ...(spec.env ?? []), ...(hostNetwork ? [`PORT=${port}`] : [])];
+  const env = [
+    "LOG_FORMAT=console",
+    "COG_LOG_LEVEL=warning",
+    ...(spec.env ?? []),
+    ...(hostNetwork ? [`PORT=${port}`] : []),
+  ];
   const cmd = spec.cmd ?? [...SERVER_COMMAND, ...(hostNetwork ? ["--host", host] : []), ...(spec.serverArgs ?? [])];
-  const { container } = await createAndStart({ ...spec, env, cmd, bindHost: host, ports: [{ container: 5000, host: port }] }, spec);
+  const { container } = await createAndStart(
+    { ...spec, env, cmd, bindHost: host, ports: [{ container: 5000, host: port }] },
+    spec,
+  );
   // 0.0.0.0 and :: are not addresses to connect to; this machine reaches such a server on loopback.
   const reachAt = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const urlHost = reachAt.includes(":") ? `[${reachAt}]` : reachAt;

@@ -71,7 +71,8 @@ function readJson(file: string, what: string): Record<string, unknown> {
 
 /** The context named by DOCKER_CONTEXT, else by config.json's currentContext; undefined for none or "default". */
 function selectedContext(env: NodeJS.ProcessEnv): { name: string; from: string } | undefined {
-  if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT === "default" ? undefined : { name: env.DOCKER_CONTEXT, from: "DOCKER_CONTEXT" };
+  if (env.DOCKER_CONTEXT)
+    return env.DOCKER_CONTEXT === "default" ? undefined : { name: env.DOCKER_CONTEXT, from: "DOCKER_CONTEXT" };
   const configFile = path.join(dockerConfigDir(env), "config.json");
   if (!existsSync(configFile)) return undefined;
   const current = readJson(configFile, "The Docker CLI configuration").currentContext;
@@ -80,7 +81,8 @@ function selectedContext(env: NodeJS.ProcessEnv): { name: string; from: string }
 }
 
 function unixEndpoint(address: string, socketPath: string, source: string, howToChange: string): EngineEndpoint {
-  if (!socketPath) throw new UserError(`${source} is ${address}, which names no socket file: use unix:///PATH/docker.sock.`);
+  if (!socketPath)
+    throw new UserError(`${source} is ${address}, which names no socket file: use unix:///PATH/docker.sock.`);
   return { host: `unix://${socketPath}`, source, howToChange, kind: "unix", socketPath };
 }
 
@@ -92,7 +94,9 @@ function parseDockerHost(address: string, source: string, howToChange: string, t
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UserError(`${source} is ${address}, which is not a Docker engine address: use unix:///PATH/docker.sock, tcp://HOST:PORT or ssh://USER@HOST.`);
+    throw new UserError(
+      `${source} is ${address}, which is not a Docker engine address: use unix:///PATH/docker.sock, tcp://HOST:PORT or ssh://USER@HOST.`,
+    );
   }
   if (!["tcp:", "http:", "https:", "ssh:"].includes(url.protocol)) {
     throw new UserError(`${source} is ${address}: cogts talks to engines over unix://, tcp:// and ssh:// only.`);
@@ -103,7 +107,15 @@ function parseDockerHost(address: string, source: string, howToChange: string, t
   if (url.protocol === "tcp:" || url.protocol === "http:" || url.protocol === "https:") {
     const secure = tls ?? (url.protocol === "https:" ? { verify: true } : undefined);
     const effectivePort = port ?? (secure ? DEFAULT_TLS_PORT : DEFAULT_HTTP_PORT);
-    return { host: `tcp://${url.host.replace(/:\d+$/, "")}:${effectivePort}`, source, howToChange, kind: "tcp", hostname, port: effectivePort, tls: secure };
+    return {
+      host: `tcp://${url.host.replace(/:\d+$/, "")}:${effectivePort}`,
+      source,
+      howToChange,
+      kind: "tcp",
+      hostname,
+      port: effectivePort,
+      tls: secure,
+    };
   }
   return {
     host: address,
@@ -129,8 +141,16 @@ function envTls(env: NodeJS.ProcessEnv): EngineTls | undefined {
   const verify = Boolean(env.DOCKER_TLS_VERIFY);
   if (!verify && !env.DOCKER_TLS) return undefined;
   const dir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
-  const tls: EngineTls = { verify, ca: readIfExists(path.join(dir, "ca.pem")), cert: readIfExists(path.join(dir, "cert.pem")), key: readIfExists(path.join(dir, "key.pem")) };
-  if (Boolean(tls.cert) !== Boolean(tls.key)) throw new UserError(`DOCKER_CERT_PATH ${dir} has only one of cert.pem and key.pem: a client certificate needs both.`);
+  const tls: EngineTls = {
+    verify,
+    ca: readIfExists(path.join(dir, "ca.pem")),
+    cert: readIfExists(path.join(dir, "cert.pem")),
+    key: readIfExists(path.join(dir, "key.pem")),
+  };
+  if (Boolean(tls.cert) !== Boolean(tls.key))
+    throw new UserError(
+      `DOCKER_CERT_PATH ${dir} has only one of cert.pem and key.pem: a client certificate needs both.`,
+    );
   return tls;
 }
 
@@ -141,18 +161,28 @@ function contextEndpoint(name: string, from: string, env: NodeJS.ProcessEnv): En
   const source = `Docker context "${name}"`;
   const howToChange = from === "DOCKER_CONTEXT" ? "DOCKER_CONTEXT" : "`docker context use NAME`";
   if (!existsSync(metaFile)) {
-    throw new UserError(`The current Docker context "${name}" (from ${from}) does not exist: there is no ${metaFile}; pick another with \`docker context use NAME\` or set DOCKER_HOST.`);
+    throw new UserError(
+      `The current Docker context "${name}" (from ${from}) does not exist: there is no ${metaFile}; pick another with \`docker context use NAME\` or set DOCKER_HOST.`,
+    );
   }
   const meta = readJson(metaFile, `The metadata of ${source}`);
-  const docker = (meta.Endpoints as Record<string, { Host?: unknown; SkipTLSVerify?: unknown } | undefined> | undefined)?.docker;
+  const docker = (meta.Endpoints as Record<string, { Host?: unknown; SkipTLSVerify?: unknown } | undefined> | undefined)
+    ?.docker;
   if (!docker || typeof docker.Host !== "string" || docker.Host === "") {
-    throw new UserError(`${source} has no Docker endpoint (Endpoints.docker.Host in ${metaFile}): recreate it with \`docker context create\`.`);
+    throw new UserError(
+      `${source} has no Docker endpoint (Endpoints.docker.Host in ${metaFile}): recreate it with \`docker context create\`.`,
+    );
   }
   const tlsDir = path.join(configDir, "contexts", "tls", id, "docker");
-  const tlsFiles = { ca: readIfExists(path.join(tlsDir, "ca.pem")), cert: readIfExists(path.join(tlsDir, "cert.pem")), key: readIfExists(path.join(tlsDir, "key.pem")) };
+  const tlsFiles = {
+    ca: readIfExists(path.join(tlsDir, "ca.pem")),
+    cert: readIfExists(path.join(tlsDir, "cert.pem")),
+    key: readIfExists(path.join(tlsDir, "key.pem")),
+  };
   const skipVerify = docker.SkipTLSVerify === true;
   // As the docker CLI: TLS when the context stores TLS material or says to skip verification.
-  const tls = tlsFiles.ca || tlsFiles.cert || tlsFiles.key || skipVerify ? { ...tlsFiles, verify: !skipVerify } : undefined;
+  const tls =
+    tlsFiles.ca || tlsFiles.cert || tlsFiles.key || skipVerify ? { ...tlsFiles, verify: !skipVerify } : undefined;
   return parseDockerHost(docker.Host, source, howToChange, tls);
 }
 
@@ -161,7 +191,12 @@ export function resolveEngineEndpoint(env: NodeJS.ProcessEnv = process.env): Eng
   if (env.DOCKER_HOST) return parseDockerHost(env.DOCKER_HOST, "DOCKER_HOST", "DOCKER_HOST", envTls(env));
   const context = selectedContext(env);
   if (context) return contextEndpoint(context.name, context.from, env);
-  return unixEndpoint(`unix://${DEFAULT_SOCKET}`, DEFAULT_SOCKET, "the default socket", "DOCKER_HOST or `docker context use NAME`");
+  return unixEndpoint(
+    `unix://${DEFAULT_SOCKET}`,
+    DEFAULT_SOCKET,
+    "the default socket",
+    "DOCKER_HOST or `docker context use NAME`",
+  );
 }
 
 /** True when the engine runs on this machine (a unix socket, or tcp to a loopback address). */

@@ -15,7 +15,13 @@ export { resolveEngineEndpoint, type EngineEndpoint } from "./endpoint.js";
 const endpoints = new WeakMap<Docker, EngineEndpoint>();
 
 /** The variables docker-modem's constructor reads (and may throw on) before the options given override them. */
-const MODEM_ENV = ["DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_PATH_PREFIX", "DOCKER_CLIENT_TIMEOUT"] as const;
+const MODEM_ENV = [
+  "DOCKER_HOST",
+  "DOCKER_CERT_PATH",
+  "DOCKER_TLS_VERIFY",
+  "DOCKER_PATH_PREFIX",
+  "DOCKER_CLIENT_TIMEOUT",
+] as const;
 
 function modemOptions(endpoint: EngineEndpoint): Docker.DockerOptions {
   if (endpoint.kind === "unix") return { socketPath: endpoint.socketPath, host: undefined };
@@ -41,7 +47,12 @@ function modemOptions(endpoint: EngineEndpoint): Docker.DockerOptions {
           cert: secure.cert,
           key: secure.key,
           // The agent carries what the request options cannot: skipping verification (DOCKER_TLS, SkipTLSVerify).
-          agent: new https.Agent({ ca: secure.ca, cert: secure.cert, key: secure.key, rejectUnauthorized: secure.verify }),
+          agent: new https.Agent({
+            ca: secure.ca,
+            cert: secure.cert,
+            key: secure.key,
+            rejectUnauthorized: secure.verify,
+          }),
         }
       : {}),
   } as Docker.DockerOptions;
@@ -91,7 +102,9 @@ export async function dialEngine(endpoint: EngineEndpoint): Promise<net.Socket> 
     });
     ready = "secureConnect";
   } else {
-    throw new UserError(`Build secrets need a unix://, tcp:// or TLS engine address; ${endpoint.host} (${describeSource(endpoint)}) is ssh://, which cogts cannot open a BuildKit session over yet.`);
+    throw new UserError(
+      `Build secrets need a unix://, tcp:// or TLS engine address; ${endpoint.host} (${describeSource(endpoint)}) is ssh://, which cogts cannot open a BuildKit session over yet.`,
+    );
   }
   await new Promise<void>((resolve, reject) => {
     socket.once("error", (err) => reject(new UserError(explainEngineError(err, endpoint))));
@@ -139,7 +152,13 @@ export async function engineStatus(docker?: Docker, timeoutMs = 5000): Promise<E
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    return { reachable: true, ...where, version: version.Version, apiVersion: version.ApiVersion, buildkit: apiAtLeast(version.ApiVersion, "1.39") };
+    return {
+      reachable: true,
+      ...where,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      buildkit: apiAtLeast(version.ApiVersion, "1.39"),
+    };
   } catch (err) {
     return { reachable: false, ...where, problem: explainEngineError(err, endpoint) };
   } finally {
@@ -149,7 +168,9 @@ export async function engineStatus(docker?: Docker, timeoutMs = 5000): Promise<E
 
 /** "from DOCKER_HOST", "from Docker context "NAME"", "the default socket": where an address came from. */
 function describeSource(endpoint: EngineEndpoint): string {
-  return endpoint.source === "the default socket" ? "the default socket; DOCKER_HOST is not set and no Docker context is selected" : `from ${endpoint.source}`;
+  return endpoint.source === "the default socket"
+    ? "the default socket; DOCKER_HOST is not set and no Docker context is selected"
+    : `from ${endpoint.source}`;
 }
 
 const START_ONE = "start one (`sudo systemctl start docker`, or `sudo dockerd &`)";
@@ -163,7 +184,8 @@ export function explainEngineError(err: unknown, endpoint: EngineEndpoint = reso
   if (code === "EACCES") {
     return `Permission denied on ${where}: add your user to the docker group (\`sudo usermod -aG docker $USER\`, then log in again), run as root, ${other}.`;
   }
-  if (code === "ECONNREFUSED") return `No Docker engine at ${where}: the connection was refused; ${START_ONE}, ${other}.`;
+  if (code === "ECONNREFUSED")
+    return `No Docker engine at ${where}: the connection was refused; ${START_ONE}, ${other}.`;
   const reason = ((err as Error)?.message ?? String(err)).split("\n")[0];
   return `No Docker engine answered at ${where} (${reason}): ${START_ONE}, ${other}.`;
 }

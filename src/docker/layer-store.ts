@@ -34,7 +34,8 @@ const sha256 = (data: string | Buffer) => `sha256:${createHash("sha256").update(
 /** The ChainIDs of a layer stack (image-spec: ChainID(L₀) = DiffID(L₀), ChainID(Lₙ) = sha256(ChainID(Lₙ₋₁) + " " + DiffID(Lₙ))). */
 export function chainIds(diffIds: readonly string[]): string[] {
   const chain: string[] = [];
-  for (const diffId of diffIds) chain.push(chain.length === 0 ? diffId : sha256(`${chain[chain.length - 1]} ${diffId}`));
+  for (const diffId of diffIds)
+    chain.push(chain.length === 0 ? diffId : sha256(`${chain[chain.length - 1]} ${diffId}`));
   return chain;
 }
 
@@ -66,7 +67,9 @@ export class LocalLayerStore {
 
   /** The image's config JSON as the engine stores it, or undefined when absent or not matching the image ID. */
   async config(imageId: string): Promise<Buffer | undefined> {
-    const data = await readFile(join(this.imageDir, "imagedb", "content", "sha256", hex(imageId))).catch(() => undefined);
+    const data = await readFile(join(this.imageDir, "imagedb", "content", "sha256", hex(imageId))).catch(
+      () => undefined,
+    );
     return data && sha256(data) === imageId ? data : undefined;
   }
 
@@ -77,10 +80,17 @@ export class LocalLayerStore {
   async openLayer(diffIds: readonly string[], index: number): Promise<Readable> {
     const chainId = chainIds(diffIds.slice(0, index + 1))[index]!;
     const dir = join(this.imageDir, "layerdb", "sha256", hex(chainId));
-    const [diff, cacheId] = await Promise.all([readFile(join(dir, "diff"), "utf8"), readFile(join(dir, "cache-id"), "utf8")]);
-    if (diff.trim() !== diffIds[index]) throw new Error(`layer ${chainId} of the engine's store holds ${diff.trim()}, not ${diffIds[index]}`);
+    const [diff, cacheId] = await Promise.all([
+      readFile(join(dir, "diff"), "utf8"),
+      readFile(join(dir, "cache-id"), "utf8"),
+    ]);
+    if (diff.trim() !== diffIds[index])
+      throw new Error(`layer ${chainId} of the engine's store holds ${diff.trim()}, not ${diffIds[index]}`);
     const files = DIFF_DIRS[this.driver]!(this.root, cacheId.trim());
-    return Readable.from(assemble(join(dir, "tar-split.json.gz"), files), { objectMode: false, highWaterMark: 4 * READ_CHUNK });
+    return Readable.from(assemble(join(dir, "tar-split.json.gz"), files), {
+      objectMode: false,
+      highWaterMark: 4 * READ_CHUNK,
+    });
   }
 }
 
@@ -94,8 +104,16 @@ async function* assemble(tarSplit: string, files: string): AsyncGenerator<Buffer
   const lines = createInterface({ input: createReadStream(tarSplit).pipe(createGunzip()), crlfDelay: Infinity });
   let batch: Buffer[] = [];
   let batched = 0;
-  const add = (piece: Buffer) => { batch.push(piece); batched += piece.length; };
-  const take = () => { const out = Buffer.concat(batch, batched); batch = []; batched = 0; return out; };
+  const add = (piece: Buffer) => {
+    batch.push(piece);
+    batched += piece.length;
+  };
+  const take = () => {
+    const out = Buffer.concat(batch, batched);
+    batch = [];
+    batched = 0;
+    return out;
+  };
   for await (const line of lines) {
     if (line === "") continue;
     const entry = JSON.parse(line) as TarSplitEntry;
@@ -119,9 +137,10 @@ async function* assemble(tarSplit: string, files: string): AsyncGenerator<Buffer
 function layerFile(files: string, entry: TarSplitEntry): string | Buffer {
   const raw = entry.name_raw !== undefined ? Buffer.from(entry.name_raw, "base64") : undefined;
   // latin1 maps bytes to characters one to one, so the check below works on raw names too.
-  const name = raw ? raw.toString("latin1") : entry.name ?? "";
+  const name = raw ? raw.toString("latin1") : (entry.name ?? "");
   const relative = posix.normalize(`/${name}`).slice(1);
-  if (relative === "" || relative === ".." || relative.startsWith("../")) throw new Error(`tar-split names an unsafe path: ${JSON.stringify(name)}`);
+  if (relative === "" || relative === ".." || relative.startsWith("../"))
+    throw new Error(`tar-split names an unsafe path: ${JSON.stringify(name)}`);
   return raw ? Buffer.concat([Buffer.from(`${files}/`), Buffer.from(relative, "latin1")]) : join(files, relative);
 }
 
@@ -175,12 +194,18 @@ export async function openLocalLayerStore(docker: Docker): Promise<LocalLayerSto
   const { endpointOf } = await import("./engine.js");
   if (endpointOf(docker).kind !== "unix") return undefined;
   try {
-    const info = (await docker.info()) as { DockerRootDir?: string; Driver?: string; DriverStatus?: [string, string][] };
+    const info = (await docker.info()) as {
+      DockerRootDir?: string;
+      Driver?: string;
+      DriverStatus?: [string, string][];
+    };
     const driver = info.Driver ?? "";
     // Docker 24+ with the containerd image store reports the snapshotter here ("overlayfs"): not this layout.
     if (!info.DockerRootDir || !DIFF_DIRS[driver]) return undefined;
     const store = new LocalLayerStore(info.DockerRootDir, driver);
-    const probe = await open(join(store.root, "image", driver, "layerdb", "sha256"), constants.O_RDONLY).catch(() => undefined);
+    const probe = await open(join(store.root, "image", driver, "layerdb", "sha256"), constants.O_RDONLY).catch(
+      () => undefined,
+    );
     if (!probe) return undefined;
     await probe.close();
     return store;

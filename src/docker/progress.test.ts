@@ -24,13 +24,18 @@ function trace(parts: number[][]): string {
   return Buffer.from(parts.flat()).toString("base64");
 }
 
-const vertex = (digest: string, name: string, extra: number[] = []) => field(1, [...field(1, digest), ...field(3, name), ...extra]);
+const vertex = (digest: string, name: string, extra: number[] = []) =>
+  field(1, [...field(1, digest), ...field(3, name), ...extra]);
 
 describe("BuildKit trace decoding", () => {
   it("reads vertexes, their times, cache state, errors and logs, skipping unknown fields", () => {
     const update = decodeTrace(
       trace([
-        vertex("sha256:a", "[1/2] RUN npm ci", [...field(5, timestamp(1_000)), ...field(6, timestamp(3_500)), ...flag(9, 1)]),
+        vertex("sha256:a", "[1/2] RUN npm ci", [
+          ...field(5, timestamp(1_000)),
+          ...field(6, timestamp(3_500)),
+          ...flag(9, 1),
+        ]),
         vertex("sha256:b", "[2/2] COPY . /src", [...flag(4, 1)]),
         vertex("sha256:c", "[3/3] RUN false", [...field(7, "exit code: 1")]),
         field(2, [...field(1, "layer"), ...field(2, "sha256:a"), ...flag(4, 50), ...flag(5, 100)]),
@@ -49,16 +54,27 @@ describe("BuildKit trace decoding", () => {
 
 function collect(): { out: NodeJS.WritableStream; text: () => string } {
   const chunks: string[] = [];
-  return { out: { write: (chunk: string) => chunks.push(chunk) } as unknown as NodeJS.WritableStream, text: () => chunks.join("") };
+  return {
+    out: { write: (chunk: string) => chunks.push(chunk) } as unknown as NodeJS.WritableStream,
+    text: () => chunks.join(""),
+  };
 }
 
 describe("build progress display", () => {
   it("prints numbered plain lines when not on a terminal", () => {
     const { out, text } = collect();
     const progress = createProgress("auto", out);
-    progress.trace({ vertexes: [{ digest: "a", name: "[1/2] RUN npm ci", cached: false, started: 1000 }], statuses: [], logs: [] });
+    progress.trace({
+      vertexes: [{ digest: "a", name: "[1/2] RUN npm ci", cached: false, started: 1000 }],
+      statuses: [],
+      logs: [],
+    });
     progress.trace({ vertexes: [], statuses: [], logs: [{ vertex: "a", stream: 1, message: "added 12 packages\n" }] });
-    progress.trace({ vertexes: [{ digest: "a", name: "[1/2] RUN npm ci", cached: false, started: 1000, completed: 3500 }], statuses: [], logs: [] });
+    progress.trace({
+      vertexes: [{ digest: "a", name: "[1/2] RUN npm ci", cached: false, started: 1000, completed: 3500 }],
+      statuses: [],
+      logs: [],
+    });
     progress.trace({ vertexes: [{ digest: "b", name: "[2/2] COPY . /src", cached: true }], statuses: [], logs: [] });
     progress.close();
     expect(text()).toBe("#1 [1/2] RUN npm ci\n#1 added 12 packages\n#1 DONE 2.5s\n#2 [2/2] COPY . /src\n#2 CACHED\n");
@@ -67,7 +83,11 @@ describe("build progress display", () => {
   it("redraws a step list in place on a terminal", () => {
     const { out, text } = collect();
     const progress = createProgress("tty", out);
-    progress.trace({ vertexes: [{ digest: "a", name: "[1/1] RUN npm ci", cached: false, started: Date.now() }], statuses: [], logs: [] });
+    progress.trace({
+      vertexes: [{ digest: "a", name: "[1/1] RUN npm ci", cached: false, started: Date.now() }],
+      statuses: [],
+      logs: [],
+    });
     progress.trace({ vertexes: [{ digest: "b", name: "[0/1] FROM debian", cached: true }], statuses: [], logs: [] });
     progress.close();
     expect(text()).toContain(" => [1/1] RUN npm ci");

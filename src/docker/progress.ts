@@ -123,7 +123,10 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WritableStream): 
       }
       for (const entry of update.logs) {
         const state = steps.get(entry.vertex);
-        const last = entry.message.split(/\r?\n|\r/).filter((line) => line.trim()).at(-1);
+        const last = entry.message
+          .split(/\r?\n|\r/)
+          .filter((line) => line.trim())
+          .at(-1);
         if (state && last) state.lastLog = last;
       }
       schedule();

@@ -41,19 +41,23 @@ export async function pullImage(docker: Docker, image: string, out: NodeJS.Writa
   try {
     const stream = (await docker.pull(image, authconfig ? { authconfig } : {})) as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), (message: PullMessage) => {
-        if (message.error) {
-          failure = message.errorDetail?.message ?? message.error;
-          return;
-        }
-        if (!message.status) return;
-        // One line per layer and step; the byte counters of "Downloading"/"Extracting" would be hundreds of lines.
-        const key = `${message.id ?? ""}\0${message.status}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        const total = message.progressDetail?.total;
-        out.write(`${message.id ? `${message.id}: ` : ""}${message.status}${total ? ` (${mib(total)})` : ""}\n`);
-      });
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (message: PullMessage) => {
+          if (message.error) {
+            failure = message.errorDetail?.message ?? message.error;
+            return;
+          }
+          if (!message.status) return;
+          // One line per layer and step; the byte counters of "Downloading"/"Extracting" would be hundreds of lines.
+          const key = `${message.id ?? ""}\0${message.status}`;
+          if (seen.has(key)) return;
+          seen.add(key);
+          const total = message.progressDetail?.total;
+          out.write(`${message.id ? `${message.id}: ` : ""}${message.status}${total ? ` (${mib(total)})` : ""}\n`);
+        },
+      );
     });
   } catch (err) {
     failure ??= (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;

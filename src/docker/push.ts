@@ -23,12 +23,16 @@ export async function pushImage(ref: string, image: string, options: EnginePushO
   // Connected on first use, as before the split: a bad reference or a missing zstd is reported first.
   let docker = given;
   const engine = () => (docker ??= connectEngine());
-  return pushLocalImage(ref, {
-    name: image,
-    image: { inspect: () => engine().getImage(image).inspect(), get: () => engine().getImage(image).get() },
-    openStorage: storage === undefined ? () => openLocalLayerStore(engine()) : async () => storage ?? undefined,
-    pulledLayers: (wanted) => pulledLayerIds(engine(), wanted),
-  }, rest);
+  return pushLocalImage(
+    ref,
+    {
+      name: image,
+      image: { inspect: () => engine().getImage(image).inspect(), get: () => engine().getImage(image).get() },
+      openStorage: storage === undefined ? () => openLocalLayerStore(engine()) : async () => storage ?? undefined,
+      pulledLayers: (wanted) => pulledLayerIds(engine(), wanted),
+    },
+    rest,
+  );
 }
 
 /** DiffIDs among `wanted` that also belong to images pulled from a registry (they have RepoDigests). */
@@ -36,7 +40,10 @@ async function pulledLayerIds(docker: Docker, wanted: Set<string>): Promise<Set<
   const ids = new Set<string>();
   const images = (await docker.listImages()).filter((i) => (i.RepoDigests ?? []).length > 0).slice(0, 100);
   for (const image of images) {
-    const info = await docker.getImage(image.Id).inspect().catch(() => undefined);
+    const info = await docker
+      .getImage(image.Id)
+      .inspect()
+      .catch(() => undefined);
     for (const layer of info?.RootFS?.Layers ?? []) if (wanted.has(layer)) ids.add(layer);
   }
   return ids;

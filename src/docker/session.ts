@@ -46,11 +46,14 @@ async function secretValue(spec: SecretSpec): Promise<Buffer> {
     try {
       return await readFile(spec.src);
     } catch (err) {
-      throw new UserError(`--secret id=${spec.id}: cannot read ${spec.src} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new UserError(
+        `--secret id=${spec.id}: cannot read ${spec.src} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
     }
   }
   const value = process.env[spec.env ?? spec.id];
-  if (value === undefined) throw new UserError(`--secret id=${spec.id}: the environment variable ${spec.env ?? spec.id} is not set`);
+  if (value === undefined)
+    throw new UserError(`--secret id=${spec.id}: the environment variable ${spec.env ?? spec.id} is not set`);
   return Buffer.from(value);
 }
 
@@ -100,7 +103,6 @@ function grpcFrame(message: Buffer): Buffer {
   prefix.writeUInt32BE(message.length, 1);
   return Buffer.concat([prefix, message]);
 }
-
 
 interface BuildSession {
   id: string;
@@ -176,7 +178,11 @@ export async function openSecretsSession(docker: Docker, specs: SecretSpec[]): P
       }
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => {
-        stream.sendTrailers(status === 0 ? { "grpc-status": "0" } : { "grpc-status": String(status), "grpc-message": encodeURIComponent(statusMessage) });
+        stream.sendTrailers(
+          status === 0
+            ? { "grpc-status": "0" }
+            : { "grpc-status": String(status), "grpc-message": encodeURIComponent(statusMessage) },
+        );
       });
       stream.end(reply ? grpcFrame(reply) : undefined);
     });
@@ -185,7 +191,8 @@ export async function openSecretsSession(docker: Docker, specs: SecretSpec[]): P
   server.on("sessionError", () => undefined);
   // Node's HTTP/2 server drops a TLS connection that did not negotiate "h2" by ALPN (it takes it for an HTTP/1.1
   // client); this one switched to h2c in-band with the 101 above, so it is HTTP/2 whatever ALPN said.
-  if (socket instanceof TLSSocket) Object.defineProperty(socket, "alpnProtocol", { value: undefined, configurable: true });
+  if (socket instanceof TLSSocket)
+    Object.defineProperty(socket, "alpnProtocol", { value: undefined, configurable: true });
   server.emit("connection", socket);
   return {
     id,

@@ -30,10 +30,21 @@ import {
 import { generatePythonDockerfile, isPythonConfig } from "./python.js";
 
 export type { DockerfileOptions } from "./lines.js";
-export { BUILD_DIR, CA_CERT_PATH, CPU_BASE_IMAGE, INIT_COMMAND, mirrorImage, RUNTIME_DIR, SERVER_COMMAND } from "./lines.js";
+export {
+  BUILD_DIR,
+  CA_CERT_PATH,
+  CPU_BASE_IMAGE,
+  INIT_COMMAND,
+  mirrorImage,
+  RUNTIME_DIR,
+  SERVER_COMMAND,
+} from "./lines.js";
 
 /** The base image of the final stage and, for GPU models, the CUDA/cuDNN pair it was chosen for. */
-export function baseImageFor(config: Config, dependencies: Record<string, string>): { image: string; cuda?: string; cudnn?: string } {
+export function baseImageFor(
+  config: Config,
+  dependencies: Record<string, string>,
+): { image: string; cuda?: string; cudnn?: string } {
   if (!config.build.gpu) return { image: CPU_BASE_IMAGE };
   const { cuda, cudnn } = resolveCuda(config.build, dependencies);
   return { image: cudaBaseImage(cuda, cudnn), cuda, cudnn };
@@ -81,7 +92,8 @@ export function generateDockerfile(
     "ENV DEBIAN_FRONTEND=noninteractive",
   ];
   if (config.build.gpu) lines.push("ENV NVIDIA_DRIVER_CAPABILITIES=all");
-  if (options.caCert) lines.push(`COPY ${BUILD_DIR}/ca-certificates.crt ${CA_CERT_PATH}`, `ENV NODE_EXTRA_CA_CERTS=${CA_CERT_PATH}`);
+  if (options.caCert)
+    lines.push(`COPY ${BUILD_DIR}/ca-certificates.crt ${CA_CERT_PATH}`, `ENV NODE_EXTRA_CA_CERTS=${CA_CERT_PATH}`);
   lines.push(...environmentLines(config));
   lines.push(...aptLines(config.build.system_packages, buildkit));
   lines.push(

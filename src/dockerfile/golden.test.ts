@@ -20,11 +20,15 @@ interface Case {
 }
 
 async function render(dir: string): Promise<string> {
-  const spec: Case = existsSync(path.join(dir, "case.json")) ? JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8")) : {};
+  const spec: Case = existsSync(path.join(dir, "case.json"))
+    ? JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8"))
+    : {};
   const configFile = spec.configFile ?? "cog.yaml";
   const config = await loadConfig(dir, configFile);
   const packagePath = path.join(dir, "package.json");
-  const pkg = existsSync(packagePath) ? (JSON.parse(readFileSync(packagePath, "utf8")) as { dependencies?: Record<string, string> }) : undefined;
+  const pkg = existsSync(packagePath)
+    ? (JSON.parse(readFileSync(packagePath, "utf8")) as { dependencies?: Record<string, string> })
+    : undefined;
   const facts: ProjectFacts = {
     configFile,
     hasPackageJson: pkg !== undefined,
@@ -38,7 +42,9 @@ async function render(dir: string): Promise<string> {
 }
 
 describe("golden Dockerfiles", () => {
-  const cases = readdirSync(CASES, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  const cases = readdirSync(CASES, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
 
   it("has at least 15 cases", () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);

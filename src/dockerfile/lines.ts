@@ -100,7 +100,9 @@ export function codeStageLines(project: ProjectFacts, buildkit: boolean): string
   // Everything except .cog/ (scratch and the build kit), the weights, which have their own layers, copies of cogts
   // (the image has its own runtime), and the npm manifests, which come pruned from the build kit.
   const npmFiles = project.hasPackageJson ? ["package.json", "package-lock.json", "npm-shrinkwrap.json"] : [];
-  const excludes = [".cog", ...project.weights, ...(project.sdkCopies ?? []), ...npmFiles].map((p) => `--exclude=${shellQuote(`./${p}`)}`).join(" ");
+  const excludes = [".cog", ...project.weights, ...(project.sdkCopies ?? []), ...npmFiles]
+    .map((p) => `--exclude=${shellQuote(`./${p}`)}`)
+    .join(" ");
   // --no-wildcards: a weight named `a[1].bin` is a file name, not a pattern.
   const steps = [`tar -C /context --no-wildcards ${excludes} -cf - . | tar -C /src -xf -`];
   if (project.hasPackageJson) steps.push(`cp /context/${BUILD_DIR}/${IMAGE_NPM_DIR}/package.json /src/`);
@@ -114,7 +116,9 @@ export function codeStageLines(project: ProjectFacts, buildkit: boolean): string
     lines.push("COPY . /context");
     lines.push("RUN set -e; \\");
   }
-  steps.forEach((step, i) => lines.push(`    ${i === 0 ? "" : "&& "}${step}${i < steps.length - 1 || !buildkit ? " \\" : ""}`));
+  steps.forEach((step, i) =>
+    lines.push(`    ${i === 0 ? "" : "&& "}${step}${i < steps.length - 1 || !buildkit ? " \\" : ""}`),
+  );
   if (!buildkit) lines.push("    && rm -rf /context");
   return lines;
 }

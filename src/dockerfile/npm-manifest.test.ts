@@ -13,7 +13,12 @@ describe("the npm manifest the image installs", () => {
       optionalDependencies: { cogts: "*" },
       bundleDependencies: ["cogts"],
     });
-    expect(manifest).toEqual({ name: "m", type: "module", imports: { "#lib/*": "./lib/*.js" }, dependencies: { sharp: "0.34.5" } });
+    expect(manifest).toEqual({
+      name: "m",
+      type: "module",
+      imports: { "#lib/*": "./lib/*.js" },
+      dependencies: { sharp: "0.34.5" },
+    });
   });
 
   it("keeps only the lockfile packages reachable from what is left, nested and linked ones included", () => {
@@ -22,7 +27,11 @@ describe("the npm manifest the image installs", () => {
       lockfileVersion: 3,
       requires: true,
       packages: {
-        "": { name: "m", dependencies: { cogts: "file:../cogts", a: "^1.0.0", linked: "file:lib/linked" }, devDependencies: { vitest: "4" } },
+        "": {
+          name: "m",
+          dependencies: { cogts: "file:../cogts", a: "^1.0.0", linked: "file:lib/linked" },
+          devDependencies: { vitest: "4" },
+        },
         "../cogts": { version: "0.1.0", dependencies: { typescript: "5", ajv: "8" } },
         "node_modules/cogts": { resolved: "../cogts", link: true },
         "node_modules/typescript": { version: "5.9.3" },
@@ -38,7 +47,11 @@ describe("the npm manifest the image installs", () => {
         "node_modules/vitest": { version: "4.0.0", dev: true },
       },
     };
-    const manifest = imageManifest({ name: "m", dependencies: lock.packages[""].dependencies, devDependencies: { vitest: "4" } });
+    const manifest = imageManifest({
+      name: "m",
+      dependencies: lock.packages[""].dependencies,
+      devDependencies: { vitest: "4" },
+    });
     const pruned = imageLockfile(lock, manifest)!;
     expect(Object.keys(pruned.packages!)).toEqual([
       "",

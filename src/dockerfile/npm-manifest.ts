@@ -66,7 +66,7 @@ export function imageManifest(manifest: PackageManifest): PackageManifest {
 
 /** Where Node finds `name` from the lockfile location `from` (`""` is the project, `node_modules/a` a package). */
 function locate(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
-  for (let dir = from; ; ) {
+  for (let dir = from; ;) {
     const candidate = dir === "" || dir === "." ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
     if (packages[candidate]) return candidate;
     if (dir === "" || dir === ".") return undefined;
@@ -110,7 +110,11 @@ export function imageLockfile(lock: Lockfile, manifest: PackageManifest): Lockfi
       }
     }
   }
-  const ordered = Object.fromEntries(Object.keys(packages).filter((key) => kept[key]).map((key) => [key, kept[key]!]));
+  const ordered = Object.fromEntries(
+    Object.keys(packages)
+      .filter((key) => kept[key])
+      .map((key) => [key, kept[key]!]),
+  );
   ordered[""] = root;
   const out: Lockfile = { ...lock, packages: ordered };
   // lockfileVersion 2 repeats the tree in the v1 `dependencies` layout, which npm 7+ ignores when `packages` is there.

@@ -49,7 +49,13 @@ describe("project facts", () => {
 
   it("prefers npm-shrinkwrap.json, and knows a JavaScript-only project", async () => {
     const lock = '{ "lockfileVersion": 3, "packages": {} }';
-    const root = project({ "package.json": '{ "dependencies": { "a": "1" } }', "npm-shrinkwrap.json": lock, "package-lock.json": lock, "predict.js": "", "types.d.ts": "" });
+    const root = project({
+      "package.json": '{ "dependencies": { "a": "1" } }',
+      "npm-shrinkwrap.json": lock,
+      "package-lock.json": lock,
+      "predict.js": "",
+      "types.d.ts": "",
+    });
     const facts = await readProjectFacts(root);
     expect(facts.lockfile).toBe("npm-shrinkwrap.json");
     expect(facts.hasTypeScript).toBe(false);
@@ -72,7 +78,10 @@ describe("project facts", () => {
   });
 
   it("leaves an old (lockfileVersion 1) lockfile out: npm resolves the pruned package.json", async () => {
-    const root = project({ "package.json": '{ "dependencies": { "a": "1" } }', "package-lock.json": '{ "lockfileVersion": 1, "dependencies": {} }' });
+    const root = project({
+      "package.json": '{ "dependencies": { "a": "1" } }',
+      "package-lock.json": '{ "lockfileVersion": 1, "dependencies": {} }',
+    });
     expect((await readProjectFacts(root)).lockfile).toBeUndefined();
   });
 

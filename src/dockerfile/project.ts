@@ -39,7 +39,8 @@ export interface ProjectFacts {
 
 /** Directories never looked into: they are not sent to the engine either. */
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
-const CODE_OR_MEDIA = /\.(?:[cm]?[jt]s|tsx|jsx|json|md|txt|ya?ml|png|jpe?g|gif|webp|bmp|svg|mp[34]|wav|ogg|webm|mov|avi|log)$/i;
+const CODE_OR_MEDIA =
+  /\.(?:[cm]?[jt]s|tsx|jsx|json|md|txt|ya?ml|png|jpe?g|gif|webp|bmp|svg|mp[34]|wav|ogg|webm|mov|avi|log)$/i;
 const TYPESCRIPT_SOURCE = /\.(?:[cm]?ts|tsx)$/;
 
 /** Walks the project (skipping node_modules, .git, .cog and what `ignored` says) and reads package.json. */
@@ -67,7 +68,11 @@ export async function readProjectFacts(
   }
   await walk("");
 
-  const exists = async (name: string) => stat(path.join(dir, name)).then(() => true, () => false);
+  const exists = async (name: string) =>
+    stat(path.join(dir, name)).then(
+      () => true,
+      () => false,
+    );
   let dependencies: Record<string, string> = {};
   const sdkCopies: string[] = [];
   const hasPackageJson = await exists("package.json");

@@ -24,14 +24,21 @@ export function pythonIndexSetting(env: NodeJS.ProcessEnv = process.env): string
  *
  * @example pythonRequirementsFor(config, dir, "http://127.0.0.1:5200/simple")?.text // "--index-url http://…\n--trusted-host 127.0.0.1\nrequests==2.32.3\n"
  */
-export function pythonRequirementsFor(config: Config, dir: string, index = pythonIndexSetting()): ResolvedRequirements | undefined {
+export function pythonRequirementsFor(
+  config: Config,
+  dir: string,
+  index = pythonIndexSetting(),
+): ResolvedRequirements | undefined {
   if (!hasPythonRequirements(config)) return undefined;
   const resolved = resolveRequirements(config, requirementLines(config.build, dir));
   if (!index) return resolved;
   const head = [`--index-url ${index}`];
   // pip refuses plain http from a host it is not told to trust; https needs no such line.
   if (/^http:\/\//i.test(index)) head.push(`--trusted-host ${new URL(index).hostname}`);
-  return { text: `${head.join("\n")}\n${resolved.text}`, notes: [...resolved.notes, `packages come from ${index} (package index setting)`] };
+  return {
+    text: `${head.join("\n")}\n${resolved.text}`,
+    notes: [...resolved.notes, `packages come from ${index} (package index setting)`],
+  };
 }
 
 /** Writes `.cog/build/python/` (cogts's Python runtime) and, when given, `.cog/build/requirements.txt`. */

@@ -54,7 +54,9 @@ export function hasPythonRequirements(config: Config): boolean {
 function pythonVersion(config: Config): string {
   const version = config.build.python_version;
   if (!version || !/^\d+\.\d+(?:\.\d+)?$/.test(version)) {
-    throw new UserError(`build.python_version ${JSON.stringify(version ?? "")} is not a Python version`, [`Write it quoted, for example python_version: "3.12".`]);
+    throw new UserError(`build.python_version ${JSON.stringify(version ?? "")} is not a Python version`, [
+      `Write it quoted, for example python_version: "3.12".`,
+    ]);
   }
   return version;
 }
@@ -62,7 +64,8 @@ function pythonVersion(config: Config): string {
 /** `python:3.11-slim` for a CPU model, the nvidia/cuda runtime+cuDNN image of the completed CUDA for a GPU one. */
 function pythonBaseImage(config: Config): string {
   if (!config.build.gpu) return `python:${pythonVersion(config)}-slim`;
-  if (!config.build.cuda || !config.build.cudnn) throw new Error("a GPU config reaches the generator with cuda and cudnn completed");
+  if (!config.build.cuda || !config.build.cudnn)
+    throw new Error("a GPU config reaches the generator with cuda and cudnn completed");
   return cudaBaseImage(config.build.cuda, config.build.cudnn);
 }
 
@@ -98,16 +101,31 @@ function uvPythonLines(config: Config, buildkit: boolean): string[] {
  *
  * @example generatePythonDockerfile(config, schema, facts, { mirror: "cogts-mirror.invalid" })
  */
-export function generatePythonDockerfile(config: Config, schema: object | undefined, project: ProjectFacts, options: DockerfileOptions = {}): string {
+export function generatePythonDockerfile(
+  config: Config,
+  schema: object | undefined,
+  project: ProjectFacts,
+  options: DockerfileOptions = {},
+): string {
   const buildkit = options.buildkit ?? true;
   const modelBase = options.modelBase ?? false;
   const gpu = config.build.gpu;
   // A Python project has nothing to transpile, and a package.json there is not the model's.
-  const facts: ProjectFacts = { ...project, hasPackageJson: false, hasTypeScript: false, dependencies: {}, sdkCopies: [] };
+  const facts: ProjectFacts = {
+    ...project,
+    hasPackageJson: false,
+    hasTypeScript: false,
+    dependencies: {},
+    sdkCopies: [],
+  };
   const lines: string[] = [`FROM ${mirrorImage(nodeImage(config), options.mirror)} AS node`];
   if (gpu) lines.push(`FROM ${UV_IMAGE} AS uv`);
   lines.push("", ...(modelBase ? [] : [...codeStageLines(facts, buildkit), ""]));
-  lines.push(`FROM ${mirrorImage(pythonBaseImage(config), options.mirror)}`, "ENV DEBIAN_FRONTEND=noninteractive", "ENV PYTHONUNBUFFERED=1");
+  lines.push(
+    `FROM ${mirrorImage(pythonBaseImage(config), options.mirror)}`,
+    "ENV DEBIAN_FRONTEND=noninteractive",
+    "ENV PYTHONUNBUFFERED=1",
+  );
   if (gpu) lines.push(`ENV LD_LIBRARY_PATH=${LD_LIBRARY_PATH}`, "ENV NVIDIA_DRIVER_CAPABILITIES=all");
   if (options.caCert) {
     // Node reads the extra certificate directly; pip and uv the system bundle that update-ca-certificates rebuilds.
@@ -115,12 +133,17 @@ export function generatePythonDockerfile(config: Config, schema: object | undefi
   }
   lines.push(...environmentLines(config));
   // uv downloads Python over HTTPS: the CUDA images have no CA certificates.
-  const apt = gpu ? ["ca-certificates", ...config.build.system_packages.filter((name) => name !== "ca-certificates")] : config.build.system_packages;
+  const apt = gpu
+    ? ["ca-certificates", ...config.build.system_packages.filter((name) => name !== "ca-certificates")]
+    : config.build.system_packages;
   lines.push(...aptLines(apt, buildkit));
   if (options.caCert) {
     // pip and uv read their own bundles unless told, as Cog tells them, to read the system one.
     const bundle = "/etc/ssl/certs/ca-certificates.crt";
-    lines.push("RUN update-ca-certificates", `ENV SSL_CERT_FILE=${bundle} REQUESTS_CA_BUNDLE=${bundle} PIP_CERT=${bundle}`);
+    lines.push(
+      "RUN update-ca-certificates",
+      `ENV SSL_CERT_FILE=${bundle} REQUESTS_CA_BUNDLE=${bundle} PIP_CERT=${bundle}`,
+    );
   }
   if (gpu) lines.push(...uvPythonLines(config, buildkit));
   lines.push(

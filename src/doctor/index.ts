@@ -25,7 +25,11 @@ export interface DoctorOptions {
   checkEngine?: boolean;
 }
 
-export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = true }: DoctorOptions): Promise<Finding[]> {
+export async function runDoctor({
+  dir: start,
+  file = "cog.yaml",
+  checkEngine = true,
+}: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
   // Like every command, doctor works from a subdirectory of the project.
   const dir = findProjectDir(start, file) ?? start;
@@ -33,13 +37,20 @@ export async function runDoctor({ dir: start, file = "cog.yaml", checkEngine = t
   findings.push(...configFindings(inspection));
   if (inspection.config) {
     // The type check starts first: in its worker thread it runs beside the schema check.
-    const [types, predictor] = await Promise.all([typeFindings(dir, inspection.config), predictorFindings(dir, inspection.config, inspection)]);
+    const [types, predictor] = await Promise.all([
+      typeFindings(dir, inspection.config),
+      predictorFindings(dir, inspection.config, inspection),
+    ]);
     findings.push(...predictor, ...types);
   }
   // Imports the image could not resolve (one rule with cog build and --no-docker: src/schema/import-check.ts).
   const { checkRelativeImports } = await import("../schema/index.js");
   findings.push(...(await checkRelativeImports(dir)).map((message) => ({ status: "problem" as const, message })));
-  findings.push(...(checkEngine ? await engineFindings() : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]));
+  findings.push(
+    ...(checkEngine
+      ? await engineFindings()
+      : [{ status: "note" as const, message: "Docker engine not checked (--no-docker)." }]),
+  );
   return findings;
 }
 
@@ -48,7 +59,8 @@ function configFindings(inspection: ConfigInspection): Finding[] {
   if (!inspection.config) return inspection.problems.map((message) => ({ status: "problem", message }));
   const { build } = inspection.config;
   const image = build.gpu ? `GPU image, CUDA ${build.cuda}, cuDNN ${build.cudnn}` : "CPU image";
-  const runtime = build.python_version !== undefined ? `Python ${build.python_version}` : `Node.js ${build.node_version}`;
+  const runtime =
+    build.python_version !== undefined ? `Python ${build.python_version}` : `Node.js ${build.node_version}`;
   return [{ status: "ok", message: `${inspection.file} is valid (${image}, ${runtime}).` }];
 }
 
@@ -63,10 +75,16 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
     { key: "train", what: "trainer", ref: config.train },
   ];
   if (config.predict && inspection.predictorKey === "predict") {
-    findings.push({ status: "note", message: `${inspection.locate(["predict"])}: predict is the deprecated name of run (Cog 0.20+); rename the key to run.` });
+    findings.push({
+      status: "note",
+      message: `${inspection.locate(["predict"])}: predict is the deprecated name of run (Cog 0.20+); rename the key to run.`,
+    });
   }
   if (!config.predict) {
-    findings.push({ status: "note", message: `${inspection.file} names no predictor: add \`run: "predict.ts:Predictor"\` to make predictions (cog init writes an example).` });
+    findings.push({
+      status: "note",
+      message: `${inspection.file} names no predictor: add \`run: "predict.ts:Predictor"\` to make predictions (cog init writes an example).`,
+    });
   }
   for (const { key, what, ref } of refs) {
     if (!ref) continue;
@@ -76,7 +94,11 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
     const text = await readFile(join(dir, file), "utf8");
     const escaped = className.replace(/\$/g, "\\$");
     // A bare function is a predictor too (Cog allows one); the schema reader below checks it further.
-    if (new RegExp(`export\\s+(async\\s+)?function\\*?\\s*${escaped}\\b|export\\s+(const|let)\\s+${escaped}\\b`).test(text)) {
+    if (
+      new RegExp(`export\\s+(async\\s+)?function\\*?\\s*${escaped}\\b|export\\s+(const|let)\\s+${escaped}\\b`).test(
+        text,
+      )
+    ) {
       findings.push({ status: "ok", message: `${file} exports the ${what} function ${className}.` });
       continue;
     }
@@ -88,14 +110,20 @@ async function predictorFindings(dir: string, config: Config, inspection: Config
       });
       continue;
     }
-    const exported = new RegExp(`export\\s+(abstract\\s+)?class\\s+${className.replace(/\$/g, "\\$")}\\b|export\\s*\\{[^}]*\\b${className.replace(/\$/g, "\\$")}\\b`).test(text);
+    const exported = new RegExp(
+      `export\\s+(abstract\\s+)?class\\s+${className.replace(/\$/g, "\\$")}\\b|export\\s*\\{[^}]*\\b${className.replace(/\$/g, "\\$")}\\b`,
+    ).test(text);
     if (!exported) {
-      findings.push({ status: "problem", message: `${inspection.locate([key])}: ${file} declares class ${className} but does not export it: write \`export class ${className}\`.` });
+      findings.push({
+        status: "problem",
+        message: `${inspection.locate([key])}: ${file} declares class ${className} but does not export it: write \`export class ${className}\`.`,
+      });
       continue;
     }
     findings.push({ status: "ok", message: `${file} declares the ${what} class ${className}.` });
   }
-  if (!findings.some((finding) => finding.status === "problem")) findings.push(...(await schemaFindings(dir, config, inspection)));
+  if (!findings.some((finding) => finding.status === "problem"))
+    findings.push(...(await schemaFindings(dir, config, inspection)));
   return findings;
 }
 
@@ -106,7 +134,12 @@ async function schemaFindings(dir: string, config: Config, inspection: ConfigIns
   const { UserError } = await import("../errors.js");
   try {
     // The cache that cog run and cog schema use: an unchanged predictor is not parsed again.
-    await cachedSchema(dir, inspection.file, async () => ({ dir, predict: config.predict, train: config.train, configFile: inspection.file }));
+    await cachedSchema(dir, inspection.file, async () => ({
+      dir,
+      predict: config.predict,
+      train: config.train,
+      configFile: inspection.file,
+    }));
     return [{ status: "ok", message: "The OpenAPI schema of the predictor generates (see cog schema)." }];
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
@@ -125,9 +158,16 @@ async function typeFindings(dir: string, config: Config): Promise<Finding[]> {
   const result = await typecheckProject({ dir, entries: entryFiles(config) }, { background: true });
   if (result.files === 0) return [];
   const findings: Finding[] = result.notes.map((message) => ({ status: "note" as const, message }));
-  if (result.problems.length > 0) return [...result.problems.map((message) => ({ status: "problem" as const, message })), ...findings];
+  if (result.problems.length > 0)
+    return [...result.problems.map((message) => ({ status: "problem" as const, message })), ...findings];
   const settings = result.tsconfig ? `with ${result.tsconfig}` : "with cogts's defaults: no tsconfig.json";
-  return [{ status: "ok", message: `The TypeScript type-checks (${result.files} file${result.files === 1 ? "" : "s"}, ${settings}).` }, ...findings];
+  return [
+    {
+      status: "ok",
+      message: `The TypeScript type-checks (${result.files} file${result.files === 1 ? "" : "s"}, ${settings}).`,
+    },
+    ...findings,
+  ];
 }
 
 /**
@@ -141,7 +181,10 @@ export async function requireTypecheck(dir: string, configFile = "cog.yaml"): Pr
   if (result.problems.length > 0) {
     const count = `${result.problems.length} error${result.problems.length === 1 ? "" : "s"}`;
     const fix = result.problems.length === 1 ? "fix it" : "fix them";
-    throw new UserError(`The project's TypeScript has ${count} (${fix}, or build anyway with --skip-typecheck):`, result.problems);
+    throw new UserError(
+      `The project's TypeScript has ${count} (${fix}, or build anyway with --skip-typecheck):`,
+      result.problems,
+    );
   }
   return result.notes;
 }
@@ -151,11 +194,21 @@ async function engineFindings(): Promise<Finding[]> {
   const { engineStatus } = await import("../docker/index.js");
   const status = await engineStatus();
   if (!status.reachable) {
-    return [{ status: "problem", message: `${status.problem} (Or run cog doctor --no-docker if you only use cog run --no-docker.)` }];
+    return [
+      {
+        status: "problem",
+        message: `${status.problem} (Or run cog doctor --no-docker if you only use cog run --no-docker.)`,
+      },
+    ];
   }
   const engine = `Docker engine ${status.version} (API ${status.apiVersion}) at ${status.host} (${status.source})`;
   if (!status.buildkit) {
-    return [{ status: "problem", message: `${engine} has no BuildKit (needs API 1.39, Docker 18.09+): upgrade to Docker 20.10 or newer.` }];
+    return [
+      {
+        status: "problem",
+        message: `${engine} has no BuildKit (needs API 1.39, Docker 18.09+): upgrade to Docker 20.10 or newer.`,
+      },
+    ];
   }
   return [{ status: "ok", message: `${engine}, BuildKit available.` }];
 }

@@ -41,7 +41,8 @@ function stamp(dir: string, file: string): string {
   const absolute = path.resolve(dir, file);
   try {
     const relative = path.relative(dir, absolute);
-    const own = !relative.startsWith("..") && !path.isAbsolute(relative) && !relative.split(path.sep).includes("node_modules");
+    const own =
+      !relative.startsWith("..") && !path.isAbsolute(relative) && !relative.split(path.sep).includes("node_modules");
     if (own) return createHash("sha256").update(readFileSync(absolute)).digest("hex");
     const stats = statSync(absolute);
     return `${stats.size}:${stats.mtimeMs}`;
@@ -90,11 +91,20 @@ export function lookupTypecheck<T>(dir: string, key: string, compilerVersion: st
   return entry.result;
 }
 
-export function storeTypecheck<T>(dir: string, key: string, compilerVersion: string, filesRead: Iterable<string>, result: T): void {
+export function storeTypecheck<T>(
+  dir: string,
+  key: string,
+  compilerVersion: string,
+  filesRead: Iterable<string>,
+  result: T,
+): void {
   const files: Record<string, string> = {};
   for (const file of [...alwaysStamped(dir), ...filesRead]) {
     const relative = path.relative(dir, path.resolve(dir, file));
-    const name = relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(dir, file) : relative.split(path.sep).join("/");
+    const name =
+      relative.startsWith("..") || path.isAbsolute(relative)
+        ? path.resolve(dir, file)
+        : relative.split(path.sep).join("/");
     files[name] ??= stamp(dir, name);
   }
   const cache = readCache<T>(dir);

@@ -45,7 +45,11 @@ describe("typecheckProject", () => {
   });
 
   it("reports a syntax error with file:line:col", async () => {
-    const dir = project({ "package.json": ESM, "predict.ts": PREDICTOR.replace("return `", "return (`"), "helper.ts": HELPER });
+    const dir = project({
+      "package.json": ESM,
+      "predict.ts": PREDICTOR.replace("return `", "return (`"),
+      "helper.ts": HELPER,
+    });
     const { problems } = await typecheckProject({ dir, entries: ["predict.ts"] });
     expect(problems).toEqual(["predict.ts:8:58: ')' expected. (TS1005)"]);
   });
@@ -66,10 +70,18 @@ describe("typecheckProject", () => {
   it("ignores errors inside node_modules, even with skipLibCheck off, and uses the project's own cogts when it has one", async () => {
     const dir = project({
       "package.json": JSON.stringify({ type: "module", dependencies: { broken: "1.0.0" } }),
-      "tsconfig.json": JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true, skipLibCheck: false, types: [] } }),
-      "predict.ts": 'import { twice } from "broken";\nimport { marker } from "cogts";\nexport const value: number = twice(marker);\n',
-      "node_modules/broken/package.json": JSON.stringify({ name: "broken", type: "module", exports: { ".": { types: "./index.ts" } } }),
-      "node_modules/broken/index.ts": "export function twice(n: number): number {\n  const wrong: string = n;\n  return n * 2\n}\nlet = ;\n",
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { module: "NodeNext", strict: true, skipLibCheck: false, types: [] },
+      }),
+      "predict.ts":
+        'import { twice } from "broken";\nimport { marker } from "cogts";\nexport const value: number = twice(marker);\n',
+      "node_modules/broken/package.json": JSON.stringify({
+        name: "broken",
+        type: "module",
+        exports: { ".": { types: "./index.ts" } },
+      }),
+      "node_modules/broken/index.ts":
+        "export function twice(n: number): number {\n  const wrong: string = n;\n  return n * 2\n}\nlet = ;\n",
       "node_modules/cogts/package.json": JSON.stringify({ name: "cogts", type: "module", types: "index.d.ts" }),
       "node_modules/cogts/index.d.ts": "export declare const marker: number;\nexport declare const bad: Missing;\n",
     });
@@ -82,10 +94,13 @@ describe("typecheckProject", () => {
   it("makes a dependency that package.json lists but node_modules lacks a note; an unlisted one is a problem", async () => {
     const dir = project({
       "package.json": JSON.stringify({ type: "module", dependencies: { "@scope/listed": "1.0.0", sharp: "0.34.0" } }),
-      "predict.ts": 'import sharp from "sharp";\nimport { thing } from "@scope/listed/sub";\nimport { other } from "unlisted";\nexport const all = [sharp, thing, other];\n',
+      "predict.ts":
+        'import sharp from "sharp";\nimport { thing } from "@scope/listed/sub";\nimport { other } from "unlisted";\nexport const all = [sharp, thing, other];\n',
     });
     const result = await typecheckProject({ dir, entries: ["predict.ts"] });
-    expect(result.problems).toEqual(["predict.ts:3:23: Cannot find module 'unlisted' or its corresponding type declarations. (TS2307)"]);
+    expect(result.problems).toEqual([
+      "predict.ts:3:23: Cannot find module 'unlisted' or its corresponding type declarations. (TS2307)",
+    ]);
     expect(result.notes).toEqual([
       "sharp is in package.json but not installed here: code using it was not type-checked (run npm install to check it).",
       "@scope/listed is in package.json but not installed here: code using it was not type-checked (run npm install to check it).",
@@ -96,7 +111,10 @@ describe("typecheckProject", () => {
     const loose = "export function f(x) {\n  return x;\n}\n";
     const dir = project({
       "package.json": ESM,
-      "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext" }, include: ["src/**/*.ts"] }),
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { strict: true, module: "NodeNext" },
+        include: ["src/**/*.ts"],
+      }),
       "src/util.ts": loose,
       "predict.ts": loose,
     });
@@ -123,7 +141,10 @@ describe("typecheckProject", () => {
   });
 
   it("reports a wrong tsconfig.json at its place", async () => {
-    const dir = project({ "tsconfig.json": '{\n  "compilerOptions": {\n    "strictt": true\n  }\n}\n', "predict.ts": "export class Predictor {}\n" });
+    const dir = project({
+      "tsconfig.json": '{\n  "compilerOptions": {\n    "strictt": true\n  }\n}\n',
+      "predict.ts": "export class Predictor {}\n",
+    });
     const { problems } = await typecheckProject({ dir, entries: ["predict.ts"] });
     expect(problems).toEqual(["tsconfig.json:3:5: Unknown compiler option 'strictt'. Did you mean 'strict'? (TS5025)"]);
   });
@@ -131,7 +152,8 @@ describe("typecheckProject", () => {
   it("checks without a tsconfig.json base that package.json lists but node_modules lacks, and says so", async () => {
     const dir = project({
       "package.json": JSON.stringify({ type: "module", devDependencies: { "@tsconfig/node20": "^20.1.0" } }),
-      "tsconfig.json": '{\n  "extends": "@tsconfig/node20/tsconfig.json",\n  "compilerOptions": { "strict": true }\n}\n',
+      "tsconfig.json":
+        '{\n  "extends": "@tsconfig/node20/tsconfig.json",\n  "compilerOptions": { "strict": true }\n}\n',
       "predict.ts": "export function f(x) {\n  return x;\n}\n",
     });
     const result = await typecheckProject({ dir, entries: ["predict.ts"] });
@@ -163,9 +185,13 @@ describe("typecheckProject", () => {
     expect((await check()).notes).toEqual(["from the cache"]);
 
     write(dir, { "predict.ts": source(": number").replace("number = 1", 'number = "1"') });
-    expect((await check()).problems).toEqual(["predict.ts:2:14: Type 'string' is not assignable to type 'number'. (TS2322)"]);
+    expect((await check()).problems).toEqual([
+      "predict.ts:2:14: Type 'string' is not assignable to type 'number'. (TS2322)",
+    ]);
     write(dir, { "predict.ts": source(": number"), "extra/other.ts": "export const z: boolean = 0;\n" });
-    expect((await check()).problems).toEqual(["extra/other.ts:1:14: Type 'number' is not assignable to type 'boolean'. (TS2322)"]);
+    expect((await check()).problems).toEqual([
+      "extra/other.ts:1:14: Type 'number' is not assignable to type 'boolean'. (TS2322)",
+    ]);
     rmSync(join(dir, "extra"), { recursive: true });
     const before = await check();
     expect(before.problems).toEqual([]);
@@ -202,6 +228,11 @@ describe("typecheckProject", () => {
 
   it("has nothing to check in a project without TypeScript", async () => {
     const dir = project({ "predict.py": "print(1)\n" });
-    expect(await typecheckProject({ dir, entries: ["predict.py"] })).toEqual({ problems: [], notes: [], files: 0, tsconfig: undefined });
+    expect(await typecheckProject({ dir, entries: ["predict.py"] })).toEqual({
+      problems: [],
+      notes: [],
+      files: 0,
+      tsconfig: undefined,
+    });
   });
 });

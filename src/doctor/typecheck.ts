@@ -41,7 +41,15 @@ interface TypecheckResult {
 const requireHere = createRequire(import.meta.url);
 
 /** Options that only matter for emitting; with noEmit some of them are errors tsc would not report. */
-const EMIT_ONLY_OPTIONS = ["composite", "incremental", "tsBuildInfoFile", "declaration", "declarationMap", "emitDeclarationOnly", "outFile"] as const;
+const EMIT_ONLY_OPTIONS = [
+  "composite",
+  "incremental",
+  "tsBuildInfoFile",
+  "declaration",
+  "declarationMap",
+  "emitDeclarationOnly",
+  "outFile",
+] as const;
 const TS_SOURCE = /\.(?:[cm]?ts|tsx)$/;
 
 /**
@@ -65,7 +73,10 @@ function defaultOptions(ts: typeof TS): TS.CompilerOptions {
  * read (see typecheck-cache.ts). `background` runs the compiler in a worker thread, so that the caller's own work
  * (doctor's schema check) goes on beside it; from the sources (tests) it runs in this thread.
  */
-export async function typecheckProject({ dir, entries = [] }: TypecheckRequest, { background = false } = {}): Promise<TypecheckResult> {
+export async function typecheckProject(
+  { dir, entries = [] }: TypecheckRequest,
+  { background = false } = {},
+): Promise<TypecheckResult> {
   const root = path.resolve(dir);
   const key = JSON.stringify(entries);
   const compilerVersion = (requireHere("typescript/package.json") as { version: string }).version;
@@ -110,19 +121,31 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
   if (existsSync(tsconfigPath)) {
     tsconfig = "tsconfig.json";
     let fatal: TS.Diagnostic | undefined;
-    const parsed = ts.getParsedCommandLineOfConfigFile(tsconfigPath, {}, {
-      ...ts.sys,
-      readFile: (file) => (filesRead.add(file), ts.sys.readFile(file)),
-      onUnRecoverableConfigFileDiagnostic: (diagnostic) => (fatal = diagnostic),
-    });
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      tsconfigPath,
+      {},
+      {
+        ...ts.sys,
+        readFile: (file) => (filesRead.add(file), ts.sys.readFile(file)),
+        onUnRecoverableConfigFileDiagnostic: (diagnostic) => (fatal = diagnostic),
+      },
+    );
     if (!parsed || fatal) {
-      return { problems: [fatal ? formatDiagnostic(ts, root, fatal, "tsconfig.json") : "tsconfig.json: cannot be read"], notes: [], files: 0, tsconfig };
+      return {
+        problems: [fatal ? formatDiagnostic(ts, root, fatal, "tsconfig.json") : "tsconfig.json: cannot be read"],
+        notes: [],
+        files: 0,
+        tsconfig,
+      };
     }
     for (const diagnostic of parsed.errors) {
       // "No inputs were found" is not a problem when cog.yaml names the files.
       if (diagnostic.code === 18003 && entries.length > 0) continue;
       const missing = uninstalledDependency(diagnostic, declared);
-      if (missing) notes.add(`tsconfig.json extends a file of ${missing}, which package.json lists but is not installed here: checked without its options (run npm install to use them).`);
+      if (missing)
+        notes.add(
+          `tsconfig.json extends a file of ${missing}, which package.json lists but is not installed here: checked without its options (run npm install to use them).`,
+        );
       else problems.push(locate(ts, root, diagnostic, "tsconfig.json"));
     }
     options = parsed.options;
@@ -136,7 +159,12 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
   // The build transpiles one file at a time: what that cannot compile (a re-exported type, a const enum from
   // another file) is an error here, as it would be a crash in the image.
   options.isolatedModules = true;
-  const roots = [...new Set([...fileNames.map((file) => path.resolve(file)), ...entries.filter((file) => TS_SOURCE.test(file)).map((file) => path.join(root, file))])];
+  const roots = [
+    ...new Set([
+      ...fileNames.map((file) => path.resolve(file)),
+      ...entries.filter((file) => TS_SOURCE.test(file)).map((file) => path.join(root, file)),
+    ]),
+  ];
   if (roots.length === 0) return { problems: [], notes: [], files: 0, tsconfig };
 
   const host = ts.createCompilerHost(options, true);
@@ -148,20 +176,62 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
   host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions, containingSourceFile) =>
     literals.map((literal) => {
       const mode = ts.getModeForUsageLocation(containingSourceFile, literal, compilerOptions);
-      const resolved = ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, cache, redirected, mode);
+      const resolved = ts.resolveModuleName(
+        literal.text,
+        containingFile,
+        compilerOptions,
+        host,
+        cache,
+        redirected,
+        mode,
+      );
       if (!resolved.resolvedModule && literal.text === "cogts" && fallbacks.sdk) {
-        return { resolvedModule: { resolvedFileName: fallbacks.sdk, extension: extensionOf(ts, fallbacks.sdk), isExternalLibraryImport: true } };
+        return {
+          resolvedModule: {
+            resolvedFileName: fallbacks.sdk,
+            extension: extensionOf(ts, fallbacks.sdk),
+            isExternalLibraryImport: true,
+          },
+        };
       }
       return resolved;
     });
-  const typeCache = ts.createTypeReferenceDirectiveResolutionCache(root, (name) => host.getCanonicalFileName(name), options, cache.getPackageJsonInfoCache());
-  host.resolveTypeReferenceDirectiveReferences = (references, containingFile, redirected, compilerOptions, containingSourceFile) =>
+  const typeCache = ts.createTypeReferenceDirectiveResolutionCache(
+    root,
+    (name) => host.getCanonicalFileName(name),
+    options,
+    cache.getPackageJsonInfoCache(),
+  );
+  host.resolveTypeReferenceDirectiveReferences = (
+    references,
+    containingFile,
+    redirected,
+    compilerOptions,
+    containingSourceFile,
+  ) =>
     references.map((reference) => {
       const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
-      const mode = containingSourceFile && typeof reference !== "string" ? ts.getModeForFileReference(reference, containingSourceFile.impliedNodeFormat) : undefined;
-      const resolved = ts.resolveTypeReferenceDirective(name, containingFile, compilerOptions, host, redirected, typeCache, mode);
+      const mode =
+        containingSourceFile && typeof reference !== "string"
+          ? ts.getModeForFileReference(reference, containingSourceFile.impliedNodeFormat)
+          : undefined;
+      const resolved = ts.resolveTypeReferenceDirective(
+        name,
+        containingFile,
+        compilerOptions,
+        host,
+        redirected,
+        typeCache,
+        mode,
+      );
       if (!resolved.resolvedTypeReferenceDirective && name === "node" && fallbacks.nodeTypes) {
-        return { resolvedTypeReferenceDirective: { primary: true, resolvedFileName: fallbacks.nodeTypes, isExternalLibraryImport: true } };
+        return {
+          resolvedTypeReferenceDirective: {
+            primary: true,
+            resolvedFileName: fallbacks.nodeTypes,
+            isExternalLibraryImport: true,
+          },
+        };
       }
       return resolved;
     });
@@ -175,14 +245,19 @@ function check(ts: typeof TS, root: string, entries: string[], filesRead: Set<st
   const diagnostics = [
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
-    ...program.getSourceFiles().filter(own).flatMap((file) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]),
+    ...program
+      .getSourceFiles()
+      .filter(own)
+      .flatMap((file) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]),
   ];
   for (const diagnostic of diagnostics) {
     if (diagnostic.category !== ts.DiagnosticCategory.Error) continue;
     if (diagnostic.file && !own(diagnostic.file)) continue;
     const missing = uninstalledDependency(diagnostic, declared);
     if (missing) {
-      notes.add(`${missing} is in package.json but not installed here: code using it was not type-checked (run npm install to check it).`);
+      notes.add(
+        `${missing} is in package.json but not installed here: code using it was not type-checked (run npm install to check it).`,
+      );
       continue;
     }
     problems.push(locate(ts, root, diagnostic, tsconfig ?? "compiler options"));
@@ -205,7 +280,8 @@ interface Located {
 
 function locate(ts: typeof TS, root: string, diagnostic: TS.Diagnostic, fallbackFile: string): Located {
   const message = `${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n  ")} (TS${diagnostic.code})`;
-  if (!diagnostic.file || diagnostic.start === undefined) return { file: fallbackFile, line: 0, column: 0, text: `${fallbackFile}: ${message}` };
+  if (!diagnostic.file || diagnostic.start === undefined)
+    return { file: fallbackFile, line: 0, column: 0, text: `${fallbackFile}: ${message}` };
   const file = displayPath(root, diagnostic.file.fileName);
   const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
   return { file, line: line + 1, column: character + 1, text: `${file}:${line + 1}:${character + 1}: ${message}` };
@@ -233,16 +309,29 @@ function extensionOf(ts: typeof TS, file: string): TS.Extension {
  * This package's SDK declarations and Node's types, for a project that has not installed them: the SDK is what
  * `cog run --no-docker` and the image load for `cogts` then, and Node is what runs the predictor.
  */
-function ownFallbacks(ts: typeof TS, root: string, options: TS.CompilerOptions, host: TS.CompilerHost): { sdk?: string; nodeTypes?: string } {
+function ownFallbacks(
+  ts: typeof TS,
+  root: string,
+  options: TS.CompilerOptions,
+  host: TS.CompilerHost,
+): { sdk?: string; nodeTypes?: string } {
   const built = path.join(PACKAGE_ROOT, "dist", "runtime", "sdk", "index.d.ts");
   // Run from a clone's sources (tests) before `npm run build`: the SDK's TypeScript itself.
   const source = path.join(PACKAGE_ROOT, "runtime", "sdk", "index.ts");
   const sdk = existsSync(built) ? built : existsSync(source) ? source : undefined;
-  const projectHasNode = ts.resolveTypeReferenceDirective("node", path.join(root, "__cogts__.ts"), options, host).resolvedTypeReferenceDirective;
+  const projectHasNode = ts.resolveTypeReferenceDirective(
+    "node",
+    path.join(root, "__cogts__.ts"),
+    options,
+    host,
+  ).resolvedTypeReferenceDirective;
   let nodeTypes: string | undefined;
   if (!projectHasNode) {
     try {
-      nodeTypes = path.join(path.dirname(createRequire(path.join(PACKAGE_ROOT, "package.json")).resolve("@types/node/package.json")), "index.d.ts");
+      nodeTypes = path.join(
+        path.dirname(createRequire(path.join(PACKAGE_ROOT, "package.json")).resolve("@types/node/package.json")),
+        "index.d.ts",
+      );
     } catch {
       nodeTypes = undefined;
     }
@@ -255,7 +344,9 @@ function declaredDependencies(root: string): Set<string> {
   try {
     const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, unknown>;
     const fields = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"];
-    return new Set(fields.flatMap((field) => Object.keys((manifest[field] as Record<string, string> | undefined) ?? {})));
+    return new Set(
+      fields.flatMap((field) => Object.keys((manifest[field] as Record<string, string> | undefined) ?? {})),
+    );
   } catch {
     return new Set();
   }
@@ -266,8 +357,16 @@ function declaredDependencies(root: string): Set<string> {
  * package.json lists it and it is not installed (so npm install would bring it).
  */
 function uninstalledDependency(diagnostic: TS.Diagnostic, declared: Set<string>): string | undefined {
-  if ((diagnostic.code !== 2307 && diagnostic.code !== 6053) || !diagnostic.file || diagnostic.start === undefined || diagnostic.length === undefined) return undefined;
-  const specifier = diagnostic.file.text.slice(diagnostic.start, diagnostic.start + diagnostic.length).replace(/^["'`]|["'`]$/g, "");
+  if (
+    (diagnostic.code !== 2307 && diagnostic.code !== 6053) ||
+    !diagnostic.file ||
+    diagnostic.start === undefined ||
+    diagnostic.length === undefined
+  )
+    return undefined;
+  const specifier = diagnostic.file.text
+    .slice(diagnostic.start, diagnostic.start + diagnostic.length)
+    .replace(/^["'`]|["'`]$/g, "");
   if (specifier.startsWith(".") || specifier.startsWith("/")) return undefined;
   const parts = specifier.split("/");
   const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;

@@ -49,9 +49,17 @@ export async function prepareLocalProject(project: Project): Promise<LocalProjec
  */
 export async function projectSchema(project: Project): Promise<Record<string, unknown>> {
   const { dir, config, configFile } = project;
-  if (!config.predict) throw new UserError(`${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`);
+  if (!config.predict)
+    throw new UserError(
+      `${configFile} has no run: (or predict:) naming the predictor, e.g. run: "predict.ts:Predictor"`,
+    );
   const { cachedSchema } = await import("../schema/index.js");
-  const { document } = await cachedSchema(dir, configFile, async () => ({ dir, predict: config.predict, train: config.train, configFile }));
+  const { document } = await cachedSchema(dir, configFile, async () => ({
+    dir,
+    predict: config.predict,
+    train: config.train,
+    configFile,
+  }));
   return document as unknown as Record<string, unknown>;
 }
 
@@ -125,7 +133,9 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
     },
     stdio: ["pipe", "pipe", options.stdio === "inherit" ? "inherit" : "pipe"],
   });
-  const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  const exited = new Promise<number>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -141,7 +151,11 @@ export async function startLocalServer(project: LocalProject, options: LocalServ
       resolve(Number(match[1]));
     };
     child.stdout?.on("data", onData);
-    void exited.then((code) => reject(new UserError(`the prediction server exited (code ${code}) before listening${stderr ? `:\n${stderr}` : ""}`)));
+    void exited.then((code) =>
+      reject(
+        new UserError(`the prediction server exited (code ${code}) before listening${stderr ? `:\n${stderr}` : ""}`),
+      ),
+    );
   });
   if (options.stdio !== "inherit") child.stdout?.resume();
   return {

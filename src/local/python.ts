@@ -19,7 +19,11 @@ export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<
   const how = env.COGTS_PYTHON ? `COGTS_PYTHON (${requested})` : "python3 on PATH";
   let text: string;
   try {
-    ({ stdout: text } = await promisify(execFile)(requested, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { env, timeout: 60_000 }));
+    ({ stdout: text } = await promisify(execFile)(
+      requested,
+      ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"],
+      { env, timeout: 60_000 },
+    ));
   } catch (error) {
     throw new UserError(`cannot run ${how} for the Python predictor: ${(error as Error).message.split("\n")[0]}`, [
       `install Python ${MINIMUM.join(".")} or newer, or set COGTS_PYTHON=/path/to/python3`,
@@ -28,9 +32,10 @@ export async function findPython(env: NodeJS.ProcessEnv = process.env): Promise<
   const [executable = requested, version = ""] = text.trim().split("\n");
   const [major = 0, minor = 0] = version.split(".").map(Number);
   if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
-    throw new UserError(`${how} is Python ${version} (${executable}); Python predictors need ${MINIMUM.join(".")} or newer`, [
-      "set COGTS_PYTHON=/path/to/python3.10-or-newer, or put a newer python3 first on PATH",
-    ]);
+    throw new UserError(
+      `${how} is Python ${version} (${executable}); Python predictors need ${MINIMUM.join(".")} or newer`,
+      ["set COGTS_PYTHON=/path/to/python3.10-or-newer, or put a newer python3 first on PATH"],
+    );
   }
   return { executable, version };
 }

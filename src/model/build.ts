@@ -48,18 +48,24 @@ export async function buildModel(request: BuildRequest): Promise<BuiltImage> {
   const { parseSecret } = await import("../docker/index.js");
   const secretSpecs = (request.secrets ?? []).map(parseSecret);
   if (secretSpecs.length > 0 && !buildkit) {
-    throw new UserError("--secret needs BuildKit, and this engine builds with the classic builder: use Docker 20.10 or newer.");
+    throw new UserError(
+      "--secret needs BuildKit, and this engine builds with the classic builder: use Docker 20.10 or newer.",
+    );
   }
   const prepared = await prepareBuild(request, buildkit);
   const given = new Set(secretSpecs.map((spec) => spec.id));
   const missing = prepared.config.build.run.flatMap((step, index) =>
-    (step.mounts ?? []).filter((mount) => !given.has(mount.id)).map((mount) => `build.run[${index}] mounts the secret ${mount.id}: pass --secret id=${mount.id},src=FILE`),
+    (step.mounts ?? [])
+      .filter((mount) => !given.has(mount.id))
+      .map((mount) => `build.run[${index}] mounts the secret ${mount.id}: pass --secret id=${mount.id},src=FILE`),
   );
   // BuildKit would run the step with nothing at the target and fail on whatever the command does with it.
   if (missing.length > 0) throw new UserError("cog build is missing secrets that cog.yaml uses:", missing);
   const name = request.tag ?? prepared.config.image ?? defaultImageName(dir);
   const tag = request.modelBase ? modelBaseName(name) : name;
-  const labels = request.modelBase ? await modelBaseLabels(prepared.config) : await imageLabels(dir, prepared.config, prepared.schema);
+  const labels = request.modelBase
+    ? await modelBaseLabels(prepared.config)
+    : await imageLabels(dir, prepared.config, prepared.schema);
   Object.assign(labels, request.extraLabels);
   const { buildImage, createProgress } = await import("../docker/index.js");
   const dockerfilePath = await prepareBuildDir(dir, {

@@ -6,7 +6,14 @@
  *   const built = await buildModel({ project, out: process.stderr });
  */
 export { type Project, findProject, loadProject } from "./project.js";
-export { type PrepareRequest, type PreparedBuild, baseImageMirror, extraCaCertificates, prepareBuild, refuseUnresolvableImports } from "./prepare.js";
+export {
+  type PrepareRequest,
+  type PreparedBuild,
+  baseImageMirror,
+  extraCaCertificates,
+  prepareBuild,
+  refuseUnresolvableImports,
+} from "./prepare.js";
 export { type BuildRequest, type BuiltImage, buildModel } from "./build.js";
 export { imageLabels, modelBaseName } from "./labels.js";
 export { type BuildDirContents, checkStagingArea, prepareBuildDir } from "./stage.js";

@@ -16,7 +16,11 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
 }
 
 /** Cog's labels (docs/spec/cog-contract.md §2.5) for the built image. */
-export async function imageLabels(dir: string, config: Config, schema: object | undefined): Promise<Record<string, string>> {
+export async function imageLabels(
+  dir: string,
+  config: Config,
+  schema: object | undefined,
+): Promise<Record<string, string>> {
   const { configForLabel } = await import("../config/index.js");
   const labels: Record<string, string> = {
     "run.cog.version": COGTS_VERSION,

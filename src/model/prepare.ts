@@ -69,12 +69,17 @@ export async function extraCaCertificates(): Promise<string | undefined> {
   try {
     return await readFile(value, "utf8");
   } catch (err) {
-    throw new UserError(`COGTS_CA_CERT=${value}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a PEM file or PEM text.`);
+    throw new UserError(
+      `COGTS_CA_CERT=${value}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a PEM file or PEM text.`,
+    );
   }
 }
 
 /** Throws the relative imports the image could not resolve (see import-check.ts), each at its file:line:col. */
-export async function refuseUnresolvableImports(dir: string, ignored?: (relativePath: string, isDir: boolean) => boolean): Promise<void> {
+export async function refuseUnresolvableImports(
+  dir: string,
+  ignored?: (relativePath: string, isDir: boolean) => boolean,
+): Promise<void> {
   const { checkRelativeImports } = await import("../schema/index.js");
   const problems = await checkRelativeImports(dir, ignored);
   if (problems.length > 0) throw new UserError("Imports that Node.js cannot resolve in the image:", problems);

@@ -24,8 +24,16 @@ const NOT_NEEDED_TOP_DIRS = new Set(["docs", "types", "scripts"]);
 
 /** What cogts creates, rewrites or deletes under the project's `.cog/`, parents first. */
 const STAGED = [
-  ".cog", ".cog/build", ".cog/build/js", ".cog/build/cogts", ".cog/build/tsc", ".cog/build/Dockerfile",
-  ".cog/build/openapi_schema.json", ".cog/build/ca-certificates.crt", ".cog/openapi_schema.json", ".cog/schema-cache.json",
+  ".cog",
+  ".cog/build",
+  ".cog/build/js",
+  ".cog/build/cogts",
+  ".cog/build/tsc",
+  ".cog/build/Dockerfile",
+  ".cog/build/openapi_schema.json",
+  ".cog/build/ca-certificates.crt",
+  ".cog/openapi_schema.json",
+  ".cog/schema-cache.json",
 ];
 const DIRECTORIES = new Set([".cog", ".cog/build"]);
 
@@ -36,10 +44,14 @@ export async function checkStagingArea(dir: string): Promise<void> {
     if (!st) continue;
     if (st.isSymbolicLink()) {
       const target = await readlink(full).catch(() => "?");
-      throw new UserError(`${relative} in ${dir} is a symbolic link (to ${target}): cog build deletes and writes files there and will not follow a link out of the project. Remove the link (rm ${relative}) and build again.`);
+      throw new UserError(
+        `${relative} in ${dir} is a symbolic link (to ${target}): cog build deletes and writes files there and will not follow a link out of the project. Remove the link (rm ${relative}) and build again.`,
+      );
     }
     if (DIRECTORIES.has(relative) && !st.isDirectory()) {
-      throw new UserError(`${relative} in ${dir} is not a directory: cog build keeps its scratch files there. Remove it (rm ${relative}) and build again.`);
+      throw new UserError(
+        `${relative} in ${dir} is not a directory: cog build keeps its scratch files there. Remove it (rm ${relative}) and build again.`,
+      );
     }
   }
 }
@@ -56,7 +68,8 @@ function runtimePackageDirs(): string[] {
       manifestPath = fromRequire.resolve(`${name}/package.json`);
     } catch {
       manifestPath = path.join(PACKAGE_ROOT, "node_modules", name, "package.json");
-      if (!existsSync(manifestPath)) throw new UserError(`cogts is missing its runtime dependency ${name}: reinstall cogts.`);
+      if (!existsSync(manifestPath))
+        throw new UserError(`cogts is missing its runtime dependency ${name}: reinstall cogts.`);
     }
     const packageDir = path.dirname(manifestPath);
     seen.set(name, packageDir);
@@ -84,7 +97,14 @@ async function writeRuntimeBundle(target: string): Promise<void> {
   if ((await readFile(stampPath, "utf8").catch(() => "")) === stamp) return;
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
-  const manifest = { name: "cogts", version: own.version, type: "module", main: own.main, exports: own.exports, private: true };
+  const manifest = {
+    name: "cogts",
+    version: own.version,
+    type: "module",
+    main: own.main,
+    exports: own.exports,
+    private: true,
+  };
   await writeFile(path.join(target, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   await cp(dist, path.join(target, "dist", "runtime"), {
     recursive: true,

@@ -15,14 +15,33 @@ import { UserError } from "../errors.js";
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
 const SOURCE = /\.(?:[cm]?ts|tsx)$/;
 /** Options that serve type checking and module resolution; with a fixed module kind they only cause option errors. */
-const CHECK_ONLY_OPTIONS = ["moduleResolution", "allowImportingTsExtensions", "composite", "incremental", "paths", "baseUrl", "outDir", "rootDir", "noEmit"];
+const CHECK_ONLY_OPTIONS = [
+  "moduleResolution",
+  "allowImportingTsExtensions",
+  "composite",
+  "incremental",
+  "paths",
+  "baseUrl",
+  "outDir",
+  "rootDir",
+  "noEmit",
+];
 
-async function* sources(dir: string, relative = "", ignored: (path: string, isDir: boolean) => boolean): AsyncGenerator<string> {
+async function* sources(
+  dir: string,
+  relative = "",
+  ignored: (path: string, isDir: boolean) => boolean,
+): AsyncGenerator<string> {
   for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
     const child = relative ? `${relative}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name) && !ignored(child, true)) yield* sources(dir, child, ignored);
-    } else if (entry.isFile() && SOURCE.test(entry.name) && !/\.d\.[cm]?ts$/.test(entry.name) && !ignored(child, false)) {
+    } else if (
+      entry.isFile() &&
+      SOURCE.test(entry.name) &&
+      !/\.d\.[cm]?ts$/.test(entry.name) &&
+      !ignored(child, false)
+    ) {
       yield child;
     }
   }
@@ -44,13 +63,18 @@ export async function transpileProject(
   const tsconfig = path.join(dir, "tsconfig.json");
   if (existsSync(tsconfig)) {
     const read = ts.readConfigFile(tsconfig, ts.sys.readFile);
-    if (read.error) throw new UserError(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
-    options = ts.convertCompilerOptionsFromJson((read.config as { compilerOptions?: object }).compilerOptions ?? {}, dir).options;
+    if (read.error)
+      throw new UserError(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
+    options = ts.convertCompilerOptionsFromJson(
+      (read.config as { compilerOptions?: object }).compilerOptions ?? {},
+      dir,
+    ).options;
     for (const key of CHECK_ONLY_OPTIONS) delete options[key];
   }
   let packageType = "commonjs";
   try {
-    packageType = (JSON.parse(await readFile(path.join(dir, "package.json"), "utf8")) as { type?: string }).type ?? "commonjs";
+    packageType =
+      (JSON.parse(await readFile(path.join(dir, "package.json"), "utf8")) as { type?: string }).type ?? "commonjs";
   } catch {
     // No package.json: Node treats .js as CommonJS.
   }
@@ -78,7 +102,10 @@ export async function transpileProject(
       },
     });
     for (const diagnostic of result.diagnostics ?? []) {
-      const where = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : undefined;
+      const where =
+        diagnostic.file && diagnostic.start !== undefined
+          ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+          : undefined;
       const position = where ? `:${where.line + 1}:${where.character + 1}` : "";
       problems.push(`${file}${position}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`);
     }

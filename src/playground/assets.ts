@@ -19,12 +19,17 @@ const TYPES: Record<string, string> = {
 
 /** From the sources (src/playground/) the folder is beside this file; from dist/src/playground/ it is in the package root. */
 function assetDirectory(): string {
-  const candidates = [new URL("./assets/", import.meta.url), new URL("../../../src/playground/assets/", import.meta.url)];
+  const candidates = [
+    new URL("./assets/", import.meta.url),
+    new URL("../../../src/playground/assets/", import.meta.url),
+  ];
   for (const candidate of candidates) {
     const dir = fileURLToPath(candidate);
     if (existsSync(join(dir, "index.html"))) return dir;
   }
-  throw new Error(`a bug in cogts: the playground's page is missing from the package (looked in ${candidates.map((c) => fileURLToPath(c)).join(", ")})`);
+  throw new Error(
+    `a bug in cogts: the playground's page is missing from the package (looked in ${candidates.map((c) => fileURLToPath(c)).join(", ")})`,
+  );
 }
 
 /** Every asset by its URL path (`/index.html`, `/assets/app.js`, …). */

@@ -37,8 +37,22 @@ export interface Playground {
 }
 
 /** Request headers that belong to the browser's session with the playground, not to the model server. */
-const DROPPED_REQUEST_HEADERS = new Set(["host", "origin", "referer", "cookie", "authorization", "connection", "keep-alive"]);
-const DROPPED_RESPONSE_HEADERS = new Set(["set-cookie", "clear-site-data", "service-worker-allowed", "connection", "keep-alive"]);
+const DROPPED_REQUEST_HEADERS = new Set([
+  "host",
+  "origin",
+  "referer",
+  "cookie",
+  "authorization",
+  "connection",
+  "keep-alive",
+]);
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "set-cookie",
+  "clear-site-data",
+  "service-worker-allowed",
+  "connection",
+  "keep-alive",
+]);
 
 const SECURITY_HEADERS = {
   // Outputs may be data: or http(s) URLs (a server run with --upload-url); nothing else loads from elsewhere.
@@ -58,7 +72,8 @@ export function parseTarget(raw: string): URL {
   } catch {
     throw new UsageError(`--target must be a URL such as http://127.0.0.1:8393, not ${JSON.stringify(raw)}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--target must be an http:// or https:// URL, not ${raw}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`--target must be an http:// or https:// URL, not ${raw}`);
   if (url.username || url.password) throw new UsageError("--target must not carry a user name or password");
   url.pathname = url.pathname.replace(/\/+$/, "");
   url.search = "";
@@ -123,7 +138,14 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, rest: str
   }
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const upstream = send(
-    { protocol: target.protocol, hostname: target.hostname.replace(/^\[|\]$/g, ""), port: target.port, path: target.pathname.replace(/\/+$/, "") + rest, method: req.method, headers },
+    {
+      protocol: target.protocol,
+      hostname: target.hostname.replace(/^\[|\]$/g, ""),
+      port: target.port,
+      path: target.pathname.replace(/\/+$/, "") + rest,
+      method: req.method,
+      headers,
+    },
     (answer) => {
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) {
@@ -135,7 +157,8 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: URL, rest: str
     },
   );
   upstream.on("error", (error) => {
-    if (!res.headersSent) sendJson(res, 502, { error: `cannot reach the model server at ${target.href}: ${error.message}` });
+    if (!res.headersSent)
+      sendJson(res, 502, { error: `cannot reach the model server at ${target.href}: ${error.message}` });
     else res.destroy();
   });
   // The browser going away (a closed tab, an aborted stream) ends the upstream request too: for an SSE
@@ -163,10 +186,12 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       req.resume();
       return sendJson(res, 404, { error: "no such webhook" });
     }
-    if (!allowed(req, host)) return sendJson(res, 403, { error: "the playground answers only pages it served, on this machine" });
+    if (!allowed(req, host))
+      return sendJson(res, 403, { error: "the playground answers only pages it served, on this machine" });
     if (path.startsWith("/api/")) return proxy(req, res, target, (req.url ?? "").slice("/api".length));
     const events = /^\/events\/([^/]+)$/.exec(path);
-    if (events && TOKEN.test(events[1]!) && options.webhookHost) return relay.subscribe(req, res, events[1]!, SECURITY_HEADERS);
+    if (events && TOKEN.test(events[1]!) && options.webhookHost)
+      return relay.subscribe(req, res, events[1]!, SECURITY_HEADERS);
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
     if (path === "/config.json") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", ...SECURITY_HEADERS });
@@ -180,17 +205,25 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE") reject(new UserError(`port ${options.port} on ${host} is in use: choose another one with -p (0 picks a free port)`));
-      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") reject(new UserError(`cannot listen on ${host}: no such address on this machine`));
+      if (error.code === "EADDRINUSE")
+        reject(
+          new UserError(`port ${options.port} on ${host} is in use: choose another one with -p (0 picks a free port)`),
+        );
+      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
+        reject(new UserError(`cannot listen on ${host}: no such address on this machine`));
       else reject(error);
     });
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const browserHost = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const browserHost =
+    host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${browserHost}:${port}/`;
   const webhookHost = options.webhookHost?.includes(":") ? `[${options.webhookHost}]` : options.webhookHost;
-  config = JSON.stringify({ target: target.href.replace(/\/$/, ""), ...(webhookHost ? { webhooks: `http://${webhookHost}:${port}/webhook/` } : {}) });
+  config = JSON.stringify({
+    target: target.href.replace(/\/$/, ""),
+    ...(webhookHost ? { webhooks: `http://${webhookHost}:${port}/webhook/` } : {}),
+  });
   const close = () =>
     new Promise<void>((resolve) => {
       relay.close();

@@ -11,13 +11,20 @@ export async function waitForContainer(url: string, container: Docker.Container,
     timeoutMs,
     intervalMs: 200,
     ended: async () => {
-      const state = await container.inspect().then((info) => info.State, () => undefined);
+      const state = await container.inspect().then(
+        (info) => info.State,
+        () => undefined,
+      );
       if (state?.Running) return undefined;
       const logs = (await containerLogs(container)).split("\n").filter(Boolean);
-      return new UserError(`The model container exited (code ${state?.ExitCode ?? "unknown"}) before it was ready:`, logs);
+      return new UserError(
+        `The model container exited (code ${state?.ExitCode ?? "unknown"}) before it was ready:`,
+        logs,
+      );
     },
     errors: {
-      failed: (status, logs) => new UserError(`The model's setup failed (${status}):`, logs.split("\n").filter(Boolean)),
+      failed: (status, logs) =>
+        new UserError(`The model's setup failed (${status}):`, logs.split("\n").filter(Boolean)),
       timedOut: (timeoutMs) => new UserError(`The model was not ready within ${timeoutMs / 1000} s.`),
     },
   });

@@ -8,7 +8,14 @@
  *   await waitUntilReady(url, { timeoutMs: 300_000 });
  *   await runOnePrediction(url, input, openapi, { cwd, stdout, stderr });
  */
-export { type HealthState, type ReadinessErrors, type WaitOptions, healthCheck, readiness, waitUntilReady } from "./ready.js";
+export {
+  type HealthState,
+  type ReadinessErrors,
+  type WaitOptions,
+  healthCheck,
+  readiness,
+  waitUntilReady,
+} from "./ready.js";
 export { waitForContainer } from "./container.js";
 export { buildInputs, fileDataUrl, readJsonInput, runOnePrediction, type PredictionIo } from "./io.js";
 export { extensionForMime, writeOutputs, type WriteOptions, type WrittenOutputs } from "./outputs.js";

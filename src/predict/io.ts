@@ -16,7 +16,9 @@ function propertySchema(openapi: Schema, name: string, component: string): Schem
   const properties = (schemas[component]?.properties ?? {}) as Record<string, Schema>;
   const property = properties[name];
   if (!property) return undefined;
-  const ref = Array.isArray(property.allOf) ? ((property.allOf[0] as Schema | undefined)?.$ref as string | undefined) : undefined;
+  const ref = Array.isArray(property.allOf)
+    ? ((property.allOf[0] as Schema | undefined)?.$ref as string | undefined)
+    : undefined;
   return ref ? { ...schemas[ref.split("/").pop()!], ...property } : property;
 }
 
@@ -56,7 +58,12 @@ function accepts(schema: Schema, ...types: string[]): boolean {
  */
 function unionScalar(raw: string, schema: Schema): unknown {
   const n = Number(raw);
-  if (raw.trim() !== "" && Number.isFinite(n) && (accepts(schema, "number") || (Number.isInteger(n) && accepts(schema, "integer")))) return n;
+  if (
+    raw.trim() !== "" &&
+    Number.isFinite(n) &&
+    (accepts(schema, "number") || (Number.isInteger(n) && accepts(schema, "integer")))
+  )
+    return n;
   if ((raw === "true" || raw === "false") && accepts(schema, "boolean")) return raw === "true";
   return raw;
 }
@@ -87,7 +94,11 @@ function scalar(raw: string, schema: Schema, cwd: string, asDataUrl: boolean): u
 }
 
 /** `["prompt=hi", "image=@cat.png", "sizes=[1,2]"]` → the prediction's input object. */
-export function buildInputs(pairs: readonly string[], openapi: Schema, options: { cwd: string; component?: string; filesAsDataUrls?: boolean }): Record<string, unknown> {
+export function buildInputs(
+  pairs: readonly string[],
+  openapi: Schema,
+  options: { cwd: string; component?: string; filesAsDataUrls?: boolean },
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const repeated = new Set<string>();
   for (const pair of pairs) {
@@ -113,14 +124,19 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
         } catch {
           throw new UserError(`-i ${name}=${raw}: not valid JSON`);
         }
-        values = values.map((v) => (typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v));
+        values = values.map((v) =>
+          typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v,
+        );
       } else {
         values = [scalar(raw, items, options.cwd, asDataUrl)];
       }
       input[name] = [...((input[name] as unknown[] | undefined) ?? []), ...values];
     } else if (repeated.has(name) || Object.hasOwn(input, name)) {
       // As Cog's CLI: a name given twice is a list of its values (which the schema check refuses for a single value).
-      input[name] = [...(repeated.has(name) ? (input[name] as unknown[]) : [input[name]]), scalar(raw, schema, options.cwd, asDataUrl)];
+      input[name] = [
+        ...(repeated.has(name) ? (input[name] as unknown[]) : [input[name]]),
+        scalar(raw, schema, options.cwd, asDataUrl),
+      ];
       repeated.add(name);
     } else {
       input[name] = scalar(raw, schema, options.cwd, asDataUrl);
@@ -136,7 +152,12 @@ export function buildInputs(pairs: readonly string[], openapi: Schema, options: 
  */
 export async function readJsonInput(
   value: string,
-  options: { cwd: string; stdin?: NodeJS.ReadableStream; filesAsDataUrls?: boolean; checkNames?: (names: string[]) => void },
+  options: {
+    cwd: string;
+    stdin?: NodeJS.ReadableStream;
+    filesAsDataUrls?: boolean;
+    checkNames?: (names: string[]) => void;
+  },
 ): Promise<Record<string, unknown>> {
   let text: string;
   if (value === "-" || value === "@-") {
@@ -148,7 +169,9 @@ export async function readJsonInput(
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      throw new UserError(`Failed to read JSON from file ${JSON.stringify(value.slice(1))}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new UserError(
+        `Failed to read JSON from file ${JSON.stringify(value.slice(1))}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   } else {
     text = value;
@@ -159,12 +182,16 @@ export async function readJsonInput(
   } catch (err) {
     throw new UserError(`Failed to parse JSON: ${(err as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new UserError("Failed to parse JSON: the inputs must be a JSON object");
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new UserError("Failed to parse JSON: the inputs must be a JSON object");
   const input = parsed as Record<string, unknown>;
   options.checkNames?.(Object.keys(input));
   const asDataUrl = options.filesAsDataUrls ?? false;
   return Object.fromEntries(
-    Object.entries(input).map(([name, v]) => [name, typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v]),
+    Object.entries(input).map(([name, v]) => [
+      name,
+      typeof v === "string" && v.startsWith("@") ? fileValue(v.slice(1), options.cwd, asDataUrl) : v,
+    ]),
   );
 }
 
@@ -217,34 +244,46 @@ export async function runOnePrediction(
   });
   const body = (await response.json()) as PredictionResponse;
   if (response.status === 422 && body.detail) {
-    throw new UserError("the inputs are not valid:", body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`));
+    throw new UserError(
+      "the inputs are not valid:",
+      body.detail.map((d) => `${String(d.loc[2] ?? d.loc.join("."))}: ${d.msg}`),
+    );
   }
   if (body.logs) io.stderr.write(body.logs.endsWith("\n") ? body.logs : `${body.logs}\n`);
-  const outputSchema = (openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
+  const outputSchema =
+    (openapi.components as { schemas?: Record<string, Record<string, unknown>> } | undefined)?.schemas?.Output ?? {};
   const concatenate = outputSchema["x-cog-array-display"] === "concatenate";
   if (io.json) {
     const document: Record<string, unknown> = { ...body };
     if (body.status === "succeeded" && body.output !== null && body.output !== undefined) {
-      const written = writeOutputs(body.output, { cwd: io.cwd, outputPath: io.outputPath ? withoutExtension(io.outputPath) : undefined, filesOnly: true });
+      const written = writeOutputs(body.output, {
+        cwd: io.cwd,
+        outputPath: io.outputPath ? withoutExtension(io.outputPath) : undefined,
+        filesOnly: true,
+      });
       for (const file of written.files) io.stderr.write(`Written output to: ${file}\n`);
       document.output = written.output;
     }
     const text = JSON.stringify(document, null, 2);
     if (io.outputPath) {
-      if (extname(io.outputPath) !== ".json") io.stderr.write(`--output value does not have a .json suffix: ${basename(io.outputPath)}\n`);
+      if (extname(io.outputPath) !== ".json")
+        io.stderr.write(`--output value does not have a .json suffix: ${basename(io.outputPath)}\n`);
       io.stderr.write(`Written output to: ${writeJsonDocument(text, { cwd: io.cwd, outputPath: io.outputPath })}\n`);
     } else {
       io.stdout.write(`${text}\n`);
     }
-    if (body.status !== "succeeded") throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+    if (body.status !== "succeeded")
+      throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
     return;
   }
-  if (body.status !== "succeeded") throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
+  if (body.status !== "succeeded")
+    throw new UserError(`the ${what} ${body.status ?? "failed"}${body.error ? `: ${body.error}` : ""}`);
   if (body.output === null || body.output === undefined) {
     io.stderr.write("No output generated\n");
     return;
   }
   const written = writeOutputs(body.output, { cwd: io.cwd, outputPath: io.outputPath, concatenate });
   for (const file of written.files) io.stderr.write(`Written output to: ${file}\n`);
-  if (written.printed !== undefined) io.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
+  if (written.printed !== undefined)
+    io.stdout.write(written.printed.endsWith("\n") ? written.printed : `${written.printed}\n`);
 }

@@ -7,7 +7,14 @@ import { describe, expect, it } from "vitest";
 import { buildInputs, readJsonInput } from "./io.js";
 
 const openapi = {
-  components: { schemas: { Input: { type: "object", properties: { s: { type: "string" }, n: { type: "integer" }, f: { type: "string", format: "uri" } } } } },
+  components: {
+    schemas: {
+      Input: {
+        type: "object",
+        properties: { s: { type: "string" }, n: { type: "integer" }, f: { type: "string", format: "uri" } },
+      },
+    },
+  },
 };
 
 describe("readJsonInput", () => {
@@ -16,18 +23,23 @@ describe("readJsonInput", () => {
     writeFileSync(join(cwd, "input.json"), '{\n  "s": "sackfield"\n}\n');
     expect(await readJsonInput('{"s": "inline", "n": 2}', { cwd })).toEqual({ s: "inline", n: 2 });
     expect(await readJsonInput("@input.json", { cwd })).toEqual({ s: "sackfield" });
-    for (const flag of ["@-", "-"]) expect(await readJsonInput(flag, { cwd, stdin: Readable.from(['{"s": "piped"}']) })).toEqual({ s: "piped" });
+    for (const flag of ["@-", "-"])
+      expect(await readJsonInput(flag, { cwd, stdin: Readable.from(['{"s": "piped"}']) })).toEqual({ s: "piped" });
   });
 
   it("turns @path strings into files, after checking the names", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "json-input-"));
     writeFileSync(join(cwd, "photo.png"), "pixels");
-    expect(await readJsonInput('{"f": "@photo.png"}', { cwd, filesAsDataUrls: true })).toEqual({ f: expect.stringMatching(/^data:image\/png;name=photo\.png;base64,/) });
+    expect(await readJsonInput('{"f": "@photo.png"}', { cwd, filesAsDataUrls: true })).toEqual({
+      f: expect.stringMatching(/^data:image\/png;name=photo\.png;base64,/),
+    });
     expect(await readJsonInput('{"f": "@photo.png"}', { cwd })).toEqual({ f: join(cwd, "photo.png") });
     const refuse = (names: string[]) => {
       if (names.includes("nope")) throw new Error("unknown input");
     };
-    await expect(readJsonInput('{"nope": "@missing.png"}', { cwd, checkNames: refuse })).rejects.toThrow("unknown input");
+    await expect(readJsonInput('{"nope": "@missing.png"}', { cwd, checkNames: refuse })).rejects.toThrow(
+      "unknown input",
+    );
   });
 
   it("refuses text that is not a JSON object", async () => {

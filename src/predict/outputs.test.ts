@@ -29,7 +29,10 @@ describe("writeOutputs", () => {
 
   it("names an object's files after their fields (a training's weights)", () => {
     const cwd = mkdtempSync(join(tmpdir(), "outputs-"));
-    const written = writeOutputs({ weights: file("application/octet-stream", "w"), epochs: 3 }, { cwd, outputPath: "weights" });
+    const written = writeOutputs(
+      { weights: file("application/octet-stream", "w"), epochs: 3 },
+      { cwd, outputPath: "weights" },
+    );
     expect(written.files).toEqual(["weights.bin"]);
     expect(JSON.parse(written.printed!)).toEqual({ weights: "weights.bin", epochs: 3 });
   });
@@ -43,7 +46,16 @@ describe("writeOutputs", () => {
   });
 
   it("knows the common MIME types", () => {
-    for (const [mime, ext] of [["image/bmp", ".bmp"], ["image/jpeg", ".jpg"], ["image/webp", ".webp"], ["audio/wav", ".wav"], ["video/mp4", ".mp4"], ["image/svg+xml", ".svg"], ["image/tiff", ".tiff"], ["text/plain; charset=utf-8", ".txt"]]) {
+    for (const [mime, ext] of [
+      ["image/bmp", ".bmp"],
+      ["image/jpeg", ".jpg"],
+      ["image/webp", ".webp"],
+      ["audio/wav", ".wav"],
+      ["video/mp4", ".mp4"],
+      ["image/svg+xml", ".svg"],
+      ["image/tiff", ".tiff"],
+      ["text/plain; charset=utf-8", ".txt"],
+    ]) {
       expect(extensionForMime(mime!)).toBe(ext);
     }
     expect(extensionForMime("application/x-unknown")).toBe("");

@@ -10,30 +10,87 @@ import { UserError } from "../errors.js";
 
 /** File extensions of the common MIME types (the one used for an output file named by cogts). */
 const EXTENSION_BY_MIME: Record<string, string> = {
-  "application/gzip": ".gz", "application/json": ".json", "application/jsonl": ".jsonl", "application/x-ndjson": ".ndjson",
-  "application/octet-stream": ".bin", "application/pdf": ".pdf", "application/zip": ".zip", "application/x-tar": ".tar",
-  "application/xml": ".xml", "application/ogg": ".ogx", "application/msword": ".doc", "application/rtf": ".rtf",
-  "application/x-7z-compressed": ".7z", "application/x-bzip2": ".bz2", "application/x-sh": ".sh",
+  "application/gzip": ".gz",
+  "application/json": ".json",
+  "application/jsonl": ".jsonl",
+  "application/x-ndjson": ".ndjson",
+  "application/octet-stream": ".bin",
+  "application/pdf": ".pdf",
+  "application/zip": ".zip",
+  "application/x-tar": ".tar",
+  "application/xml": ".xml",
+  "application/ogg": ".ogx",
+  "application/msword": ".doc",
+  "application/rtf": ".rtf",
+  "application/x-7z-compressed": ".7z",
+  "application/x-bzip2": ".bz2",
+  "application/x-sh": ".sh",
   "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-  "audio/aac": ".aac", "audio/flac": ".flac", "audio/midi": ".midi", "audio/mpeg": ".mp3", "audio/ogg": ".oga",
-  "audio/opus": ".opus", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav", "audio/webm": ".weba",
-  "font/otf": ".otf", "font/ttf": ".ttf", "font/woff": ".woff", "font/woff2": ".woff2",
-  "image/avif": ".avif", "image/bmp": ".bmp", "image/x-ms-bmp": ".bmp", "image/gif": ".gif", "image/heic": ".heic",
-  "image/jpeg": ".jpg", "image/png": ".png", "image/svg+xml": ".svg", "image/tiff": ".tiff",
-  "image/vnd.microsoft.icon": ".ico", "image/x-icon": ".ico", "image/webp": ".webp",
-  "model/gltf-binary": ".glb", "model/obj": ".obj",
-  "text/calendar": ".ics", "text/css": ".css", "text/csv": ".csv", "text/html": ".html", "text/javascript": ".js",
-  "text/markdown": ".md", "text/plain": ".txt", "text/xml": ".xml", "text/vtt": ".vtt",
-  "video/mp2t": ".ts", "video/mp4": ".mp4", "video/mpeg": ".mpeg", "video/ogg": ".ogv", "video/quicktime": ".mov",
-  "video/webm": ".webm", "video/x-msvideo": ".avi", "video/3gpp": ".3gp",
+  "audio/aac": ".aac",
+  "audio/flac": ".flac",
+  "audio/midi": ".midi",
+  "audio/mpeg": ".mp3",
+  "audio/ogg": ".oga",
+  "audio/opus": ".opus",
+  "audio/wav": ".wav",
+  "audio/x-wav": ".wav",
+  "audio/wave": ".wav",
+  "audio/webm": ".weba",
+  "font/otf": ".otf",
+  "font/ttf": ".ttf",
+  "font/woff": ".woff",
+  "font/woff2": ".woff2",
+  "image/avif": ".avif",
+  "image/bmp": ".bmp",
+  "image/x-ms-bmp": ".bmp",
+  "image/gif": ".gif",
+  "image/heic": ".heic",
+  "image/jpeg": ".jpg",
+  "image/png": ".png",
+  "image/svg+xml": ".svg",
+  "image/tiff": ".tiff",
+  "image/vnd.microsoft.icon": ".ico",
+  "image/x-icon": ".ico",
+  "image/webp": ".webp",
+  "model/gltf-binary": ".glb",
+  "model/obj": ".obj",
+  "text/calendar": ".ics",
+  "text/css": ".css",
+  "text/csv": ".csv",
+  "text/html": ".html",
+  "text/javascript": ".js",
+  "text/markdown": ".md",
+  "text/plain": ".txt",
+  "text/xml": ".xml",
+  "text/vtt": ".vtt",
+  "video/mp2t": ".ts",
+  "video/mp4": ".mp4",
+  "video/mpeg": ".mpeg",
+  "video/ogg": ".ogv",
+  "video/quicktime": ".mov",
+  "video/webm": ".webm",
+  "video/x-msvideo": ".avi",
+  "video/3gpp": ".3gp",
 };
 
 /** MIME types by extension, for `-i name=@file` (the reverse table, plus the spellings it leaves out). */
 export const MIME_BY_EXTENSION: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(EXTENSION_BY_MIME).reverse().map(([mime, ext]) => [ext, mime])),
-  ".jpeg": "image/jpeg", ".tif": "image/tiff", ".ogg": "audio/ogg", ".htm": "text/html", ".mid": "audio/midi",
-  ".wav": "audio/wav", ".bmp": "image/bmp", ".ico": "image/vnd.microsoft.icon", ".xml": "application/xml", ".ts": "video/mp2t",
+  ...Object.fromEntries(
+    Object.entries(EXTENSION_BY_MIME)
+      .reverse()
+      .map(([mime, ext]) => [ext, mime]),
+  ),
+  ".jpeg": "image/jpeg",
+  ".tif": "image/tiff",
+  ".ogg": "audio/ogg",
+  ".htm": "text/html",
+  ".mid": "audio/midi",
+  ".wav": "audio/wav",
+  ".bmp": "image/bmp",
+  ".ico": "image/vnd.microsoft.icon",
+  ".xml": "application/xml",
+  ".ts": "video/mp2t",
 };
 
 /** The extension cogts gives a file of `mime` (parameters ignored); "" for a type it does not know. */
@@ -49,12 +106,15 @@ function decodeDataUrl(url: string): { bytes: Buffer; extension: string } | unde
   return { bytes, extension: extensionForMime(match[1]!) };
 }
 
-const isFile = (v: unknown): v is string => typeof v === "string" && v.startsWith("data:") && decodeDataUrl(v) !== undefined;
+const isFile = (v: unknown): v is string =>
+  typeof v === "string" && v.startsWith("data:") && decodeDataUrl(v) !== undefined;
 
 /** `-o NAME` or `output`; a folder (existing, or written with a trailing slash) gets `fallback` inside it. */
 function destination(cwd: string, outputPath: string | undefined, fallback: string): string {
   if (!outputPath) return fallback;
-  const isFolder = /[\\/]$/.test(outputPath) || (existsSync(resolve(cwd, outputPath)) && statSync(resolve(cwd, outputPath)).isDirectory());
+  const isFolder =
+    /[\\/]$/.test(outputPath) ||
+    (existsSync(resolve(cwd, outputPath)) && statSync(resolve(cwd, outputPath)).isDirectory());
   return isFolder ? join(outputPath, fallback) : outputPath;
 }
 
@@ -124,12 +184,18 @@ export function writeOutputs(output: unknown, options: WriteOptions): WrittenOut
   }
   if (output !== null && typeof output === "object" && !Array.isArray(output) && Object.values(output).some(isFile)) {
     const folder = options.outputPath ? dirname(destination(options.cwd, options.outputPath, "output")) : "";
-    const replaced = Object.fromEntries(Object.entries(output).map(([key, value]) => [key, isFile(value) ? save(value, folder ? join(folder, key) : key) : value]));
+    const replaced = Object.fromEntries(
+      Object.entries(output).map(([key, value]) => [
+        key,
+        isFile(value) ? save(value, folder ? join(folder, key) : key) : value,
+      ]),
+    );
     return { files, printed: JSON.stringify(replaced, null, 2), output: replaced };
   }
   if (options.filesOnly) return { files, output };
   let text: string;
-  if (options.concatenate && Array.isArray(output) && output.every((v) => typeof v === "string")) text = output.join("");
+  if (options.concatenate && Array.isArray(output) && output.every((v) => typeof v === "string"))
+    text = output.join("");
   else text = typeof output === "string" ? output : JSON.stringify(output, null, 2);
   if (options.outputPath) {
     const isText = typeof output === "string" || options.concatenate === true;

@@ -36,16 +36,23 @@ describe("waitUntilReady", () => {
   });
 
   it("stops at a failed setup with its logs, and at DEFUNCT", async () => {
-    const url = await healthServer([{ status: "STARTING" }, { status: "SETUP_FAILED", setup: { logs: "weights are missing\n" } }]);
+    const url = await healthServer([
+      { status: "STARTING" },
+      { status: "SETUP_FAILED", setup: { logs: "weights are missing\n" } },
+    ]);
     await expect(waitUntilReady(url, { intervalMs: 5 })).rejects.toThrow(/^setup failed:\nweights are missing$/);
     server!.close();
     const defunct = await healthServer([{ status: "DEFUNCT", setup: { logs: "" } }]);
-    await expect(waitUntilReady(defunct, { intervalMs: 5, errors: { failed: (status) => new Error(`gone: ${status}`) } })).rejects.toThrow("gone: DEFUNCT");
+    await expect(
+      waitUntilReady(defunct, { intervalMs: 5, errors: { failed: (status) => new Error(`gone: ${status}`) } }),
+    ).rejects.toThrow("gone: DEFUNCT");
   });
 
   it("gives up after the timeout, and when the server ended", async () => {
     const url = await healthServer([{ status: "STARTING" }]);
-    await expect(waitUntilReady(url, { intervalMs: 5, timeoutMs: 30 })).rejects.toThrow("setup did not finish within 0.03 s");
+    await expect(waitUntilReady(url, { intervalMs: 5, timeoutMs: 30 })).rejects.toThrow(
+      "setup did not finish within 0.03 s",
+    );
     await expect(waitUntilReady(url, { intervalMs: 5, ended: () => new Error("exited") })).rejects.toThrow("exited");
   });
 });

@@ -39,7 +39,8 @@ export interface WaitOptions {
 }
 
 const DEFAULT_ERRORS: ReadinessErrors = {
-  failed: (status, logs) => new UserError(`setup failed${status === "DEFUNCT" ? " (DEFUNCT)" : ""}:\n${logs.trimEnd()}`),
+  failed: (status, logs) =>
+    new UserError(`setup failed${status === "DEFUNCT" ? " (DEFUNCT)" : ""}:\n${logs.trimEnd()}`),
   timedOut: (timeoutMs) => new UserError(`setup did not finish within ${timeoutMs / 1000} s`),
 };
 

@@ -78,7 +78,10 @@ export function checkInputs(input: Record<string, unknown>, openapi: Schema, tra
   const component = inputComponent(openapi, train);
   // As Cog's runtime validator, which ignores OpenAPI's `nullable`: a null is refused even for an optional input.
   for (const [name, value] of Object.entries(input).sort(([a], [b]) => a.localeCompare(b))) {
-    if (value === null) throw new UserError(`invalid input ${JSON.stringify(name)}: must not be null (omit the input to use its default)`);
+    if (value === null)
+      throw new UserError(
+        `invalid input ${JSON.stringify(name)}: must not be null (omit the input to use its default)`,
+      );
   }
   const result = compileInputValidator(openapi, component)(input);
   if (result.ok) return;

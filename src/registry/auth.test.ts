@@ -3,9 +3,17 @@ import { parseChallenge, repositoryScope } from "./auth.js";
 
 describe("WWW-Authenticate challenges", () => {
   it("reads Bearer realm, service and a scope holding host:port and spaces", () => {
-    expect(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:h:5000/app:pull,push repository:other:pull"')).toEqual({
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:h:5000/app:pull,push repository:other:pull"',
+      ),
+    ).toEqual({
       scheme: "bearer",
-      params: { realm: "https://auth.example/token", service: "registry.example", scope: "repository:h:5000/app:pull,push repository:other:pull" },
+      params: {
+        realm: "https://auth.example/token",
+        service: "registry.example",
+        scope: "repository:h:5000/app:pull,push repository:other:pull",
+      },
     });
   });
   it("reads Basic and ignores schemes it cannot use", () => {

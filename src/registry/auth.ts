@@ -40,13 +40,19 @@ export function repositoryScope(repository: string, actions: string[]): string {
 
 /** The message every 401/403 ends with: which registry, and how to log in. */
 export function loginHint(registry: string, status: number, detail?: string): UserError {
-  const what = status === 403
-    ? `The registry ${registry} denied access${detail ? ` (${detail})` : ""}: check that the repository exists and your account may push to it`
-    : `The registry ${registry} requires authentication${detail ? ` (${detail})` : ""}`;
-  return new UserError(`${what}. Log in with \`cog login ${registry}\` (or set COG_REGISTRY_USERNAME and COG_REGISTRY_PASSWORD).`);
+  const what =
+    status === 403
+      ? `The registry ${registry} denied access${detail ? ` (${detail})` : ""}: check that the repository exists and your account may push to it`
+      : `The registry ${registry} requires authentication${detail ? ` (${detail})` : ""}`;
+  return new UserError(
+    `${what}. Log in with \`cog login ${registry}\` (or set COG_REGISTRY_USERNAME and COG_REGISTRY_PASSWORD).`,
+  );
 }
 
-interface CachedToken { token: string; expiresAt: number }
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
 
 /**
  * Holds the credentials and the registry's challenge, and produces the Authorization header for requests:
@@ -113,28 +119,44 @@ export class Authenticator {
   /** distribution auth/token.md §"Requesting a Token" (GET) and oauth.md (POST with a refresh token). */
   private async fetchToken(challenge: Challenge): Promise<CachedToken> {
     const realm = challenge.params.realm;
-    if (!realm) throw new UserError(`The registry ${this.registry} sent a Bearer challenge without a realm; it cannot be used.`);
+    if (!realm)
+      throw new UserError(`The registry ${this.registry} sent a Bearer challenge without a realm; it cannot be used.`);
     let url: URL;
     try {
       url = new URL(realm);
     } catch {
-      throw new UserError(`The registry ${this.registry} named the token server ${JSON.stringify(realm.slice(0, 200))}, which is not a URL.`);
+      throw new UserError(
+        `The registry ${this.registry} named the token server ${JSON.stringify(realm.slice(0, 200))}, which is not a URL.`,
+      );
     }
     requireHttpUrl(url, "Fetching a registry token", `the registry ${this.registry}`);
     // distribution auth/token.md: the client sends its credentials to the realm, which may be another host. Not in
     // clear text, though, when the registry itself was reached over TLS (a hostile or hijacked challenge's realm).
     const registryUrl = new URL(registryBaseUrl(this.registry));
-    if (registryUrl.protocol === "https:" && url.protocol === "http:" && this.sendsCredentials() && !isLoopback(url.hostname)) {
-      throw new UserError(`The registry ${this.registry} (https) sent cogts to the token server ${url.origin} over plain http; cogts does not send your credentials unencrypted. Ask the registry's operator to serve its token realm over https.`);
+    if (
+      registryUrl.protocol === "https:" &&
+      url.protocol === "http:" &&
+      this.sendsCredentials() &&
+      !isLoopback(url.hostname)
+    ) {
+      throw new UserError(
+        `The registry ${this.registry} (https) sent cogts to the token server ${url.origin} over plain http; cogts does not send your credentials unencrypted. Ask the registry's operator to serve its token realm over https.`,
+      );
     }
     const scopes = [...this.scopes];
     let response: Dispatcher.ResponseData;
     if (this.credentials?.identityToken) {
-      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: this.credentials.identityToken, client_id: "cogts" });
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: this.credentials.identityToken,
+        client_id: "cogts",
+      });
       if (challenge.params.service) form.set("service", challenge.params.service);
       if (scopes.length) form.set("scope", scopes.join(" "));
       response = await request(url, {
-        method: "POST", body: form.toString(), dispatcher: this.dispatcher,
+        method: "POST",
+        body: form.toString(),
+        dispatcher: this.dispatcher,
         headers: { "content-type": "application/x-www-form-urlencoded" },
       });
     } else {
@@ -144,24 +166,41 @@ export class Authenticator {
       if (this.hasPassword()) headers.authorization = this.basicHeader();
       response = await request(url, { method: "GET", headers, dispatcher: this.dispatcher });
     }
-    const text = await readBounded(response.body, MAX_TOKEN_BYTES, `Fetching a token from ${url.origin}`, response.statusCode !== 200);
+    const text = await readBounded(
+      response.body,
+      MAX_TOKEN_BYTES,
+      `Fetching a token from ${url.origin}`,
+      response.statusCode !== 200,
+    );
     if (response.statusCode === 401 || response.statusCode === 403) {
       throw loginHint(this.registry, response.statusCode, `token server ${url.host} said ${response.statusCode}`);
     }
     if (response.statusCode !== 200) {
-      throw new UserError(`The token server of ${this.registry} (${url.origin}) answered ${response.statusCode}: ${text.slice(0, 200)}`);
+      throw new UserError(
+        `The token server of ${this.registry} (${url.origin}) answered ${response.statusCode}: ${text.slice(0, 200)}`,
+      );
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       // Not retried as a network error: the answer arrived whole, and asking again gets the same.
-      throw new UserError(`The token server of ${this.registry} (${url.origin}) answered 200 with a body that is not valid JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 60))}); no token can be read from it.`);
+      throw new UserError(
+        `The token server of ${this.registry} (${url.origin}) answered 200 with a body that is not valid JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 60))}); no token can be read from it.`,
+      );
     }
-    const token = typeof body?.token === "string" && body.token ? body.token : typeof body?.access_token === "string" ? body.access_token : undefined;
+    const token =
+      typeof body?.token === "string" && body.token
+        ? body.token
+        : typeof body?.access_token === "string"
+          ? body.access_token
+          : undefined;
     if (!token) throw new UserError(`The token server of ${this.registry} (${url.origin}) returned no token.`);
     // The spec says 60 s when absent; refresh 10 s early so a long upload does not start with a dying token.
-    const lifetime = Math.max(typeof body.expires_in === "number" && Number.isFinite(body.expires_in) ? body.expires_in : 60, 60);
+    const lifetime = Math.max(
+      typeof body.expires_in === "number" && Number.isFinite(body.expires_in) ? body.expires_in : 60,
+      60,
+    );
     return { token, expiresAt: Date.now() + (lifetime - 10) * 1000 };
   }
 }

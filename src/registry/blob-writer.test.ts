@@ -20,7 +20,12 @@ const fast = { attempts: 3, baseDelayMs: 1 };
 const sha = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 
 function blobOf(data: Buffer, label = "blob"): Blob {
-  return { digest: sha(data), size: data.length, label, open: (start, end) => Readable.from([data.subarray(start, end)]) };
+  return {
+    digest: sha(data),
+    size: data.length,
+    label,
+    open: (start, end) => Readable.from([data.subarray(start, end)]),
+  };
 }
 
 /** What a test may make the fake registry do instead of the spec'd answer: a status, for one request. */
@@ -39,7 +44,9 @@ class FakeRegistry {
   host = "";
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -59,41 +66,80 @@ class FakeRegistry {
     }
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? "/", `http://${this.host}`);
-    this.log.push(`${req.method} ${url.pathname}${req.headers["content-range"] ? ` ${req.headers["content-range"]}` : ""}`);
+    this.log.push(
+      `${req.method} ${url.pathname}${req.headers["content-range"] ? ` ${req.headers["content-range"]}` : ""}`,
+    );
     const faulted = this.fault?.(req, this.log.length - 1);
-    if (faulted) { res.writeHead(faulted).end(); return; }
+    if (faulted) {
+      res.writeHead(faulted).end();
+      return;
+    }
     const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
     const upload = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(url.pathname);
-    if (req.method === "HEAD" && blob) { res.writeHead(this.blobs.has(blob[2]!) ? 200 : 404).end(); return; }
-    if (!upload) { res.writeHead(404).end(); return; }
+    if (req.method === "HEAD" && blob) {
+      res.writeHead(this.blobs.has(blob[2]!) ? 200 : 404).end();
+      return;
+    }
+    if (!upload) {
+      res.writeHead(404).end();
+      return;
+    }
     const id = upload[2]!;
     const location = (sid: string) => `/v2/${upload[1]}/blobs/uploads/${sid}?state=${this.next}`;
     const range = (data: Buffer) => `0-${data.length - 1}`;
     if (req.method === "POST") {
       const mount = url.searchParams.get("mount");
-      if (mount && this.blobs.has(mount)) { res.writeHead(201).end(); return; }
+      if (mount && this.blobs.has(mount)) {
+        res.writeHead(201).end();
+        return;
+      }
       const sid = `s${++this.next}`;
       this.sessions.set(sid, Buffer.alloc(0));
-      res.writeHead(202, { location: location(sid), range: "0--1", ...(this.minChunk ? { "oci-chunk-min-length": String(this.minChunk) } : {}) }).end();
+      res
+        .writeHead(202, {
+          location: location(sid),
+          range: "0--1",
+          ...(this.minChunk ? { "oci-chunk-min-length": String(this.minChunk) } : {}),
+        })
+        .end();
       return;
     }
     const held = this.sessions.get(id);
-    if (!held) { res.writeHead(404).end(); return; }
+    if (!held) {
+      res.writeHead(404).end();
+      return;
+    }
     if (req.method === "PATCH") {
-      if (this.refusePatch) { res.writeHead(405).end(); return; }
+      if (this.refusePatch) {
+        res.writeHead(405).end();
+        return;
+      }
       const start = Number(/^(\d+)-/.exec(req.headers["content-range"] ?? "0-")?.[1] ?? 0);
-      if (req.headers["content-range"] && start !== held.length) { res.writeHead(416, { range: range(held) }).end(); return; }
+      if (req.headers["content-range"] && start !== held.length) {
+        res.writeHead(416, { range: range(held) }).end();
+        return;
+      }
       const now = Buffer.concat([held, body]);
       this.sessions.set(id, now);
       res.writeHead(202, { location: location(id), range: range(now) }).end();
       return;
     }
-    if (req.method === "GET") { res.writeHead(204, { location: location(id), range: range(held) }).end(); return; }
-    if (req.method === "DELETE") { this.sessions.delete(id); res.writeHead(204).end(); return; }
+    if (req.method === "GET") {
+      res.writeHead(204, { location: location(id), range: range(held) }).end();
+      return;
+    }
+    if (req.method === "DELETE") {
+      this.sessions.delete(id);
+      res.writeHead(204).end();
+      return;
+    }
     if (req.method === "PUT") {
       const whole = Buffer.concat([held, body]);
       const digest = url.searchParams.get("digest");
-      if (digest !== sha(whole)) { res.writeHead(400).end(); return; }
+      if (digest !== sha(whole)) {
+        res.writeHead(400).end();
+        return;
+      }
       this.sessions.delete(id);
       this.blobs.set(digest, whole);
       res.writeHead(201, { location: `/v2/${upload[1]}/blobs/${digest}` }).end();
@@ -114,10 +160,17 @@ async function fake(): Promise<FakeRegistry> {
   return registry;
 }
 
-function writerFor(host: string, options: { chunkedThreshold?: number; chunkSize?: number; dispatcher?: MockAgent } = {}): BlobWriter {
+function writerFor(
+  host: string,
+  options: { chunkedThreshold?: number; chunkSize?: number; dispatcher?: MockAgent } = {},
+): BlobWriter {
   const client = new RegistryClient(host, undefined, fast, options.dispatcher);
   open.push(client);
-  return new BlobWriter(client, { repository: REPO, chunkedThreshold: options.chunkedThreshold ?? 1 << 30, chunkSize: options.chunkSize ?? 1 << 20 });
+  return new BlobWriter(client, {
+    repository: REPO,
+    chunkedThreshold: options.chunkedThreshold ?? 1 << 30,
+    chunkSize: options.chunkSize ?? 1 << 20,
+  });
 }
 
 function mocked(): { agent: MockAgent; pool: ReturnType<MockAgent["get"]>; host: string } {
@@ -142,23 +195,39 @@ describe("exists (HEAD)", () => {
 describe("initiate (POST, mount)", () => {
   it("opens a session at the Location resolved against the request, with the registry's chunk limits", async () => {
     const { agent, pool, host } = mocked();
-    pool.intercept({ method: "POST", path: `/v2/${REPO}/blobs/uploads/` })
-      .reply(202, "", { headers: { location: "abc?_state=x", "oci-chunk-min-length": "1000", "oci-chunk-max-length": "5000" } });
+    pool.intercept({ method: "POST", path: `/v2/${REPO}/blobs/uploads/` }).reply(202, "", {
+      headers: { location: "abc?_state=x", "oci-chunk-min-length": "1000", "oci-chunk-max-length": "5000" },
+    });
     const session = await writerFor(host, { dispatcher: agent }).initiate(blobOf(randomBytes(4)));
-    expect(session).toEqual({ mounted: false, location: new URL(`http://${host}/v2/${REPO}/blobs/uploads/abc?_state=x`), minChunk: 1000, maxChunk: 5000 });
+    expect(session).toEqual({
+      mounted: false,
+      location: new URL(`http://${host}/v2/${REPO}/blobs/uploads/abc?_state=x`),
+      minChunk: 1000,
+      maxChunk: 5000,
+    });
   });
   it("mounts from another repository on 201", async () => {
     const { agent, pool, host } = mocked();
     const blob = blobOf(randomBytes(4));
-    pool.intercept({ method: "POST", path: `/v2/${REPO}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent("other/repo")}` }).reply(201, "");
+    pool
+      .intercept({
+        method: "POST",
+        path: `/v2/${REPO}/blobs/uploads/?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent("other/repo")}`,
+      })
+      .reply(201, "");
     expect(await writerFor(host, { dispatcher: agent }).initiate(blob, "other/repo")).toEqual({ mounted: true });
   });
   it("falls back to a plain session when the mount request is refused", async () => {
     const { agent, pool, host } = mocked();
     const blob = blobOf(randomBytes(4));
     pool.intercept({ method: "POST", path: (p) => p.includes("mount=") }).reply(400, "");
-    pool.intercept({ method: "POST", path: `/v2/${REPO}/blobs/uploads/` }).reply(202, "", { headers: { location: "/up/1" } });
-    expect(await writerFor(host, { dispatcher: agent }).initiate(blob, "other/repo")).toMatchObject({ mounted: false, location: new URL(`http://${host}/up/1`) });
+    pool
+      .intercept({ method: "POST", path: `/v2/${REPO}/blobs/uploads/` })
+      .reply(202, "", { headers: { location: "/up/1" } });
+    expect(await writerFor(host, { dispatcher: agent }).initiate(blob, "other/repo")).toMatchObject({
+      mounted: false,
+      location: new URL(`http://${host}/up/1`),
+    });
   });
 });
 
@@ -195,14 +264,21 @@ describe("putChunked (PATCH with Range recovery)", () => {
     const session = await writer.initiate(blob);
     if (session.mounted) throw new Error("not mounted");
     expect(await writer.putChunked(blob, session)).toBe("done");
-    expect(registry.log.filter((l) => l.startsWith("PATCH")).map((l) => l.split(" ")[2])).toEqual(["0-399", "400-799", "800-999"]);
+    expect(registry.log.filter((l) => l.startsWith("PATCH")).map((l) => l.split(" ")[2])).toEqual([
+      "0-399",
+      "400-799",
+      "800-999",
+    ]);
     expect(registry.blobs.get(blob.digest)?.equals(data)).toBe(true);
   });
   it("after a failed chunk asks where the session stands (GET → Range) and resumes there", async () => {
     const registry = await fake();
     let failed = false;
     registry.fault = (req) => {
-      if (req.method === "PATCH" && req.headers["content-range"] === "200-399" && !failed) { failed = true; return 503; }
+      if (req.method === "PATCH" && req.headers["content-range"] === "200-399" && !failed) {
+        failed = true;
+        return 503;
+      }
       return undefined;
     };
     const writer = writerFor(registry.host, { chunkSize: 200 });
@@ -210,7 +286,13 @@ describe("putChunked (PATCH with Range recovery)", () => {
     const session = await writer.initiate(blob);
     if (session.mounted) throw new Error("not mounted");
     expect(await writer.putChunked(blob, session)).toBe("done");
-    expect(registry.log.filter((l) => /^(PATCH|GET)/.test(l)).map((l) => l.replace(/ \/v2\S+/, ""))).toEqual(["PATCH 0-199", "PATCH 200-399", "GET", "PATCH 200-399", "PATCH 400-499"]);
+    expect(registry.log.filter((l) => /^(PATCH|GET)/.test(l)).map((l) => l.replace(/ \/v2\S+/, ""))).toEqual([
+      "PATCH 0-199",
+      "PATCH 200-399",
+      "GET",
+      "PATCH 200-399",
+      "PATCH 400-499",
+    ]);
     expect(registry.blobs.has(blob.digest)).toBe(true);
   });
   it("resumes at once after an out-of-order chunk (416)", async () => {

@@ -33,19 +33,30 @@ interface BlobWriterOptions {
 }
 
 /** An upload session the registry opened (a 202 to POST), with the chunk sizes it asked for. */
-interface UploadSession { location: URL; minChunk: number; maxChunk: number }
+interface UploadSession {
+  location: URL;
+  minChunk: number;
+  maxChunk: number;
+}
 
 /** Status codes with which a registry says it does not do chunked (PATCH) uploads. */
 const CHUNKING_REFUSED = new Set([400, 405, 411, 415, 501]);
 
 /** The registry no longer knows an upload session; the blob starts over in a new one. */
 export class SessionLostError extends UserError {
-  constructor(label: string) { super(`The registry dropped the upload session of ${label}.`); }
+  constructor(label: string) {
+    super(`The registry dropped the upload session of ${label}.`);
+  }
 }
 
 class Counter extends Transform {
-  constructor(private readonly onBytes: (n: number) => void) { super(); }
-  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void { this.onBytes(chunk.length); done(null, chunk); }
+  constructor(private readonly onBytes: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    this.onBytes(chunk.length);
+    done(null, chunk);
+  }
 }
 
 function withDigest(location: URL, digest: string): URL {
@@ -57,7 +68,8 @@ function withDigest(location: URL, digest: string): URL {
 /** The upload's next Location, resolved against the request URL (it may be relative, and may carry state). */
 function locationOf(res: RegistryResponse): URL {
   const loc = header(res, "location");
-  if (!loc) throw new UserError(`The registry answered ${res.status} to ${res.url.pathname} without a Location header.`);
+  if (!loc)
+    throw new UserError(`The registry answered ${res.status} to ${res.url.pathname} without a Location header.`);
   return new URL(loc, res.url);
 }
 
@@ -71,7 +83,10 @@ function nextOffset(res: RegistryResponse): number | undefined {
 function chunkLimits(res: RegistryResponse): { minChunk: number; maxChunk: number } {
   const min = Number(header(res, "oci-chunk-min-length") ?? 0);
   const max = Number(header(res, "oci-chunk-max-length") ?? 0);
-  return { minChunk: Number.isFinite(min) && min > 0 ? min : 0, maxChunk: Number.isFinite(max) && max > 0 ? max : Infinity };
+  return {
+    minChunk: Number.isFinite(min) && min > 0 ? min : 0,
+    maxChunk: Number.isFinite(max) && max > 0 ? max : Infinity,
+  };
 }
 
 function retryAfter(res: RegistryResponse): number | undefined {
@@ -87,13 +102,20 @@ export class BlobWriter {
   private readonly streamed = new WeakMap<StreamedUpload, Promise<URL | undefined>>();
   private readonly uploads: string;
 
-  constructor(private readonly client: RegistryClient, private readonly options: BlobWriterOptions) {
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly options: BlobWriterOptions,
+  ) {
     this.uploads = `/v2/${options.repository}/blobs/uploads/`;
   }
 
   /** spec.md §Checking if content exists in the registry (end-2): HEAD → 200 present, 404 absent. */
   async exists(digest: string, what: string): Promise<boolean> {
-    const res = await this.client.request({ method: "HEAD", url: `/v2/${this.options.repository}/blobs/${digest}` }, what, [200, 404]);
+    const res = await this.client.request(
+      { method: "HEAD", url: `/v2/${this.options.repository}/blobs/${digest}` },
+      what,
+      [200, 404],
+    );
     return res.status === 200;
   }
 
@@ -104,26 +126,51 @@ export class BlobWriter {
   async initiate(blob: Blob, mountFrom?: string): Promise<{ mounted: true } | ({ mounted: false } & UploadSession)> {
     if (mountFrom) {
       try {
-        const res = await this.client.request({ method: "POST", url: `${this.uploads}?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(mountFrom)}`, headers: { "content-length": "0" } }, `Mounting ${blob.label}`, [201, 202]);
+        const res = await this.client.request(
+          {
+            method: "POST",
+            url: `${this.uploads}?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(mountFrom)}`,
+            headers: { "content-length": "0" },
+          },
+          `Mounting ${blob.label}`,
+          [201, 202],
+        );
         if (res.status === 201) return { mounted: true };
         return { mounted: false, location: locationOf(res), ...chunkLimits(res) };
       } catch (err) {
-        if (err instanceof RegistryHttpError && !err.retryable) { /* go-containerregistry's fallback: upload without mount */ } else throw err;
+        if (err instanceof RegistryHttpError && !err.retryable) {
+          /* go-containerregistry's fallback: upload without mount */
+        } else throw err;
       }
     }
-    const res = await this.client.request({ method: "POST", url: this.uploads, headers: { "content-length": "0" } }, `Starting the upload of ${blob.label}`, [202]);
+    const res = await this.client.request(
+      { method: "POST", url: this.uploads, headers: { "content-length": "0" } },
+      `Starting the upload of ${blob.label}`,
+      [202],
+    );
     return { mounted: false, location: locationOf(res), ...chunkLimits(res) };
   }
 
   /** spec.md §Pushing a blob monolithically (end-6): PUT <location>?digest= with the whole body → 201. */
   async putWhole(blob: Blob, location: URL): Promise<void> {
     // One attempt only: a session whose PUT failed is gone, so uploadOne retries with a new one.
-    const res = await this.client.send({
-      method: "PUT", url: withDigest(location, blob.digest),
-      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-      body: this.bodyOf(blob, 0, blob.size),
-    }, `Uploading ${blob.label}`);
-    if (res.status !== 201) throw new RegistryHttpError(this.client.registry, res.status, `Uploading ${blob.label}`, errorDetailOf(res), retryAfter(res));
+    const res = await this.client.send(
+      {
+        method: "PUT",
+        url: withDigest(location, blob.digest),
+        headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+        body: this.bodyOf(blob, 0, blob.size),
+      },
+      `Uploading ${blob.label}`,
+    );
+    if (res.status !== 201)
+      throw new RegistryHttpError(
+        this.client.registry,
+        res.status,
+        `Uploading ${blob.label}`,
+        errorDetailOf(res),
+        retryAfter(res),
+      );
   }
 
   /**
@@ -140,11 +187,19 @@ export class BlobWriter {
     while (offset < blob.size) {
       const end = Math.min(offset + chunk, blob.size);
       try {
-        const res = await client.send({
-          method: "PATCH", url: location,
-          headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${end - 1}`, "content-length": String(end - offset) },
-          body: this.bodyOf(blob, offset, end),
-        }, `Uploading ${blob.label}`);
+        const res = await client.send(
+          {
+            method: "PATCH",
+            url: location,
+            headers: {
+              "content-type": "application/octet-stream",
+              "content-range": `${offset}-${end - 1}`,
+              "content-length": String(end - offset),
+            },
+            body: this.bodyOf(blob, offset, end),
+          },
+          `Uploading ${blob.label}`,
+        );
         if (res.status === 202) {
           location = locationOf(res);
           offset = nextOffset(res) ?? end;
@@ -154,7 +209,13 @@ export class BlobWriter {
         if (res.status !== 416 && res.status !== 429 && res.status < 500) {
           throw new RegistryHttpError(client.registry, res.status, `Uploading ${blob.label}`, errorDetailOf(res));
         }
-        throw new RegistryHttpError(client.registry, res.status, `Uploading ${blob.label}`, errorDetailOf(res), retryAfter(res));
+        throw new RegistryHttpError(
+          client.registry,
+          res.status,
+          `Uploading ${blob.label}`,
+          errorDetailOf(res),
+          retryAfter(res),
+        );
       } catch (err) {
         const outOfOrder = err instanceof RegistryHttpError && err.status === 416;
         if (!outOfOrder && !isRetryable(err)) throw err;
@@ -172,7 +233,9 @@ export class BlobWriter {
 
   /** spec.md §Pushing a blob in chunks, upload status (end-13): GET <location> → 204 with Range; the new Location. */
   private async resumeAt(blob: Blob, location: URL, onOffset: (offset: number) => void): Promise<URL> {
-    const status = await this.client.request({ method: "GET", url: location }, `Checking the upload of ${blob.label}`).catch(() => undefined);
+    const status = await this.client
+      .request({ method: "GET", url: location }, `Checking the upload of ${blob.label}`)
+      .catch(() => undefined);
     // distribution invalidates a session whose PATCH died halfway (its signed state no longer matches).
     if (!status || status.status !== 204) throw new SessionLostError(blob.label);
     onOffset(nextOffset(status) ?? 0);
@@ -181,7 +244,11 @@ export class BlobWriter {
 
   /** spec.md §Pushing a blob in chunks, closing (end-6): PUT <location>?digest= with no body → 201. */
   async commit(blob: Blob, location: URL): Promise<void> {
-    await this.client.request({ method: "PUT", url: withDigest(location, blob.digest), headers: { "content-length": "0" } }, `Finishing ${blob.label}`, [201]);
+    await this.client.request(
+      { method: "PUT", url: withDigest(location, blob.digest), headers: { "content-length": "0" } },
+      `Finishing ${blob.label}`,
+      [201],
+    );
   }
 
   /** spec.md §Pushing a blob in chunks, cancelling (end-14): DELETE <location>; failures do not matter. */
@@ -194,7 +261,10 @@ export class BlobWriter {
    * that failed or a chunked session the registry dropped starts over in a new session (retry policy's attempts).
    */
   async uploadOne(blob: Blob, mountFrom?: () => string | undefined): Promise<BlobOutcome> {
-    const { client, options: { progress } } = this;
+    const {
+      client,
+      options: { progress },
+    } = this;
     progress?.start(blob.label, blob.size);
     if (await this.exists(blob.digest, `Checking ${blob.label}`)) {
       progress?.finish(blob.label, "exists");
@@ -245,18 +315,34 @@ export class BlobWriter {
     let consumed = false;
     const result = (async () => {
       try {
-        const res = await client.request({ method: "POST", url: this.uploads, headers: { "content-length": "0" } }, "Starting a streamed upload", [202]);
+        const res = await client.request(
+          { method: "POST", url: this.uploads, headers: { "content-length": "0" } },
+          "Starting a streamed upload",
+          [202],
+        );
         if (abort.signal.aborted) return undefined;
-        const patch = await client.send({
-          method: "PATCH", url: locationOf(res), headers: { "content-type": "application/octet-stream" }, signal: abort.signal,
-          body: () => {
-            // The body can be sent once: a retry after a 401 must fail over to the upload from the cache.
-            if (consumed) throw new Error("streamed body already sent");
-            consumed = true;
-            // pipeline, not pipe: a layer that fails midway must abort this request, not leave it waiting.
-            return pipeline(sink, new Counter((n) => { this.uploadedBytes += n; }), () => undefined);
+        const patch = await client.send(
+          {
+            method: "PATCH",
+            url: locationOf(res),
+            headers: { "content-type": "application/octet-stream" },
+            signal: abort.signal,
+            body: () => {
+              // The body can be sent once: a retry after a 401 must fail over to the upload from the cache.
+              if (consumed) throw new Error("streamed body already sent");
+              consumed = true;
+              // pipeline, not pipe: a layer that fails midway must abort this request, not leave it waiting.
+              return pipeline(
+                sink,
+                new Counter((n) => {
+                  this.uploadedBytes += n;
+                }),
+                () => undefined,
+              );
+            },
           },
-        }, "Streaming a layer");
+          "Streaming a layer",
+        );
         return patch.status === 202 ? locationOf(patch) : undefined;
       } catch {
         return undefined;
@@ -286,9 +372,12 @@ export class BlobWriter {
 
   /** Sends one request body, counting bytes as they leave. */
   private bodyOf(blob: Blob, start: number, end: number): () => Readable {
-    return () => blob.open(start, end).pipe(new Counter((n) => {
-      this.uploadedBytes += n;
-      this.options.progress?.update(blob.label, { sent: n });
-    }));
+    return () =>
+      blob.open(start, end).pipe(
+        new Counter((n) => {
+          this.uploadedBytes += n;
+          this.options.progress?.update(blob.label, { sent: n });
+        }),
+      );
   }
 }

@@ -18,15 +18,25 @@ export const MAX_REDIRECTS = 5;
  * Reads an answer body up to `limit` bytes. Past it the body is abandoned (the connection closes) and, unless
  * `truncate`, that is an error: a registry or a token server sending an endless body cannot grow cogts's memory.
  */
-export async function readBounded(body: Dispatcher.ResponseData["body"], limit: number, what: string, truncate = false): Promise<string> {
+export async function readBounded(
+  body: Dispatcher.ResponseData["body"],
+  limit: number,
+  what: string,
+  truncate = false,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     const room = limit - size;
     if (chunk.length > room) {
       body.destroy();
-      if (truncate) { chunks.push(chunk.subarray(0, room)); break; }
-      throw new UserError(`${what}: the answer is larger than ${limit} bytes, more than a registry sends here; cogts stopped reading it.`);
+      if (truncate) {
+        chunks.push(chunk.subarray(0, room));
+        break;
+      }
+      throw new UserError(
+        `${what}: the answer is larger than ${limit} bytes, more than a registry sends here; cogts stopped reading it.`,
+      );
     }
     chunks.push(chunk);
     size += chunk.length;
@@ -37,5 +47,7 @@ export async function readBounded(body: Dispatcher.ResponseData["body"], limit: 
 /** An address the registry handed over (upload Location, redirect, token realm) must be http or https. */
 export function requireHttpUrl(url: URL, what: string, who: string): void {
   if (url.protocol === "http:" || url.protocol === "https:") return;
-  throw new UserError(`${what}: ${who} sent the address ${JSON.stringify(url.href.slice(0, 200))}, which is not http or https; cogts only follows http and https addresses.`);
+  throw new UserError(
+    `${what}: ${who} sent the address ${JSON.stringify(url.href.slice(0, 200))}, which is not http or https; cogts only follows http and https addresses.`,
+  );
 }

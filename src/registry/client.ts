@@ -33,10 +33,18 @@ export interface RegistryResponse {
 
 /** A registry replied with an error status; `retryable` says whether waiting and trying again may help. */
 export class RegistryHttpError extends UserError {
-  constructor(readonly registry: string, readonly status: number, readonly what: string, readonly detail: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly registry: string,
+    readonly status: number,
+    readonly what: string,
+    readonly detail: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(`${what}: the registry ${registry} answered ${status}${detail ? ` (${detail})` : ""}.`);
   }
-  get retryable(): boolean { return this.status === 429 || this.status >= 500; }
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
 }
 
 export interface RetryPolicy {
@@ -47,7 +55,19 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { attempts: 6, baseDelayMs: 500 };
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH",
+]);
 
 /** Network failures worth retrying (connection reset mid-body, refused while a proxy restarts, timeouts). */
 function isRetryableNetworkError(err: unknown): boolean {
@@ -85,9 +105,17 @@ function errorDetail(text: string): string {
   try {
     const body = JSON.parse(text) as { errors?: unknown } | null;
     if (Array.isArray(body?.errors) && body.errors.length) {
-      return body.errors.slice(0, 10).map((e: { code?: unknown; message?: unknown } | null) => [e?.code, e?.message].filter((v) => typeof v === "string" && v).join(": ")).join("; ").slice(0, 500);
+      return body.errors
+        .slice(0, 10)
+        .map((e: { code?: unknown; message?: unknown } | null) =>
+          [e?.code, e?.message].filter((v) => typeof v === "string" && v).join(": "),
+        )
+        .join("; ")
+        .slice(0, 500);
     }
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return text.trim().slice(0, 200);
 }
 
@@ -108,9 +136,16 @@ export class RegistryClient {
   readonly dispatcher: Dispatcher;
   private pinged = false;
 
-  constructor(readonly registry: string, credentials: Credentials | undefined, readonly retry: RetryPolicy = defaultRetryPolicy, dispatcher?: Dispatcher) {
+  constructor(
+    readonly registry: string,
+    credentials: Credentials | undefined,
+    readonly retry: RetryPolicy = defaultRetryPolicy,
+    dispatcher?: Dispatcher,
+  ) {
     this.base = new URL(registryBaseUrl(registry));
-    this.dispatcher = dispatcher ?? new Agent({ connections: 16, keepAliveTimeout: 30_000, bodyTimeout: 300_000, headersTimeout: 300_000 });
+    this.dispatcher =
+      dispatcher ??
+      new Agent({ connections: 16, keepAliveTimeout: 30_000, bodyTimeout: 300_000, headersTimeout: 300_000 });
     this.auth = new Authenticator(registry, credentials, this.dispatcher);
   }
 
@@ -122,7 +157,8 @@ export class RegistryClient {
   async ping(): Promise<void> {
     if (this.pinged) return;
     const res = await this.request({ method: "GET", url: "/v2/" }, "Checking the registry");
-    if (res.status !== 200) throw new RegistryHttpError(this.registry, res.status, "Checking the registry", errorDetail(res.text));
+    if (res.status !== 200)
+      throw new RegistryHttpError(this.registry, res.status, "Checking the registry", errorDetail(res.text));
     this.pinged = true;
   }
 
@@ -149,10 +185,17 @@ export class RegistryClient {
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method: req.method, headers, body: req.body?.(), dispatcher: this.dispatcher, signal: req.signal });
+        res = await request(url, {
+          method: req.method,
+          headers,
+          body: req.body?.(),
+          dispatcher: this.dispatcher,
+          signal: req.signal,
+        });
       } catch (err) {
         if (err instanceof Error && (err as { code?: string }).code === "ECONNREFUSED") {
-          (err as Error).message = `${what}: cannot connect to the registry ${this.registry} at ${url.origin} (${err.message})`;
+          (err as Error).message =
+            `${what}: cannot connect to the registry ${this.registry} at ${url.origin} (${err.message})`;
         }
         throw err;
       }
@@ -160,16 +203,25 @@ export class RegistryClient {
       const location = [res.headers.location].flat()[0];
       if (REDIRECTS.has(status) && (req.method === "GET" || req.method === "HEAD") && location) {
         await res.body.dump();
-        if (++hops > MAX_REDIRECTS) throw new UserError(`${what}: the registry ${this.registry} redirected more than ${MAX_REDIRECTS} times.`);
+        if (++hops > MAX_REDIRECTS)
+          throw new UserError(`${what}: the registry ${this.registry} redirected more than ${MAX_REDIRECTS} times.`);
         url = new URL(location, url);
         continue;
       }
-      const text = req.method === "HEAD"
-        ? (await res.body.dump(), "")
-        : await readBounded(res.body, status >= 300 ? MAX_ERROR_BODY_BYTES : req.maxBytes ?? MAX_RESPONSE_BYTES, `${what} (${url.host})`, status >= 300);
+      const text =
+        req.method === "HEAD"
+          ? (await res.body.dump(), "")
+          : await readBounded(
+              res.body,
+              status >= 300 ? MAX_ERROR_BODY_BYTES : (req.maxBytes ?? MAX_RESPONSE_BYTES),
+              `${what} (${url.host})`,
+              status >= 300,
+            );
       const response: RegistryResponse = { status, headers: res.headers, url, text };
       if (status === 401 && !own) {
-        throw new UserError(`${what}: ${url.host}, where the registry ${this.registry} sent cogts, asks for credentials; cogts sends the credentials of ${this.registry} to no other host.`);
+        throw new UserError(
+          `${what}: ${url.host}, where the registry ${this.registry} sent cogts, asks for credentials; cogts sends the credentials of ${this.registry} to no other host.`,
+        );
       }
       if (status === 401) {
         if (authAttempt++ === 0 && this.auth.onUnauthorized(header(response, "www-authenticate"))) continue;
@@ -186,7 +238,13 @@ export class RegistryClient {
       try {
         const res = await this.send(req, what);
         if (res.status === 429 || res.status >= 500 || (okStatuses && !okStatuses.includes(res.status))) {
-          throw new RegistryHttpError(this.registry, res.status, what, errorDetail(res.text), parseRetryAfter(res.headers["retry-after"]));
+          throw new RegistryHttpError(
+            this.registry,
+            res.status,
+            what,
+            errorDetail(res.text),
+            parseRetryAfter(res.headers["retry-after"]),
+          );
         }
         return res;
       } catch (err) {
@@ -206,8 +264,13 @@ export function explainNetworkError(err: unknown, registry: string, what = "Talk
   if (err instanceof UserError || !isRetryableNetworkError(err)) return err;
   let e = err as { code?: string; message?: string; cause?: unknown } | undefined;
   let code: string | undefined;
-  for (let depth = 0; e && depth < 4 && !code; depth++) { code = e.code; e = e.cause as typeof e; }
-  return new UserError(`${what}: the registry ${registry} could not be reached (${code ?? (err as Error).message}). Check the name, your network, and that the registry is up.`);
+  for (let depth = 0; e && depth < 4 && !code; depth++) {
+    code = e.code;
+    e = e.cause as typeof e;
+  }
+  return new UserError(
+    `${what}: the registry ${registry} could not be reached (${code ?? (err as Error).message}). Check the name, your network, and that the registry is up.`,
+  );
 }
 
 export function sleep(ms: number): Promise<void> {

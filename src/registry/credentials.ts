@@ -50,7 +50,11 @@ function authKeysFor(host: string): string[] {
   return keys;
 }
 
-interface HelperOutput { ServerURL?: string; Username?: string; Secret?: string }
+interface HelperOutput {
+  ServerURL?: string;
+  Username?: string;
+  Secret?: string;
+}
 
 /** Runs `docker-credential-<helper> <action>` with `input` on stdin; resolves stdout, rejects with its message. */
 function runHelper(helper: string, action: "get" | "store" | "erase", input: string): Promise<string> {
@@ -59,22 +63,37 @@ function runHelper(helper: string, action: "get" | "store" | "erase", input: str
     const child = spawn(program, [action], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    child.on("error", (e) => reject(new UserError(`Cannot run the credential helper ${program} (${e.message}): install it or remove it from ${dockerConfigPath()}.`)));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on("error", (e) =>
+      reject(
+        new UserError(
+          `Cannot run the credential helper ${program} (${e.message}): install it or remove it from ${dockerConfigPath()}.`,
+        ),
+      ),
+    );
     child.on("close", (code) => {
       if (code === 0) resolve(out);
-      else reject(new HelperError(program, (out.trim() || err.trim() || `exit code ${code}`)));
+      else reject(new HelperError(program, out.trim() || err.trim() || `exit code ${code}`));
     });
     child.stdin.end(input);
   });
 }
 
 class HelperError extends UserError {
-  constructor(readonly program: string, readonly detail: string) {
+  constructor(
+    readonly program: string,
+    readonly detail: string,
+  ) {
     super(`The credential helper ${program} failed: ${detail}`);
   }
-  get notFound(): boolean { return /credentials not found/i.test(this.detail); }
+  get notFound(): boolean {
+    return /credentials not found/i.test(this.detail);
+  }
 }
 
 async function helperGet(helper: string, host: string): Promise<Credentials | undefined> {

@@ -15,7 +15,16 @@ async function gzip(data: Buffer, pieces: number[], level = 1): Promise<Buffer> 
     at += size;
   }
   const out: Buffer[] = [];
-  await pipeline(Readable.from(parts), new ParallelGzip({ level }), new Writable({ write(chunk: Buffer, _e, done) { out.push(chunk); done(); } }));
+  await pipeline(
+    Readable.from(parts),
+    new ParallelGzip({ level }),
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        out.push(chunk);
+        done();
+      },
+    }),
+  );
   return Buffer.concat(out);
 }
 

@@ -77,7 +77,10 @@ export class ParallelGzip extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < SEGMENT) { done(); return; }
+    if (this.pendingBytes < SEGMENT) {
+      done();
+      return;
+    }
     const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let at = 0;
     const segments: Buffer[] = [];
@@ -138,13 +141,18 @@ export class ParallelGzip extends Transform {
     if (this.mode === "store" || !segment.length) return Promise.resolve(storedBlocks(segment));
     return this.deflate(segment, this.previousTail).then((deflated) =>
       // Deflate that did not shrink this segment: stored blocks say the same in fewer bytes and read faster.
-      deflated.length < segment.length ? [deflated] : storedBlocks(segment));
+      deflated.length < segment.length ? [deflated] : storedBlocks(segment),
+    );
   }
 
   private deflate(segment: Buffer, dictionary: Buffer | undefined): Promise<Buffer> {
     // One output buffer that fits the whole segment: zlib's default 16 KiB would cost a thread-pool round
     // trip per 16 KiB of output.
-    const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: SEGMENT + WINDOW };
+    const options: zlib.ZlibOptions = {
+      level: this.level,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      chunkSize: SEGMENT + WINDOW,
+    };
     if (dictionary) options.dictionary = dictionary;
     return deflateRaw(segment, options);
   }

@@ -5,11 +5,19 @@ import { join } from "node:path";
 export class KnownBlobs {
   private data: Record<string, Record<string, string>> = {};
   private readonly path: string;
-  constructor(root: string) { this.path = join(root, "push", "known-blobs.json"); }
-  async load(): Promise<void> {
-    try { this.data = JSON.parse(await readFile(this.path, "utf8")) as typeof this.data; } catch { this.data = {}; }
+  constructor(root: string) {
+    this.path = join(root, "push", "known-blobs.json");
   }
-  where(registry: string, digest: string): string | undefined { return this.data[registry]?.[digest]; }
+  async load(): Promise<void> {
+    try {
+      this.data = JSON.parse(await readFile(this.path, "utf8")) as typeof this.data;
+    } catch {
+      this.data = {};
+    }
+  }
+  where(registry: string, digest: string): string | undefined {
+    return this.data[registry]?.[digest];
+  }
   note(registry: string, digest: string, repository: string): void {
     (this.data[registry] ??= {})[digest] = repository;
   }

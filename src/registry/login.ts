@@ -28,7 +28,11 @@ interface LoginOptions {
   prompts: LoginPrompts;
 }
 
-interface LoginResult { username: string; saved: SavedWhere; flow: "token" | "password" }
+interface LoginResult {
+  username: string;
+  saved: SavedWhere;
+  flow: "token" | "password";
+}
 
 /** `GET /cog/v1/display-token-url` → `{url}` when the registry does Replicate's token login; undefined otherwise. */
 async function tokenPageUrl(registry: string): Promise<string | undefined> {
@@ -48,21 +52,30 @@ async function verifyToken(registry: string, token: string): Promise<string> {
   let res;
   try {
     res = await request(`${registryBaseUrl(registry)}/cog/v1/verify-token`, {
-      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString(),
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token }).toString(),
     });
   } catch (err) {
     throw new UserError(`Cannot reach ${registry} to verify the token (${(err as Error).message}).`);
   }
   const text = await readBounded(res.body, 64 << 10, `Verifying the token with ${registry}`, res.statusCode !== 200);
-  if (res.statusCode === 404) throw new UserError(`The token was not accepted by ${registry}: no user has this token. Copy it again from the token page.`);
-  if (res.statusCode !== 200) throw new UserError(`${registry} could not verify the token (HTTP ${res.statusCode}): ${text.slice(0, 200)}`);
+  if (res.statusCode === 404)
+    throw new UserError(
+      `The token was not accepted by ${registry}: no user has this token. Copy it again from the token page.`,
+    );
+  if (res.statusCode !== 200)
+    throw new UserError(`${registry} could not verify the token (HTTP ${res.statusCode}): ${text.slice(0, 200)}`);
   let username: unknown;
   try {
     username = (JSON.parse(text) as { username?: unknown } | null)?.username;
   } catch {
-    throw new UserError(`${registry} answered the token check with something that is not JSON: ${JSON.stringify(text.slice(0, 100))}.`);
+    throw new UserError(
+      `${registry} answered the token check with something that is not JSON: ${JSON.stringify(text.slice(0, 100))}.`,
+    );
   }
-  if (typeof username !== "string" || !username) throw new UserError(`${registry} verified the token but named no user.`);
+  if (typeof username !== "string" || !username)
+    throw new UserError(`${registry} verified the token but named no user.`);
   return username;
 }
 
@@ -71,15 +84,20 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const pageUrl = options.username ? undefined : await tokenPageUrl(registry);
   if (pageUrl !== undefined) {
     const token = (options.token ?? (await prompts.token(pageUrl))).trim();
-    if (!token) throw new UserError("No token given: paste the token from the page, or pipe it to `cog login --token-stdin`.");
+    if (!token)
+      throw new UserError("No token given: paste the token from the page, or pipe it to `cog login --token-stdin`.");
     if (token.startsWith("r8_")) {
-      throw new UserError(`That is a Replicate API token (r8_…), not a CLI login token: get the login token from ${pageUrl}.`);
+      throw new UserError(
+        `That is a Replicate API token (r8_…), not a CLI login token: get the login token from ${pageUrl}.`,
+      );
     }
     const username = await verifyToken(registry, token);
     return { username, saved: await saveCredentials(registry, username, token), flow: "token" };
   }
   if (options.token !== undefined) {
-    throw new UserError(`${registry} does not offer token login (no /cog/v1/display-token-url): log in with --username and --password-stdin.`);
+    throw new UserError(
+      `${registry} does not offer token login (no /cog/v1/display-token-url): log in with --username and --password-stdin.`,
+    );
   }
   const username = (options.username ?? (await prompts.username())).trim();
   const password = options.password ?? (await prompts.password());
@@ -89,7 +107,9 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     await client.ping();
   } catch (err) {
     if (err instanceof UserError && /requires authentication|denied access/.test(err.message)) {
-      throw new UserError(`Login to ${registry} failed: the registry did not accept the username and password for ${username}.`);
+      throw new UserError(
+        `Login to ${registry} failed: the registry did not accept the username and password for ${username}.`,
+      );
     }
     throw err;
   } finally {

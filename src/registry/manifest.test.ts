@@ -13,7 +13,11 @@ const layers = [
 describe("buildManifest", () => {
   it("writes a Docker v2 schema 2 manifest; a zstd layer takes the OCI media type, Docker has none", () => {
     const m = buildManifest("docker", config, layers);
-    const parsed = JSON.parse(m.bytes.toString("utf8")) as { mediaType: string; config: { mediaType: string }; layers: { mediaType: string }[] };
+    const parsed = JSON.parse(m.bytes.toString("utf8")) as {
+      mediaType: string;
+      config: { mediaType: string };
+      layers: { mediaType: string }[];
+    };
     expect(m.mediaType).toBe(MEDIA_TYPES.docker.manifest);
     expect(parsed.config.mediaType).toBe(MEDIA_TYPES.docker.config);
     expect(parsed.layers.map((l) => l.mediaType)).toEqual([MEDIA_TYPES.docker.layer.gzip, MEDIA_TYPES.oci.layer.zstd]);
@@ -21,18 +25,27 @@ describe("buildManifest", () => {
   });
   it("keeps its serialisation (3-space indent), so a re-push of the same image gives the same digest", () => {
     const m = buildManifest("oci", config, layers.slice(0, 1));
-    expect(m.bytes.toString("utf8")).toBe(JSON.stringify({
-      schemaVersion: 2, mediaType: MEDIA_TYPES.oci.manifest,
-      config: { mediaType: MEDIA_TYPES.oci.config, ...config },
-      layers: [{ mediaType: MEDIA_TYPES.oci.layer.gzip, size: 10, digest: layers[0]!.digest }],
-    }, null, 3));
+    expect(m.bytes.toString("utf8")).toBe(
+      JSON.stringify(
+        {
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.oci.manifest,
+          config: { mediaType: MEDIA_TYPES.oci.config, ...config },
+          layers: [{ mediaType: MEDIA_TYPES.oci.layer.gzip, size: 10, digest: layers[0]!.digest }],
+        },
+        null,
+        3,
+      ),
+    );
   });
 });
 
 describe("commitManifest (PUT /v2/<name>/manifests/<tag>)", () => {
   const host = "127.0.0.1:5998";
   let client: RegistryClient | undefined;
-  afterEach(async () => { await client?.close(); });
+  afterEach(async () => {
+    await client?.close();
+  });
   const setup = () => {
     const agent = new MockAgent();
     agent.disableNetConnect();
@@ -53,7 +66,11 @@ describe("commitManifest (PUT /v2/<name>/manifests/<tag>)", () => {
   });
   it("refuses a registry that stored another digest", async () => {
     const pool = setup();
-    pool.intercept({ method: "PUT", path: "/v2/o/m/manifests/v1" }).reply(201, "", { headers: { "docker-content-digest": `sha256:${"0".repeat(64)}` } });
-    await expect(commitManifest(client!, "o/m", "v1", manifest)).rejects.toThrow(`stored the manifest as sha256:${"0".repeat(64)}, not ${manifest.digest}`);
+    pool
+      .intercept({ method: "PUT", path: "/v2/o/m/manifests/v1" })
+      .reply(201, "", { headers: { "docker-content-digest": `sha256:${"0".repeat(64)}` } });
+    await expect(commitManifest(client!, "o/m", "v1", manifest)).rejects.toThrow(
+      `stored the manifest as sha256:${"0".repeat(64)}, not ${manifest.digest}`,
+    );
   });
 });

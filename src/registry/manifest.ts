@@ -41,7 +41,11 @@ export function buildManifest(
     schemaVersion: 2,
     mediaType: types.manifest,
     config: { mediaType: types.config, size: config.size, digest: config.digest },
-    layers: layers.map((l) => ({ mediaType: types.layer[l.compression] || MEDIA_TYPES.oci.layer[l.compression], size: l.size, digest: l.digest })),
+    layers: layers.map((l) => ({
+      mediaType: types.layer[l.compression] || MEDIA_TYPES.oci.layer[l.compression],
+      size: l.size,
+      digest: l.digest,
+    })),
   };
   const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
   return { mediaType: types.manifest, bytes, digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}` };
@@ -51,12 +55,23 @@ export function buildManifest(
  * spec.md §Pushing Manifests (end-7): PUT /v2/<name>/manifests/<tag>, Content-Type = mediaType → 201. The registry
  * echoes the digest it stored (Docker-Content-Digest); another one means it changed the bytes.
  */
-export async function commitManifest(client: RegistryClient, repository: string, tag: string, manifest: ImageManifest): Promise<void> {
-  const res = await client.request({
-    method: "PUT", url: `/v2/${repository}/manifests/${tag}`,
-    headers: { "content-type": manifest.mediaType, "content-length": String(manifest.bytes.length) },
-    body: () => manifest.bytes,
-  }, `Pushing the manifest ${repository}:${tag}`, [201]);
+export async function commitManifest(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  manifest: ImageManifest,
+): Promise<void> {
+  const res = await client.request(
+    {
+      method: "PUT",
+      url: `/v2/${repository}/manifests/${tag}`,
+      headers: { "content-type": manifest.mediaType, "content-length": String(manifest.bytes.length) },
+      body: () => manifest.bytes,
+    },
+    `Pushing the manifest ${repository}:${tag}`,
+    [201],
+  );
   const echoed = header(res, "docker-content-digest");
-  if (echoed && echoed !== manifest.digest) throw new UserError(`The registry ${client.registry} stored the manifest as ${echoed}, not ${manifest.digest}.`);
+  if (echoed && echoed !== manifest.digest)
+    throw new UserError(`The registry ${client.registry} stored the manifest as ${echoed}, not ${manifest.digest}.`);
 }

@@ -11,7 +11,11 @@ export interface ProgressSink {
   close(): void;
 }
 
-interface Row { total: number; sent: number; state: string }
+interface Row {
+  total: number;
+  sent: number;
+  state: string;
+}
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)}MB`;
@@ -23,7 +27,8 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean })
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
   const line = (id: string, r: Row) => {
-    if (r.state !== "uploading") return `${id}: ${r.state === "exists" ? "Layer already exists" : r.state === "mounted" ? "Mounted from another repository" : r.state === "pushed" ? `Pushed ${mb(r.total)}` : "Waiting"}`;
+    if (r.state !== "uploading")
+      return `${id}: ${r.state === "exists" ? "Layer already exists" : r.state === "mounted" ? "Mounted from another repository" : r.state === "pushed" ? `Pushed ${mb(r.total)}` : "Waiting"}`;
     const pct = r.total ? Math.min(100, Math.floor((r.sent / r.total) * 100)) : 100;
     const bar = "=".repeat(Math.floor(pct / 5)).padEnd(20, " ");
     return `${id}: Pushing [${bar}] ${mb(r.sent)}/${mb(r.total)}`;
@@ -38,12 +43,20 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean })
   return {
     start(id, total) {
       rows.set(id, { total, sent: 0, state: "waiting" });
-      if (live) { timer ??= setInterval(draw, 200); timer.unref(); draw(); }
+      if (live) {
+        timer ??= setInterval(draw, 200);
+        timer.unref();
+        draw();
+      }
     },
     update(id, change) {
       const r = rows.get(id);
       if (!r) return;
-      if (change.reset) { r.sent = 0; r.state = "uploading"; if (!live) out.write(`${id}: Pushing ${mb(r.total)}\n`); }
+      if (change.reset) {
+        r.sent = 0;
+        r.state = "uploading";
+        if (!live) out.write(`${id}: Pushing ${mb(r.total)}\n`);
+      }
       if (change.sent) r.sent += change.sent;
       if (change.resumed && !live) out.write(`${id}: Resuming at ${mb(r.sent)}\n`);
     },

@@ -86,7 +86,12 @@ class Limiter {
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
     this.active++;
-    try { return await task(); } finally { this.active--; this.queue.shift()?.(); }
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
   }
 }
 
@@ -98,9 +103,10 @@ class Limiter {
 export async function pushLocalImage(ref: string, local: LocalImage, options: PushOptions = {}): Promise<PushResult> {
   const target = parseReference(ref);
   if (!target.tag) throw new UserError(`Push to a tag, not a digest: ${ref}.`);
-  const format = options.compression === "zstd" ? "oci" : options.format ?? "docker";
+  const format = options.compression === "zstd" ? "oci" : (options.format ?? "docker");
   const compression = options.compression ?? "gzip";
-  if (compression === "zstd" && !zstdAvailable()) throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); push with gzip.`);
+  if (compression === "zstd" && !zstdAvailable())
+    throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); push with gzip.`);
   const root = options.cacheDir ?? cacheRoot();
   const credentials = options.credentials ?? (await resolveCredentials(target.registry));
   const client = new RegistryClient(target.registry, credentials, options.retry ?? defaultRetryPolicy);
@@ -110,7 +116,8 @@ export async function pushLocalImage(ref: string, local: LocalImage, options: Pu
   const limiter = new Limiter(options.concurrency ?? 5);
   const progress = options.progress;
   const writer = new BlobWriter(client, {
-    repository: repo, progress,
+    repository: repo,
+    progress,
     chunkedThreshold: options.chunkedThreshold ?? 128 * 1024 * 1024,
     chunkSize: options.chunkSize ?? 96 * 1024 * 1024,
   });
@@ -120,7 +127,10 @@ export async function pushLocalImage(ref: string, local: LocalImage, options: Pu
   const outcomes: PushResult["blobs"] = [];
 
   const uploadOne = async (blob: Blob): Promise<void> => {
-    const source = () => { const r = known.where(client.registry, blob.digest); return r && r !== repo ? r : undefined; };
+    const source = () => {
+      const r = known.where(client.registry, blob.digest);
+      return r && r !== repo ? r : undefined;
+    };
     const outcome = await writer.uploadOne(blob, source);
     outcomes.push({ digest: blob.digest, size: blob.size, outcome });
     known.note(client.registry, blob.digest, repo);
@@ -147,7 +157,12 @@ export async function pushLocalImage(ref: string, local: LocalImage, options: Pu
   };
   const layerBlob = (l: Omit<LayerBlob, "diffId">): Blob => {
     inUse.add(l.path);
-    return { digest: l.digest, size: l.size, label: l.digest.slice(7, 19), open: (start, end) => openBlobRange(l.path, start, end) };
+    return {
+      digest: l.digest,
+      size: l.size,
+      label: l.digest.slice(7, 19),
+      open: (start, end) => openBlobRange(l.path, start, end),
+    };
   };
 
   try {
@@ -157,30 +172,56 @@ export async function pushLocalImage(ref: string, local: LocalImage, options: Pu
     const storage = await local.openStorage?.();
     const streamUploads = options.streamUploads ?? true;
     const prepared = await prepareImage(local.image, {
-      compression, cacheDir: root, gzipLevel: options.gzipLevel, imageName: local.name, storage,
-      onStorageFallback: (reason) => progress?.note?.(`Reading layers from the engine's storage failed (${reason.message}); exporting the image instead.`),
+      compression,
+      cacheDir: root,
+      gzipLevel: options.gzipLevel,
+      imageName: local.name,
+      storage,
+      onStorageFallback: (reason) =>
+        progress?.note?.(
+          `Reading layers from the engine's storage failed (${reason.message}); exporting the image instead.`,
+        ),
       blobExists: (digest: string) => writer.exists(digest, "Checking a cached layer"),
-      onBlobReady: (blob, streamed) => { void schedule(layerBlob(blob), streamed); },
+      onBlobReady: (blob, streamed) => {
+        void schedule(layerBlob(blob), streamed);
+      },
       ...(streamUploads ? { openStreamedUpload: () => writer.stream(), pulledLayers: local.pulledLayers } : {}),
     });
-    const sources = new Set(prepared.layers.map((l) => known.where(client.registry, l.digest)).filter((r): r is string => !!r && r !== repo));
+    const sources = new Set(
+      prepared.layers.map((l) => known.where(client.registry, l.digest)).filter((r): r is string => !!r && r !== repo),
+    );
     if (sources.size) client.auth.addScopes(...[...sources].map((r) => repositoryScope(r, ["pull"])));
     const configBlob: Blob = {
-      digest: prepared.configDigest, size: prepared.config.length, label: "config",
+      digest: prepared.configDigest,
+      size: prepared.config.length,
+      label: "config",
       open: (start, end) => Readable.from([prepared.config.subarray(start, end)]),
     };
     await Promise.all([...prepared.layers.map((l) => schedule(layerBlob(l))), schedule(configBlob)]);
     // Uploads of blobs the export produced but the manifest does not use still have to settle.
     await Promise.allSettled(uploads.values());
 
-    const manifest = buildManifest(format, { size: prepared.config.length, digest: prepared.configDigest }, prepared.layers);
+    const manifest = buildManifest(
+      format,
+      { size: prepared.config.length, digest: prepared.configDigest },
+      prepared.layers,
+    );
     for (const tag of [target.tag, ...(options.extraTags ?? [])]) await commitManifest(client, repo, tag, manifest);
-    return { reference: `${target.registry}/${repo}@${manifest.digest}`, digest: manifest.digest, uploadedBytes: writer.uploadedBytes, blobs: outcomes, exported: prepared.exported, layersFrom: prepared.layersFrom };
+    return {
+      reference: `${target.registry}/${repo}@${manifest.digest}`,
+      digest: manifest.digest,
+      uploadedBytes: writer.uploadedBytes,
+      blobs: outcomes,
+      exported: prepared.exported,
+      layersFrom: prepared.layersFrom,
+    };
   } catch (err) {
     const explained = explainNetworkError(err, target.registry);
     if (explained !== err) throw explained;
     if (err instanceof RegistryHttpError && err.status === 404 && target.registry === "r8.im") {
-      throw new UserError(`Unable to find existing Replicate model ${repo}: go to replicate.com and create a new model before pushing.`);
+      throw new UserError(
+        `Unable to find existing Replicate model ${repo}: go to replicate.com and create a new model before pushing.`,
+      );
     }
     throw err;
   } finally {

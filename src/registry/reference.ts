@@ -47,7 +47,9 @@ export function parseReference(input: string, defaultHost = defaultRegistryHost(
   }
   const repository = parts.join("/");
   if (!parts.every((p) => REPO_COMPONENT.test(p))) {
-    throw new UsageError(`Invalid image name "${input}": repository names are lowercase letters, digits and separators (. _ -), e.g. r8.im/owner/model.`);
+    throw new UsageError(
+      `Invalid image name "${input}": repository names are lowercase letters, digits and separators (. _ -), e.g. r8.im/owner/model.`,
+    );
   }
   if (!tag && !digest) tag = "latest";
   return { registry, repository, tag, digest };
@@ -59,7 +61,15 @@ export function parseReference(input: string, defaultHost = defaultRegistryHost(
  */
 export function registryBaseUrl(host: string): string {
   const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  const insecure = (process.env.COGTS_INSECURE_REGISTRIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  const plain = name === "localhost" || name === "127.0.0.1" || name === "::1" || insecure.includes(host) || insecure.includes(name);
+  const insecure = (process.env.COGTS_INSECURE_REGISTRIES ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const plain =
+    name === "localhost" ||
+    name === "127.0.0.1" ||
+    name === "::1" ||
+    insecure.includes(host) ||
+    insecure.includes(name);
   return `${plain ? "http" : "https"}://${host}`;
 }

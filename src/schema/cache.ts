@@ -67,7 +67,9 @@ function storeCachedSchema(dir: string, configFile: string, filesRead: string[],
  * `readRefs` is called only on a miss, so a hit never parses the config file.
  */
 export async function cachedSchema(
-  dir: string, configFile: string, readRefs: () => Promise<SchemaProject>,
+  dir: string,
+  configFile: string,
+  readRefs: () => Promise<SchemaProject>,
 ): Promise<{ document: OpenApiDocument; fromCache: boolean }> {
   const hit = lookupCachedSchema(dir, configFile);
   if (hit) return { document: hit, fromCache: true };

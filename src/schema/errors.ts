@@ -35,7 +35,16 @@ const SUPPORTED_OUTPUTS =
   "AsyncIterable<T>, AsyncGenerator<T>, Iterable<T>, Generator<T> or ConcatenateIterator<string>";
 
 export const INPUT_OPTIONS = [
-  "description", "default", "ge", "le", "minLength", "maxLength", "regex", "choices", "deprecated", "accept",
+  "description",
+  "default",
+  "ge",
+  "le",
+  "minLength",
+  "maxLength",
+  "regex",
+  "choices",
+  "deprecated",
+  "accept",
 ] as const;
 
 /** The catalogue: one function per code, returning the message text. */
@@ -109,8 +118,18 @@ export function formatProblem(problem: SchemaProblem): string {
 
 /** Names from Cog (Python spelling), JSON Schema and other libraries, and the option they mean here. */
 const SYNONYMS: Record<string, string> = {
-  min: "ge", minimum: "ge", gte: "ge", max: "le", maximum: "le", lte: "le", pattern: "regex",
-  min_length: "minLength", max_length: "maxLength", enum: "choices", options: "choices", help: "description",
+  min: "ge",
+  minimum: "ge",
+  gte: "ge",
+  max: "le",
+  maximum: "le",
+  lte: "le",
+  pattern: "regex",
+  min_length: "minLength",
+  max_length: "maxLength",
+  enum: "choices",
+  options: "choices",
+  help: "description",
 };
 
 /** Closest known option to a misspelt one (edit distance at most 3), for "did you mean". */
@@ -148,7 +167,16 @@ const PY_SUPPORTED_OUTPUTS =
   "str, int, float, bool, Path, File, dict, dict[str, T], Any, list[T], a BaseModel, dataclass or TypedDict class of " +
   "these, Iterator[T], AsyncIterator[T], ConcatenateIterator[str] or AsyncConcatenateIterator[str]";
 const PY_INPUT_OPTIONS = [
-  "default", "description", "ge", "le", "min_length", "max_length", "regex", "choices", "deprecated", "accept",
+  "default",
+  "description",
+  "ge",
+  "le",
+  "min_length",
+  "max_length",
+  "regex",
+  "choices",
+  "deprecated",
+  "accept",
 ] as const;
 
 /** The same catalogue for Python predictors: the codes are shared, the fixes are written in Python. */

@@ -20,7 +20,11 @@ describe("fixture predictor schemas", () => {
         const schemas = (doc.components as { schemas: Record<string, { enum?: unknown }> }).schemas;
         const paths = doc.paths as Record<string, { post?: Record<string, unknown> }>;
         return {
-          components: Object.fromEntries(Object.entries(schemas).filter(([key, value]) => key === "Input" || key === "TrainingInput" || key === "Output" || value.enum)),
+          components: Object.fromEntries(
+            Object.entries(schemas).filter(
+              ([key, value]) => key === "Input" || key === "TrainingInput" || key === "Output" || value.enum,
+            ),
+          ),
           streaming: paths["/predictions"]?.post?.["x-cog-streaming"] ?? false,
         };
       };

@@ -21,8 +21,16 @@ export function generateWithTsMorph(project: SchemaProject): GeneratedSchema {
   if (!project.predict && !project.train) {
     throw new UserError(`${configFile} names no predictor (add \`run: "predict.ts:Predictor"\` to it)`);
   }
-  if (project.predict) predict = readPredictor(sources, project.predict, "predict", { file: configFile, ...(project.refPositions?.predict ?? { line: 1, column: 1 }) });
-  if (project.train) train = readPredictor(sources, project.train, "train", { file: configFile, ...(project.refPositions?.train ?? { line: 1, column: 1 }) });
+  if (project.predict)
+    predict = readPredictor(sources, project.predict, "predict", {
+      file: configFile,
+      ...(project.refPositions?.predict ?? { line: 1, column: 1 }),
+    });
+  if (project.train)
+    train = readPredictor(sources, project.train, "train", {
+      file: configFile,
+      ...(project.refPositions?.train ?? { line: 1, column: 1 }),
+    });
   if (sources.problems.length > 0) {
     const count = sources.problems.length;
     throw new UserError(
@@ -32,8 +40,9 @@ export function generateWithTsMorph(project: SchemaProject): GeneratedSchema {
   }
   const predictDocument = predict && buildDocument(predict, COGTS_VERSION);
   const trainDocument = train && buildDocument(train, COGTS_VERSION);
-  const document = predictDocument && trainDocument
-    ? mergeDocuments(predictDocument, trainDocument)
-    : (predictDocument ?? trainDocument)!;
+  const document =
+    predictDocument && trainDocument
+      ? mergeDocuments(predictDocument, trainDocument)
+      : (predictDocument ?? trainDocument)!;
   return { document, filesRead: sources.filesRead };
 }

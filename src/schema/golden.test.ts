@@ -8,12 +8,21 @@ import { describe, expect, it } from "vitest";
 import { generateSchema } from "./index.js";
 import { COGTS_VERSION } from "../version.js";
 import { expectGolden } from "../../test/helpers/golden.js";
-import { caseDirectories, projectOf, PYTHON_PREDICTORS, RECORDED_PYTHON_PREDICTORS, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
+import {
+  caseDirectories,
+  projectOf,
+  PYTHON_PREDICTORS,
+  RECORDED_PYTHON_PREDICTORS,
+  SCHEMA_FIXTURES,
+} from "../../test/helpers/schema-fixtures.js";
 
 /** Case label → project folder. */
 const folders = new Map<string, string>([
   ...caseDirectories(SCHEMA_FIXTURES).map((name): [string, string] => [name, join(SCHEMA_FIXTURES, name)]),
-  ...RECORDED_PYTHON_PREDICTORS.map((name): [string, string] => [`predictors-python/${name}`, join(PYTHON_PREDICTORS, name)]),
+  ...RECORDED_PYTHON_PREDICTORS.map((name): [string, string] => [
+    `predictors-python/${name}`,
+    join(PYTHON_PREDICTORS, name),
+  ]),
 ]);
 const cases = [...folders.keys()];
 

@@ -22,7 +22,8 @@ describe("relative imports the image could not resolve", () => {
   it("refuses extensionless files and folders in an ES-module project, each at file:line:col with the fix", async () => {
     const root = project({
       "package.json": '{ "type": "module" }',
-      "predict.ts": 'import { a } from "./helper";\nimport { b } from "./lib";\nexport { c } from "./c.js";\nconst d = await import("./sub/d");\nimport "./data.json";\nimport x from "some-package";\n',
+      "predict.ts":
+        'import { a } from "./helper";\nimport { b } from "./lib";\nexport { c } from "./c.js";\nconst d = await import("./sub/d");\nimport "./data.json";\nimport x from "some-package";\n',
       "helper.ts": "export const a = 1;",
       "lib/index.ts": "export const b = 1;",
       "c.ts": "export const c = 1;",

@@ -14,12 +14,21 @@ import path from "node:path";
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
 
 /** The TypeScript sources `cog build` transpiles (src/model/transpile.ts walks the same way). */
-async function* sources(dir: string, relative: string, ignored: (path: string, isDir: boolean) => boolean): AsyncGenerator<string> {
+async function* sources(
+  dir: string,
+  relative: string,
+  ignored: (path: string, isDir: boolean) => boolean,
+): AsyncGenerator<string> {
   for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
     const child = relative ? `${relative}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name) && !ignored(child, true)) yield* sources(dir, child, ignored);
-    } else if (entry.isFile() && /\.(?:[cm]?ts|tsx)$/.test(entry.name) && !/\.d\.[cm]?ts$/.test(entry.name) && !ignored(child, false)) {
+    } else if (
+      entry.isFile() &&
+      /\.(?:[cm]?ts|tsx)$/.test(entry.name) &&
+      !/\.d\.[cm]?ts$/.test(entry.name) &&
+      !ignored(child, false)
+    ) {
       yield child;
     }
   }
@@ -44,14 +53,29 @@ function fixFor(fromDir: string, specifier: string): string | undefined {
   const target = path.resolve(fromDir, specifier);
   if (isFile(target) && NO_EXTENSION_NEEDED.has(path.extname(target))) return undefined;
   const trimmed = specifier.replace(/\/+$/, "");
-  for (const [source, output] of [[".ts", ".js"], [".tsx", ".js"], [".mts", ".mjs"], [".cts", ".cjs"], [".js", ".js"], [".mjs", ".mjs"]] as const) {
+  for (const [source, output] of [
+    [".ts", ".js"],
+    [".tsx", ".js"],
+    [".mts", ".mjs"],
+    [".cts", ".cjs"],
+    [".js", ".js"],
+    [".mjs", ".mjs"],
+  ] as const) {
     if (isFile(`${target}${source}`)) return `${trimmed}${output}`;
   }
-  for (const [source, output] of [["index.ts", "index.js"], ["index.tsx", "index.js"], ["index.js", "index.js"]] as const) {
+  for (const [source, output] of [
+    ["index.ts", "index.js"],
+    ["index.tsx", "index.js"],
+    ["index.js", "index.js"],
+  ] as const) {
     if (isFile(path.join(target, source))) return `${trimmed}/${output}`;
   }
   // A .ts file named with its own extension: the image holds the .js beside it, which Node runs.
-  if (/\.[cm]?tsx?$/.test(specifier) && isFile(target)) return specifier.replace(/\.tsx?$/, ".js").replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs");
+  if (/\.[cm]?tsx?$/.test(specifier) && isFile(target))
+    return specifier
+      .replace(/\.tsx?$/, ".js")
+      .replace(/\.mts$/, ".mjs")
+      .replace(/\.cts$/, ".cjs");
   return undefined;
 }
 
@@ -76,7 +100,10 @@ export async function checkRelativeImports(
       if (!/^\.\.?(?:\/|$)/.test(specifier)) continue;
       const fix = fixFor(path.dirname(path.join(dir, file)), specifier);
       if (fix === undefined) continue;
-      const where = ts.getLineAndCharacterOfPosition(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false), reference.pos);
+      const where = ts.getLineAndCharacterOfPosition(
+        ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false),
+        reference.pos,
+      );
       problems.push(
         `${file}:${where.line + 1}:${where.character + 1}: "${specifier}" names no file Node can load in an ES module ` +
           `(the image runs the compiled JavaScript, where Node adds no extension): write "${fix}"`,

@@ -36,7 +36,9 @@ export async function generateSchema(project: SchemaProject): Promise<OpenApiDoc
 }
 
 /** As `generateSchema`, also returning the source files read (absolute paths), for caching. */
-export async function generateSchemaWithSources(project: SchemaProject): Promise<{ document: OpenApiDocument; filesRead: string[] }> {
+export async function generateSchemaWithSources(
+  project: SchemaProject,
+): Promise<{ document: OpenApiDocument; filesRead: string[] }> {
   if (isPythonProject(project)) {
     const { generateFromPython } = await import("./python/generate.js");
     return generateFromPython(project);

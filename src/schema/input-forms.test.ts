@@ -61,7 +61,9 @@ describe("function predictors", () => {
       "no class or function predict in predict.ts (classes here: Model; write `export class predict extends BasePredictor { … }` or `export async function predict(…) { … }`",
     );
     const untyped = project({ "predict.ts": `export const run = async (x: string) => x;\n` });
-    expect((await problemsOf({ dir: untyped, predict: "predict.ts:run" }))[0]).toContain("run() has no return type annotation");
+    expect((await problemsOf({ dir: untyped, predict: "predict.ts:run" }))[0]).toContain(
+      "run() has no return type annotation",
+    );
   });
 });
 
@@ -71,6 +73,10 @@ describe("object inputs in unions", () => {
       "predict.ts": `interface Tool { name: string }\nexport async function predict(tool: string | Tool): Promise<string> { return JSON.stringify(tool); }\n`,
     });
     const schemas = await schemasOf({ dir, predict: "predict.ts:predict" });
-    expect(schemas.Input!.properties!.tool).toEqual({ anyOf: [{ type: "string" }, { type: "object" }], title: "Tool", "x-order": 0 });
+    expect(schemas.Input!.properties!.tool).toEqual({
+      anyOf: [{ type: "string" }, { type: "object" }],
+      title: "Tool",
+      "x-order": 0,
+    });
   });
 });

@@ -15,7 +15,11 @@ interface ReadInputType {
 /** Returns undefined after reporting the problem. */
 export function readInputType(typeNode: TypeNode, paramName: string, sources: SourceSet): ReadInputType | undefined {
   const unsupported = (node: Node = typeNode, why = ""): undefined => {
-    sources.report(node, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(paramName, node.getText(), why));
+    sources.report(
+      node,
+      "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE",
+      schemaMessages.unsupportedInputType(paramName, node.getText(), why),
+    );
     return undefined;
   };
   const members = flattenUnion(typeNode, sources);
@@ -41,7 +45,9 @@ export function readInputType(typeNode: TypeNode, paramName: string, sources: So
   }
   if (mapped.length === 1) return { type: mapped[0]!, nullable };
   // Cog rejects unions containing files, secrets or models: only JSON-native members are allowed.
-  const fileOrSecret = mapped.findIndex((type) => type.kind === "primitive" && (type.primitive === "path" || type.primitive === "secret"));
+  const fileOrSecret = mapped.findIndex(
+    (type) => type.kind === "primitive" && (type.primitive === "path" || type.primitive === "secret"),
+  );
   if (fileOrSecret >= 0) return unsupported(typeNode, "a union may not contain Path or Secret, as in Cog");
   return { type: { kind: "union", variants: mapped }, nullable };
 }
@@ -61,7 +67,11 @@ function flattenUnion(node: TypeNode, sources: SourceSet, depth = 0): TypeNode[]
   }
   if (Node.isTypeReference(node) && node.getTypeArguments().length === 0) {
     const target = resolveTypeReference(node, sources);
-    if (target?.kind === "declaration" && Node.isTypeAliasDeclaration(target.node) && target.node.getTypeParameters().length === 0) {
+    if (
+      target?.kind === "declaration" &&
+      Node.isTypeAliasDeclaration(target.node) &&
+      target.node.getTypeParameters().length === 0
+    ) {
       return flattenUnion(target.node.getTypeNodeOrThrow(), sources, depth + 1);
     }
   }
@@ -93,12 +103,16 @@ function isBooleanLiteralPair(nodes: TypeNode[]): boolean {
 function mapSingle(node: TypeNode, sources: SourceSet, depth: number): InputType | undefined {
   if (depth > MAX_TYPE_DEPTH) return undefined;
   switch (node.getKind()) {
-    case SyntaxKind.StringKeyword: return { kind: "primitive", primitive: "string" };
-    case SyntaxKind.NumberKeyword: return { kind: "primitive", primitive: "number" };
-    case SyntaxKind.BooleanKeyword: return { kind: "primitive", primitive: "boolean" };
+    case SyntaxKind.StringKeyword:
+      return { kind: "primitive", primitive: "string" };
+    case SyntaxKind.NumberKeyword:
+      return { kind: "primitive", primitive: "number" };
+    case SyntaxKind.BooleanKeyword:
+      return { kind: "primitive", primitive: "boolean" };
     case SyntaxKind.UnknownKeyword:
     case SyntaxKind.AnyKeyword:
-    case SyntaxKind.ObjectKeyword: return { kind: "primitive", primitive: "object" };
+    case SyntaxKind.ObjectKeyword:
+      return { kind: "primitive", primitive: "object" };
   }
   if (Node.isParenthesizedTypeNode(node)) return mapSingle(node.getTypeNode(), sources, depth + 1);
   if (Node.isTypeOperatorTypeNode(node) && node.getOperator() === SyntaxKind.ReadonlyKeyword) {
@@ -128,10 +142,18 @@ function mapSingle(node: TypeNode, sources: SourceSet, depth: number): InputType
     }
     return undefined;
   }
-  if (target.kind === "declaration" && Node.isTypeAliasDeclaration(target.node) && target.node.getTypeParameters().length === 0) {
+  if (
+    target.kind === "declaration" &&
+    Node.isTypeAliasDeclaration(target.node) &&
+    target.node.getTypeParameters().length === 0
+  ) {
     return mapSingle(target.node.getTypeNodeOrThrow(), sources, depth + 1);
   }
-  if (target.kind === "declaration" && Node.isInterfaceDeclaration(target.node) && target.node.getTypeParameters().length === 0) {
+  if (
+    target.kind === "declaration" &&
+    Node.isInterfaceDeclaration(target.node) &&
+    target.node.getTypeParameters().length === 0
+  ) {
     return { kind: "primitive", primitive: "object" };
   }
   return undefined;

@@ -31,14 +31,32 @@ const jsonContent = (schema: JsonObject): JsonObject => ({ "application/json": {
 export function buildDocument(info: PredictorInfo, version: string): OpenApiDocument {
   const train = info.mode === "train";
   const names = train
-    ? { endpoint: "/trainings", request: "TrainingRequest", response: "TrainingResponse", input: "TrainingInput",
-        output: "TrainingOutput", summary: "Train", description: "Run a single training on the model",
-        operationId: "train_trainings_post", cancel: "/trainings/{training_id}/cancel",
-        cancelOperationId: "cancel_trainings__training_id__cancel_post", idParam: "training_id" }
-    : { endpoint: "/predictions", request: "PredictionRequest", response: "PredictionResponse", input: "Input",
-        output: "Output", summary: "Predict", description: "Run a single prediction on the model",
-        operationId: "predict_predictions_post", cancel: "/predictions/{prediction_id}/cancel",
-        cancelOperationId: "cancel_predictions__prediction_id__cancel_post", idParam: "prediction_id" };
+    ? {
+        endpoint: "/trainings",
+        request: "TrainingRequest",
+        response: "TrainingResponse",
+        input: "TrainingInput",
+        output: "TrainingOutput",
+        summary: "Train",
+        description: "Run a single training on the model",
+        operationId: "train_trainings_post",
+        cancel: "/trainings/{training_id}/cancel",
+        cancelOperationId: "cancel_trainings__training_id__cancel_post",
+        idParam: "training_id",
+      }
+    : {
+        endpoint: "/predictions",
+        request: "PredictionRequest",
+        response: "PredictionResponse",
+        input: "Input",
+        output: "Output",
+        summary: "Predict",
+        description: "Run a single prediction on the model",
+        operationId: "predict_predictions_post",
+        cancel: "/predictions/{prediction_id}/cancel",
+        cancelOperationId: "cancel_predictions__prediction_id__cancel_post",
+        idParam: "prediction_id",
+      };
 
   const { input, enums } = inputSchema(info.inputs, names.input);
   const schemas = orderedObject();
@@ -46,34 +64,46 @@ export function buildDocument(info: PredictorInfo, version: string): OpenApiDocu
   schemas[names.output] = { ...outputSchema(info.output), title: "Output" };
   for (const [name, schema] of enums) schemas[name] = schema;
   schemas[names.request] = {
-    title: names.request, type: "object",
+    title: names.request,
+    type: "object",
     properties: { id: { title: "Id", type: "string" }, input: ref(names.input) },
   };
   schemas[names.response] = {
-    title: names.response, type: "object",
+    title: names.response,
+    type: "object",
     properties: {
-      input: ref(names.input), output: ref(names.output),
-      id: { title: "Id", type: "string" }, version: { title: "Version", type: "string" },
+      input: ref(names.input),
+      output: ref(names.output),
+      id: { title: "Id", type: "string" },
+      version: { title: "Version", type: "string" },
       created_at: { title: "Created At", type: "string", format: "date-time" },
       started_at: { title: "Started At", type: "string", format: "date-time" },
       completed_at: { title: "Completed At", type: "string", format: "date-time" },
-      status: { title: "Status", type: "string" }, error: { title: "Error", type: "string" },
-      logs: { title: "Logs", type: "string" }, metrics: { title: "Metrics", type: "object" },
+      status: { title: "Status", type: "string" },
+      error: { title: "Error", type: "string" },
+      logs: { title: "Logs", type: "string" },
+      metrics: { title: "Metrics", type: "object" },
     },
   };
   schemas.Status = {
-    title: "Status", description: "An enumeration.",
-    enum: ["starting", "processing", "succeeded", "canceled", "failed"], type: "string",
+    title: "Status",
+    description: "An enumeration.",
+    enum: ["starting", "processing", "succeeded", "canceled", "failed"],
+    type: "string",
   };
   schemas.HTTPValidationError = {
-    title: "HTTPValidationError", type: "object",
+    title: "HTTPValidationError",
+    type: "object",
     properties: { detail: { title: "Detail", type: "array", items: ref("ValidationError") } },
   };
   schemas.ValidationError = {
-    title: "ValidationError", required: ["loc", "msg", "type"], type: "object",
+    title: "ValidationError",
+    required: ["loc", "msg", "type"],
+    type: "object",
     properties: {
       loc: { title: "Location", type: "array", items: { anyOf: [{ type: "string" }, { type: "integer" }] } },
-      msg: { title: "Message", type: "string" }, type: { title: "Error Type", type: "string" },
+      msg: { title: "Message", type: "string" },
+      type: { title: "Error Type", type: "string" },
     },
   };
 
@@ -85,7 +115,9 @@ export function buildDocument(info: PredictorInfo, version: string): OpenApiDocu
     get: { summary: "Healthcheck", operationId: "healthcheck_health_check_get", responses: { 200: emptyOk } },
   };
   const operation: JsonObject = {
-    summary: names.summary, description: names.description, operationId: names.operationId,
+    summary: names.summary,
+    description: names.description,
+    operationId: names.operationId,
     requestBody: { content: jsonContent(ref(names.request)) },
     responses: {
       200: { description: "Successful Response", content: jsonContent(ref(names.response)) },
@@ -98,8 +130,16 @@ export function buildDocument(info: PredictorInfo, version: string): OpenApiDocu
   paths[names.endpoint] = { post: operation };
   paths[names.cancel] = {
     post: {
-      summary: "Cancel", operationId: names.cancelOperationId,
-      parameters: [{ required: true, schema: { title: titleCase(names.idParam), type: "string" }, name: names.idParam, in: "path" }],
+      summary: "Cancel",
+      operationId: names.cancelOperationId,
+      parameters: [
+        {
+          required: true,
+          schema: { title: titleCase(names.idParam), type: "string" },
+          name: names.idParam,
+          in: "path",
+        },
+      ],
       responses: { 200: emptyOk, 422: validationError },
     },
   };
@@ -133,9 +173,15 @@ function inputSchema(inputs: InputField[], title: string): { input: JsonObject; 
     const property: JsonObject = { "x-order": order };
     const choices = field.choices ?? (field.type.kind === "literals" ? field.type.values : undefined);
     if (choices) {
-      enums.push([field.name, {
-        title: field.name, description: "An enumeration.", enum: choices, type: enumType(field.type, choices),
-      }]);
+      enums.push([
+        field.name,
+        {
+          title: field.name,
+          description: "An enumeration.",
+          enum: choices,
+          type: enumType(field.type, choices),
+        },
+      ]);
       property.allOf = [ref(field.name)];
     } else {
       property.title = titleCase(field.name);
@@ -173,32 +219,49 @@ function enumType(type: InputType, values: (string | number)[]): string {
 
 function primitiveSchema(primitive: string): JsonObject {
   switch (primitive) {
-    case "path": return { type: "string", format: "uri" };
-    case "secret": return { type: "string", format: "password", writeOnly: true, "x-cog-secret": true };
-    default: return { type: primitive };
+    case "path":
+      return { type: "string", format: "uri" };
+    case "secret":
+      return { type: "string", format: "password", writeOnly: true, "x-cog-secret": true };
+    default:
+      return { type: primitive };
   }
 }
 
 function inputTypeSchema(type: InputType, nullable: boolean): JsonObject {
   switch (type.kind) {
-    case "primitive": return primitiveSchema(type.primitive);
-    case "array": return { type: "array", items: inputTypeSchema(type.items, false) };
-    case "literals": return { type: typeof type.values[0] === "string" ? "string" : "number", enum: type.values };
+    case "primitive":
+      return primitiveSchema(type.primitive);
+    case "array":
+      return { type: "array", items: inputTypeSchema(type.items, false) };
+    case "literals":
+      return { type: typeof type.values[0] === "string" ? "string" : "number", enum: type.values };
     case "union":
       // Cog marks every variant of a nullable union nullable too.
-      return { anyOf: type.variants.map((variant) => ({ ...inputTypeSchema(variant, false), ...(nullable ? { nullable: true } : {}) })) };
+      return {
+        anyOf: type.variants.map((variant) => ({
+          ...inputTypeSchema(variant, false),
+          ...(nullable ? { nullable: true } : {}),
+        })),
+      };
   }
 }
 
 function outputSchema(type: OutputType): JsonObject {
   switch (type.kind) {
-    case "primitive": return primitiveSchema(type.primitive);
-    case "any": return { type: "object" };
-    case "array": return { type: "array", items: outputSchema(type.items) };
-    case "dict": return { type: "object", additionalProperties: outputSchema(type.values) };
+    case "primitive":
+      return primitiveSchema(type.primitive);
+    case "any":
+      return { type: "object" };
+    case "array":
+      return { type: "array", items: outputSchema(type.items) };
+    case "dict":
+      return { type: "object", additionalProperties: outputSchema(type.values) };
     case "iterator":
       return {
-        type: "array", items: outputSchema(type.items), "x-cog-array-type": "iterator",
+        type: "array",
+        items: outputSchema(type.items),
+        "x-cog-array-type": "iterator",
         ...(type.concatenate ? { "x-cog-array-display": "concatenate" } : {}),
       };
     case "object": {
@@ -206,7 +269,9 @@ function outputSchema(type: OutputType): JsonObject {
       const required: string[] = [];
       for (const field of type.fields) {
         properties[field.name] = {
-          ...outputSchema(field.type), title: titleCase(field.name), ...((field.nullable ?? field.optional) ? { nullable: true } : {}),
+          ...outputSchema(field.type),
+          title: titleCase(field.name),
+          ...((field.nullable ?? field.optional) ? { nullable: true } : {}),
         };
         if (!field.optional) required.push(field.name);
       }

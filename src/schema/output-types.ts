@@ -7,12 +7,26 @@ import type { SourceSet } from "./source-files.js";
 import { MAX_TYPE_DEPTH, resolveTypeReference } from "./type-names.js";
 
 const ITERATOR_TYPES = new Set([
-  "AsyncIterable", "AsyncIterableIterator", "AsyncGenerator", "AsyncIterator",
-  "Iterable", "IterableIterator", "Generator", "Iterator",
+  "AsyncIterable",
+  "AsyncIterableIterator",
+  "AsyncGenerator",
+  "AsyncIterator",
+  "Iterable",
+  "IterableIterator",
+  "Generator",
+  "Iterator",
 ]);
 
 class OutputProblem extends Error {
-  constructor(readonly node: Node, readonly code: "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE" | "COGTS_SCHEMA_OPTIONAL_OUTPUT" | "COGTS_SCHEMA_CONCATENATE_NOT_STRING" | "COGTS_SCHEMA_UNRESOLVED_TYPE", message: string) {
+  constructor(
+    readonly node: Node,
+    readonly code:
+      | "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE"
+      | "COGTS_SCHEMA_OPTIONAL_OUTPUT"
+      | "COGTS_SCHEMA_CONCATENATE_NOT_STRING"
+      | "COGTS_SCHEMA_UNRESOLVED_TYPE",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -43,16 +57,24 @@ class OutputReader {
 
   read(node: TypeNode, depth: number, topLevel: boolean): OutputType {
     const unsupported = (why = ""): never => {
-      throw new OutputProblem(node, "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE", schemaMessages.unsupportedOutputType(node.getText(), why));
+      throw new OutputProblem(
+        node,
+        "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
+        schemaMessages.unsupportedOutputType(node.getText(), why),
+      );
     };
     if (depth > MAX_TYPE_DEPTH) unsupported("the type refers to itself");
     switch (node.getKind()) {
-      case SyntaxKind.StringKeyword: return { kind: "primitive", primitive: "string" };
-      case SyntaxKind.NumberKeyword: return { kind: "primitive", primitive: "number" };
-      case SyntaxKind.BooleanKeyword: return { kind: "primitive", primitive: "boolean" };
+      case SyntaxKind.StringKeyword:
+        return { kind: "primitive", primitive: "string" };
+      case SyntaxKind.NumberKeyword:
+        return { kind: "primitive", primitive: "number" };
+      case SyntaxKind.BooleanKeyword:
+        return { kind: "primitive", primitive: "boolean" };
       case SyntaxKind.UnknownKeyword:
       case SyntaxKind.AnyKeyword:
-      case SyntaxKind.ObjectKeyword: return { kind: "any" };
+      case SyntaxKind.ObjectKeyword:
+        return { kind: "any" };
     }
     if (Node.isParenthesizedTypeNode(node)) return this.read(node.getTypeNode(), depth + 1, topLevel);
     if (Node.isTypeOperatorTypeNode(node) && node.getOperator() === SyntaxKind.ReadonlyKeyword) {
@@ -61,7 +83,8 @@ class OutputReader {
     if (Node.isUnionTypeNode(node)) {
       throw new OutputProblem(node, "COGTS_SCHEMA_OPTIONAL_OUTPUT", schemaMessages.optionalOutput(node.getText()));
     }
-    if (Node.isArrayTypeNode(node)) return { kind: "array", items: this.read(node.getElementTypeNode(), depth + 1, false) };
+    if (Node.isArrayTypeNode(node))
+      return { kind: "array", items: this.read(node.getElementTypeNode(), depth + 1, false) };
     if (Node.isTypeLiteral(node)) return this.object(node.getMembers(), depth);
     if (!Node.isTypeReference(node)) return unsupported();
 
@@ -69,7 +92,11 @@ class OutputReader {
     const args = node.getTypeArguments();
     if (!target) return unsupported();
     if (target.kind === "external") {
-      throw new OutputProblem(node, "COGTS_SCHEMA_UNRESOLVED_TYPE", schemaMessages.unresolvedType(node.getTypeName().getText(), target.module));
+      throw new OutputProblem(
+        node,
+        "COGTS_SCHEMA_UNRESOLVED_TYPE",
+        schemaMessages.unresolvedType(node.getTypeName().getText(), target.module),
+      );
     }
     if (target.kind === "sdk") {
       if (target.name === "Int") return { kind: "primitive", primitive: "integer" };
@@ -78,7 +105,11 @@ class OutputReader {
         if (!topLevel) unsupported("a stream can only be the whole output");
         const element = args[0];
         if (element && element.getKind() !== SyntaxKind.StringKeyword) {
-          throw new OutputProblem(element, "COGTS_SCHEMA_CONCATENATE_NOT_STRING", schemaMessages.concatenateNotString(element.getText()));
+          throw new OutputProblem(
+            element,
+            "COGTS_SCHEMA_CONCATENATE_NOT_STRING",
+            schemaMessages.concatenateNotString(element.getText()),
+          );
         }
         return { kind: "iterator", items: { kind: "primitive", primitive: "string" }, concatenate: true };
       }
@@ -133,7 +164,11 @@ class OutputReader {
       if (property.isStatic() || property.getScope() === "private" || property.getScope() === "protected") continue;
       const typeNode = property.getTypeNode();
       if (!typeNode) {
-        fields.push({ name: property.getName(), type: inferredFromInitializer(property), optional: property.hasQuestionToken() });
+        fields.push({
+          name: property.getName(),
+          type: inferredFromInitializer(property),
+          optional: property.hasQuestionToken(),
+        });
         continue;
       }
       fields.push(this.field(property.getName(), typeNode, property.hasQuestionToken(), depth));
@@ -166,14 +201,18 @@ class OutputReader {
     let inner: TypeNode = typeNode;
     if (Node.isUnionTypeNode(typeNode)) {
       const rest = typeNode.getTypeNodes().filter((member) => {
-        const nullish = member.getKind() === SyntaxKind.UndefinedKeyword ||
+        const nullish =
+          member.getKind() === SyntaxKind.UndefinedKeyword ||
           (Node.isLiteralTypeNode(member) && member.getLiteral().getKind() === SyntaxKind.NullKeyword);
         if (nullish) optional = true;
         return !nullish;
       });
       if (rest.length !== 1) {
-        throw new OutputProblem(typeNode, "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
-          schemaMessages.unsupportedOutputType(typeNode.getText(), "a property may be one type, optionally `| null`"));
+        throw new OutputProblem(
+          typeNode,
+          "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
+          schemaMessages.unsupportedOutputType(typeNode.getText(), "a property may be one type, optionally `| null`"),
+        );
       }
       inner = rest[0]!;
     }
@@ -190,7 +229,8 @@ function inferredFromInitializer(property: import("ts-morph").PropertyDeclaratio
 }
 
 function unwrapLiteralKind(node: Node): string | undefined {
-  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node) || Node.isTemplateExpression(node)) return "string";
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node) || Node.isTemplateExpression(node))
+    return "string";
   if (Node.isNumericLiteral(node)) return "number";
   if (Node.isPrefixUnaryExpression(node) && Node.isNumericLiteral(node.getOperand())) return "number";
   if (node.getKind() === SyntaxKind.TrueKeyword || node.getKind() === SyntaxKind.FalseKeyword) return "boolean";
@@ -198,5 +238,9 @@ function unwrapLiteralKind(node: Node): string | undefined {
 }
 
 function unsupportedAt(node: Node, why: string): never {
-  throw new OutputProblem(node, "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE", schemaMessages.unsupportedOutputType(node.getText(), why));
+  throw new OutputProblem(
+    node,
+    "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
+    schemaMessages.unsupportedOutputType(node.getText(), why),
+  );
 }

@@ -8,12 +8,24 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSchema } from "./index.js";
-import { projectOf, PYTHON_PREDICTORS, RECORDED_PYTHON_PREDICTORS, SCHEMA_FIXTURES } from "../../test/helpers/schema-fixtures.js";
+import {
+  projectOf,
+  PYTHON_PREDICTORS,
+  RECORDED_PYTHON_PREDICTORS,
+  SCHEMA_FIXTURES,
+} from "../../test/helpers/schema-fixtures.js";
 
 type Schema = { [key: string]: unknown };
 const REFERENCE = join(SCHEMA_FIXTURES, "cog-reference");
 const NAMES = RECORDED_PYTHON_PREDICTORS;
-const FIXED = new Set(["PredictionRequest", "PredictionResponse", "Status", "HTTPValidationError", "ValidationError", "WebhookEvent"]);
+const FIXED = new Set([
+  "PredictionRequest",
+  "PredictionResponse",
+  "Status",
+  "HTTPValidationError",
+  "ValidationError",
+  "WebhookEvent",
+]);
 
 /**
  * Cog 0.22 vs the recorded 0.16: an `Optional[T] = Input(default=None)` input carries `"default": null` in 0.22
@@ -26,15 +38,21 @@ function components(schemas: Record<string, Schema>): Record<string, Schema> {
 }
 
 async function both(name: string): Promise<{ recorded: Record<string, Schema>; ours: Record<string, Schema> }> {
-  const reference = JSON.parse(readFileSync(join(REFERENCE, `${name}.json`), "utf8")) as { components: { schemas: Record<string, Schema> } };
+  const reference = JSON.parse(readFileSync(join(REFERENCE, `${name}.json`), "utf8")) as {
+    components: { schemas: Record<string, Schema> };
+  };
   const document = await generateSchema(projectOf(join(PYTHON_PREDICTORS, name)));
-  return { recorded: components(reference.components.schemas), ours: components(document.components.schemas as Record<string, Schema>) };
+  return {
+    recorded: components(reference.components.schemas),
+    ours: components(document.components.schemas as Record<string, Schema>),
+  };
 }
 
 describe("Cog's recorded Python predictors, read by the tree-sitter reader", () => {
   it.each(NAMES)("%s: the fixture is the recorded source, unchanged", (name) => {
-    expect(readFileSync(join(PYTHON_PREDICTORS, name, "predict.py"), "utf8"))
-      .toBe(readFileSync(join(REFERENCE, `${name}.py.txt`), "utf8"));
+    expect(readFileSync(join(PYTHON_PREDICTORS, name, "predict.py"), "utf8")).toBe(
+      readFileSync(join(REFERENCE, `${name}.py.txt`), "utf8"),
+    );
   });
 
   it.each(NAMES)("%s: Input, Output and enums are Cog's, with 0.22's null defaults", async (name) => {

@@ -4,7 +4,13 @@
  */
 import { resolve } from "node:path";
 import type {
-  ArrowFunction, ClassDeclaration, FunctionDeclaration, FunctionExpression, MethodDeclaration, ParameterDeclaration, SourceFile,
+  ArrowFunction,
+  ClassDeclaration,
+  FunctionDeclaration,
+  FunctionExpression,
+  MethodDeclaration,
+  ParameterDeclaration,
+  SourceFile,
 } from "ts-morph";
 import { Node, SyntaxKind } from "./ts-morph.js";
 import { closestOption, INPUT_OPTIONS, schemaMessages } from "./errors.js";
@@ -18,7 +24,12 @@ import { validateInputField } from "./validate-input.js";
 /** Cog 0.22 prefers run() and falls back to predict(); training uses train(). */
 const METHOD_NAMES = { predict: ["run", "predict"], train: ["train"] } as const;
 
-export function readPredictor(sources: SourceSet, ref: string, mode: "predict" | "train", refSource: { file: string; line: number; column: number }): PredictorInfo | undefined {
+export function readPredictor(
+  sources: SourceSet,
+  ref: string,
+  mode: "predict" | "train",
+  refSource: { file: string; line: number; column: number },
+): PredictorInfo | undefined {
   const separator = ref.lastIndexOf(":");
   const fileName = separator > 0 ? ref.slice(0, separator) : "";
   const className = ref.slice(separator + 1);
@@ -36,17 +47,29 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
   const cls = findClass(file, className, sources);
   const fn = cls ? undefined : findFunction(file, className, sources);
   if (!cls && !fn) {
-    const found = file.getClasses().map((c) => c.getName()).filter((n): n is string => Boolean(n));
+    const found = file
+      .getClasses()
+      .map((c) => c.getName())
+      .filter((n): n is string => Boolean(n));
     const message = schemaMessages.classNotFound(className, fileName, found);
     const first = file.getClasses()[0];
     if (first) sources.report(first, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
-    else sources.reportAt({ file: sources.displayPath(file.getFilePath()), line: 1, column: 1 }, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
+    else
+      sources.reportAt(
+        { file: sources.displayPath(file.getFilePath()), line: 1, column: 1 },
+        "COGTS_SCHEMA_CLASS_NOT_FOUND",
+        message,
+      );
     return undefined;
   }
   const names = METHOD_NAMES[mode];
   const method = cls ? findMethod(cls, names, sources) : fn;
   if (!method) {
-    sources.report(cls!.getNameNode() ?? cls!, "COGTS_SCHEMA_METHOD_NOT_FOUND", schemaMessages.methodNotFound(className, [...names]));
+    sources.report(
+      cls!.getNameNode() ?? cls!,
+      "COGTS_SCHEMA_METHOD_NOT_FOUND",
+      schemaMessages.methodNotFound(className, [...names]),
+    );
     return undefined;
   }
 
@@ -58,8 +81,13 @@ export function readPredictor(sources: SourceSet, ref: string, mode: "predict" |
   }
   const returnType = method.getReturnTypeNode();
   if (!returnType) {
-    const nameNode = Node.isArrowFunction(method) || Node.isFunctionExpression(method) ? method : (method.getNameNode() ?? method);
-    sources.report(nameNode, "COGTS_SCHEMA_MISSING_RETURN_TYPE", schemaMessages.missingReturnType(cls ? (method as MethodDeclaration).getName() : className));
+    const nameNode =
+      Node.isArrowFunction(method) || Node.isFunctionExpression(method) ? method : (method.getNameNode() ?? method);
+    sources.report(
+      nameNode,
+      "COGTS_SCHEMA_MISSING_RETURN_TYPE",
+      schemaMessages.missingReturnType(cls ? (method as MethodDeclaration).getName() : className),
+    );
     return undefined;
   }
   const output = readOutputType(returnType, sources);
@@ -81,10 +109,12 @@ type Signature = MethodDeclaration | PredictFunction;
 
 function findFunction(file: SourceFile, name: string, sources: SourceSet): PredictFunction | undefined {
   const declared = file.getFunction(name) ?? file.getVariableDeclaration(name);
-  const resolved = declared ?? (() => {
-    const exported = sources.resolveExport(file, name, 0);
-    return exported?.kind === "declaration" ? exported.node : undefined;
-  })();
+  const resolved =
+    declared ??
+    (() => {
+      const exported = sources.resolveExport(file, name, 0);
+      return exported?.kind === "declaration" ? exported.node : undefined;
+    })();
   if (!resolved) return undefined;
   if (Node.isFunctionDeclaration(resolved)) return resolved.hasBody() ? resolved : resolved.getImplementation();
   if (Node.isVariableDeclaration(resolved)) {
@@ -96,7 +126,11 @@ function findFunction(file: SourceFile, name: string, sources: SourceSet): Predi
 }
 
 /** The first of `names` on the class or, as Python's method lookup does, on a class it extends. */
-function findMethod(cls: ClassDeclaration, names: readonly string[], sources: SourceSet): MethodDeclaration | undefined {
+function findMethod(
+  cls: ClassDeclaration,
+  names: readonly string[],
+  sources: SourceSet,
+): MethodDeclaration | undefined {
   const chain: ClassDeclaration[] = [];
   let current: ClassDeclaration | undefined = cls;
   while (current && chain.length < 32 && !chain.includes(current)) {
@@ -122,9 +156,10 @@ function baseClass(cls: ClassDeclaration, sources: SourceSet): ClassDeclaration 
 /** `@param name text` tags of the method's JSDoc (for `const f = (…) => …`, the JSDoc of its statement). */
 function paramDocs(method: Signature): Map<string, string> {
   const docs = new Map<string, string>();
-  const statement = Node.isArrowFunction(method) || Node.isFunctionExpression(method)
-    ? method.getFirstAncestorByKind(SyntaxKind.VariableStatement)
-    : method;
+  const statement =
+    Node.isArrowFunction(method) || Node.isFunctionExpression(method)
+      ? method.getFirstAncestorByKind(SyntaxKind.VariableStatement)
+      : method;
   for (const doc of statement?.getJsDocs() ?? []) {
     for (const tag of doc.getTags()) {
       if (!Node.isJSDocParameterTag(tag)) continue;
@@ -142,15 +177,32 @@ function leadingComment(parameter: ParameterDeclaration): string | undefined {
   const text = ranges[ranges.length - 1]!.getText();
   const body = text.startsWith("//")
     ? text.replace(/^\/\/\s?/, "")
-    : text.replace(/^\/\*\*?/, "").replace(/\*\/$/, "").split("\n").map((line) => line.replace(/^\s*\*\s?/, "")).join("\n");
+    : text
+        .replace(/^\/\*\*?/, "")
+        .replace(/\*\/$/, "")
+        .split("\n")
+        .map((line) => line.replace(/^\s*\*\s?/, ""))
+        .join("\n");
   const trimmed = body.trim();
   return trimmed || undefined;
 }
 
-function readParameter(parameter: ParameterDeclaration, docs: Map<string, string>, sources: SourceSet): InputField | undefined {
+function readParameter(
+  parameter: ParameterDeclaration,
+  docs: Map<string, string>,
+  sources: SourceSet,
+): InputField | undefined {
   const nameNode = parameter.getNameNode();
   if (!Node.isIdentifier(nameNode)) {
-    sources.report(nameNode, "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", schemaMessages.unsupportedInputType(nameNode.getText(), nameNode.getText(), "a destructured parameter has no name; give it one"));
+    sources.report(
+      nameNode,
+      "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE",
+      schemaMessages.unsupportedInputType(
+        nameNode.getText(),
+        nameNode.getText(),
+        "a destructured parameter has no name; give it one",
+      ),
+    );
     return undefined;
   }
   const name = nameNode.getText();
@@ -160,7 +212,11 @@ function readParameter(parameter: ParameterDeclaration, docs: Map<string, string
     return undefined;
   }
   const read = readInputType(typeNode, name, sources);
-  const field: InputField = { name, type: read?.type ?? { kind: "primitive", primitive: "string" }, nullable: Boolean(read?.nullable) || parameter.hasQuestionToken() };
+  const field: InputField = {
+    name,
+    type: read?.type ?? { kind: "primitive", primitive: "string" },
+    nullable: Boolean(read?.nullable) || parameter.hasQuestionToken(),
+  };
   const before = sources.problems.length;
 
   const initializer = parameter.getInitializer();
@@ -169,7 +225,11 @@ function readParameter(parameter: ParameterDeclaration, docs: Map<string, string
   } else if (initializer) {
     const value = evaluateStatic(initializer, sources);
     if (!value.ok) {
-      sources.report(value.node, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`the default of "${name}"`, value.node.getText()));
+      sources.report(
+        value.node,
+        "COGTS_SCHEMA_NON_LITERAL_VALUE",
+        schemaMessages.nonLiteral(`the default of "${name}"`, value.node.getText()),
+      );
     } else if (value.value !== UNDEFINED) {
       field.default = { value: value.value };
     }
@@ -188,11 +248,22 @@ function isInputCall(node: Node): node is import("ts-morph").CallExpression {
 }
 
 const OPTION_KINDS: Record<(typeof INPUT_OPTIONS)[number], string> = {
-  description: "string", default: "any", ge: "number", le: "number", minLength: "count", maxLength: "count",
-  regex: "string", choices: "choices", deprecated: "boolean", accept: "string",
+  description: "string",
+  default: "any",
+  ge: "number",
+  le: "number",
+  minLength: "count",
+  maxLength: "count",
+  regex: "string",
+  choices: "choices",
+  deprecated: "boolean",
+  accept: "string",
 };
 const EXPECTED: Record<string, string> = {
-  string: "a string", number: "a number", count: "a non-negative integer", boolean: "true or false",
+  string: "a string",
+  number: "a number",
+  count: "a non-negative integer",
+  boolean: "true or false",
   choices: "a non-empty array of strings or of numbers",
 };
 
@@ -201,7 +272,11 @@ function readInputOptions(call: import("ts-morph").CallExpression, field: InputF
   if (args.length === 0) return;
   const options = unwrapExpression(args[0]!);
   if (!Node.isObjectLiteralExpression(options) || args.length > 1) {
-    sources.report(options, "COGTS_SCHEMA_INPUT_OPTIONS_NOT_OBJECT", schemaMessages.optionsNotObject(args.map((a) => a.getText()).join(", ")));
+    sources.report(
+      options,
+      "COGTS_SCHEMA_INPUT_OPTIONS_NOT_OBJECT",
+      schemaMessages.optionsNotObject(args.map((a) => a.getText()).join(", ")),
+    );
     return;
   }
   for (const property of options.getProperties()) {
@@ -214,23 +289,42 @@ function readInputOptions(call: import("ts-morph").CallExpression, field: InputF
       key = property.getName();
       valueNode = property.getNameNode();
     } else {
-      sources.report(property, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`an Input option of "${field.name}"`, property.getText()));
+      sources.report(
+        property,
+        "COGTS_SCHEMA_NON_LITERAL_VALUE",
+        schemaMessages.nonLiteral(`an Input option of "${field.name}"`, property.getText()),
+      );
       continue;
     }
     if (!(key in OPTION_KINDS)) {
-      const nameNode = Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property) ? property.getNameNode() : property;
-      sources.report(nameNode, "COGTS_SCHEMA_UNKNOWN_INPUT_OPTION", schemaMessages.unknownOption(key, closestOption(key)));
+      const nameNode =
+        Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property)
+          ? property.getNameNode()
+          : property;
+      sources.report(
+        nameNode,
+        "COGTS_SCHEMA_UNKNOWN_INPUT_OPTION",
+        schemaMessages.unknownOption(key, closestOption(key)),
+      );
       continue;
     }
     const option = key as (typeof INPUT_OPTIONS)[number];
     const value = evaluateStatic(valueNode, sources);
     if (!value.ok) {
-      sources.report(value.node, "COGTS_SCHEMA_NON_LITERAL_VALUE", schemaMessages.nonLiteral(`the ${option} of "${field.name}"`, value.node.getText()));
+      sources.report(
+        value.node,
+        "COGTS_SCHEMA_NON_LITERAL_VALUE",
+        schemaMessages.nonLiteral(`the ${option} of "${field.name}"`, value.node.getText()),
+      );
       continue;
     }
     if (value.value === UNDEFINED) continue;
     if (!setOption(field, option, value.value)) {
-      sources.report(valueNode, "COGTS_SCHEMA_BAD_OPTION_VALUE", schemaMessages.badOptionValue(option, EXPECTED[OPTION_KINDS[option]]!));
+      sources.report(
+        valueNode,
+        "COGTS_SCHEMA_BAD_OPTION_VALUE",
+        schemaMessages.badOptionValue(option, EXPECTED[OPTION_KINDS[option]]!),
+      );
     }
   }
 }

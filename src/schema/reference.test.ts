@@ -12,14 +12,24 @@ type Schema = { [key: string]: unknown };
 const REFERENCE = join(SCHEMA_FIXTURES, "cog-reference");
 const TWINS = ["echo", "files", "iterator", "logs", "numbers", "object", "setup_fail", "sleep"];
 /** Components that are not derived from the predictor. */
-const FIXED = new Set(["PredictionRequest", "PredictionResponse", "Status", "HTTPValidationError", "ValidationError", "WebhookEvent"]);
+const FIXED = new Set([
+  "PredictionRequest",
+  "PredictionResponse",
+  "Status",
+  "HTTPValidationError",
+  "ValidationError",
+  "WebhookEvent",
+]);
 
 /** Cog 0.22 emits `"default": null` for a nullable input defaulting to None; 0.16 left it out. */
 function asCog022(input: Schema): Schema {
   const properties = input.properties as Record<string, Schema>;
-  const upgraded = Object.fromEntries(Object.entries(properties).map(([name, property]) => [
-    name, property.nullable === true && !("default" in property) ? { ...property, default: null } : property,
-  ]));
+  const upgraded = Object.fromEntries(
+    Object.entries(properties).map(([name, property]) => [
+      name,
+      property.nullable === true && !("default" in property) ? { ...property, default: null } : property,
+    ]),
+  );
   return { ...input, properties: upgraded };
 }
 
@@ -29,7 +39,9 @@ function predictorComponents(schemas: Record<string, Schema>): Record<string, Sc
 
 describe("TypeScript twins of Cog's recorded predictors", () => {
   it.each(TWINS)("%s: Input, Output and enums match Cog's", async (name) => {
-    const reference = JSON.parse(readFileSync(join(REFERENCE, `${name}.json`), "utf8")) as { components: { schemas: Record<string, Schema> } };
+    const reference = JSON.parse(readFileSync(join(REFERENCE, `${name}.json`), "utf8")) as {
+      components: { schemas: Record<string, Schema> };
+    };
     const expected = predictorComponents(reference.components.schemas);
     expected.Input = asCog022(expected.Input!);
     const document = await generateSchema(projectOf(join(SCHEMA_FIXTURES, name)));

@@ -6,15 +6,27 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type {
-  ClassDeclaration, EnumDeclaration, InterfaceDeclaration, Project as ProjectType, SourceFile, TypeAliasDeclaration,
-  FunctionDeclaration, VariableDeclaration,
+  ClassDeclaration,
+  EnumDeclaration,
+  InterfaceDeclaration,
+  Project as ProjectType,
+  SourceFile,
+  TypeAliasDeclaration,
+  FunctionDeclaration,
+  VariableDeclaration,
 } from "ts-morph";
 import { Node, Project } from "./ts-morph.js";
 import { formatProblem, type SchemaErrorCode, type SchemaProblem } from "./errors.js";
 
 export const SDK_MODULE = "cogts";
 
-export type Declaration = InterfaceDeclaration | TypeAliasDeclaration | ClassDeclaration | EnumDeclaration | VariableDeclaration | FunctionDeclaration;
+export type Declaration =
+  | InterfaceDeclaration
+  | TypeAliasDeclaration
+  | ClassDeclaration
+  | EnumDeclaration
+  | VariableDeclaration
+  | FunctionDeclaration;
 
 /** What a name used in a predictor file stands for. */
 export type ResolvedName =
@@ -77,8 +89,16 @@ export class SourceSet {
     const base = resolve(dirname(from.getFilePath()), specifier);
     const stem = base.replace(/\.(m?js|cjs)$/, "");
     const candidates = [
-      base.replace(/\.js$/, ".ts"), base.replace(/\.mjs$/, ".mts"), base.replace(/\.cjs$/, ".cts"), base,
-      `${stem}.ts`, `${stem}.mts`, `${stem}.tsx`, `${stem}.js`, join(base, "index.ts"), join(base, "index.js"),
+      base.replace(/\.js$/, ".ts"),
+      base.replace(/\.mjs$/, ".mts"),
+      base.replace(/\.cjs$/, ".cts"),
+      base,
+      `${stem}.ts`,
+      `${stem}.mts`,
+      `${stem}.tsx`,
+      `${stem}.js`,
+      join(base, "index.ts"),
+      join(base, "index.js"),
     ];
     for (const candidate of candidates) {
       const file = this.open(candidate);
@@ -167,12 +187,16 @@ function isFile(path: string): boolean {
 export function unwrapExpression(node: Node): Node {
   let current = node;
   for (;;) {
-    if (Node.isParenthesizedExpression(current) || Node.isAsExpression(current) || Node.isSatisfiesExpression(current) ||
-      Node.isTypeAssertion(current) || Node.isNonNullExpression(current)) {
+    if (
+      Node.isParenthesizedExpression(current) ||
+      Node.isAsExpression(current) ||
+      Node.isSatisfiesExpression(current) ||
+      Node.isTypeAssertion(current) ||
+      Node.isNonNullExpression(current)
+    ) {
       current = current.getExpression();
     } else {
       return current;
     }
   }
 }
-

@@ -7,7 +7,12 @@
 export function titleCase(name: string): string {
   return name
     .split("_")
-    .flatMap((part) => part.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2").split(" "))
+    .flatMap((part) =>
+      part
+        .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+        .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+        .split(" "),
+    )
     .filter((word) => word.length > 0)
     .map((word) => word[0]!.toUpperCase() + word.slice(1))
     .join(" ");

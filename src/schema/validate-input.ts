@@ -4,9 +4,16 @@ import { schemaMessages, type SchemaErrorCode } from "./errors.js";
 import type { InputField, InputType, JsonValue } from "./model.js";
 import type { SourceSet } from "./source-files.js";
 
-export function validateInputField(field: InputField, parameter: ParameterDeclaration, typeNode: TypeNode, sources: SourceSet): void {
+export function validateInputField(
+  field: InputField,
+  parameter: ParameterDeclaration,
+  typeNode: TypeNode,
+  sources: SourceSet,
+): void {
   const at: Node = parameter.getInitializer() ?? parameter.getNameNode();
-  checkInputField(field, typeNode.getText(), (code, message, where) => sources.report(where === "type" ? typeNode : at, code, message));
+  checkInputField(field, typeNode.getText(), (code, message, where) =>
+    sources.report(where === "type" ? typeNode : at, code, message),
+  );
 }
 
 /**
@@ -17,7 +24,15 @@ export function checkInputField(
   field: InputField,
   typeText: string,
   report: (code: SchemaErrorCode, message: string, where: "type" | "value") => void,
-  messages: Pick<typeof schemaMessages, "choicesWithLiteralUnion" | "badOptionValue" | "acceptOnNonPath" | "defaultWrongType" | "defaultOutOfRange" | "defaultNotInChoices"> = schemaMessages,
+  messages: Pick<
+    typeof schemaMessages,
+    | "choicesWithLiteralUnion"
+    | "badOptionValue"
+    | "acceptOnNonPath"
+    | "defaultWrongType"
+    | "defaultOutOfRange"
+    | "defaultNotInChoices"
+  > = schemaMessages,
 ): void {
   const { name, type } = field;
 
@@ -26,8 +41,11 @@ export function checkInputField(
     return;
   }
   if (field.choices && !choicesFit(field.choices, type)) {
-    report("COGTS_SCHEMA_BAD_OPTION_VALUE",
-      messages.badOptionValue("choices", `an array of values of the input's type (${typeText})`), "value");
+    report(
+      "COGTS_SCHEMA_BAD_OPTION_VALUE",
+      messages.badOptionValue("choices", `an array of values of the input's type (${typeText})`),
+      "value",
+    );
     return;
   }
   if (field.accept !== undefined && !isPathType(type)) {
@@ -77,11 +95,18 @@ function matchesType(value: JsonValue, type: InputType): boolean {
       return type.variants.some((variant) => matchesType(value, variant));
     case "primitive":
       switch (type.primitive) {
-        case "string": case "path": case "secret": return typeof value === "string";
-        case "number": return typeof value === "number";
-        case "integer": return typeof value === "number" && Number.isInteger(value);
-        case "boolean": return typeof value === "boolean";
-        case "object": return typeof value === "object" && value !== null && !Array.isArray(value);
+        case "string":
+        case "path":
+        case "secret":
+          return typeof value === "string";
+        case "number":
+          return typeof value === "number";
+        case "integer":
+          return typeof value === "number" && Number.isInteger(value);
+        case "boolean":
+          return typeof value === "boolean";
+        case "object":
+          return typeof value === "object" && value !== null && !Array.isArray(value);
       }
   }
   return false;

@@ -14,13 +14,21 @@ const cli = (args: string[]) => runMain(args, process.cwd());
 
 describe("cog exec's command line", () => {
   it("gives everything from the command on to the command", () => {
-    expect(splitArguments(execCommand, ["node", "-e", "console.log(42)"])).toEqual({ own: [], rest: ["node", "-e", "console.log(42)"] });
-    expect(splitArguments(execCommand, ["-e", "A=1", "--env", "B=2", "--env=C=3", "-p", "8000", "sh", "-c", "echo -e x"])).toEqual({
+    expect(splitArguments(execCommand, ["node", "-e", "console.log(42)"])).toEqual({
+      own: [],
+      rest: ["node", "-e", "console.log(42)"],
+    });
+    expect(
+      splitArguments(execCommand, ["-e", "A=1", "--env", "B=2", "--env=C=3", "-p", "8000", "sh", "-c", "echo -e x"]),
+    ).toEqual({
       own: ["-e", "A=1", "--env", "B=2", "--env=C=3", "-p", "8000"],
       rest: ["sh", "-c", "echo -e x"],
     });
     // `--` still separates, and a `--` after the command belongs to the command.
-    expect(splitArguments(execCommand, ["--progress", "quiet", "--", "ls", "-la"])).toEqual({ own: ["--progress", "quiet"], rest: ["ls", "-la"] });
+    expect(splitArguments(execCommand, ["--progress", "quiet", "--", "ls", "-la"])).toEqual({
+      own: ["--progress", "quiet"],
+      rest: ["ls", "-la"],
+    });
     expect(splitArguments(execCommand, ["grep", "--", "-x"])).toEqual({ own: [], rest: ["grep", "--", "-x"] });
   });
 
@@ -36,18 +44,24 @@ describe("cog exec's command line", () => {
 
 describe("flags a command does not have", () => {
   it("names the Cog flags cogts lacks and what to use instead", () => {
-    expect(explainUnknownFlag(buildCommand, "--use-cog-base-image")).toMatch(/^--use-cog-base-image is a flag of Cog's cog build that cogts does not have: /);
+    expect(explainUnknownFlag(buildCommand, "--use-cog-base-image")).toMatch(
+      /^--use-cog-base-image is a flag of Cog's cog build that cogts does not have: /,
+    );
     expect(explainUnknownFlag(buildCommand, "--dockerfile=Dockerfile")).toContain("`cog debug`");
     expect(explainUnknownFlag(runCommand, "--use-replicate-token")).toContain("-e REPLICATE_API_TOKEN");
     // --json is Cog's on run (and cogts's), not on build: there it is only an unknown flag.
-    expect(explainUnknownFlag(buildCommand, "--json")).toBe("unknown flag --json for cog build. Run 'cog build --help' for its flags.");
+    expect(explainUnknownFlag(buildCommand, "--json")).toBe(
+      "unknown flag --json for cog build. Run 'cog build --help' for its flags.",
+    );
   });
 
   it("suggests the closest flag for a typo, and nothing far-fetched", () => {
     expect(explainUnknownFlag(runCommand, "--inputs")).toContain("Did you mean --input?");
     expect(explainUnknownFlag(buildCommand, "--no-cahce")).toContain("Did you mean --no-cache?");
     expect(explainUnknownFlag(buildCommand, "--verbose")).not.toContain("Did you mean");
-    expect(explainUnknownFlag(buildCommand, "-x")).toBe("unknown flag -x for cog build. Run 'cog build --help' for its flags.");
+    expect(explainUnknownFlag(buildCommand, "-x")).toBe(
+      "unknown flag -x for cog build. Run 'cog build --help' for its flags.",
+    );
   });
 
   it("exits 2 with that one line", async () => {

@@ -41,7 +41,9 @@ describe("cog build and the type check", () => {
 
   it("fails on a type error with file:line:col before it talks to the engine", async () => {
     const { code, out } = await cog(dir, "build");
-    expect(out).toContain("Error: The project's TypeScript has 1 error (fix it, or build anyway with --skip-typecheck):");
+    expect(out).toContain(
+      "Error: The project's TypeScript has 1 error (fix it, or build anyway with --skip-typecheck):",
+    );
     expect(out).toContain("  predict.ts:5:11: Type 'number' is not assignable to type 'string'. (TS2322)");
     expect(out).not.toContain("no-engine.sock");
     expect(code).toBe(1);
@@ -55,7 +57,10 @@ describe("cog build and the type check", () => {
   });
 
   it("goes on to the engine once the error is fixed", async () => {
-    writeFileSync(join(dir, "predict.ts"), PREDICTOR.replace("const label: string = count;", "const label = String(count);"));
+    writeFileSync(
+      join(dir, "predict.ts"),
+      PREDICTOR.replace("const label: string = count;", "const label = String(count);"),
+    );
     const { code, out } = await cog(dir, "build");
     expect(out).not.toContain("TypeScript");
     expect(out).toContain("no-engine.sock");

@@ -28,7 +28,8 @@ const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8"
 /** An author's project before cogts: scripts, a dependency, 4-space JSON, its own predictor and tsconfig.json. */
 const EXISTING = {
   "package.json": `${JSON.stringify({ name: "sentiment", version: "2.1.0", scripts: { test: "node --test" }, dependencies: { "left-pad": "1.3.0" } }, null, 4)}\n`,
-  "tsconfig.json": '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true, "skipLibCheck": true } }\n',
+  "tsconfig.json":
+    '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true, "skipLibCheck": true } }\n',
   "predict.ts": `import { readFile } from "node:fs/promises";
 import { BasePredictor, Input } from "cogts";
 
@@ -52,7 +53,9 @@ describe("cog init", () => {
       expect(existsSync(join(dir, file))).toBe(true);
       expect(out).toContain(`Created ${file}\n`);
     }
-    expect(out).toMatch(/Next:\n {2}npm install +# .*\n {2}cog doctor --no-docker +# .*\n {2}cog run --no-docker -i prompt=hi +# .*\n {2}cog build +# /);
+    expect(out).toMatch(
+      /Next:\n {2}npm install +# .*\n {2}cog doctor --no-docker +# .*\n {2}cog run --no-docker -i prompt=hi +# .*\n {2}cog build +# /,
+    );
   });
 
   it("in an existing project, skips what exists, lists what it adds to package.json, and leaves a project that runs", async () => {

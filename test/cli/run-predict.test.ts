@@ -13,7 +13,11 @@ import { runCog } from "../helpers/cli.js";
 /** Spawning the CLI and its server on a shared 2-core machine. */
 const SLOW_MS = 120_000;
 
-function project(predictor: string, extra: Record<string, string> = {}, config = "run: predict.ts:Predictor\n"): string {
+function project(
+  predictor: string,
+  extra: Record<string, string> = {},
+  config = "run: predict.ts:Predictor\n",
+): string {
   const dir = mkdtempSync(join(tmpdir(), "cogts-run-"));
   writeFileSync(join(dir, "cog.yaml"), `build:\n  node_version: "22"\n${config}`);
   writeFileSync(join(dir, "predict.ts"), predictor);
@@ -87,7 +91,11 @@ describe("cog run --json", () => {
   });
 
   it("reads @file, @- and - (stdin)", { timeout: SLOW_MS }, async () => {
-    for (const [flag, stdin] of [["@input.json", undefined], ["@-", '{"s": "sackfield"}'], ["-", '{"s": "sackfield"}']] as const) {
+    for (const [flag, stdin] of [
+      ["@input.json", undefined],
+      ["@-", '{"s": "sackfield"}'],
+      ["-", '{"s": "sackfield"}'],
+    ] as const) {
       const r = await runCog(["run", "--no-docker", "--json", flag], { cwd: dir, ...(stdin ? { input: stdin } : {}) });
       expect(r.code, `${flag}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('"output": "hello sackfield"');
@@ -95,7 +103,9 @@ describe("cog run --json", () => {
   });
 
   it("writes the JSON to -o", { timeout: SLOW_MS }, async () => {
-    const r = await runCog(["run", "--no-docker", "--json", '{"s": "sackfield"}', "--output", "output.json"], { cwd: dir });
+    const r = await runCog(["run", "--no-docker", "--json", '{"s": "sackfield"}', "--output", "output.json"], {
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("Written output to: output.json");
     const written = readFileSync(join(dir, "output.json"), "utf8");

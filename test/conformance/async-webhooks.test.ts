@@ -13,10 +13,12 @@ describe("transcript 05: async, busy, PUT, cancel, webhooks", () => {
   let server: Served;
   let hooks: Awaited<ReturnType<typeof receiver>>;
   const run = (number: number, body?: unknown) => replay(server, recorded("05", number), { receiver: hooks.url, body });
-  const finished = (id: string) => hooks.waitFor(() => hooks.webhooks(id).some(isTerminal), `the completed webhook of ${id}`);
+  const finished = (id: string) =>
+    hooks.waitFor(() => hooks.webhooks(id).some(isTerminal), `the completed webhook of ${id}`);
   const expectValidWebhooks = (id: string) => {
     const webhooks = hooks.webhooks(id);
-    for (const [i, webhook] of webhooks.entries()) expectMatchesContract("webhook-payload", webhook, `webhook #${i} of ${id}`);
+    for (const [i, webhook] of webhooks.entries())
+      expectMatchesContract("webhook-payload", webhook, `webhook #${i} of ${id}`);
     return webhooks;
   };
 
@@ -125,7 +127,13 @@ describe("transcript 05: async, busy, PUT, cancel, webhooks", () => {
   });
 
   it("E [18]: cancel of a sync prediction from another connection; the blocked request gets the canceled body", async () => {
-    const blocked = send(server.url, "POST", "/predictions", JSON.stringify({ id: "sleep-e1", input: { seconds: 5, steps: 5 } }), { "content-type": "application/json" });
+    const blocked = send(
+      server.url,
+      "POST",
+      "/predictions",
+      JSON.stringify({ id: "sleep-e1", input: { seconds: 5, steps: 5 } }),
+      { "content-type": "application/json" },
+    );
     await server.waitFor("BUSY");
     const cancel = await run(18);
     expect(cancel.status).toBe(200);
@@ -139,7 +147,9 @@ describe("transcript 05: async, busy, PUT, cancel, webhooks", () => {
   it("F [19]: a second sync PUT of a running id answers 202 with its state; the first gets the result", async () => {
     await server.waitFor("READY");
     const exchange = recorded("05", 19);
-    const first = send(server.url, "PUT", "/predictions/sleep-f1", exchange.request.body, { "content-type": "application/json" });
+    const first = send(server.url, "PUT", "/predictions/sleep-f1", exchange.request.body, {
+      "content-type": "application/json",
+    });
     await server.waitFor("BUSY");
     const second = await run(19);
     expect(second.status).toBe(202);
@@ -148,7 +158,11 @@ describe("transcript 05: async, busy, PUT, cancel, webhooks", () => {
     const answer = await first;
     expect(answer.status).toBe(200);
     expectMatchesContract("prediction-response#/definitions/prediction", answer.json);
-    expect(answer.json).toMatchObject({ id: "sleep-f1", status: "succeeded", output: (exchange.later[0]!.json as Body).output });
+    expect(answer.json).toMatchObject({
+      id: "sleep-f1",
+      status: "succeeded",
+      output: (exchange.later[0]!.json as Body).output,
+    });
   });
 
   it("A [6]: a PUT of the running id with an invalid input is a 422 (Cog 0.16 and 0.22 validate first)", async () => {
@@ -160,7 +174,9 @@ describe("transcript 05: async, busy, PUT, cancel, webhooks", () => {
       const invalid = await run(6);
       expect(invalid.status, invalid.text).toBe(422);
       expectMatchesContract("validation-error", invalid.json);
-      expect((invalid.json as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toEqual([["body", "input", "seconds"]]);
+      expect((invalid.json as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toEqual([
+        ["body", "input", "seconds"],
+      ]);
     } finally {
       await send(server.url, "POST", "/predictions/sleep-a1/cancel");
       await server.waitFor("READY");

@@ -70,25 +70,32 @@ describe("transcript 01: echo basics", () => {
     expect(body.input).not.toHaveProperty("bogus");
   });
 
-  it.each([8, 9])("[%i] treats {} and {\"input\": null} as an empty input and applies the default (0.16: HTTP 500)", async (number) => {
-    const answer = await replay(server, recorded("01", number));
-    expect(answer.status).toBe(200);
-    expectMatchesContract("prediction-response#/definitions/prediction", answer.json);
-    expect((answer.json as { output: string }).output).toBe("hello");
-  });
+  it.each([8, 9])(
+    '[%i] treats {} and {"input": null} as an empty input and applies the default (0.16: HTTP 500)',
+    async (number) => {
+      const answer = await replay(server, recorded("01", number));
+      expect(answer.status).toBe(200);
+      expectMatchesContract("prediction-response#/definitions/prediction", answer.json);
+      expect((answer.json as { output: string }).output).toBe("hello");
+    },
+  );
 
   it("[12] a wrong input type is a 422 at body.input.text", async () => {
     const answer = await replay(server, recorded("01", 12));
     expect(answer.status).toBe(422);
     expectMatchesContract("validation-error", answer.json);
-    expect(answer.json).toEqual({ detail: [{ loc: ["body", "input", "text"], msg: "123 is not of type \"string\"", type: "value_error" }] });
+    expect(answer.json).toEqual({
+      detail: [{ loc: ["body", "input", "text"], msg: '123 is not of type "string"', type: "value_error" }],
+    });
   });
 
   it("[13] an input that is not an object is a 422 at body.input.__root__", async () => {
     const answer = await replay(server, recorded("01", 13));
     expect(answer.status).toBe(422);
     expectMatchesContract("validation-error", answer.json);
-    expect((answer.json as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toEqual([["body", "input", "__root__"]]);
+    expect((answer.json as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc)).toEqual([
+      ["body", "input", "__root__"],
+    ]);
   });
 
   it("[14] malformed JSON is a 400 with the reason (0.22: axum's plain-text 400/422; 0.16: 422)", async () => {

@@ -18,7 +18,10 @@ describe("transcript 04: files", () => {
   let files: Awaited<ReturnType<typeof receiver>>;
   beforeAll(async () => {
     files = await receiver(FILES);
-    [plain, uploading] = await Promise.all([serve("files"), serve("files", { args: ["--upload-url", `${files.url}/upload/`] })]);
+    [plain, uploading] = await Promise.all([
+      serve("files"),
+      serve("files", { args: ["--upload-url", `${files.url}/upload/`] }),
+    ]);
     await Promise.all([plain.waitFor("READY"), uploading.waitFor("READY")]);
   });
   afterAll(async () => {

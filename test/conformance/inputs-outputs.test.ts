@@ -58,33 +58,49 @@ describe("transcript 02: input validation (strings)", () => {
     expectSameSuccess(await replay(server, exchange), exchange);
   });
 
-  it.each([13, 17, 21, 22, 23])("[%i] rejects what only pydantic's lax mode accepted, at the same field", async (number) => {
-    const exchange = recorded("02", number);
-    const field = Object.keys((JSON.parse(exchange.request.body!) as { input: Body }).input).find((k) => k !== "prompt")!;
-    const answer = await replay(server, exchange);
-    expect422At(answer, [["body", "input", field]]);
-    expect((answer.json as { detail: { type: string }[] }).detail[0]!.type).toBe("value_error");
-  });
+  it.each([13, 17, 21, 22, 23])(
+    "[%i] rejects what only pydantic's lax mode accepted, at the same field",
+    async (number) => {
+      const exchange = recorded("02", number);
+      const field = Object.keys((JSON.parse(exchange.request.body!) as { input: Body }).input).find(
+        (k) => k !== "prompt",
+      )!;
+      const answer = await replay(server, exchange);
+      expect422At(answer, [["body", "input", field]]);
+      expect((answer.json as { detail: { type: string }[] }).detail[0]!.type).toBe("value_error");
+    },
+  );
 
   it("[3] a missing required input is `Field required` / value_error.missing", async () => {
     const answer = await replay(server, recorded("02", 3));
     expect(answer.status).toBe(422);
-    expect(answer.json).toEqual({ detail: [{ loc: ["body", "input", "prompt"], msg: "Field required", type: "value_error.missing" }] });
+    expect(answer.json).toEqual({
+      detail: [{ loc: ["body", "input", "prompt"], msg: "Field required", type: "value_error.missing" }],
+    });
   });
 
-  it.each([4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 19, 24, 25])("[%i] rejects with 422 at the field Cog named", async (number) => {
-    const exchange = recorded("02", number);
-    const answer = await replay(server, exchange);
-    expect422At(answer, recordedLocs(exchange));
-    expect((answer.json as { detail: { type: string; msg: string }[] }).detail.every((d) => d.type === "value_error" && d.msg.length > 0)).toBe(true);
-  });
+  it.each([4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 19, 24, 25])(
+    "[%i] rejects with 422 at the field Cog named",
+    async (number) => {
+      const exchange = recorded("02", number);
+      const answer = await replay(server, exchange);
+      expect422At(answer, recordedLocs(exchange));
+      expect(
+        (answer.json as { detail: { type: string; msg: string }[] }).detail.every(
+          (d) => d.type === "value_error" && d.msg.length > 0,
+        ),
+      ).toBe(true);
+    },
+  );
 
   it("[26] reports every failing field at once", async () => {
     const exchange = recorded("02", 26);
     const answer = await replay(server, exchange);
     expect(answer.status).toBe(422);
     expectMatchesContract("validation-error", answer.json);
-    expect(new Set(locs(answer.json).map((l) => JSON.stringify(l)))).toEqual(new Set(recordedLocs(exchange).map((l) => JSON.stringify(l))));
+    expect(new Set(locs(answer.json).map((l) => JSON.stringify(l)))).toEqual(
+      new Set(recordedLocs(exchange).map((l) => JSON.stringify(l))),
+    );
   });
 });
 
@@ -140,7 +156,9 @@ describe("transcript 03: outputs", () => {
       expect(JSON.stringify(body)).not.toContain("sk-1");
     }
     const missing = await replay(server, recorded("03", 13));
-    expect(missing.json).toEqual({ detail: [{ loc: ["body", "input", "token"], msg: "Field required", type: "value_error.missing" }] });
+    expect(missing.json).toEqual({
+      detail: [{ loc: ["body", "input", "token"], msg: "Field required", type: "value_error.missing" }],
+    });
   });
 
   it("iterator [14-15]: the items as an array, and a bound", async () => {

@@ -106,7 +106,14 @@ describe("transcript 07: setup failure, import error, signals, logs", () => {
     const body = text.json as Body;
     expect(body.output).toBe("ok");
     // Cog 0.16 stripped each line; the text of every recorded line is there.
-    for (const line of ["indented line", "tab\tinside\tline", "partial-completed line", "multi\nline\nprint", "a warning via the logging module", "unicode: héllo ✓ 日本"]) {
+    for (const line of [
+      "indented line",
+      "tab\tinside\tline",
+      "partial-completed line",
+      "multi\nline\nprint",
+      "a warning via the logging module",
+      "unicode: héllo ✓ 日本",
+    ]) {
       expect(body.logs).toContain(line);
     }
 

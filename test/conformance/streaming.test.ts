@@ -28,13 +28,16 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     await server.waitFor("READY");
     return server;
   }
-  const finished = (id: string) => hooks.waitFor(() => hooks.webhooks(id).some(isTerminal), `the completed webhook of ${id}`);
+  const finished = (id: string) =>
+    hooks.waitFor(() => hooks.webhooks(id).some(isTerminal), `the completed webhook of ${id}`);
   const validWebhooks = (id: string) => {
     const webhooks = hooks.webhooks(id);
-    for (const [i, webhook] of webhooks.entries()) expectMatchesContract("webhook-payload", webhook, `webhook #${i} of ${id}`);
+    for (const [i, webhook] of webhooks.entries())
+      expectMatchesContract("webhook-payload", webhook, `webhook #${i} of ${id}`);
     return webhooks;
   };
-  const outputLengths = (webhooks: Body[]) => webhooks.filter((w) => !isTerminal(w) && Array.isArray(w.output)).map((w) => (w.output as unknown[]).length);
+  const outputLengths = (webhooks: Body[]) =>
+    webhooks.filter((w) => !isTerminal(w) && Array.isArray(w.output)).map((w) => (w.output as unknown[]).length);
 
   it("A [1-3]: iterator webhooks; outputs are never throttled (0.22), so every item has its webhook", async () => {
     const server = (iteratorServer = await start("iterator"));
@@ -43,7 +46,10 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     expectMatchesContract("prediction-response#/definitions/accepted", accepted.json);
     await finished("it-a1");
     const a1 = validWebhooks("it-a1");
-    expect(a1.at(-1)).toMatchObject({ status: "succeeded", output: (recordedWebhooks("06", "it-a1").at(-1) as Body).output });
+    expect(a1.at(-1)).toMatchObject({
+      status: "succeeded",
+      output: (recordedWebhooks("06", "it-a1").at(-1) as Body).output,
+    });
     expect(new Set(outputLengths(a1))).toEqual(new Set([1, 2, 3, 4, 5]));
 
     await server.waitFor("READY");
@@ -60,9 +66,16 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     const sync = await replay(server, exchange, { receiver: hooks.url });
     expect(sync.status).toBe(200);
     expectMatchesContract("prediction-response#/definitions/prediction", sync.json);
-    expect(sync.json).toMatchObject({ id: "it-a3", output: (exchange.response.json as Body).output, logs: (exchange.response.json as Body).logs });
+    expect(sync.json).toMatchObject({
+      id: "it-a3",
+      output: (exchange.response.json as Body).output,
+      logs: (exchange.response.json as Body).logs,
+    });
     await finished("it-a3");
-    expect(validWebhooks("it-a3").at(-1)).toMatchObject({ status: "succeeded", output: ["item-0", "item-1", "item-2"] });
+    expect(validWebhooks("it-a3").at(-1)).toMatchObject({
+      status: "succeeded",
+      output: ["item-0", "item-1", "item-2"],
+    });
   });
 
   it("a model without x-cog-streaming answers an SSE request with 406", async () => {
@@ -118,7 +131,10 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
       { chunk: " two", index: 1 },
       { chunk: " three", index: 2 },
     ]);
-    expect(events.at(-1)).toMatchObject({ event: "completed", data: { id: "cc-sse", status: "succeeded", output: ["one", " two", " three"] } });
+    expect(events.at(-1)).toMatchObject({
+      event: "completed",
+      data: { id: "cc-sse", status: "succeeded", output: ["one", " two", " three"] },
+    });
   });
 
   it("SSE: PUT of a running id with Accept: text/event-stream re-attaches and replays what happened so far", async () => {
@@ -140,8 +156,12 @@ describe("transcript 06: streaming outputs and their webhooks", () => {
     const events = parseSseText(await answer.text());
     for (const [i, event] of events.entries()) expectMatchesContract("sse-events", event, `SSE frame #${i}`);
     expect(events[0]!.event).toBe("start");
-    expect(events.filter((e) => e.event === "output").map((e) => (e.data as { index: number }).index)).toEqual([0, 1, 2, 3]);
-    expect(events.at(-1)).toMatchObject({ event: "completed", data: { id: "cc-again", status: "succeeded", output: ["a", " b", " c", " d"] } });
+    expect(events.filter((e) => e.event === "output").map((e) => (e.data as { index: number }).index)).toEqual([
+      0, 1, 2, 3,
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      event: "completed",
+      data: { id: "cc-again", status: "succeeded", output: ["a", " b", " c", " d"] },
+    });
   });
 });
-

@@ -28,10 +28,12 @@ export interface Deviation {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const TIMESTAMP_KEYS = ["created_at", "started_at", "completed_at"];
-const isPrediction = (context: BodyContext) => context.ref.startsWith("prediction-response") || context.ref === "webhook-payload";
+const isPrediction = (context: BodyContext) =>
+  context.ref.startsWith("prediction-response") || context.ref === "webhook-payload";
 
 function mapTimestamps(body: Json, fix: (value: string) => string): Json {
   const out = { ...body };
@@ -43,9 +45,14 @@ export const COG016_DEVIATIONS: Deviation[] = [
   {
     id: "async-202-is-a-processing-snapshot",
     description:
-      "POST with `Prefer: respond-async`: 0.16 answers 202 with the whole prediction in status `processing`; 0.22 answers {id, status: \"starting\"} (docs/http-api.md, Asynchronous predictions and webhooks). The 0.16 body is checked as a state snapshot instead.",
+      'POST with `Prefer: respond-async`: 0.16 answers 202 with the whole prediction in status `processing`; 0.22 answers {id, status: "starting"} (docs/http-api.md, Asynchronous predictions and webhooks). The 0.16 body is checked as a state snapshot instead.',
     rewrite(body, context) {
-      if (context.ref !== "prediction-response#/definitions/accepted" || !isObject(body) || body.status !== "processing") return undefined;
+      if (
+        context.ref !== "prediction-response#/definitions/accepted" ||
+        !isObject(body) ||
+        body.status !== "processing"
+      )
+        return undefined;
       return { body, ref: "prediction-response#/definitions/snapshot" };
     },
   },
@@ -65,7 +72,11 @@ export const COG016_DEVIATIONS: Deviation[] = [
     rewrite(body, context) {
       if (!isPrediction(context) || !isObject(body) || isObject(body.metrics)) return undefined;
       const metrics: Json = {};
-      if (TERMINAL.has(body.status as string) && typeof body.started_at === "string" && typeof body.completed_at === "string") {
+      if (
+        TERMINAL.has(body.status as string) &&
+        typeof body.started_at === "string" &&
+        typeof body.completed_at === "string"
+      ) {
         metrics.predict_time = (Date.parse(body.completed_at) - Date.parse(body.started_at)) / 1000;
       }
       return { body: { ...body, metrics } };
@@ -74,7 +85,7 @@ export const COG016_DEVIATIONS: Deviation[] = [
   {
     id: "unset-fields-written-as-null",
     description:
-      "0.16 writes every unset field as null (`version`, `created_at`, `completed_at`, `error`; `version` is always null and not in 0.22 at all); 0.22 and cogts leave unset fields out (§4.4, §4.12). `output: null` stays: it means \"returned nothing\".",
+      '0.16 writes every unset field as null (`version`, `created_at`, `completed_at`, `error`; `version` is always null and not in 0.22 at all); 0.22 and cogts leave unset fields out (§4.4, §4.12). `output: null` stays: it means "returned nothing".',
     rewrite(body, context) {
       if (!isPrediction(context) || !isObject(body)) return undefined;
       const nullKeys = Object.keys(body).filter((k) => body[k] === null && k !== "output");
@@ -109,7 +120,7 @@ export const COG016_DEVIATIONS: Deviation[] = [
   {
     id: "conflict-body-shape",
     description:
-      "409 (busy; 0.16 also during setup, where 0.22 answers 503): 0.16 sends {\"detail\": \"Already running a prediction\"}; 0.22 sends {\"error\": \"At capacity - all prediction slots busy\", \"status\": \"failed\"} (§4.4 step 4, §4.10).",
+      '409 (busy; 0.16 also during setup, where 0.22 answers 503): 0.16 sends {"detail": "Already running a prediction"}; 0.22 sends {"error": "At capacity - all prediction slots busy", "status": "failed"} (§4.4 step 4, §4.10).',
     rewrite(body, context) {
       if (context.status !== 409 || !isObject(body) || typeof body.detail !== "string") return undefined;
       return { body: { error: body.detail, status: "failed" } };
@@ -130,7 +141,7 @@ export const COG016_DEVIATIONS: Deviation[] = [
   },
   {
     id: "health-without-version",
-    description: "0.16's health check has no `version` object; 0.22 sends {\"coglet\": <version>, …} (§4.5).",
+    description: '0.16\'s health check has no `version` object; 0.22 sends {"coglet": <version>, …} (§4.5).',
     rewrite(body, context) {
       if (context.ref !== "health-check" || !isObject(body) || "version" in body) return undefined;
       return { body: { ...body, version: { coglet: "0.16.12" } } };
@@ -149,18 +160,19 @@ export const COG016_UNCHECKED: Unchecked[] = [
   {
     id: "empty-body-500",
     description:
-      "0.16 answers a `{}` body or `{\"input\": null}` with HTTP 500 (the Input() defaults reach predict() as FieldInfo objects); 0.22 and cogts treat both as an empty input (the prediction request schema in schemas/).",
+      '0.16 answers a `{}` body or `{"input": null}` with HTTP 500 (the Input() defaults reach predict() as FieldInfo objects); 0.22 and cogts treat both as an empty input (the prediction request schema in schemas/).',
     matches: (c) => c.status === 500 && c.text.includes("validation error for PredictionResponse"),
   },
   {
     id: "prediction-after-setup-failure-500",
     description:
-      "After a setup failure 0.16 answers predictions with 500 `text/plain` `Internal Server Error`; 0.22 answers 503 {\"error\": \"Setup has not finished yet…\", \"status\": \"failed\"} (§4.4 step 3).",
+      'After a setup failure 0.16 answers predictions with 500 `text/plain` `Internal Server Error`; 0.22 answers 503 {"error": "Setup has not finished yet…", "status": "failed"} (§4.4 step 3).',
     matches: (c) => c.status === 500 && c.text === "Internal Server Error",
   },
   {
     id: "swagger-docs",
-    description: "0.16 (FastAPI) serves Swagger HTML at /docs; 0.22 does not serve /docs (404), though `docs_url` stays in GET / (§4.2).",
+    description:
+      "0.16 (FastAPI) serves Swagger HTML at /docs; 0.22 does not serve /docs (404), though `docs_url` stays in GET / (§4.2).",
     matches: (c) => c.path === "/docs",
   },
   {

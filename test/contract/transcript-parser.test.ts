@@ -75,7 +75,12 @@ describe("parseTranscript", () => {
 
   it("reads responses: status, headers, JSON bodies, and marks truncated ones", () => {
     const [first, , docs] = transcript.exchanges;
-    expect(first!.response).toMatchObject({ status: 202, reason: "Accepted", headers: { "content-type": "application/json", "content-length": "25" }, truncated: false });
+    expect(first!.response).toMatchObject({
+      status: 202,
+      reason: "Accepted",
+      headers: { "content-type": "application/json", "content-length": "25" },
+      truncated: false,
+    });
     expect(first!.response.json).toEqual({ id: "a1", status: "processing" });
     expect(docs!.response.truncated).toBe(true);
     expect(docs!.response.json).toBeUndefined();
@@ -84,7 +89,13 @@ describe("parseTranscript", () => {
 
   it("attaches late responses to the exchange before them", () => {
     expect(transcript.exchanges[1]!.later).toEqual([
-      { label: "response received by the blocked sync POST /predictions (id a1)", status: 200, text: '{"id":"a1","status":"canceled"}', truncated: false, json: { id: "a1", status: "canceled" } },
+      {
+        label: "response received by the blocked sync POST /predictions (id a1)",
+        status: 200,
+        text: '{"id":"a1","status":"canceled"}',
+        truncated: false,
+        json: { id: "a1", status: "canceled" },
+      },
     ]);
   });
 
@@ -97,7 +108,11 @@ describe("parseTranscript", () => {
       ["PUT", "/upload/reversed.txt", 0.008],
       ["GET", "/in/extra.bin", 2.079],
     ]);
-    expect(block!.requests[0]!.headers).toEqual({ "content-type": "application/json", "user-agent": "cog-worker/0.16.12 python-requests/2.34.2", authorization: "Bearer secret-token" });
+    expect(block!.requests[0]!.headers).toEqual({
+      "content-type": "application/json",
+      "user-agent": "cog-worker/0.16.12 python-requests/2.34.2",
+      authorization: "Bearer secret-token",
+    });
     expect(block!.requests[0]!.json).toEqual({ id: "a1", status: "processing" });
     expect(block!.requests[1]!.body).toBe("<14 bytes> b'iru atad olleh'");
     expect(block!.requests[1]!.json).toBeUndefined();
@@ -105,10 +120,12 @@ describe("parseTranscript", () => {
   });
 
   it("names the file, line and text of what it cannot read", () => {
-    expect(() => parseTranscript("bad.txt", "=== [1] x\n> NOT A REQUEST\n")).toThrow('bad.txt:2: expected a request line: "> NOT A REQUEST"');
-    expect(() => parseTranscript("bad.txt", "=== [1] x\n> GET / HTTP/1.1   (sent t)\n< HTTP/1.1 200 OK   (1.0 ms)\n< {}\n")).toThrow(
-      'bad.txt:4: expected the blank line before the response body: "< {}"',
+    expect(() => parseTranscript("bad.txt", "=== [1] x\n> NOT A REQUEST\n")).toThrow(
+      'bad.txt:2: expected a request line: "> NOT A REQUEST"',
     );
+    expect(() =>
+      parseTranscript("bad.txt", "=== [1] x\n> GET / HTTP/1.1   (sent t)\n< HTTP/1.1 200 OK   (1.0 ms)\n< {}\n"),
+    ).toThrow('bad.txt:4: expected the blank line before the response body: "< {}"');
     expect(() => parseTranscript("bad.txt", "stray text\n")).toThrow('bad.txt:1: unexpected line: "stray text"');
   });
 });

@@ -49,24 +49,50 @@ function check(where: string, body: unknown, context: BodyContext): void {
 for (const exchange of exchanges) {
   const where = `${exchange.file} [${exchange.number}] ${exchange.title}`;
   const responses = [
-    { source: "response" as const, status: exchange.response.status, text: exchange.response.text, truncated: exchange.response.truncated, json: exchange.response.json },
-    ...exchange.later.map((l) => ({ source: "later-response" as const, status: l.status, text: l.text, truncated: l.truncated, json: l.json })),
+    {
+      source: "response" as const,
+      status: exchange.response.status,
+      text: exchange.response.text,
+      truncated: exchange.response.truncated,
+      json: exchange.response.json,
+    },
+    ...exchange.later.map((l) => ({
+      source: "later-response" as const,
+      status: l.status,
+      text: l.text,
+      truncated: l.truncated,
+      json: l.json,
+    })),
   ];
   for (const response of responses) {
-    const base = { method: exchange.request.method, path: exchange.request.path, status: response.status, requestHeaders: exchange.request.headers };
-    const skip = COG016_UNCHECKED.find((u) => u.matches({ ...base, source: response.source, ref: "index", text: response.text, truncated: response.truncated }));
+    const base = {
+      method: exchange.request.method,
+      path: exchange.request.path,
+      status: response.status,
+      requestHeaders: exchange.request.headers,
+    };
+    const skip = COG016_UNCHECKED.find((u) =>
+      u.matches({ ...base, source: response.source, ref: "index", text: response.text, truncated: response.truncated }),
+    );
     if (skip) {
       used.set(skip.id, (used.get(skip.id) ?? 0) + 1);
       unchecked.push({ where, reason: skip.id });
       continue;
     }
     // A late response is the blocked request's own answer: a prediction.
-    const ref = response.source === "later-response" ? "prediction-response#/definitions/prediction" : contractFor(exchange, response.status, response.json);
+    const ref =
+      response.source === "later-response"
+        ? "prediction-response#/definitions/prediction"
+        : contractFor(exchange, response.status, response.json);
     if (!ref || response.json === undefined) {
       unclassified.push(`${where}: HTTP ${response.status} ${response.text.slice(0, 80)}`);
       continue;
     }
-    check(`${where}${response.source === "later-response" ? " (late response)" : ""}`, response.json, { ...base, source: response.source, ref });
+    check(`${where}${response.source === "later-response" ? " (late response)" : ""}`, response.json, {
+      ...base,
+      source: response.source,
+      ref,
+    });
   }
 }
 
@@ -87,7 +113,8 @@ for (const transcript of transcripts) {
 }
 
 // DEBUG_CONTRACT=1 prints which schema and which deviations each recorded body went through.
-if (process.env.DEBUG_CONTRACT) for (const c of checked) console.log(`${c.where.slice(0, 80)} => ${c.ref} ${c.applied.join(",")}`);
+if (process.env.DEBUG_CONTRACT)
+  for (const c of checked) console.log(`${c.where.slice(0, 80)} => ${c.ref} ${c.applied.join(",")}`);
 
 describe("Cog's recorded traffic against the wire schemas", () => {
   it("parses every transcript into exchanges and received webhooks", () => {
@@ -101,19 +128,36 @@ describe("Cog's recorded traffic against the wire schemas", () => {
   });
 
   it("finds every recorded body valid once the listed 0.16 differences are applied", () => {
-    const failures = checked.filter((c) => c.problems.length > 0).map((c) => `${c.where} [${c.ref}] after ${c.applied.join(", ") || "no rewrite"}:\n    ${c.problems.join("\n    ")}\n    ${JSON.stringify(c.body).slice(0, 400)}`);
+    const failures = checked
+      .filter((c) => c.problems.length > 0)
+      .map(
+        (c) =>
+          `${c.where} [${c.ref}] after ${c.applied.join(", ") || "no rewrite"}:\n    ${c.problems.join("\n    ")}\n    ${JSON.stringify(c.body).slice(0, 400)}`,
+      );
     expect(failures.join("\n")).toBe("");
     expect(checked.length).toBeGreaterThanOrEqual(150);
   });
 
   it("needs every listed deviation for at least one recorded body", () => {
-    const stale = [...COG016_DEVIATIONS.map((d) => d.id), ...COG016_UNCHECKED.map((u) => u.id)].filter((id) => !used.has(id));
+    const stale = [...COG016_DEVIATIONS.map((d) => d.id), ...COG016_UNCHECKED.map((u) => u.id)].filter(
+      (id) => !used.has(id),
+    );
     expect(stale).toEqual([]);
   });
 
   it("checks most bodies without any rewrite of their shape beyond timestamps and nulls", () => {
     // The deviations are for known differences, not a way to make anything pass.
-    const reshaped = checked.filter((c) => c.applied.some((id) => !["timestamps-with-offset", "unset-fields-written-as-null", "server-never-invents-an-id", "metrics-missing-unless-succeeded"].includes(id)));
+    const reshaped = checked.filter((c) =>
+      c.applied.some(
+        (id) =>
+          ![
+            "timestamps-with-offset",
+            "unset-fields-written-as-null",
+            "server-never-invents-an-id",
+            "metrics-missing-unless-succeeded",
+          ].includes(id),
+      ),
+    );
     expect(reshaped.length).toBeLessThan(checked.length / 2);
   });
 
@@ -123,7 +167,8 @@ describe("Cog's recorded traffic against the wire schemas", () => {
     let rejected = 0;
     for (const exchange of exchanges) {
       const { method, path, body } = exchange.request;
-      if (!/^\/predictions(\/[^/]+)?$/.test(path) || (method !== "POST" && method !== "PUT") || body === undefined) continue;
+      if (!/^\/predictions(\/[^/]+)?$/.test(path) || (method !== "POST" && method !== "PUT") || body === undefined)
+        continue;
       let json: unknown;
       try {
         json = JSON.parse(body);
@@ -138,7 +183,8 @@ describe("Cog's recorded traffic against the wire schemas", () => {
       const problems = contractProblems("prediction-request", json);
       if (envelopeRejected) {
         rejected++;
-        if (problems.length === 0) wrong.push(`${exchange.file} [${exchange.number}]: Cog rejected ${body} but the schema accepts it`);
+        if (problems.length === 0)
+          wrong.push(`${exchange.file} [${exchange.number}]: Cog rejected ${body} but the schema accepts it`);
       } else {
         accepted++;
         if (problems.length > 0) wrong.push(`${exchange.file} [${exchange.number}]: ${body}: ${problems.join("; ")}`);
@@ -151,7 +197,16 @@ describe("Cog's recorded traffic against the wire schemas", () => {
 
   it("lists why the bodies it does not check have no 0.22 counterpart", () => {
     expect(unchecked.map((u) => u.reason).sort()).toEqual(
-      ["empty-body-500", "empty-body-500", "openapi-document", "openapi-document", "prediction-after-setup-failure-500", "prediction-after-setup-failure-500", "prediction-after-setup-failure-500", "swagger-docs"].sort(),
+      [
+        "empty-body-500",
+        "empty-body-500",
+        "openapi-document",
+        "openapi-document",
+        "prediction-after-setup-failure-500",
+        "prediction-after-setup-failure-500",
+        "prediction-after-setup-failure-500",
+        "swagger-docs",
+      ].sort(),
     );
   });
 });

@@ -26,7 +26,10 @@ const FIXTURES = path.join(REPO_ROOT, "fixtures", "projects");
 
 /** The built CLI (dist/) as a user runs it, with the test environment's engine, mirror and CA certificates. */
 function cog(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return runCog(args, { cwd, env: { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS, ...env } });
+  return runCog(args, {
+    cwd,
+    env: { ...process.env, COGTS_CA_CERT: process.env.COGTS_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS, ...env },
+  });
 }
 
 /** A PNG of width × height (RGB gradient), written without any image library. */
@@ -84,7 +87,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+  for (const image of images)
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -99,7 +106,10 @@ async function runInImage(image: string, cmd: string[]): Promise<string> {
   });
 }
 
-async function predict(image: string, input: Record<string, unknown>): Promise<{ status: string; output: unknown; logs?: string }> {
+async function predict(
+  image: string,
+  input: Record<string, unknown>,
+): Promise<{ status: string; output: unknown; logs?: string }> {
   const { url, container } = await startModelServer({ docker, image });
   return withContainer(container, async () => {
     await waitForContainer(url, container, 120_000);
@@ -123,7 +133,9 @@ describe("the hello fixture, built with cog build", () => {
     cpSync(path.join(FIXTURES, "hello"), dir, { recursive: true });
     // Things the build context must leave out: .dockerignore'd logs, node_modules, .git, .cog scratch.
     writeFileSync(path.join(dir, "debug.log"), "not for the image\n");
-    cpSync(path.join(FIXTURES, "hello", "package.json"), path.join(dir, "node_modules", "left-out", "package.json"), { recursive: true });
+    cpSync(path.join(FIXTURES, "hello", "package.json"), path.join(dir, "node_modules", "left-out", "package.json"), {
+      recursive: true,
+    });
     writeFileSync(path.join(dir, "notes.txt"), "kept\n");
     // A large weight file (≥ 10 MiB) gets its own layer before the code.
     writeFileSync(path.join(dir, "model.bin"), Buffer.alloc(11 * 1024 * 1024, 7));
@@ -166,7 +178,15 @@ describe("the hello fixture, built with cog build", () => {
     const schemaFile = await cog(dir, ["exec", "--progress", "quiet", "--", "cat", "/src/.cog/openapi_schema.json"]);
     expect(schemaFile.code).toBe(0);
     expect(JSON.parse(schemaFile.stdout)).toEqual(JSON.parse(labels["run.cog.openapi_schema"]!));
-    const listing = await cog(dir, ["exec", "--progress", "quiet", "--", "sh", "-c", "ls -a /src; ls /src/node_modules"]);
+    const listing = await cog(dir, [
+      "exec",
+      "--progress",
+      "quiet",
+      "--",
+      "sh",
+      "-c",
+      "ls -a /src; ls /src/node_modules",
+    ]);
     const names = listing.stdout.split("\n");
     expect(names).toEqual(expect.arrayContaining(["predict.ts", "predict.js", "notes.txt", "model.bin", "cogts"]));
     expect(names).not.toContain("debug.log");
@@ -212,10 +232,20 @@ describe("the hello fixture, built with cog build", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("build.run[0] mounts the secret token: pass --secret id=token,src=FILE");
 
-    const built = await cog(secretDir, ["build", "-t", secretTag, "--progress", "plain", "--secret", `id=token,src=${secretFile}`]);
+    const built = await cog(secretDir, [
+      "build",
+      "-t",
+      secretTag,
+      "--progress",
+      "plain",
+      "--secret",
+      `id=token,src=${secretFile}`,
+    ]);
     expect(built.code, built.stderr.slice(-1500)).toBe(0);
     expect((await runInImage(secretTag, ["cat", "/etc/token-prefix"])).trim()).toBe("s3cr3t");
-    expect((await runInImage(secretTag, ["sh", "-c", "test -e /run/secrets/token && echo present || echo absent"])).trim()).toBe("absent");
+    expect(
+      (await runInImage(secretTag, ["sh", "-c", "test -e /run/secrets/token && echo present || echo absent"])).trim(),
+    ).toBe("absent");
     const history = (await docker.getImage(secretTag).history()) as { CreatedBy: string }[];
     expect(JSON.stringify(history)).not.toContain("s3cr3t-token-value");
   });
@@ -244,12 +274,25 @@ describe("the hello fixture, built with cog build", () => {
       child.kill("SIGINT");
     }
     expect(await exited).toBe(130);
-    const left = await docker.listContainers({ all: true, filters: { label: ["run.cog.cogts-started=true"], ancestor: ["cog-hello"] } });
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ["run.cog.cogts-started=true"], ancestor: ["cog-hello"] },
+    });
     expect(left).toEqual([]);
   });
 
   it("gives exec's exit code and -e environment", async () => {
-    const result = await cog(dir, ["exec", "--progress", "quiet", "-e", "WHO=cogts", "--", "sh", "-c", 'echo "hi $WHO"; exit 3']);
+    const result = await cog(dir, [
+      "exec",
+      "--progress",
+      "quiet",
+      "-e",
+      "WHO=cogts",
+      "--",
+      "sh",
+      "-c",
+      'echo "hi $WHO"; exit 3',
+    ]);
     expect(result.stdout).toContain("hi cogts");
     expect(result.code).toBe(3);
   });
@@ -263,7 +306,10 @@ describe("the hello fixture, built with cog build", () => {
     const result = await cog(dir, ["run", "--progress", "quiet", "-i", "name=ada"]);
     expect(result.stdout.trim()).toBe("hello ada");
     expect(result.code).toBe(0);
-    const left = await docker.listContainers({ all: true, filters: { label: ["run.cog.cogts-started=true"], ancestor: ["cog-hello"] } });
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ["run.cog.cogts-started=true"], ancestor: ["cog-hello"] },
+    });
     expect(left).toEqual([]);
   });
 
@@ -272,9 +318,18 @@ describe("the hello fixture, built with cog build", () => {
     images.push(classicTag);
     const chunks: string[] = [];
     const out = { write: (chunk: string) => chunks.push(chunk) } as unknown as NodeJS.WritableStream;
-    const built = await buildModel({ project: await loadProject(dir), tag: classicTag, buildkit: false, out, progress: "plain" });
+    const built = await buildModel({
+      project: await loadProject(dir),
+      tag: classicTag,
+      buildkit: false,
+      out,
+      progress: "plain",
+    });
     expect(chunks.join("")).toMatch(/Step \d+\/\d+ : RUN set -e/);
-    expect(await predict(built.tag, { name: "classic" })).toMatchObject({ status: "succeeded", output: "hello classic" });
+    expect(await predict(built.tag, { name: "classic" })).toMatchObject({
+      status: "succeeded",
+      output: "hello classic",
+    });
   });
 });
 
@@ -350,7 +405,8 @@ describe("cog init", () => {
     mkdirSync(dir);
     const init = await cog(dir, ["init"]);
     expect(init.code).toBe(0);
-    for (const file of ["cog.yaml", "predict.ts", "package.json", "tsconfig.json", ".dockerignore"]) expect(existsSync(path.join(dir, file))).toBe(true);
+    for (const file of ["cog.yaml", "predict.ts", "package.json", "tsconfig.json", ".dockerignore"])
+      expect(existsSync(path.join(dir, file))).toBe(true);
     expect(JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).devDependencies).toHaveProperty("cogts");
 
     const local = await cog(dir, ["run", "--no-docker", "-i", "prompt=hi there"]);
@@ -371,7 +427,9 @@ describe("cog init", () => {
 
 describe("without an engine", () => {
   it("says in one sentence what is wrong and how to fix it", async () => {
-    const result = await cog(path.join(FIXTURES, "hello"), ["build"], { DOCKER_HOST: `unix://${path.join(scratch, "no-engine.sock")}` });
+    const result = await cog(path.join(FIXTURES, "hello"), ["build"], {
+      DOCKER_HOST: `unix://${path.join(scratch, "no-engine.sock")}`,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("No Docker engine at unix://");
     expect(result.stderr).toContain("DOCKER_HOST");

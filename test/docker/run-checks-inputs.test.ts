@@ -16,7 +16,16 @@ const SCHEMA = {
   openapi: "3.0.2",
   info: { title: "Cog", version: "0.22.0" },
   paths: {},
-  components: { schemas: { Input: { type: "object", title: "Input", required: ["prompt"], properties: { prompt: { type: "string", title: "Prompt", "x-order": 0 } } } } },
+  components: {
+    schemas: {
+      Input: {
+        type: "object",
+        title: "Input",
+        required: ["prompt"],
+        properties: { prompt: { type: "string", title: "Prompt", "x-order": 0 } },
+      },
+    },
+  },
 };
 const tag = uniqueName("cli-validate");
 let docker: Docker;
@@ -26,12 +35,19 @@ beforeAll(async () => {
   requireTestEnv();
   await ensureDistBuilt();
   docker = await dockerClient();
-  await buildImage(tag, { Dockerfile: `FROM python:3.11-slim\nLABEL run.cog.openapi_schema=${JSON.stringify(JSON.stringify(SCHEMA))}\n` }, { builder: "1" });
+  await buildImage(
+    tag,
+    { Dockerfile: `FROM python:3.11-slim\nLABEL run.cog.openapi_schema=${JSON.stringify(JSON.stringify(SCHEMA))}\n` },
+    { builder: "1" },
+  );
   containersBefore = (await docker.listContainers({ all: true, filters: { ancestor: [tag] } })).length;
 }, 300_000);
 
 afterAll(async () => {
-  await docker?.getImage(tag).remove({ force: true }).catch(() => undefined);
+  await docker
+    ?.getImage(tag)
+    .remove({ force: true })
+    .catch(() => undefined);
 });
 
 describe("inputs of a prebuilt image", () => {
@@ -53,8 +69,14 @@ describe("inputs of a prebuilt image", () => {
 describe("inputs of a project", () => {
   it("a bad -i fails before any build output", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "cogts-validate-project-"));
-    writeFileSync(join(dir, "cog.yaml"), `image: ${uniqueName("cli-validate-never-built")}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
-    writeFileSync(join(dir, "predict.ts"), 'export class Predictor {\n  predict(prompt: string): string {\n    return prompt;\n  }\n}\n');
+    writeFileSync(
+      join(dir, "cog.yaml"),
+      `image: ${uniqueName("cli-validate-never-built")}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`,
+    );
+    writeFileSync(
+      join(dir, "predict.ts"),
+      "export class Predictor {\n  predict(prompt: string): string {\n    return prompt;\n  }\n}\n",
+    );
     const r = await runCog(["run", "-i", "prompt=hi", "-i", "nope=1"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('unknown input "nope"; valid inputs are: prompt');

@@ -31,12 +31,18 @@ beforeAll(async () => {
   await ensureDistBuilt();
   docker = await dockerClient();
   cpSync(join(REPO_ROOT, "fixtures", "projects", "hello"), dir, { recursive: true });
-  writeFileSync(join(dir, "cog.yaml"), `image: ${tag}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\ntrain: train.ts:Trainer\n`);
+  writeFileSync(
+    join(dir, "cog.yaml"),
+    `image: ${tag}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\ntrain: train.ts:Trainer\n`,
+  );
   writeFileSync(join(dir, "train.ts"), TRAINER);
 });
 
 afterAll(async () => {
-  await docker?.getImage(tag).remove({ force: true }).catch(() => undefined);
+  await docker
+    ?.getImage(tag)
+    .remove({ force: true })
+    .catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,14 +55,18 @@ describe("cog train in a container", () => {
     expect(readFileSync(join(dir, "weights.bin"), "utf8")).toHaveLength(42);
   });
 
-  it("runs the built image with --json from stdin, and as cog predict with its warning", { timeout: HEAVY_TEST_MS }, async () => {
-    const json = await runCog(["run", tag, "--json", "@-"], { cwd: dir, input: '{"name": "sackfield"}' });
-    expect(json.code, json.stderr.slice(-1500)).toBe(0);
-    expect(json.stdout).toContain('"status": "succeeded"');
-    expect(json.stdout).toContain('"output": "hello sackfield"');
-    const predict = await runCog(["predict", tag, "-i", "name=world"], { cwd: dir });
-    expect(predict.code, predict.stderr.slice(-1500)).toBe(0);
-    expect(predict.stderr).toContain('"cog predict" is deprecated, use "cog run"');
-    expect(predict.stdout).toBe("hello world\n");
-  });
+  it(
+    "runs the built image with --json from stdin, and as cog predict with its warning",
+    { timeout: HEAVY_TEST_MS },
+    async () => {
+      const json = await runCog(["run", tag, "--json", "@-"], { cwd: dir, input: '{"name": "sackfield"}' });
+      expect(json.code, json.stderr.slice(-1500)).toBe(0);
+      expect(json.stdout).toContain('"status": "succeeded"');
+      expect(json.stdout).toContain('"output": "hello sackfield"');
+      const predict = await runCog(["predict", tag, "-i", "name=world"], { cwd: dir });
+      expect(predict.code, predict.stderr.slice(-1500)).toBe(0);
+      expect(predict.stderr).toContain('"cog predict" is deprecated, use "cog run"');
+      expect(predict.stdout).toBe("hello world\n");
+    },
+  );
 });

@@ -69,7 +69,6 @@ function cogYaml(image: string, nodeVersion: string): string {
   ].join("\n");
 }
 
-
 interface Served {
   child: ChildProcess;
   url: string;
@@ -81,11 +80,17 @@ interface Served {
 /** `cog serve -p PORT` in dir, resolved once it says where it serves (rejects with its stderr if it exits first). */
 async function serve(dir: string, args: string[]): Promise<Served> {
   const port = await freePort();
-  const child = spawn(process.execPath, [COG_BIN, "serve", "-p", String(port), "--progress", "plain", ...args], { cwd: dir, env: CLI_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COG_BIN, "serve", "-p", String(port), "--progress", "plain", ...args], {
+    cwd: dir,
+    env: CLI_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stdout!.resume();
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : -1))));
+  const exited = new Promise<number>((resolve) =>
+    child.on("close", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : -1))),
+  );
   const ready = await Promise.race([
     exited.then(() => false),
     (async () => {
@@ -108,8 +113,15 @@ async function serve(dir: string, args: string[]): Promise<Served> {
   };
 }
 
-async function predict(url: string, input: Record<string, unknown>): Promise<{ status: string; output?: unknown; error?: string }> {
-  const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input }) });
+async function predict(
+  url: string,
+  input: Record<string, unknown>,
+): Promise<{ status: string; output?: unknown; error?: string }> {
+  const response = await fetch(`${url}/predictions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as { status: string; output?: unknown; error?: string };
 }
@@ -132,9 +144,15 @@ function makeProject(name: string, image: string, nodeVersion: string): string {
   writeFileSync(path.join(dir, "greeting.ts"), GREETING_TS);
   writeFileSync(path.join(dir, "greeting.js"), STALE_GREETING_JS);
   const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, unknown>;
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, dependencies: { ms: "2.1.3" } }, null, 2));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ ...manifest, dependencies: { ms: "2.1.3" } }, null, 2),
+  );
   mkdirSync(path.join(dir, "node_modules", "ms"), { recursive: true });
-  writeFileSync(path.join(dir, "node_modules", "ms", "package.json"), '{ "name": "ms", "version": "0.0.0-host", "main": "index.js" }\n');
+  writeFileSync(
+    path.join(dir, "node_modules", "ms", "package.json"),
+    '{ "name": "ms", "version": "0.0.0-host", "main": "index.js" }\n',
+  );
   writeFileSync(path.join(dir, "node_modules", "ms", "index.js"), HOST_MS);
   images.push(image, `${image}-base`);
   return dir;
@@ -158,7 +176,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+  for (const image of images)
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -190,7 +212,10 @@ describe("cog serve with the project mounted (Node 22)", () => {
       expect(served.stderr()).toContain(`Successfully tagged ${image}-base:latest`);
       // The secret reached build.run; greeting.ts (enum, imported as ./greeting.js) won over the stale greeting.js;
       // ms came from the image's node_modules, not the author's.
-      expect(await predict(served.url, { name: "ada" })).toMatchObject({ status: "succeeded", output: "hello ada (s3cr3t) in 1m" });
+      expect(await predict(served.url, { name: "ada" })).toMatchObject({
+        status: "succeeded",
+        output: "hello ada (s3cr3t) in 1m",
+      });
     } finally {
       code = await served.interrupt();
     }
@@ -206,7 +231,10 @@ describe("cog serve with the project mounted (Node 22)", () => {
     writeFileSync(path.join(dir, "predict.ts"), PREDICT_TS.replace("(${this.prefix})", "[edited, ${this.prefix}]"));
     const served = await serve(dir, ["--secret", `id=token,src=${secretFile}`]);
     try {
-      expect(await predict(served.url, { name: "bob" })).toMatchObject({ status: "succeeded", output: "hello bob [edited, s3cr3t] in 1m" });
+      expect(await predict(served.url, { name: "bob" })).toMatchObject({
+        status: "succeeded",
+        output: "hello bob [edited, s3cr3t] in 1m",
+      });
     } finally {
       expect(await served.interrupt()).toBe(130);
     }
@@ -223,7 +251,10 @@ describe("cog serve with the project mounted (Node 22)", () => {
     });
     await withContainer(container, async () => {
       await waitForContainer(url, container, 60_000);
-      expect(await predict(url, { name: "eve" })).toMatchObject({ status: "succeeded", output: "hello eve [edited, s3cr3t] in 1m" });
+      expect(await predict(url, { name: "eve" })).toMatchObject({
+        status: "succeeded",
+        output: "hello eve [edited, s3cr3t] in 1m",
+      });
     });
   });
 
@@ -232,8 +263,14 @@ describe("cog serve with the project mounted (Node 22)", () => {
     mkdirSync(cjs);
     const cjsImage = uniqueName("cogts-serve-cjs");
     images.push(cjsImage, `${cjsImage}-base`);
-    writeFileSync(path.join(cjs, "cog.yaml"), `image: ${cjsImage}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
-    writeFileSync(path.join(cjs, "shout.ts"), "export function shout(text: string): string {\n  return text.toUpperCase();\n}\n");
+    writeFileSync(
+      path.join(cjs, "cog.yaml"),
+      `image: ${cjsImage}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`,
+    );
+    writeFileSync(
+      path.join(cjs, "shout.ts"),
+      "export function shout(text: string): string {\n  return text.toUpperCase();\n}\n",
+    );
     writeFileSync(
       path.join(cjs, "predict.ts"),
       [
@@ -252,14 +289,26 @@ describe("cog serve with the project mounted (Node 22)", () => {
     // Node 22 gave such a module the ESM loader's stand-in require, which failed on cogts at setup.
     const served = await serve(cjs, []);
     try {
-      expect(await predict(served.url, { text: "ada" })).toMatchObject({ status: "succeeded", output: "ADA from /src/predict.ts" });
+      expect(await predict(served.url, { text: "ada" })).toMatchObject({
+        status: "succeeded",
+        output: "ADA from /src/predict.ts",
+      });
     } finally {
       expect(await served.interrupt()).toBe(130);
     }
   });
 
   it("builds the full image for cog exec with --secret", async () => {
-    const result = await cli(dir, ["exec", "--progress", "quiet", "--secret", `id=token,src=${secretFile}`, "--", "cat", "/etc/token-prefix"]);
+    const result = await cli(dir, [
+      "exec",
+      "--progress",
+      "quiet",
+      "--secret",
+      `id=token,src=${secretFile}`,
+      "--",
+      "cat",
+      "/etc/token-prefix",
+    ]);
     expect(result.stderr).not.toContain("Error");
     expect(result.stdout.trim()).toBe("s3cr3t");
     expect(result.code).toBe(0);
@@ -272,7 +321,10 @@ describe("cog serve on a Node 20 base", () => {
     const dir = makeProject("node20", image, "20");
     const served = await serve(dir, ["--secret", `id=token,src=${secretFile}`]);
     try {
-      expect(await predict(served.url, { name: "old" })).toMatchObject({ status: "succeeded", output: "hello old (s3cr3t) in 1m" });
+      expect(await predict(served.url, { name: "old" })).toMatchObject({
+        status: "succeeded",
+        output: "hello old (s3cr3t) in 1m",
+      });
     } finally {
       expect(await served.interrupt()).toBe(130);
     }
@@ -282,7 +334,12 @@ describe("cog serve on a Node 20 base", () => {
       binds: await projectBinds(dir, () => undefined),
       env: ["COGTS_LOAD_TYPESCRIPT=1"],
     });
-    const failure = await withContainer(container, () => waitForContainer(url, container, 60_000).then(() => undefined, (err: unknown) => err));
+    const failure = await withContainer(container, () =>
+      waitForContainer(url, container, 60_000).then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    );
     expect(failure).toBeInstanceOf(Error);
     const text = `${(failure as Error).message}\n${((failure as { problems?: string[] }).problems ?? []).join("\n")}`;
     expect(text).toMatch(/Node v20\.\d+\.\d+ cannot strip types \(that needs Node 22\.13 or newer\)/);
@@ -297,10 +354,20 @@ describe("the model base on the classic builder", () => {
     const image = uniqueName("cogts-serve-classic");
     const dir = path.join(scratch, "classic");
     cpSync(HELLO, dir, { recursive: true });
-    writeFileSync(path.join(dir, "cog.yaml"), `image: ${image}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`);
+    writeFileSync(
+      path.join(dir, "cog.yaml"),
+      `image: ${image}\nbuild:\n  node_version: "22"\nrun: predict.ts:Predictor\n`,
+    );
     images.push(`${image}-base`);
     const progress = new Writable({ write: (_chunk, _encoding, done) => done() });
-    const built = await buildModel({ project: await loadProject(dir), modelBase: true, buildkit: false, progress: "plain", out: progress, docker });
+    const built = await buildModel({
+      project: await loadProject(dir),
+      modelBase: true,
+      buildkit: false,
+      progress: "plain",
+      out: progress,
+      docker,
+    });
     expect(built.tag).toBe(`${image}-base`);
     const { url, container } = await startModelServer({
       docker,

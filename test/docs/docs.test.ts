@@ -15,7 +15,9 @@ import { generateSchema } from "../../src/schema/index.js";
 import { codeBlocks, commandParts, shellCommands, words, type CodeBlock } from "./markdown.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
-const DOCS = readdirSync(join(REPO, "docs")).filter((name) => name.endsWith(".md")).map((name) => join(REPO, "docs", name));
+const DOCS = readdirSync(join(REPO, "docs"))
+  .filter((name) => name.endsWith(".md"))
+  .map((name) => join(REPO, "docs", name));
 const EXAMPLE_READMES = readdirSync(join(REPO, "examples"), { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && entry.name !== "node_modules")
   .map((entry) => join(REPO, "examples", entry.name, "README.md"));
@@ -24,7 +26,23 @@ const blocks = PAGES.flatMap(codeBlocks);
 const where = (block: CodeBlock) => `${block.file.slice(REPO.length + 1)}:${block.line}`;
 
 /** Programs a shell block may run besides `cog`. */
-const KNOWN_PROGRAMS = new Set(["cog", "node", "eval", "curl", "kubectl", "docker", "npm", "npx", "cd", "jq", "sed", "base64", "cat", "sudo", "ONNXRUNTIME_NODE_INSTALL=skip"]);
+const KNOWN_PROGRAMS = new Set([
+  "cog",
+  "node",
+  "eval",
+  "curl",
+  "kubectl",
+  "docker",
+  "npm",
+  "npx",
+  "cd",
+  "jq",
+  "sed",
+  "base64",
+  "cat",
+  "sudo",
+  "ONNXRUNTIME_NODE_INSTALL=skip",
+]);
 
 function findCommand(name: string): Command | undefined {
   return commands.find((command) => command.name === name || command.aliases?.includes(name));
@@ -58,14 +76,18 @@ describe("docs", () => {
           for (const word of argv.slice(at + 2)) {
             if (!word.startsWith("-") || word === "-" || word === "--") continue;
             const flag = word.startsWith("--") ? word.slice(2).split("=")[0]! : word.slice(1, 2);
-            const known = flag === "help" || Object.entries(command!.options).some(([name, spec]) => name === flag || spec.short === flag);
+            const known =
+              flag === "help" ||
+              Object.entries(command!.options).some(([name, spec]) => name === flag || spec.short === flag);
             expect(known, `${where(block)}: cog ${command!.name} has no flag ${word}`).toBe(true);
           }
           checked.push(`${command!.name}`);
         }
       }
     }
-    expect(new Set(checked)).toEqual(new Set(["run", "build", "serve", "schema", "doctor", "push", "login", "playground"]));
+    expect(new Set(checked)).toEqual(
+      new Set(["run", "build", "serve", "schema", "doctor", "push", "login", "playground"]),
+    );
   });
 
   it("has JSON blocks that parse", () => {
@@ -87,7 +109,8 @@ describe("docs", () => {
         writeFileSync(join(dir, `${ref[1]}.ts`), `export class ${ref[2]} {}\n`);
       }
       // A Python project (docs/python.md): its predictor file and requirements file.
-      for (const ref of block.code.matchAll(/^(?:run|predict|train): "?([^"\s]+)\.py:(\w+)/gm)) writeFileSync(join(dir, `${ref[1]}.py`), "");
+      for (const ref of block.code.matchAll(/^(?:run|predict|train): "?([^"\s]+)\.py:(\w+)/gm))
+        writeFileSync(join(dir, `${ref[1]}.py`), "");
       for (const ref of block.code.matchAll(/^ {2}python_requirements: (\S+)/gm)) writeFileSync(join(dir, ref[1]!), "");
       await expect(loadConfig(dir), where(block)).resolves.toBeDefined();
     }
@@ -104,13 +127,16 @@ describe("docs", () => {
     for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
       const command = container[probe].exec.command as string[];
       expect(command.slice(0, 2)).toEqual(["node", "-e"]);
-      expect(command[2]).toContain("(process.env.PORT || 5000) + \"/health-check\"");
+      expect(command[2]).toContain('(process.env.PORT || 5000) + "/health-check"');
     }
     expect(deployment!.spec.selector.matchLabels).toEqual(deployment!.spec.template.metadata.labels);
     expect(service!.kind).toBe("Service");
     expect(service!.spec.selector).toEqual(deployment!.spec.selector.matchLabels);
     expect(service!.spec.ports[0].targetPort).toBe(port.name);
-    const scaling = blocks.filter((b) => b.file.endsWith("kubernetes.md") && b.lang === "sh").map((b) => b.code).join("\n");
+    const scaling = blocks
+      .filter((b) => b.file.endsWith("kubernetes.md") && b.lang === "sh")
+      .map((b) => b.code)
+      .join("\n");
     expect(scaling).toMatch(/kubectl scale deployment\/ocr --replicas=\d+/);
   });
 });
@@ -134,7 +160,20 @@ describe("TypeScript in docs/authoring.md", () => {
 
   it("has a snippet for every kind of input and output", () => {
     const all = snippets.map((b) => b.code).join("\n");
-    for (const kind of ["string", "number", "Int", "boolean", "Path", "Secret", "Int[]", "| null", "Path[]", "Record<string", "ConcatenateIterator<string>", "train("]) {
+    for (const kind of [
+      "string",
+      "number",
+      "Int",
+      "boolean",
+      "Path",
+      "Secret",
+      "Int[]",
+      "| null",
+      "Path[]",
+      "Record<string",
+      "ConcatenateIterator<string>",
+      "train(",
+    ]) {
       expect(all, kind).toContain(kind);
     }
   });
@@ -155,7 +194,8 @@ describe("TypeScript in docs/authoring.md", () => {
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
       const position = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
       const index = d.file ? files.indexOf(d.file.fileName) : -1;
-      const origin = index >= 0 ? `${where(snippets[index]!)} (+${(position?.line ?? 0) + 1})` : d.file?.fileName ?? "";
+      const origin =
+        index >= 0 ? `${where(snippets[index]!)} (+${(position?.line ?? 0) + 1})` : (d.file?.fileName ?? "");
       return `${origin}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
     });
     expect(problems).toEqual([]);
@@ -187,7 +227,10 @@ describe("Python in docs/python.md", () => {
       const dir = mkdtempSync(join(tmpdir(), "docs-py-"));
       writeFileSync(join(dir, "predict.py"), block.code);
       const document = await generateSchema({ dir, predict: `predict.py:${cls}` });
-      expect((document as { components: { schemas: Record<string, unknown> } }).components.schemas.Input, where(block)).toBeDefined();
+      expect(
+        (document as { components: { schemas: Record<string, unknown> } }).components.schemas.Input,
+        where(block),
+      ).toBeDefined();
       count++;
     }
     expect(count).toBeGreaterThanOrEqual(1);

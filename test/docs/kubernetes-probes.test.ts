@@ -24,9 +24,15 @@ interface Probe {
 
 /** The three probes of the Deployment's model container, as the page shows them. */
 function documentedProbes(): Record<ProbeName, Probe> {
-  const block = codeBlocks(join(REPO, "docs", "kubernetes.md")).find((b) => b.lang === "yaml" && b.code.includes("kind: Deployment"));
+  const block = codeBlocks(join(REPO, "docs", "kubernetes.md")).find(
+    (b) => b.lang === "yaml" && b.code.includes("kind: Deployment"),
+  );
   if (!block) throw new Error("docs/kubernetes.md has no Deployment");
-  const deployment = parseAllDocuments(block.code)[0]!.toJSON() as { spec: { template: { spec: { containers: Record<string, { exec?: { command?: string[] }; timeoutSeconds?: number }>[] } } } };
+  const deployment = parseAllDocuments(block.code)[0]!.toJSON() as {
+    spec: {
+      template: { spec: { containers: Record<string, { exec?: { command?: string[] }; timeoutSeconds?: number }>[] } };
+    };
+  };
   const container = deployment.spec.template.spec.containers[0]!;
   const probes = {} as Record<ProbeName, Probe>;
   for (const name of PROBES) {
@@ -42,7 +48,10 @@ function documentedProbes(): Record<ProbeName, Probe> {
 function runProbe(probe: Probe, port: number): Promise<boolean> {
   const [program, ...args] = probe.command;
   return new Promise((resolve, reject) => {
-    const child = spawn(program === "node" ? process.execPath : program!, args, { env: { ...process.env, PORT: String(port) }, stdio: "ignore" });
+    const child = spawn(program === "node" ? process.execPath : program!, args, {
+      env: { ...process.env, PORT: String(port) },
+      stdio: "ignore",
+    });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       resolve(false);

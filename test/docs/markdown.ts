@@ -28,7 +28,12 @@ export function shellCommands(code: string): string[] {
   const joined = code.replace(/\\\n\s*/g, " ");
   return joined
     .split("\n")
-    .map((line) => line.replace(/^\$ /, "").replace(/\s+#.*$/, "").trim())
+    .map((line) =>
+      line
+        .replace(/^\$ /, "")
+        .replace(/\s+#.*$/, "")
+        .trim(),
+    )
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
 

@@ -2,7 +2,16 @@
 // builders from the stand-in under the mirror name (no pull), and containers on the host network.
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildImage, docker, dockerClient, ensureStandIn, mirrorOf, requireTestEnv, runInContainer, uniqueName } from "../helpers/test-env.js";
+import {
+  buildImage,
+  docker,
+  dockerClient,
+  ensureStandIn,
+  mirrorOf,
+  requireTestEnv,
+  runInContainer,
+  uniqueName,
+} from "../helpers/test-env.js";
 import type { TestEnv } from "../helpers/test-env.js";
 
 let env: TestEnv;
@@ -31,33 +40,47 @@ describe("the test engine", () => {
   it.each([
     ["BuildKit", "2"],
     ["the classic builder", "1"],
-  ] as const)("builds FROM the mirrored Debian stand-in with %s without pulling, and runs the result", async (_name, builder) => {
-    const tag = `${uniqueName("cogts-env-build")}:latest`;
-    madeImages.push(tag);
-    const marker = uniqueName("built-by");
-    await buildImage(tag, {
-      Dockerfile: [
-        `FROM ${mirrorOf("debian:bookworm-slim")}`,
-        `RUN echo ${marker} > /marker`,
-        `CMD ["sh", "-c", "cat /marker; echo to-stderr >&2; exit 3"]`,
-      ].join("\n"),
-    }, { builder });
+  ] as const)(
+    "builds FROM the mirrored Debian stand-in with %s without pulling, and runs the result",
+    async (_name, builder) => {
+      const tag = `${uniqueName("cogts-env-build")}:latest`;
+      madeImages.push(tag);
+      const marker = uniqueName("built-by");
+      await buildImage(
+        tag,
+        {
+          Dockerfile: [
+            `FROM ${mirrorOf("debian:bookworm-slim")}`,
+            `RUN echo ${marker} > /marker`,
+            `CMD ["sh", "-c", "cat /marker; echo to-stderr >&2; exit 3"]`,
+          ].join("\n"),
+        },
+        { builder },
+      );
 
-    const result = await runInContainer(tag, ["sh", "-c", "cat /marker; echo to-stderr >&2; exit 3"]);
-    expect(result).toEqual({ exitCode: 3, stdout: `${marker}\n`, stderr: "to-stderr\n" });
-    const ok = await runInContainer(tag, ["true"]);
-    expect(ok.exitCode).toBe(0);
-  });
+      const result = await runInContainer(tag, ["sh", "-c", "cat /marker; echo to-stderr >&2; exit 3"]);
+      expect(result).toEqual({ exitCode: 3, stdout: `${marker}\n`, stderr: "to-stderr\n" });
+      const ok = await runInContainer(tag, ["true"]);
+      expect(ok.exitCode).toBe(0);
+    },
+  );
 
   it("a FROM naming a base that has no stand-in fails the build with the engine's message", async () => {
     const tag = `${uniqueName("cogts-env-missing-base")}:latest`;
-    const build = buildImage(tag, { Dockerfile: `FROM ${env.baseImageMirror}/library/no-such-base:${uniqueName("x")}\n` });
+    const build = buildImage(tag, {
+      Dockerfile: `FROM ${env.baseImageMirror}/library/no-such-base:${uniqueName("x")}\n`,
+    });
     await expect(build).rejects.toThrow(/no-such-base/);
   });
 
   it("containers run on the host network (the engine has no bridge): they see the host's interfaces", async () => {
     const interfaces = (procNetDev: string) =>
-      procNetDev.split("\n").slice(2).map((line) => line.split(":")[0]!.trim()).filter(Boolean).sort();
+      procNetDev
+        .split("\n")
+        .slice(2)
+        .map((line) => line.split(":")[0]!.trim())
+        .filter(Boolean)
+        .sort();
     const result = await runInContainer(mirrorOf("debian:bookworm-slim"), ["cat", "/proc/net/dev"]);
     expect(result.exitCode).toBe(0);
     expect(interfaces(result.stdout)).toEqual(interfaces(await readFile("/proc/net/dev", "utf8")));
@@ -88,7 +111,10 @@ describe("stand-in base images", () => {
     const client = await dockerClient();
     const image = await client.getImage(mirrorOf("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04")).inspect();
     expect(image.Config.Labels?.["org.opencontainers.image.description"]).toMatch(/WITHOUT CUDA/);
-    const osRelease = await runInContainer(mirrorOf("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04"), ["cat", "/etc/os-release"]);
+    const osRelease = await runInContainer(mirrorOf("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04"), [
+      "cat",
+      "/etc/os-release",
+    ]);
     expect(osRelease.stdout).toContain("bookworm");
   });
 
@@ -96,25 +122,34 @@ describe("stand-in base images", () => {
     [20, 10],
     [22, 10],
     [24, 11],
-  ])("node:%i stand-in runs node -e and npm with the right majors, laid out like the official image", async (nodeMajor, npmMajor) => {
-    const image = mirrorOf(`node:${nodeMajor}-bookworm-slim`);
-    const node = await runInContainer(image, ["node", "-e", "console.log(process.versions.node, process.execPath)"]);
-    expect(node.exitCode).toBe(0);
-    const [nodeVersion, execPath] = node.stdout.trim().split(" ");
-    expect(nodeVersion!.split(".")[0]).toBe(String(nodeMajor));
-    expect(execPath).toBe("/usr/local/bin/node");
-    const envVersion = await runInContainer(image, ["sh", "-c", "echo \"$NODE_VERSION\""]);
-    expect(envVersion.stdout.trim()).toBe(nodeVersion);
+  ])(
+    "node:%i stand-in runs node -e and npm with the right majors, laid out like the official image",
+    async (nodeMajor, npmMajor) => {
+      const image = mirrorOf(`node:${nodeMajor}-bookworm-slim`);
+      const node = await runInContainer(image, ["node", "-e", "console.log(process.versions.node, process.execPath)"]);
+      expect(node.exitCode).toBe(0);
+      const [nodeVersion, execPath] = node.stdout.trim().split(" ");
+      expect(nodeVersion!.split(".")[0]).toBe(String(nodeMajor));
+      expect(execPath).toBe("/usr/local/bin/node");
+      const envVersion = await runInContainer(image, ["sh", "-c", 'echo "$NODE_VERSION"']);
+      expect(envVersion.stdout.trim()).toBe(nodeVersion);
 
-    const npm = await runInContainer(image, ["npm", "--version"]);
-    expect(npm.exitCode).toBe(0);
-    expect(npm.stdout.trim().split(".")[0]).toBe(String(npmMajor));
+      const npm = await runInContainer(image, ["npm", "--version"]);
+      expect(npm.exitCode).toBe(0);
+      expect(npm.stdout.trim().split(".")[0]).toBe(String(npmMajor));
 
-    const layout = await runInContainer(image, ["sh", "-c", "readlink /usr/local/bin/npm /usr/local/bin/npx; test -f /usr/local/lib/node_modules/npm/package.json && echo has-npm-package"]);
-    expect(layout.stdout).toBe("../lib/node_modules/npm/bin/npm-cli.js\n../lib/node_modules/npm/bin/npx-cli.js\nhas-npm-package\n");
-    const npx = await runInContainer(image, ["npx", "--version"]);
-    expect(npx.exitCode).toBe(0);
-  });
+      const layout = await runInContainer(image, [
+        "sh",
+        "-c",
+        "readlink /usr/local/bin/npm /usr/local/bin/npx; test -f /usr/local/lib/node_modules/npm/package.json && echo has-npm-package",
+      ]);
+      expect(layout.stdout).toBe(
+        "../lib/node_modules/npm/bin/npm-cli.js\n../lib/node_modules/npm/bin/npx-cli.js\nhas-npm-package\n",
+      );
+      const npx = await runInContainer(image, ["npx", "--version"]);
+      expect(npx.exitCode).toBe(0);
+    },
+  );
 
   it("`scripts/test-env standin` makes a stand-in for any other name on demand, idempotently", async () => {
     const name = `cogts-standin-check/${uniqueName("plain")}:v1`;
@@ -129,6 +164,8 @@ describe("stand-in base images", () => {
   });
 
   it("`scripts/test-env standin` with a name it cannot read as node:<major> fails with a clear message", async () => {
-    await expect(ensureStandIn("node:lts-bookworm-slim")).rejects.toThrow(/cannot tell the Node version of node:lts-bookworm-slim/);
+    await expect(ensureStandIn("node:lts-bookworm-slim")).rejects.toThrow(
+      /cannot tell the Node version of node:lts-bookworm-slim/,
+    );
   });
 });

@@ -102,14 +102,20 @@ describe("the auth test registry", () => {
     });
     expect(login.exitCode).toBe(0);
     expect(login.stdout).toContain("Login Succeeded");
-    const config = JSON.parse(await readFile(join(dockerConfig, "config.json"), "utf8")) as { auths: Record<string, unknown> };
+    const config = JSON.parse(await readFile(join(dockerConfig, "config.json"), "utf8")) as {
+      auths: Record<string, unknown>;
+    };
     expect(Object.keys(config.auths)).toContain(env.authRegistry);
 
     const repo = `${env.authRegistry}/${uniqueName("auth")}`;
     await pushThenPullBack(`${repo}:v1`, { DOCKER_CONFIG: dockerConfig });
 
     const { stdout } = await execFileAsync("skopeo", [
-      "inspect", "--tls-verify=false", "--creds", `${env.authUser}:${env.authPassword}`, `docker://${repo}:v1`,
+      "inspect",
+      "--tls-verify=false",
+      "--creds",
+      `${env.authUser}:${env.authPassword}`,
+      `docker://${repo}:v1`,
     ]);
     expect((JSON.parse(stdout) as { Labels: Record<string, string> }).Labels["org.cogts.test-marker"]).toBe(marker);
   });

@@ -66,8 +66,13 @@ describe("scripts/test-env, as a second instance", () => {
     expect(up.exitCode, up.stderr).toBe(0);
     const exported = parseExports(up.stdout);
     expect(Object.keys(exported).sort()).toEqual([
-      "COGTS_BASE_IMAGE_MIRROR", "COGTS_CA_CERT", "COGTS_TEST_AUTH_PASSWORD", "COGTS_TEST_AUTH_REGISTRY",
-      "COGTS_TEST_AUTH_USER", "COGTS_TEST_REGISTRY", "DOCKER_HOST",
+      "COGTS_BASE_IMAGE_MIRROR",
+      "COGTS_CA_CERT",
+      "COGTS_TEST_AUTH_PASSWORD",
+      "COGTS_TEST_AUTH_REGISTRY",
+      "COGTS_TEST_AUTH_USER",
+      "COGTS_TEST_REGISTRY",
+      "DOCKER_HOST",
     ]);
     // Builds trust what this machine trusts (a TLS-inspecting proxy's CA included) unless told otherwise.
     expect(existsSync(exported.COGTS_CA_CERT!)).toBe(true);

@@ -6,7 +6,9 @@ describe("mirrorOf", () => {
   it("puts official images under library/ and others under their own path, like Docker Hub mirrors", () => {
     expect(mirrorOf("debian:bookworm-slim", "m.invalid")).toBe("m.invalid/library/debian:bookworm-slim");
     expect(mirrorOf("node:22-bookworm-slim", "m.invalid")).toBe("m.invalid/library/node:22-bookworm-slim");
-    expect(mirrorOf("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04", "m.invalid")).toBe("m.invalid/nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04");
+    expect(mirrorOf("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04", "m.invalid")).toBe(
+      "m.invalid/nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04",
+    );
   });
 
   it("leaves names that already name a registry alone", () => {
@@ -32,21 +34,34 @@ describe("requireTestEnv", () => {
 
   it("fails with the missing names and the command that sets them", () => {
     Object.assign(process.env, {
-      DOCKER_HOST: "unix:///x.sock", COGTS_TEST_REGISTRY: "127.0.0.1:1", COGTS_TEST_AUTH_USER: "u", COGTS_TEST_AUTH_PASSWORD: "p",
+      DOCKER_HOST: "unix:///x.sock",
+      COGTS_TEST_REGISTRY: "127.0.0.1:1",
+      COGTS_TEST_AUTH_USER: "u",
+      COGTS_TEST_AUTH_PASSWORD: "p",
     });
     delete process.env.COGTS_TEST_AUTH_REGISTRY;
     delete process.env.COGTS_BASE_IMAGE_MIRROR;
-    expect(() => requireTestEnv()).toThrow(/missing COGTS_BASE_IMAGE_MIRROR, COGTS_TEST_AUTH_REGISTRY\).*eval "\$\(scripts\/test-env up\)"/);
+    expect(() => requireTestEnv()).toThrow(
+      /missing COGTS_BASE_IMAGE_MIRROR, COGTS_TEST_AUTH_REGISTRY\).*eval "\$\(scripts\/test-env up\)"/,
+    );
   });
 
   it("returns every setting when they are all there", () => {
     Object.assign(process.env, {
-      DOCKER_HOST: "unix:///x.sock", COGTS_BASE_IMAGE_MIRROR: "m.invalid", COGTS_TEST_REGISTRY: "127.0.0.1:1",
-      COGTS_TEST_AUTH_REGISTRY: "127.0.0.1:2", COGTS_TEST_AUTH_USER: "u", COGTS_TEST_AUTH_PASSWORD: "p",
+      DOCKER_HOST: "unix:///x.sock",
+      COGTS_BASE_IMAGE_MIRROR: "m.invalid",
+      COGTS_TEST_REGISTRY: "127.0.0.1:1",
+      COGTS_TEST_AUTH_REGISTRY: "127.0.0.1:2",
+      COGTS_TEST_AUTH_USER: "u",
+      COGTS_TEST_AUTH_PASSWORD: "p",
     });
     expect(requireTestEnv()).toEqual({
-      dockerHost: "unix:///x.sock", baseImageMirror: "m.invalid", registry: "127.0.0.1:1",
-      authRegistry: "127.0.0.1:2", authUser: "u", authPassword: "p",
+      dockerHost: "unix:///x.sock",
+      baseImageMirror: "m.invalid",
+      registry: "127.0.0.1:1",
+      authRegistry: "127.0.0.1:2",
+      authUser: "u",
+      authPassword: "p",
     });
   });
 });

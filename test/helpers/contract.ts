@@ -38,7 +38,9 @@ function contractAjv(): Ajv {
   // allErrors: a failure lists every problem, not the first one.
   ajv = new Ajv({ allErrors: true, strict: false });
   // ajv-formats is CommonJS: under NodeNext its default import is the module object.
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+    a: Ajv,
+  ) => void;
   addFormats(ajv);
   for (const file of readdirSync(SCHEMAS_DIR)) {
     if (!file.endsWith(".schema.json") || file === "cog.yaml.schema.json") continue;
@@ -72,7 +74,10 @@ function describeErrors(errors: ErrorObject[]): string[] {
   const specific = errors.filter((e) => e.keyword !== "if");
   const lines = specific.map((e) => {
     const where = e.instancePath === "" ? "(body)" : e.instancePath;
-    const params = e.keyword === "additionalProperties" ? ` ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}` : "";
+    const params =
+      e.keyword === "additionalProperties"
+        ? ` ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`
+        : "";
     return `${where}: ${e.message ?? e.keyword}${params} [${e.schemaPath}]`;
   });
   return [...new Set(lines)];
@@ -121,7 +126,8 @@ export function contractForResponse(exchange: ExchangeShape): ContractRef | unde
   if (path === "/health-check" && status === 200) return "health-check";
   if (path === "/" && status === 200) return "index";
   if (path === "/openapi.json") return status === 503 ? "http-error#/definitions/schemaNotAvailable" : undefined;
-  if ((CANCEL_ROUTE.test(path) || path === "/shutdown") && (status === 200 || status === 404)) return "http-error#/definitions/empty";
+  if ((CANCEL_ROUTE.test(path) || path === "/shutdown") && (status === 200 || status === 404))
+    return "http-error#/definitions/empty";
   if (status === 404) return "http-error#/definitions/notFound";
   if (status === 405) return "http-error#/definitions/methodNotAllowed";
   if (status === 400 || status === 413 || status === 415) return "http-error#/definitions/requestRejected";

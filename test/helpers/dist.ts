@@ -13,7 +13,8 @@ const run = promisify(execFile);
 function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile() && entry.name.endsWith(".ts"))
+      newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
 }
@@ -22,8 +23,15 @@ function newestSourceMtime(dir: string): number {
 export async function ensureDistBuilt(): Promise<void> {
   const marker = path.join(REPO_ROOT, "dist", "src", "cli", "main.js");
   const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
-  const sources = Math.max(newestSourceMtime(path.join(REPO_ROOT, "src")), newestSourceMtime(path.join(REPO_ROOT, "runtime")));
+  const sources = Math.max(
+    newestSourceMtime(path.join(REPO_ROOT, "src")),
+    newestSourceMtime(path.join(REPO_ROOT, "runtime")),
+  );
   if (built >= sources) return;
   // tsc emits even with a type error elsewhere; the tests themselves show what works.
-  await run(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO_ROOT }).catch(() => undefined);
+  await run(
+    process.execPath,
+    [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+    { cwd: REPO_ROOT },
+  ).catch(() => undefined);
 }

@@ -12,7 +12,10 @@ export interface JsonResponse {
  * Sends `body` as JSON (or `raw` as it is) with `content-type: application/json`; POST when there is a body,
  * GET otherwise, unless `method` says.
  */
-export async function request(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<JsonResponse> {
+export async function request(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<JsonResponse> {
   const response = await fetch(url, {
     method: init.method ?? (init.body !== undefined || init.raw !== undefined ? "POST" : "GET"),
     headers: { "content-type": "application/json", ...init.headers },

@@ -35,7 +35,9 @@ export interface Receiver {
 }
 
 /** Starts a receiver; `respond` decides the answer per request (default 200, empty). */
-export async function startReceiver(respond: (r: Received) => ReceiverAnswer = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(
+  respond: (r: Received) => ReceiverAnswer = () => ({ status: 200 }),
+): Promise<Receiver> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -69,7 +71,10 @@ export async function startReceiver(respond: (r: Received) => ReceiverAnswer = (
     async waitFor(predicate, timeoutMs = 15_000, what = "condition") {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`receiver: ${what} not met; got ${JSON.stringify(received.map((r) => r.json ?? `${r.method} ${r.url}`))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `receiver: ${what} not met; got ${JSON.stringify(received.map((r) => r.json ?? `${r.method} ${r.url}`))}`,
+          );
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -13,7 +13,16 @@ export const PYTHON_PREDICTORS = fileURLToPath(new URL("../../fixtures/predictor
  * The predictors of PYTHON_PREDICTORS whose source is Cog's recorded reference (fixtures/schema/cog-reference/NAME.py.txt,
  * checked by src/schema/python-reference.test.ts); each has its golden document beside it (`openapi.json`).
  */
-export const RECORDED_PYTHON_PREDICTORS = ["echo", "files", "iterator", "logs", "numbers", "object", "setup_fail", "sleep"];
+export const RECORDED_PYTHON_PREDICTORS = [
+  "echo",
+  "files",
+  "iterator",
+  "logs",
+  "numbers",
+  "object",
+  "setup_fail",
+  "sleep",
+];
 
 /** Case folders (those holding a cog.yaml) of a fixture directory, sorted. */
 export function caseDirectories(root: string): string[] {
@@ -30,6 +39,10 @@ export function caseDirectories(root: string): string[] {
 }
 
 export function projectOf(dir: string): SchemaProject {
-  const config = parse(readFileSync(join(dir, "cog.yaml"), "utf8")) as { run?: string; predict?: string; train?: string };
+  const config = parse(readFileSync(join(dir, "cog.yaml"), "utf8")) as {
+    run?: string;
+    predict?: string;
+    train?: string;
+  };
   return { dir, predict: config.run ?? config.predict, train: config.train };
 }

@@ -29,7 +29,10 @@ export function parseSseText<T = unknown>(text: string): SseFrame<T>[] {
 }
 
 /** Collects the events of a streaming response as they arrive; stops early once `stopAfter(events)` is true. */
-export async function readSseEvents<T = unknown>(response: Response, stopAfter?: (events: SseEvent<T>[]) => boolean): Promise<SseEvent<T>[]> {
+export async function readSseEvents<T = unknown>(
+  response: Response,
+  stopAfter?: (events: SseEvent<T>[]) => boolean,
+): Promise<SseEvent<T>[]> {
   const events: SseEvent<T>[] = [];
   const decoder = new TextDecoder();
   let buffer = "";

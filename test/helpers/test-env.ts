@@ -99,7 +99,10 @@ export interface CommandResult {
 }
 
 /** Runs the real docker CLI; resolves with the exit code instead of throwing, so tests can assert failures. */
-export async function dockerCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CommandResult> {
+export async function dockerCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       "docker",
@@ -118,7 +121,8 @@ export async function dockerCli(args: string[], options: { env?: NodeJS.ProcessE
 /** The docker CLI's trimmed stdout, or an error carrying its stderr. */
 export async function docker(...args: string[]): Promise<string> {
   const result = await dockerCli(args);
-  if (result.exitCode !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.exitCode}: ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`docker ${args.join(" ")} exited ${result.exitCode}: ${result.stderr.trim()}`);
   return result.stdout.trim();
 }
 
@@ -126,7 +130,11 @@ export async function docker(...args: string[]): Promise<string> {
  * Runs a command in a fresh container on the host network (the test engine has no bridge) through
  * the engine API, and removes the container afterwards.
  */
-export async function runInContainer(image: string, cmd: string[], options: { env?: string[] } = {}): Promise<CommandResult> {
+export async function runInContainer(
+  image: string,
+  cmd: string[],
+  options: { env?: string[] } = {},
+): Promise<CommandResult> {
   const client = await dockerClient();
   const container = await client.createContainer({
     Image: image,
@@ -144,7 +152,6 @@ export async function runInContainer(image: string, cmd: string[], options: { en
     await container.remove({ force: true }).catch(() => undefined);
   }
 }
-
 
 /**
  * Builds an image through the engine API from in-memory files (`Dockerfile` among them), with
@@ -185,6 +192,7 @@ async function buildOutput(client: Docker, tag: string, stream: NodeJS.ReadableS
     );
   });
   const failure = events.find((event) => event.error || event.errorDetail);
-  if (failure) throw new Error(`building ${tag} failed: ${String(failure.error ?? JSON.stringify(failure.errorDetail))}`);
+  if (failure)
+    throw new Error(`building ${tag} failed: ${String(failure.error ?? JSON.stringify(failure.errorDetail))}`);
   return events.map((event) => (typeof event.stream === "string" ? event.stream : "")).join("");
 }

@@ -25,7 +25,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The recordings kept in the repository (test/contract/reference), or another copy. */
-export const TRANSCRIPTS_DIR = process.env.COGTS_REFERENCE_TRANSCRIPTS ?? join(dirname(fileURLToPath(import.meta.url)), "..", "contract", "reference");
+export const TRANSCRIPTS_DIR =
+  process.env.COGTS_REFERENCE_TRANSCRIPTS ??
+  join(dirname(fileURLToPath(import.meta.url)), "..", "contract", "reference");
 
 export interface RecordedRequest {
   method: string;
@@ -147,14 +149,21 @@ export function parseTranscript(file: string, text: string): Transcript {
       group = line.slice(9).trim();
       i++;
     } else if (line.startsWith("# ") || line === "#") {
-      if (transcript.exchanges.length === 0 && transcript.receivers.length === 0 && group === "") transcript.header.push(line.slice(2));
+      if (transcript.exchanges.length === 0 && transcript.receivers.length === 0 && group === "")
+        transcript.header.push(line.slice(2));
       i++;
     } else if (line.startsWith("=== [")) {
       const head = /^=== \[(\d+)\] (.*)$/.exec(line) ?? fail("bad exchange heading");
       i++;
-      const requestLine = /^> (\S+) (\S+) HTTP\/1\.1\s+\(sent ([^)]+)\)$/.exec(lines[i] ?? "") ?? fail("expected a request line");
+      const requestLine =
+        /^> (\S+) (\S+) HTTP\/1\.1\s+\(sent ([^)]+)\)$/.exec(lines[i] ?? "") ?? fail("expected a request line");
       i++;
-      const request: RecordedRequest = { method: requestLine[1]!, path: requestLine[2]!, headers: {}, sentAt: requestLine[3]! };
+      const request: RecordedRequest = {
+        method: requestLine[1]!,
+        path: requestLine[2]!,
+        headers: {},
+        sentAt: requestLine[3]!,
+      };
       while (/^> [^ ]+: /.test(lines[i] ?? "") && !/^> [{[]/.test(lines[i]!)) {
         const [name, ...value] = lines[i]!.slice(2).split(": ");
         request.headers[name!.toLowerCase()] = value.join(": ");
@@ -166,7 +175,8 @@ export function parseTranscript(file: string, text: string): Transcript {
         while (/^> /.test(lines[i] ?? "")) body.push(lines[i++]!.slice(2));
         request.body = body.join("\n");
       }
-      const statusLine = /^< HTTP\/1\.1 (\d{3}) (.*?)\s+\([\d.]+ ms\)$/.exec(lines[i] ?? "") ?? fail("expected a status line");
+      const statusLine =
+        /^< HTTP\/1\.1 (\d{3}) (.*?)\s+\([\d.]+ ms\)$/.exec(lines[i] ?? "") ?? fail("expected a status line");
       i++;
       const headers: Record<string, string> = {};
       while (/^< [^ ]+: /.test(lines[i] ?? "")) {
@@ -197,7 +207,13 @@ export function parseTranscript(file: string, text: string): Transcript {
       while (i < lines.length && /^\[\d+\] t=/.test(lines[i]!)) {
         const head = /^\[(\d+)\] t=([\d.]+) (\S+) (\S+)\s+\((.*)\)$/.exec(lines[i]!) ?? fail("bad receiver line");
         i++;
-        const received: ReceivedRequest = { index: Number(head[1]), t: Number(head[2]), method: head[3]!, path: head[4]!, headers: parseHeaderList(head[5]!) };
+        const received: ReceivedRequest = {
+          index: Number(head[1]),
+          t: Number(head[2]),
+          method: head[3]!,
+          path: head[4]!,
+          headers: parseHeaderList(head[5]!),
+        };
         if (/^ {4}\S/.test(lines[i] ?? "")) {
           received.body = lines[i++]!.slice(4);
           try {
@@ -220,7 +236,8 @@ export function parseTranscript(file: string, text: string): Transcript {
 
 /** Every transcript, parsed, in file order; throws when the directory is missing. */
 export function readTranscripts(dir = TRANSCRIPTS_DIR): Transcript[] {
-  if (!existsSync(dir)) throw new Error(`the reference transcripts are not at ${dir} (set COGTS_REFERENCE_TRANSCRIPTS)`);
+  if (!existsSync(dir))
+    throw new Error(`the reference transcripts are not at ${dir} (set COGTS_REFERENCE_TRANSCRIPTS)`);
   return readdirSync(dir)
     .filter((f) => f.endsWith(".txt"))
     .sort()
@@ -230,7 +247,9 @@ export function readTranscripts(dir = TRANSCRIPTS_DIR): Transcript[] {
 /** The exchange numbered `number` of the transcript whose file name starts with `prefix` (e.g. "01"). */
 export function exchange(transcripts: Transcript[], prefix: string, number: number): Exchange {
   const transcript = transcripts.find((t) => t.file.startsWith(prefix)) ?? fail(`no transcript ${prefix}*`);
-  return transcript.exchanges.find((e) => e.number === number) ?? fail(`${transcript.file} has no exchange [${number}]`);
+  return (
+    transcript.exchanges.find((e) => e.number === number) ?? fail(`${transcript.file} has no exchange [${number}]`)
+  );
 }
 
 function fail(message: string): never {

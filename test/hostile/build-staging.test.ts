@@ -17,7 +17,10 @@ function projectWithOutside(): { dir: string; outside: string } {
   mkdirSync(outside);
   writeFileSync(join(outside, "precious.txt"), "keep me\n");
   writeFileSync(join(dir, "cog.yaml"), 'build:\n  node_version: "22"\nrun: predict.ts:Predictor\n');
-  writeFileSync(join(dir, "predict.ts"), 'import { BasePredictor } from "cogts";\nexport class Predictor extends BasePredictor {\n  async predict(): Promise<string> { return "x"; }\n}\n');
+  writeFileSync(
+    join(dir, "predict.ts"),
+    'import { BasePredictor } from "cogts";\nexport class Predictor extends BasePredictor {\n  async predict(): Promise<string> { return "x"; }\n}\n',
+  );
   return { dir, outside };
 }
 

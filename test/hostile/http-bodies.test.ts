@@ -106,7 +106,9 @@ describe("request bodies against the server's memory", () => {
     // Each is run or refused as too much at once (413 with Retry-After); at least one runs.
     for (const answer of answers) expect([200, 413]).toContain(answer.status);
     expect(answers.some((a) => a.status === 200)).toBe(true);
-    console.log(`two 95 MB bodies: statuses ${answers.map((a) => a.status).join(", ")}; peak ${Math.round(peakAboveBaseline / MB)} MB above idle`);
+    console.log(
+      `two 95 MB bodies: statuses ${answers.map((a) => a.status).join(", ")}; peak ${Math.round(peakAboveBaseline / MB)} MB above idle`,
+    );
     expect((await server.waitFor("READY")).status).toBe("READY");
   }, 240_000);
 
@@ -116,13 +118,17 @@ describe("request bodies against the server's memory", () => {
     // 400-424 MB at the peak here; three bodies read at once without the budget passed 450.
     watch = watchMemory(server.process.pid!, { limitBytes: 600 * MB });
     const prefix = '{"input": {"seconds": 0, "junk": "';
-    const answers = await Promise.all([0, 1, 2].map(() => postLarge(`${server!.url}/predictions`, prefix, 90 * MB, '"}}', true)));
+    const answers = await Promise.all(
+      [0, 1, 2].map(() => postLarge(`${server!.url}/predictions`, prefix, 90 * MB, '"}}', true)),
+    );
     const { peakAboveBaseline } = watch.check();
     expect(server.process.exitCode).toBeNull();
     // A body cut off mid-way by a 413 may see its connection closed before it reads the answer (status 0).
     for (const answer of answers) expect([0, 200, 413]).toContain(answer.status);
     expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(2);
-    console.log(`three chunked 90 MB bodies: statuses ${answers.map((a) => a.status).join(", ")}; peak ${Math.round(peakAboveBaseline / MB)} MB above idle`);
+    console.log(
+      `three chunked 90 MB bodies: statuses ${answers.map((a) => a.status).join(", ")}; peak ${Math.round(peakAboveBaseline / MB)} MB above idle`,
+    );
     expect((await server.waitFor("READY")).status).toBe("READY");
   }, 240_000);
 
@@ -132,7 +138,12 @@ describe("request bodies against the server's memory", () => {
     const health = pollHealth(server);
     const items = Buffer.alloc(2 * 10_000_000 - 1, "0,");
     const body = Buffer.concat([Buffer.from('{"input": {"seconds": 0, "junk": ['), items, Buffer.from("]}}")]);
-    const r = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(120_000) });
+    const r = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(120_000),
+    });
     const answer = (await r.json()) as { error?: string };
     const { peakAboveBaseline } = watch.check();
     const polled = await health.stop();
@@ -141,8 +152,16 @@ describe("request bodies against the server's memory", () => {
     expect(polled.failed).toBe(0);
     console.log(`10 M items: peak ${Math.round(peakAboveBaseline / MB)} MB above idle`);
     // Objects cost far more once parsed than their text: 1 M of them is the limit.
-    const objects = Buffer.concat([Buffer.from('{"input": {"junk": ['), Buffer.alloc(3 * 2_000_000 - 1, "{},"), Buffer.from("]}}")]);
-    const o = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: objects });
+    const objects = Buffer.concat([
+      Buffer.from('{"input": {"junk": ['),
+      Buffer.alloc(3 * 2_000_000 - 1, "{},"),
+      Buffer.from("]}}"),
+    ]);
+    const o = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: objects,
+    });
     expect(o.status).toBe(413);
     expect(((await o.json()) as { error: string }).error).toMatch(/more than \d+ JSON objects and arrays/);
     expect((await server.waitFor("READY")).status).toBe("READY");
@@ -153,8 +172,17 @@ describe("request bodies against the server's memory", () => {
     watch = watchMemory(server.process.pid!, { limitBytes: 300 * MB });
     // 3 M nested arrays, each one level deeper: a walk over the parsed value held every one of them.
     const depth = 3_000_000;
-    const body = Buffer.concat([Buffer.from('{"input": {"junk": '), Buffer.alloc(depth, "["), Buffer.alloc(depth, "]"), Buffer.from("}}")]);
-    const r = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const body = Buffer.concat([
+      Buffer.from('{"input": {"junk": '),
+      Buffer.alloc(depth, "["),
+      Buffer.alloc(depth, "]"),
+      Buffer.from("}}"),
+    ]);
+    const r = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     watch.check();
     expect(r.status).toBe(422);
     expect(JSON.stringify(await r.json())).toMatch(/nested deeper than 512 levels/);
@@ -178,9 +206,17 @@ describe("request bodies against the server's memory", () => {
     expect(detail[0]!.loc.slice(0, 3)).toEqual(["body", "input", "sizes/0"]);
     expect(text.length).toBeLessThan(64 * 1024);
     // A small input still lists every problem, and at most 100 of many.
-    const few = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { prompt: "fine", sizes: ["a", "b", 1] } }) });
+    const few = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { prompt: "fine", sizes: ["a", "b", 1] } }),
+    });
     expect(((await few.json()) as { detail: unknown[] }).detail).toHaveLength(2);
-    const many = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { prompt: "fine", sizes: Array.from({ length: 500 }, () => "b") } }) });
+    const many = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { prompt: "fine", sizes: Array.from({ length: 500 }, () => "b") } }),
+    });
     const manyDetail = ((await many.json()) as { detail: { msg: string }[] }).detail;
     expect(manyDetail).toHaveLength(101);
     expect(manyDetail[100]!.msg).toBe("400 more problems not listed");
@@ -189,7 +225,11 @@ describe("request bodies against the server's memory", () => {
   it("cuts a huge value quoted in a 422 message", async () => {
     server = await startReady("constraints");
     const prompt = "p".repeat(5_000_000);
-    const r = await fetch(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { prompt, sizes: [1] } }) });
+    const r = await fetch(`${server.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { prompt, sizes: [1] } }),
+    });
     const text = await r.text();
     expect(r.status).toBe(422);
     expect(text.length).toBeLessThan(4096);

@@ -13,13 +13,23 @@ interface Sent {
   body: Record<string, unknown>;
 }
 
-async function send(server: RunningServer, method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<Sent> {
+async function send(
+  server: RunningServer,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Uint8Array,
+): Promise<Sent> {
   const r = await fetch(`${server.url}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
   const text = await r.text();
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (r.status === 415) {
     expect(r.headers.get("content-type")).toBe("application/json");
-    expectMatchesContract(contractForResponse({ method, path, status: 415, body: parsed })!, parsed, `${method} ${path} 415`);
+    expectMatchesContract(
+      contractForResponse({ method, path, status: 415, body: parsed })!,
+      parsed,
+      `${method} ${path} 415`,
+    );
   }
   return { status: r.status, body: parsed };
 }
@@ -35,14 +45,27 @@ describe("POST bodies must be JSON", () => {
 
   it("refuses a text/plain or form prediction with 415 and a clear message", async () => {
     const body = JSON.stringify({ input: { seconds: 0 } });
-    for (const type of ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "json"]) {
+    for (const type of [
+      "text/plain",
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/jsonx",
+      "json",
+    ]) {
       const r = await send(server, "POST", "/predictions", { "content-type": type }, body);
       expect(r.status, type).toBe(415);
       expect(r.body.error).toMatch(/Content-Type: application\/json/);
     }
     const put = await send(server, "PUT", "/predictions/cross-site", { "content-type": "text/plain" }, body);
     expect(put.status).toBe(415);
-    const async = await send(server, "POST", "/predictions", { "content-type": "text/plain", prefer: "respond-async" }, body);
+    const async = await send(
+      server,
+      "POST",
+      "/predictions",
+      { "content-type": "text/plain", prefer: "respond-async" },
+      body,
+    );
     expect(async.status).toBe(415);
   });
 
@@ -58,7 +81,13 @@ describe("POST bodies must be JSON", () => {
   });
 
   it("refuses a text/plain cancel", async () => {
-    const started = await send(server, "PUT", "/predictions/to-cancel", { "content-type": "application/json", prefer: "respond-async" }, JSON.stringify({ input: { seconds: 5 } }));
+    const started = await send(
+      server,
+      "PUT",
+      "/predictions/to-cancel",
+      { "content-type": "application/json", prefer: "respond-async" },
+      JSON.stringify({ input: { seconds: 5 } }),
+    );
     expect(started.status).toBe(202);
     const r = await send(server, "POST", "/predictions/to-cancel/cancel", { "content-type": "text/plain" }, "");
     expect(r.status).toBe(415);
@@ -81,13 +110,24 @@ describe("POST bodies must be JSON", () => {
 
   it("takes JSON with parameters or another case, and bodies without a type as Cog's clients send them", async () => {
     const body = JSON.stringify({ input: { seconds: 0 } });
-    for (const type of ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/merge-patch+json"]) {
+    for (const type of [
+      "application/json",
+      "application/json; charset=utf-8",
+      "Application/JSON;charset=UTF-8",
+      "application/merge-patch+json",
+    ]) {
       const r = await send(server, "POST", "/predictions", { "content-type": type }, body);
       expect(r.status, type).toBe(200);
       expect(r.body.status).toBe("succeeded");
     }
     // Recorded from Cog: a JSON body with no Content-Type, and a POST with no body at all.
-    const untyped = await send(server, "POST", "/predictions", {}, new TextEncoder().encode(JSON.stringify({ input: { seconds: 0, steps: 2 } })));
+    const untyped = await send(
+      server,
+      "POST",
+      "/predictions",
+      {},
+      new TextEncoder().encode(JSON.stringify({ input: { seconds: 0, steps: 2 } })),
+    );
     expect(untyped.status).toBe(200);
     expect(untyped.body.logs).toContain("step 2/2");
     const empty = await send(server, "POST", "/predictions", {});

@@ -36,7 +36,9 @@ describe("the input-file limit per request", () => {
   });
 
   it("refuses data URLs that are each under the limit but together over it", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl(600), extra: [dataUrl(600)] } } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: { image: dataUrl(600), extra: [dataUrl(600)] } },
+    });
     expect(r.status).toBe(422);
     expect(r.body.status).toBe("failed");
     expect(r.body.error).toMatch(/input files of this request past the 1000-byte limit/);
@@ -50,7 +52,9 @@ describe("the input-file limit per request", () => {
   });
 
   it("takes files that together fit", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl(400), extra: [`${filesUrl}/400.bin`] } } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: { image: dataUrl(400), extra: [`${filesUrl}/400.bin`] } },
+    });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe("succeeded");
     expect(r.body.logs).toMatch(/got file\S* 400 bytes; extra 400.bin/);

@@ -60,7 +60,9 @@ describe("routing cost", () => {
     }
     // Per shape: a run of slashes followed by more path was the quadratic case, a run at the end was not.
     const ratios = times.map((t) => median(t.long) / median(t.short));
-    console.log(`long/short median ratio per shape: ${ratios.map((r) => r.toFixed(1)).join(", ")} (${times[0]!.long.length} rounds)`);
+    console.log(
+      `long/short median ratio per shape: ${ratios.map((r) => r.toFixed(1)).join(", ")} (${times[0]!.long.length} rounds)`,
+    );
     // Linear: the 16 KB request line costs a little more to send and parse. Quadratic: a hundred times more.
     for (const [i, ratio] of ratios.entries()) expect(ratio, shapes[i]![1].slice(-12)).toBeLessThan(10);
   }, 120_000);

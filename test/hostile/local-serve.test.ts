@@ -72,14 +72,19 @@ describe("cog serve --no-docker", () => {
     expect(server).toBeDefined();
     started.push(server!);
     for (let i = 0; i < 600; i++) {
-      const health = await fetch(`${url}/health-check`).then((r) => r.json() as Promise<{ status: string }>).catch(() => undefined);
+      const health = await fetch(`${url}/health-check`)
+        .then((r) => r.json() as Promise<{ status: string }>)
+        .catch(() => undefined);
       if (health?.status === "READY") break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const worker = childPids(server!)[0];
     expect(worker).toBeDefined();
     started.push(worker!);
-    const r = await request(`${url}/predictions`, { body: { input: { file: dataUrl(2000), seconds: 60, ignore_cancel: true } }, headers: { prefer: "respond-async" } });
+    const r = await request(`${url}/predictions`, {
+      body: { input: { file: dataUrl(2000), seconds: 60, ignore_cancel: true } },
+      headers: { prefer: "respond-async" },
+    });
     expect(r.status).toBe(202);
     await until("the downloaded input", () => inputDirs(scratch!).length === 1);
     cli.kill("SIGKILL");

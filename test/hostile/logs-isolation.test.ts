@@ -34,7 +34,11 @@ function checkIsolation(concurrency: number, ways: string[]): void {
             expect(next.body.status).toBe("succeeded");
             expect(String(next.body.logs)).not.toContain("xxxx");
             expect(String(next.body.logs)).not.toContain(tag);
-            const hooked = await predict(server, { mode: "echo", arg: '"hooked"' }, { webhook: `${receiver.url}/hook` });
+            const hooked = await predict(
+              server,
+              { mode: "echo", arg: '"hooked"' },
+              { webhook: `${receiver.url}/hook` },
+            );
             expect(hooked.body.status).toBe("succeeded");
           }
           await receiver.waitFor((received) => received.filter((r) => r.json?.status === "succeeded").length === 3);

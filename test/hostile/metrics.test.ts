@@ -47,10 +47,25 @@ describe("metrics", () => {
   it("records valid names, incr as increment, and prototype names as plain keys", async () => {
     const response = await predict(
       server,
-      metrics(["valid_name", 1], ["n", 2, "incr"], ["n", 3, "incr"], ["constructor.x", 1], ["toString", 2, "increment"], ["hasOwnProperty", "a", "append"], ["a.b_c.d9.e", true]),
+      metrics(
+        ["valid_name", 1],
+        ["n", 2, "incr"],
+        ["n", 3, "incr"],
+        ["constructor.x", 1],
+        ["toString", 2, "increment"],
+        ["hasOwnProperty", "a", "append"],
+        ["a.b_c.d9.e", true],
+      ),
     );
     expect(response.body.status).toBe("succeeded");
-    expect(response.body.metrics).toMatchObject({ valid_name: 1, n: 5, constructor: { x: 1 }, toString: 2, hasOwnProperty: ["a"], a: { b_c: { d9: { e: true } } } });
+    expect(response.body.metrics).toMatchObject({
+      valid_name: 1,
+      n: 5,
+      constructor: { x: 1 },
+      toString: 2,
+      hasOwnProperty: ["a"],
+      a: { b_c: { d9: { e: true } } },
+    });
   }, 20_000);
 
   it("never lets a metric path reach Object.prototype: a later prediction of another client sends no webhook", async () => {
@@ -60,7 +75,12 @@ describe("metrics", () => {
       expect(attack.body.status).toBe("failed");
       const later = await predict(server, { mode: "echo", arg: '"another client"' });
       expect(later.body.status).toBe("succeeded");
-      const asyncLater = await predict(server, { mode: "echo", arg: '"async client"' }, {}, { prefer: "respond-async" });
+      const asyncLater = await predict(
+        server,
+        { mode: "echo", arg: '"async client"' },
+        {},
+        { prefer: "respond-async" },
+      );
       expect(asyncLater.status).toBe(202);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(receiver.received).toEqual([]);

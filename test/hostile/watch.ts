@@ -38,7 +38,12 @@ export function watchMemory(server: RunningServer, limitMiB: number): MemoryWatc
 }
 
 /** A sync prediction of the hostile fixture, bounded in time. */
-export function predict(server: RunningServer, input: Record<string, unknown>, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export function predict(
+  server: RunningServer,
+  input: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   return request(`${server.url}/predictions`, { body: { input, ...extra }, headers });
 }
 

@@ -60,7 +60,10 @@ describe("webhooks to a receiver that hangs", () => {
   it("opens a bounded number of connections for 40 predictions with webhooks", async () => {
     server = await startReady("sleep");
     for (let i = 0; i < 40; i++) {
-      const r = await request(`${server.url}/predictions`, { body: { input: { seconds: 0 }, webhook: url }, headers: { prefer: "respond-async" } });
+      const r = await request(`${server.url}/predictions`, {
+        body: { input: { seconds: 0 }, webhook: url },
+        headers: { prefer: "respond-async" },
+      });
       expect(r.status).toBe(202);
       await server.waitFor("READY", 30_000);
     }

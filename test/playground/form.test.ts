@@ -3,10 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, openReady, PLAYGROUND_FIXTURES, servePlayground, type Browser, type CogProcess } from "./helpers.js";
+import {
+  launchBrowser,
+  openReady,
+  PLAYGROUND_FIXTURES,
+  servePlayground,
+  type Browser,
+  type CogProcess,
+} from "./helpers.js";
 
 // A 1x1 PNG.
-const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC", "base64");
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC",
+  "base64",
+);
 
 describe("the playground's form (cog serve --no-docker --playground, every input type)", () => {
   let browser: Browser;
@@ -20,7 +30,10 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     work = mkdtempSync(join(tmpdir(), "cogts-playground-"));
     writeFileSync(join(work, "dot.png"), PNG);
     writeFileSync(join(work, "mask.bin"), Buffer.alloc(7, 1));
-    [browser, { cog: served, url, api }] = await Promise.all([launchBrowser(), servePlayground(join(PLAYGROUND_FIXTURES, "kitchen"))]);
+    [browser, { cog: served, url, api }] = await Promise.all([
+      launchBrowser(),
+      servePlayground(join(PLAYGROUND_FIXTURES, "kitchen")),
+    ]);
     page = await browser.page();
     await openReady(page, url);
   });
@@ -31,11 +44,26 @@ describe("the playground's form (cog serve --no-docker --playground, every input
   });
 
   it("draws one native control per input, in x-order, labelled, with defaults, help, required and deprecated marks", async () => {
-    const ids = await page.locator("#fields .field").evaluateAll((nodes) => nodes.map((n) => `${n.id}:${n.getAttribute("data-kind")}`));
+    const ids = await page
+      .locator("#fields .field")
+      .evaluateAll((nodes) => nodes.map((n) => `${n.id}:${n.getAttribute("data-kind")}`));
     expect(ids).toEqual([
-      "field-prompt:text", "field-tag:text", "field-steps:number", "field-guidance:number", "field-seed:number", "field-upscale:boolean",
-      "field-scheduler:select", "field-size:select", "field-image:file", "field-masks:files", "field-words:list", "field-weights:list",
-      "field-token:secret", "field-mix:json", "field-legacy:text", "field-note:text",
+      "field-prompt:text",
+      "field-tag:text",
+      "field-steps:number",
+      "field-guidance:number",
+      "field-seed:number",
+      "field-upscale:boolean",
+      "field-scheduler:select",
+      "field-size:select",
+      "field-image:file",
+      "field-masks:files",
+      "field-words:list",
+      "field-weights:list",
+      "field-token:secret",
+      "field-mix:json",
+      "field-legacy:text",
+      "field-note:text",
     ]);
     // Long text is a textarea, a short one (maxLength 12) a text box.
     expect(await page.getByLabel(/^Prompt/).evaluate((n) => n.tagName)).toBe("TEXTAREA");
@@ -43,18 +71,36 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     expect(await page.getByLabel(/^Tag/).getAttribute("maxlength")).toBe("12");
     // Bounded numbers: a number box with its bounds and a slider; an unbounded one has no slider.
     const steps = page.getByRole("spinbutton", { name: /^Steps/ });
-    expect([await steps.getAttribute("min"), await steps.getAttribute("max"), await steps.inputValue()]).toEqual(["1", "50", "20"]);
+    expect([await steps.getAttribute("min"), await steps.getAttribute("max"), await steps.inputValue()]).toEqual([
+      "1",
+      "50",
+      "20",
+    ]);
     expect(await page.locator("#field-steps input[type=range]").count()).toBe(1);
     expect(await page.locator("#field-seed input[type=range]").count()).toBe(0);
     expect(await page.getByRole("checkbox", { name: /^Upscale/ }).isChecked()).toBe(false);
-    expect(await page.getByRole("combobox", { name: /^Scheduler/ }).locator("option:checked").textContent()).toBe("euler");
+    expect(
+      await page
+        .getByRole("combobox", { name: /^Scheduler/ })
+        .locator("option:checked")
+        .textContent(),
+    ).toBe("euler");
     expect(await page.getByRole("combobox", { name: /^Size/ }).locator("option:checked").textContent()).toBe("512");
     expect(await page.getByLabel(/^Token/).getAttribute("type")).toBe("password");
     expect(await page.locator("#field-token .required").count()).toBe(1);
     expect(await page.locator("#field-legacy .deprecated").textContent()).toBe("deprecated");
-    expect(await page.getByLabel(/^Steps/).first().getAttribute("aria-describedby")).toBe("help-steps err-steps");
+    expect(
+      await page
+        .getByLabel(/^Steps/)
+        .first()
+        .getAttribute("aria-describedby"),
+    ).toBe("help-steps err-steps");
     expect(await page.locator("#help-steps").textContent()).toContain("Denoising steps");
-    expect(await page.locator("#field-words input[type=text]").evaluateAll((n) => n.map((i) => (i as unknown as { value: string }).value))).toEqual(["alpha", "beta"]);
+    expect(
+      await page
+        .locator("#field-words input[type=text]")
+        .evaluateAll((n) => n.map((i) => (i as unknown as { value: string }).value)),
+    ).toEqual(["alpha", "beta"]);
   });
 
   it("moves through the form with Tab in the order of the inputs (sliders are for the mouse)", async () => {
@@ -106,7 +152,18 @@ describe("the playground's form (cog serve --no-docker --playground, every input
     await page.getByRole("button", { name: "Run", exact: true }).click();
     await expect.poll(() => page.locator("#status").textContent(), { timeout: 30_000 }).toBe("Succeeded.");
     const tree = await page.locator("#output .tree").innerText();
-    for (const shown of [`image_bytes: ${PNG.length}`, "mask_sizes", "steps: 30", "upscale: true", '"k_lms"', "size: 1024", "token_length: 7", '"word"', "0.25", '"hello"']) {
+    for (const shown of [
+      `image_bytes: ${PNG.length}`,
+      "mask_sizes",
+      "steps: 30",
+      "upscale: true",
+      '"k_lms"',
+      "size: 1024",
+      "token_length: 7",
+      '"word"',
+      "0.25",
+      '"hello"',
+    ]) {
       expect(tree).toContain(shown);
     }
     expect(tree).toContain(`${PNG.length}`);

@@ -25,7 +25,15 @@ export async function launchBrowser(): Promise<Browser> {
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
     viewport: { width: 1280, height: 900 },
   });
   const errors: string[] = [];
@@ -56,7 +64,11 @@ export interface CogProcess {
 /** Runs the compiled CLI (`bin/cog.js ARGS`) in `cwd`, as a user would. */
 export async function cog(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CogProcess> {
   await ensureDistBuilt();
-  const child = spawn(process.execPath, [COG_BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COG_BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -71,8 +83,12 @@ export async function cog(args: string[], cwd: string, env: Record<string, strin
       for (;;) {
         const found = `${stdout}\n${stderr}`.split("\n").find((line) => pattern.test(line));
         if (found) return found;
-        if (child.exitCode !== null) throw new Error(`cog ${args.join(" ")} exited (${child.exitCode}):\n${stdout}\n${stderr}`);
-        if (Date.now() > deadline) throw new Error(`no line matching ${pattern} from cog ${args.join(" ")} in ${timeoutMs} ms:\n${stdout}\n${stderr}`);
+        if (child.exitCode !== null)
+          throw new Error(`cog ${args.join(" ")} exited (${child.exitCode}):\n${stdout}\n${stderr}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no line matching ${pattern} from cog ${args.join(" ")} in ${timeoutMs} ms:\n${stdout}\n${stderr}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -89,8 +105,15 @@ export async function cog(args: string[], cwd: string, env: Record<string, strin
 export const URL_LINE = /^http:\/\/127\.0\.0\.1:\d+\/$/;
 
 /** `cog serve --no-docker --playground` over a fixture; resolves with the page's URL (the line it prints). */
-export async function servePlayground(fixtureDir: string, env: Record<string, string> = {}): Promise<{ cog: CogProcess; url: string; api: string }> {
-  const served = await cog(["serve", "--no-docker", "-p", "0", "--playground", "--playground-port", "0"], fixtureDir, env);
+export async function servePlayground(
+  fixtureDir: string,
+  env: Record<string, string> = {},
+): Promise<{ cog: CogProcess; url: string; api: string }> {
+  const served = await cog(
+    ["serve", "--no-docker", "-p", "0", "--playground", "--playground-port", "0"],
+    fixtureDir,
+    env,
+  );
   const url = await served.line(URL_LINE, 60_000);
   const api = (await served.line(/^Serving at /)).slice("Serving at ".length).trim();
   return { cog: served, url, api };

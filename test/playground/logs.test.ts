@@ -1,6 +1,13 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, openReady, PLAYGROUND_FIXTURES, servePlayground, type Browser, type CogProcess } from "./helpers.js";
+import {
+  launchBrowser,
+  openReady,
+  PLAYGROUND_FIXTURES,
+  servePlayground,
+  type Browser,
+  type CogProcess,
+} from "./helpers.js";
 
 describe("the playground with a model that does not stream", () => {
   let browser: Browser;
@@ -8,7 +15,10 @@ describe("the playground with a model that does not stream", () => {
   let url: string;
 
   beforeAll(async () => {
-    [browser, { cog: served, url }] = await Promise.all([launchBrowser(), servePlayground(join(PLAYGROUND_FIXTURES, "steps"))]);
+    [browser, { cog: served, url }] = await Promise.all([
+      launchBrowser(),
+      servePlayground(join(PLAYGROUND_FIXTURES, "steps")),
+    ]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -14,7 +14,11 @@ async function exitCode(p: CogProcess): Promise<number | null> {
   return p.process.exitCode;
 }
 
-function get(url: string, headers: Record<string, string>, method = "GET"): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  method = "GET",
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       let body = "";
@@ -53,7 +57,11 @@ describe("the playground's server", () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain("<title>Cog playground</title>");
     expect(String(page.headers["content-security-policy"])).toContain("default-src 'self'");
-    const api = await get(`${playground.url}api/health-check?x=1`, { cookie: "a=b", authorization: "Bearer t", "x-custom": "kept" });
+    const api = await get(`${playground.url}api/health-check?x=1`, {
+      cookie: "a=b",
+      authorization: "Bearer t",
+      "x-custom": "kept",
+    });
     expect(api.status).toBe(200);
     expect(JSON.parse(api.body)).toEqual({ status: "READY" });
     expect(api.headers["set-cookie"]).toBeUndefined();
@@ -61,12 +69,18 @@ describe("the playground's server", () => {
     expect(forwarded).toMatchObject({ url: "/health-check?x=1", method: "GET", "x-custom": "kept" });
     expect(forwarded.cookie).toBeUndefined();
     expect(forwarded.authorization).toBeUndefined();
-    expect(JSON.parse((await get(`${playground.url}config.json`, {})).body)).toEqual({ target: targetUrl.replace(/\/$/, "") });
+    expect(JSON.parse((await get(`${playground.url}config.json`, {})).body)).toEqual({
+      target: targetUrl.replace(/\/$/, ""),
+    });
   });
 
   it("refuses requests from another site and Host names that are not this machine (DNS rebinding)", async () => {
     const before = seen.length;
-    const crossSite = await get(`${playground.url}api/predictions`, { origin: "https://evil.example", "content-type": "application/json" }, "POST");
+    const crossSite = await get(
+      `${playground.url}api/predictions`,
+      { origin: "https://evil.example", "content-type": "application/json" },
+      "POST",
+    );
     expect(crossSite.status).toBe(403);
     const fetchMeta = await get(`${playground.url}api/health-check`, { "sec-fetch-site": "cross-site" });
     expect(fetchMeta.status).toBe(403);
@@ -91,7 +105,16 @@ describe("the playground's server", () => {
   it("ships a small page that loads nothing from elsewhere", () => {
     const assets = loadAssets();
     const names = [...assets.keys()].sort();
-    expect(names).toEqual(["/assets/api.js", "/assets/app.js", "/assets/dom.js", "/assets/form.js", "/assets/output.js", "/assets/share.js", "/assets/style.css", "/index.html"]);
+    expect(names).toEqual([
+      "/assets/api.js",
+      "/assets/app.js",
+      "/assets/dom.js",
+      "/assets/form.js",
+      "/assets/output.js",
+      "/assets/share.js",
+      "/assets/style.css",
+      "/index.html",
+    ]);
     const gzipped = [...assets.values()].reduce((sum, asset) => sum + gzipSync(asset.body, { level: 9 }).length, 0);
     // docs/playground.md states the figure; the budget keeps it honest.
     expect(gzipped).toBeLessThan(20_000);

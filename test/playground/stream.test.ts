@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, openReady, PLAYGROUND_FIXTURES, servePlayground, type Browser, type CogProcess } from "./helpers.js";
+import {
+  launchBrowser,
+  openReady,
+  PLAYGROUND_FIXTURES,
+  servePlayground,
+  type Browser,
+  type CogProcess,
+} from "./helpers.js";
 
 describe("the playground with a streaming model (SSE through the proxy)", () => {
   let browser: Browser;
@@ -10,7 +17,10 @@ describe("the playground with a streaming model (SSE through the proxy)", () => 
   let page: Page;
 
   beforeAll(async () => {
-    [browser, { cog: served, url }] = await Promise.all([launchBrowser(), servePlayground(join(PLAYGROUND_FIXTURES, "tokens"))]);
+    [browser, { cog: served, url }] = await Promise.all([
+      launchBrowser(),
+      servePlayground(join(PLAYGROUND_FIXTURES, "tokens")),
+    ]);
     page = await browser.page();
     await openReady(page, url);
   });
@@ -47,7 +57,9 @@ describe("the playground with a streaming model (SSE through the proxy)", () => 
     await second.goto(url);
     await second.locator("#health[data-status=BUSY]").waitFor();
     await second.getByRole("button", { name: "Run", exact: true }).click();
-    await expect.poll(() => second.locator("#form-error").textContent(), { timeout: 10_000 }).toContain("409 Conflict: the model is already running a prediction");
+    await expect
+      .poll(() => second.locator("#form-error").textContent(), { timeout: 10_000 })
+      .toContain("409 Conflict: the model is already running a prediction");
     expect(await second.locator("#status").textContent()).toBe("Refused (409).");
     await second.close();
     await page.getByRole("button", { name: "Cancel" }).click();

@@ -2,10 +2,21 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDistBuilt } from "../helpers/dist.js";
 import { FIXTURES } from "../server/helpers.js";
-import { cog, launchBrowser, openReady, PLAYGROUND_FIXTURES, URL_LINE, type Browser, type CogProcess } from "./helpers.js";
+import {
+  cog,
+  launchBrowser,
+  openReady,
+  PLAYGROUND_FIXTURES,
+  URL_LINE,
+  type Browser,
+  type CogProcess,
+} from "./helpers.js";
 
 /** `cog serve --no-docker` (no playground) and `cog playground --target` in front of it, as two processes. */
-async function serveThenPlayground(dir: string, env: Record<string, string> = {}): Promise<{ server: CogProcess; playground: CogProcess; url: string; api: string }> {
+async function serveThenPlayground(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<{ server: CogProcess; playground: CogProcess; url: string; api: string }> {
   const server = await cog(["serve", "--no-docker", "-p", "0"], dir, env);
   const api = (await server.line(/^Serving at /, 60_000)).slice("Serving at ".length).trim();
   const playground = await cog(["playground", "--target", api, "-p", "0", "--no-open"], dir);
@@ -80,12 +91,17 @@ describe("cog playground --target in front of a running server", () => {
   });
 
   it("says when the model server cannot be reached", async () => {
-    const playground = await cog(["playground", "--target", "http://127.0.0.1:9", "-p", "0", "--no-open"], PLAYGROUND_FIXTURES);
+    const playground = await cog(
+      ["playground", "--target", "http://127.0.0.1:9", "-p", "0", "--no-open"],
+      PLAYGROUND_FIXTURES,
+    );
     started.push(playground);
     const page = await browser.page();
     await page.goto(await playground.line(URL_LINE));
     await page.locator("#health[data-status=UNREACHABLE]").waitFor();
-    expect(await page.locator("#setup-text").textContent()).toContain("Cannot reach the model server at http://127.0.0.1:9");
+    expect(await page.locator("#setup-text").textContent()).toContain(
+      "Cannot reach the model server at http://127.0.0.1:9",
+    );
     await page.close();
   });
 });

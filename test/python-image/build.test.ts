@@ -26,10 +26,15 @@ interface Result {
 
 function cog(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [COG, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, out, errText) => {
-      const code = (err as { code?: unknown } | null)?.code;
-      resolve({ code: typeof code === "number" ? code : err ? 1 : 0, out: String(out), err: String(errText) });
-    });
+    execFile(
+      process.execPath,
+      [COG, ...args],
+      { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (err, out, errText) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        resolve({ code: typeof code === "number" ? code : err ? 1 : 0, out: String(out), err: String(errText) });
+      },
+    );
   });
 }
 
@@ -65,7 +70,9 @@ async function serveIndex(wheelFile: string): Promise<{ server: Server; url: str
   const server = createServer((req, res) => {
     const url = req.url ?? "/";
     if (url === "/simple/pyimage-greet/") {
-      res.writeHead(200, { "content-type": "text/html" }).end(`<html><body><a href="/files/${wheelName}">${wheelName}</a></body></html>`);
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end(`<html><body><a href="/files/${wheelName}">${wheelName}</a></body></html>`);
     } else if (url === `/files/${wheelName}`) {
       res.writeHead(200, { "content-type": "application/octet-stream" }).end(readFileSync(wheelFile));
     } else {
@@ -96,93 +103,137 @@ describe("images of Python models", () => {
   function project(): string {
     const dir = mkdtempSync(path.join(tmpdir(), "pyimage-"));
     dirs.push(dir);
-    cpSync(EXAMPLE, dir, { recursive: true, filter: (source) => !source.includes("__pycache__") && !source.includes(`${path.sep}.cog`) });
+    cpSync(EXAMPLE, dir, {
+      recursive: true,
+      filter: (source) => !source.includes("__pycache__") && !source.includes(`${path.sep}.cog`),
+    });
     return dir;
   }
 
   let built = "";
-  it("builds the stdlib example with Cog's labels and answers a prediction in a container", async () => {
-    const dir = project();
-    built = uniqueName("pyimage-hello");
-    images.push(built);
-    const build = await cog(dir, ["build", "-t", built, "--progress", "plain"]);
-    expect(build.err).toContain(`Image built as ${built}`);
-    expect(build.code).toBe(0);
-    const labels = JSON.parse(await docker("image", "inspect", "-f", "{{json .Config.Labels}}", built)) as Record<string, string>;
-    expect(JSON.parse(labels["run.cog.config"]!)).toMatchObject({ build: { python_version: "3.11" }, predict: "predict.py:Predictor" });
-    expect(JSON.parse(labels["run.cog.openapi_schema"]!).components.schemas.Input.properties.name).toMatchObject({ type: "string", default: "world" });
-    const run = await cog(dir, ["run", built, "-i", "name=container"]);
-    expect(run.out).toContain("hello, container");
-    expect(run.code).toBe(0);
-  }, BUILD_TIMEOUT);
-
-  it("installs a package from a package index on 127.0.0.1 (COGTS_PYTHON_INDEX_URL), the Dockerfile unchanged", async () => {
-    const dir = project();
-    const wheelDir = mkdtempSync(path.join(tmpdir(), "pyimage-wheel-"));
-    dirs.push(wheelDir);
-    index = await serveIndex(await writeWheel(wheelDir));
-    writeFileSync(path.join(dir, "cog.yaml"), 'build:\n  python_version: "3.11"\n  python_packages:\n    - pyimage-greet==0.1.0\npredict: "predict.py:Predictor"\n');
-    writeFileSync(
-      path.join(dir, "predict.py"),
-      "from cog import BasePredictor\nfrom pyimage_greet import greet\n\n\nclass Predictor(BasePredictor):\n    def predict(self, name: str) -> str:\n        return greet(name)\n",
-    );
-    const env = { COGTS_PYTHON_INDEX_URL: index.url };
-    const withIndex = await cog(dir, ["debug"], env);
-    const withoutIndex = await cog(dir, ["debug"], { COGTS_PYTHON_INDEX_URL: "", PIP_INDEX_URL: "", UV_INDEX_URL: "" });
-    expect(withIndex.out).toContain(`# --index-url ${index.url}`);
-    expect(withIndex.out.split("\n# ")[0]).toBe(withoutIndex.out.split("\n# ")[0]);
-    const image = uniqueName("pyimage-greet");
-    images.push(image);
-    const build = await cog(dir, ["build", "-t", image, "--progress", "plain"], env);
-    expect(build.err).toContain(`Image built as ${image}`);
-    const run = await cog(dir, ["run", image, "-i", "name=cogts"]);
-    expect(run.out).toContain("greetings from the local index, cogts");
-    expect(run.code).toBe(0);
-  }, BUILD_TIMEOUT);
-
-  it("pushes the stdlib image to the test registry and runs it after pulling it back", async () => {
-    expect(built).not.toBe("");
-    const pushed = `${requireTestEnv().registry}/${uniqueName("pyimage-pushed")}`;
-    images.push(pushed);
-    await docker("tag", built, pushed);
-    const dir = project();
-    const push = await cog(dir, ["push", pushed, "--no-build"]);
-    expect(push.out + push.err).toMatch(/@sha256:[0-9a-f]{64}/);
-    expect(push.code).toBe(0);
-    await docker("image", "rm", pushed);
-    await docker("pull", pushed);
-    const run = await cog(dir, ["run", pushed, "-i", "name=pulled"]);
-    expect(run.out).toContain("hello, pulled");
-  }, BUILD_TIMEOUT);
-
-  it("serves the example with cog serve: the model base, the project mounted at /src", async () => {
-    const dir = project();
-    const base = `${uniqueName("pyimage-serve")}`;
-    images.push(`${base}-base`);
-    writeFileSync(path.join(dir, "cog.yaml"), `image: ${base}\n${readFileSync(path.join(EXAMPLE, "cog.yaml"), "utf8")}`);
-    const port = 18000 + Math.floor(Math.random() * 2000);
-    const child = spawn(process.execPath, [COG, "serve", "-p", String(port)], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
-    try {
-      const deadline = Date.now() + BUILD_TIMEOUT - 60_000;
-      let ready = false;
-      while (!ready && Date.now() < deadline && child.exitCode === null) {
-        ready = await fetch(`http://127.0.0.1:${port}/health-check`).then(async (r) => (await r.json() as { status: string }).status === "READY", () => false);
-        if (!ready) await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-      expect(ready, log).toBe(true);
-      const response = await fetch(`http://127.0.0.1:${port}/predictions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ input: { name: "serve" } }),
+  it(
+    "builds the stdlib example with Cog's labels and answers a prediction in a container",
+    async () => {
+      const dir = project();
+      built = uniqueName("pyimage-hello");
+      images.push(built);
+      const build = await cog(dir, ["build", "-t", built, "--progress", "plain"]);
+      expect(build.err).toContain(`Image built as ${built}`);
+      expect(build.code).toBe(0);
+      const labels = JSON.parse(await docker("image", "inspect", "-f", "{{json .Config.Labels}}", built)) as Record<
+        string,
+        string
+      >;
+      expect(JSON.parse(labels["run.cog.config"]!)).toMatchObject({
+        build: { python_version: "3.11" },
+        predict: "predict.py:Predictor",
       });
-      expect(await response.json()).toMatchObject({ status: "succeeded", output: "hello, serve" });
-    } finally {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      await exited;
-    }
-  }, BUILD_TIMEOUT);
+      expect(JSON.parse(labels["run.cog.openapi_schema"]!).components.schemas.Input.properties.name).toMatchObject({
+        type: "string",
+        default: "world",
+      });
+      const run = await cog(dir, ["run", built, "-i", "name=container"]);
+      expect(run.out).toContain("hello, container");
+      expect(run.code).toBe(0);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it(
+    "installs a package from a package index on 127.0.0.1 (COGTS_PYTHON_INDEX_URL), the Dockerfile unchanged",
+    async () => {
+      const dir = project();
+      const wheelDir = mkdtempSync(path.join(tmpdir(), "pyimage-wheel-"));
+      dirs.push(wheelDir);
+      index = await serveIndex(await writeWheel(wheelDir));
+      writeFileSync(
+        path.join(dir, "cog.yaml"),
+        'build:\n  python_version: "3.11"\n  python_packages:\n    - pyimage-greet==0.1.0\npredict: "predict.py:Predictor"\n',
+      );
+      writeFileSync(
+        path.join(dir, "predict.py"),
+        "from cog import BasePredictor\nfrom pyimage_greet import greet\n\n\nclass Predictor(BasePredictor):\n    def predict(self, name: str) -> str:\n        return greet(name)\n",
+      );
+      const env = { COGTS_PYTHON_INDEX_URL: index.url };
+      const withIndex = await cog(dir, ["debug"], env);
+      const withoutIndex = await cog(dir, ["debug"], {
+        COGTS_PYTHON_INDEX_URL: "",
+        PIP_INDEX_URL: "",
+        UV_INDEX_URL: "",
+      });
+      expect(withIndex.out).toContain(`# --index-url ${index.url}`);
+      expect(withIndex.out.split("\n# ")[0]).toBe(withoutIndex.out.split("\n# ")[0]);
+      const image = uniqueName("pyimage-greet");
+      images.push(image);
+      const build = await cog(dir, ["build", "-t", image, "--progress", "plain"], env);
+      expect(build.err).toContain(`Image built as ${image}`);
+      const run = await cog(dir, ["run", image, "-i", "name=cogts"]);
+      expect(run.out).toContain("greetings from the local index, cogts");
+      expect(run.code).toBe(0);
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it(
+    "pushes the stdlib image to the test registry and runs it after pulling it back",
+    async () => {
+      expect(built).not.toBe("");
+      const pushed = `${requireTestEnv().registry}/${uniqueName("pyimage-pushed")}`;
+      images.push(pushed);
+      await docker("tag", built, pushed);
+      const dir = project();
+      const push = await cog(dir, ["push", pushed, "--no-build"]);
+      expect(push.out + push.err).toMatch(/@sha256:[0-9a-f]{64}/);
+      expect(push.code).toBe(0);
+      await docker("image", "rm", pushed);
+      await docker("pull", pushed);
+      const run = await cog(dir, ["run", pushed, "-i", "name=pulled"]);
+      expect(run.out).toContain("hello, pulled");
+    },
+    BUILD_TIMEOUT,
+  );
+
+  it(
+    "serves the example with cog serve: the model base, the project mounted at /src",
+    async () => {
+      const dir = project();
+      const base = `${uniqueName("pyimage-serve")}`;
+      images.push(`${base}-base`);
+      writeFileSync(
+        path.join(dir, "cog.yaml"),
+        `image: ${base}\n${readFileSync(path.join(EXAMPLE, "cog.yaml"), "utf8")}`,
+      );
+      const port = 18000 + Math.floor(Math.random() * 2000);
+      const child = spawn(process.execPath, [COG, "serve", "-p", String(port)], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let log = "";
+      child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
+      try {
+        const deadline = Date.now() + BUILD_TIMEOUT - 60_000;
+        let ready = false;
+        while (!ready && Date.now() < deadline && child.exitCode === null) {
+          ready = await fetch(`http://127.0.0.1:${port}/health-check`).then(
+            async (r) => ((await r.json()) as { status: string }).status === "READY",
+            () => false,
+          );
+          if (!ready) await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        expect(ready, log).toBe(true);
+        const response = await fetch(`http://127.0.0.1:${port}/predictions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ input: { name: "serve" } }),
+        });
+        expect(await response.json()).toMatchObject({ status: "succeeded", output: "hello, serve" });
+      } finally {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGINT");
+        await exited;
+      }
+    },
+    BUILD_TIMEOUT,
+  );
 });

@@ -15,7 +15,9 @@ import { ROOT } from "../server/helpers.js";
 describe("conformance transcripts 02-07 against the Python originals", () => {
   it("pass as they do against the TypeScript twins", async () => {
     const vitest = join(ROOT, "node_modules", "vitest", "vitest.mjs");
-    const files = ["inputs-outputs", "files", "lifecycle", "async-webhooks", "streaming"].map((name) => `test/conformance/${name}.test.ts`);
+    const files = ["inputs-outputs", "files", "lifecycle", "async-webhooks", "streaming"].map(
+      (name) => `test/conformance/${name}.test.ts`,
+    );
     const result = await promisify(execFile)(process.execPath, [vitest, "run", ...files], {
       cwd: ROOT,
       env: { ...process.env, COGTS_CONFORMANCE_PYTHON: "1", CI: "1", NO_COLOR: "1" },

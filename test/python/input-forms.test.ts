@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** A project with this predict.py, its schema read by cogts's tree-sitter reader, served once it is ready. */
-async function serve(source: string, ref = "predict.py:Predictor"): Promise<(body: unknown) => Promise<{ status: number; body: Record<string, unknown> }>> {
+async function serve(
+  source: string,
+  ref = "predict.py:Predictor",
+): Promise<(body: unknown) => Promise<{ status: number; body: Record<string, unknown> }>> {
   const dir = mkdtempSync(join(tmpdir(), "cogts-py-input-forms-"));
   dirs.push(dir);
   writeFileSync(join(dir, "predict.py"), source);
@@ -95,15 +98,26 @@ class Predictor(BasePredictor):
     const answer = await predict({
       input: {
         data: { greeting: "hello", count: 3 },
-        messages: [{ role: "user", content: "hello" }, { role: "assistant", content: "hi" }],
+        messages: [
+          { role: "user", content: "hello" },
+          { role: "assistant", content: "hi" },
+        ],
         typed: { name: "alice" },
         rows: [{ id: 1 }, { id: 2 }],
         payload: { name: "alice", count: 2 },
-        payloads: [{ name: "first", count: 1 }, { name: "second", count: 3 }],
+        payloads: [
+          { name: "first", count: 1 },
+          { name: "second", count: 3 },
+        ],
       },
     });
-    expect(answer.body).toMatchObject({ status: "succeeded", output: "count=3, greeting=hello|user: hello\nassistant: hi|typed=1 rows=2|alice:2 items=2" });
-    const empty = await predict({ input: { data: {}, messages: [], typed: {}, rows: [], payload: { name: "x", count: 0 } } });
+    expect(answer.body).toMatchObject({
+      status: "succeeded",
+      output: "count=3, greeting=hello|user: hello\nassistant: hi|typed=1 rows=2|alice:2 items=2",
+    });
+    const empty = await predict({
+      input: { data: {}, messages: [], typed: {}, rows: [], payload: { name: "x", count: 0 } },
+    });
     expect(empty.body.output).toBe("||typed=0 rows=0|x:0 items=0");
     expect((await predict({ input: { data: [], messages: [], typed: {}, rows: [], payload: {} } })).status).toBe(422);
   });
@@ -111,17 +125,24 @@ class Predictor(BasePredictor):
 
 describe("Python function predictors and context", () => {
   it("runs a bare function named by predict:", async () => {
-    const predict = await serve(`from cog import Input
+    const predict = await serve(
+      `from cog import Input
 
 
 def run(prompt: str = Input()) -> str:
     return f"HELLO {prompt.upper()}"
-`, "predict.py:run");
-    expect((await predict({ input: { prompt: "world" } })).body).toMatchObject({ status: "succeeded", output: "HELLO WORLD" });
+`,
+      "predict.py:run",
+    );
+    expect((await predict({ input: { prompt: "world" } })).body).toMatchObject({
+      status: "succeeded",
+      output: "HELLO WORLD",
+    });
   });
 
   it("gives current_scope().context the request's context, an empty dict without one, also in a function", async () => {
-    const predict = await serve(`from cog import Input, current_scope
+    const predict = await serve(
+      `from cog import Input, current_scope
 
 
 def predict(expect_empty: str = Input(default="false")) -> str:
@@ -129,7 +150,9 @@ def predict(expect_empty: str = Input(default="false")) -> str:
     if expect_empty == "true":
         return f"context_is_empty={len(ctx) == 0}"
     return ", ".join(f"{k}:{v}" for k, v in sorted(ctx.items()))
-`, "predict.py:predict");
+`,
+      "predict.py:predict",
+    );
     const answer = await predict({ input: {}, context: { api_token: "secret123", region: "us-east-1" } });
     expect(answer.body).toMatchObject({ status: "succeeded", output: "api_token:secret123, region:us-east-1" });
     expect((await predict({ input: { expect_empty: "true" } })).body.output).toBe("context_is_empty=True");

@@ -40,17 +40,25 @@ describe("cog run/serve --no-docker with a Python predictor", () => {
 
   it("cog serve answers predictions over HTTP", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [COG_BIN, "serve", "--no-docker", "-p", String(port)], { cwd: join(PY_FIXTURES, "features"), stdio: "ignore" });
+    const child = spawn(process.execPath, [COG_BIN, "serve", "--no-docker", "-p", String(port)], {
+      cwd: join(PY_FIXTURES, "features"),
+      stdio: "ignore",
+    });
     try {
       const deadline = Date.now() + 60_000;
       let status = "";
       while (Date.now() < deadline && status !== "READY") {
-        status = await fetch(`http://127.0.0.1:${port}/health-check`).then(async (r) => ((await r.json()) as { status: string }).status, () => "");
+        status = await fetch(`http://127.0.0.1:${port}/health-check`).then(
+          async (r) => ((await r.json()) as { status: string }).status,
+          () => "",
+        );
         if (status !== "READY") await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe("READY");
       const response = await fetch(`http://127.0.0.1:${port}/predictions`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { text: "served" } }),
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { text: "served" } }),
       });
       expect(await response.json()).toMatchObject({ status: "succeeded", output: "SERVED" });
     } finally {

@@ -34,7 +34,13 @@ describe("cog schema and cog doctor on a Python predictor", () => {
     const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "schema");
     expect(code).toBe(0);
     const input = JSON.parse(out).components.schemas.Input;
-    expect(input.properties.text).toEqual({ default: "hi", description: "Text", title: "Text", type: "string", "x-order": 0 });
+    expect(input.properties.text).toEqual({
+      default: "hi",
+      description: "Text",
+      title: "Text",
+      type: "string",
+      "x-order": 0,
+    });
   });
 
   it("cog schema exits 1 with predict.py:LINE:COL for an unsupported type", async () => {
@@ -45,7 +51,11 @@ describe("cog schema and cog doctor on a Python predictor", () => {
   });
 
   it("cog doctor --no-docker passes a valid Python project and names its Python version", async () => {
-    const { code, out, err } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "doctor", "--no-docker");
+    const { code, out, err } = await cog(
+      project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }),
+      "doctor",
+      "--no-docker",
+    );
     expect(out + err).toContain("Python 3.11");
     expect(out + err).toContain("The OpenAPI schema of the predictor generates");
     expect(code).toBe(0);
@@ -62,20 +72,37 @@ describe("cog schema and cog doctor on a Python predictor", () => {
     // The Dockerfile a user with internet gets: no base-image mirror, whatever the test environment sets.
     const mirror = process.env.COGTS_BASE_IMAGE_MIRROR;
     delete process.env.COGTS_BASE_IMAGE_MIRROR;
-    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug").finally(() => {
-      if (mirror !== undefined) process.env.COGTS_BASE_IMAGE_MIRROR = mirror;
-    });
+    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug").finally(
+      () => {
+        if (mirror !== undefined) process.env.COGTS_BASE_IMAGE_MIRROR = mirror;
+      },
+    );
     expect(code).toBe(0);
     expect(out).toContain("FROM python:3.11-slim");
     expect(out).toContain('ENV COG_PREDICT_TYPE_STUB="predict.py:Predictor"');
   });
 
   it("cog doctor rejects a Node.js key beside a Python predictor, and Python keys beside a TypeScript one", async () => {
-    const node = await cog(project({ "cog.yaml": COG_YAML.replace("build:\n", 'build:\n  node_version: "22"\n'), "predict.py": PREDICT_PY }), "doctor", "--no-docker");
-    expect(node.out + node.err).toContain("cog.yaml:2:3: build.node_version is a Node.js setting, but the predictor is a Python file");
+    const node = await cog(
+      project({ "cog.yaml": COG_YAML.replace("build:\n", 'build:\n  node_version: "22"\n'), "predict.py": PREDICT_PY }),
+      "doctor",
+      "--no-docker",
+    );
+    expect(node.out + node.err).toContain(
+      "cog.yaml:2:3: build.node_version is a Node.js setting, but the predictor is a Python file",
+    );
     expect(node.code).toBe(1);
-    const ts = await cog(project({ "cog.yaml": 'build:\n  python_version: "3.11"\nrun: "predict.ts:Predictor"\n', "predict.ts": "export class Predictor {}\n" }), "doctor", "--no-docker");
-    expect(ts.out + ts.err).toContain("cog.yaml:2:3: build.python_version is a Python setting: the predictor is TypeScript");
+    const ts = await cog(
+      project({
+        "cog.yaml": 'build:\n  python_version: "3.11"\nrun: "predict.ts:Predictor"\n',
+        "predict.ts": "export class Predictor {}\n",
+      }),
+      "doctor",
+      "--no-docker",
+    );
+    expect(ts.out + ts.err).toContain(
+      "cog.yaml:2:3: build.python_version is a Python setting: the predictor is TypeScript",
+    );
     expect(ts.code).toBe(1);
   });
 });

@@ -36,7 +36,8 @@ describe("Python worker: a synchronous predictor", () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { mode: "logs" } } });
     expect(r.body.status).toBe("succeeded");
     const logs = r.body.logs as string;
-    for (const line of ["one\n", "two from logging\n", "three from a subprocess\n", "four\n", "five\n"]) expect(logs).toContain(line);
+    for (const line of ["one\n", "two from logging\n", "three from a subprocess\n", "four\n", "five\n"])
+      expect(logs).toContain(line);
     // Within one stream the order is the order of writing (stderr lines interleave by arrival).
     expect(logs.indexOf("one\n")).toBeLessThan(logs.indexOf("three from a subprocess\n"));
     expect(logs.indexOf("three from a subprocess\n")).toBeLessThan(logs.indexOf("five\n"));
@@ -48,7 +49,9 @@ describe("Python worker: a synchronous predictor", () => {
   });
 
   it("masks a Secret input in the output and in the logs", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: { mode: "secret", token: "s3cr3t-value-42" } } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: { mode: "secret", token: "s3cr3t-value-42" } },
+    });
     expect(r.body.output).toEqual({ masked: "**********", length: 15 });
     expect(r.text).not.toContain("s3cr3t-value-42");
   });
@@ -63,12 +66,16 @@ describe("Python worker: a synchronous predictor", () => {
   });
 
   it("opens a legacy File input as a binary file", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: { mode: "legacy_file", document: dataUrl("file body") } } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: { mode: "legacy_file", document: dataUrl("file body") } },
+    });
     expect(r.body).toMatchObject({ status: "succeeded", output: "file body" });
   });
 
   it("passes the request's context to current_scope().context", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: { mode: "context" }, context: { user: "u1" } } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: { mode: "context" }, context: { user: "u1" } },
+    });
     expect(r.body.output).toEqual({ user: "u1" });
   });
 
@@ -83,7 +90,12 @@ describe("Python worker: a synchronous predictor", () => {
     const hook = await startReceiver();
     try {
       const started = await request(`${server.url}/predictions`, {
-        body: { id: "py-c1", input: { mode: "sleep", seconds: 20 }, webhook: `${hook.url}/hook`, webhook_events_filter: ["completed"] },
+        body: {
+          id: "py-c1",
+          input: { mode: "sleep", seconds: 20 },
+          webhook: `${hook.url}/hook`,
+          webhook_events_filter: ["completed"],
+        },
         headers: { prefer: "respond-async" },
       });
       expect(started.status).toBe(202);
@@ -109,7 +121,9 @@ describe("Python worker: a synchronous predictor", () => {
     expect(r.body.status).toBe("failed");
     expect(String(r.body.error)).toContain("exited with code 3");
     await server.waitFor("READY", 20_000);
-    expect((await request(`${server.url}/predictions`, { body: { input: { text: "back" } } })).body.output).toBe("BACK");
+    expect((await request(`${server.url}/predictions`, { body: { input: { text: "back" } } })).body.output).toBe(
+      "BACK",
+    );
   });
 });
 
@@ -165,15 +179,30 @@ describe("Python worker: an async predictor", () => {
       request(`${server.url}/predictions`, { body: { input: { seconds: 1, label: "b" } } }),
     ]);
     expect(Date.now() - t0).toBeLessThan(1900);
-    expect(a.body).toMatchObject({ status: "succeeded", output: "slept a", logs: "start a\nend a\n", metrics: { label: "a" } });
-    expect(b.body).toMatchObject({ status: "succeeded", output: "slept b", logs: "start b\nend b\n", metrics: { label: "b" } });
+    expect(a.body).toMatchObject({
+      status: "succeeded",
+      output: "slept a",
+      logs: "start a\nend a\n",
+      metrics: { label: "a" },
+    });
+    expect(b.body).toMatchObject({
+      status: "succeeded",
+      output: "slept b",
+      logs: "start b\nend b\n",
+      metrics: { label: "b" },
+    });
   });
 
   it("cancels an async prediction by cancelling its task; the other one runs on", async () => {
     const hook = await startReceiver();
     try {
       await request(`${server.url}/predictions`, {
-        body: { id: "pa", input: { seconds: 20, label: "long" }, webhook: `${hook.url}/hook`, webhook_events_filter: ["completed"] },
+        body: {
+          id: "pa",
+          input: { seconds: 20, label: "long" },
+          webhook: `${hook.url}/hook`,
+          webhook_events_filter: ["completed"],
+        },
         headers: { prefer: "respond-async" },
       });
       const other = request(`${server.url}/predictions`, { body: { input: { seconds: 0.5, label: "short" } } });
@@ -182,7 +211,11 @@ describe("Python worker: an async predictor", () => {
       await hook.waitFor((got) => got.length >= 1, 5000);
       expect(hook.received[0]!.json).toMatchObject({ id: "pa", status: "canceled" });
       expect(hook.received[0]!.json!.logs).toBe("start long\ntask of long cancelled\n");
-      expect((await other).body).toMatchObject({ status: "succeeded", output: "slept short", logs: "start short\nend short\n" });
+      expect((await other).body).toMatchObject({
+        status: "succeeded",
+        output: "slept short",
+        logs: "start short\nend short\n",
+      });
     } finally {
       await hook.close();
     }
@@ -217,7 +250,10 @@ describe("Python worker: a @cog.streaming predictor that yields nothing", () => 
       expect(sse.status).toBe(200);
       const events = await readSseEvents<Record<string, unknown>>(sse);
       expect(events.at(-1)).toMatchObject({ event: "completed", data: { status: "succeeded", output: [] } });
-      await request(`${server.url}/predictions`, { body: { input: { count: 0 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { input: { count: 0 }, webhook: `${hook.url}/h` },
+        headers: { prefer: "respond-async" },
+      });
       await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
       expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual([]);
     } finally {
@@ -233,7 +269,14 @@ describe("Python worker: train mode", () => {
     const document = await generateSchema({ dir, predict: "predict.py:Predictor", train: "train.py:train" });
     const file = join(mkdtempSync(join(tmpdir(), "cogts-pytrain-")), "openapi.json");
     writeFileSync(file, JSON.stringify(document));
-    const server = await startServerIn(dir, { args: ["--x-mode", "train"], env: { COG_OPENAPI_SCHEMA: file, COG_TRAIN_TYPE_STUB: "train.py:train", COG_PREDICT_TYPE_STUB: "predict.py:Predictor" } });
+    const server = await startServerIn(dir, {
+      args: ["--x-mode", "train"],
+      env: {
+        COG_OPENAPI_SCHEMA: file,
+        COG_TRAIN_TYPE_STUB: "train.py:train",
+        COG_PREDICT_TYPE_STUB: "predict.py:Predictor",
+      },
+    });
     try {
       const r = await request(`${server.url}/trainings`, { body: { input: { data: dataUrl("weights!") } } });
       expect(r.body.status).toBe("succeeded");

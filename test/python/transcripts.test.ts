@@ -17,8 +17,14 @@ type Json = Record<string, unknown>;
 
 /** Exchanges per predictor: [transcript prefix, exchange numbers]. */
 const CASES: Record<string, [string, number[]][]> = {
-  echo: [["01", [6, 10, 11, 12, 15, 19, 20, 28]], ["07", [15]]],
-  numbers: [["03", [1, 2, 3, 4]], ["07", [16]]],
+  echo: [
+    ["01", [6, 10, 11, 12, 15, 19, 20, 28]],
+    ["07", [15]],
+  ],
+  numbers: [
+    ["03", [1, 2, 3, 4]],
+    ["07", [16]],
+  ],
   object: [["03", [5, 6]]],
   iterator: [["03", [14, 15]]],
   sleep: [["03", [17, 18]]],
@@ -31,8 +37,14 @@ const CASES: Record<string, [string, number[]][]> = {
  * a falsy output ("" or 0.0) was sent as null; logs were split at \r and blank lines dropped, and stdout and
  * stderr lines interleave by arrival. Downloaded inputs were named tmpXXXXXXXX<name>; cogts keeps <name>.
  */
-const FALSY_OUTPUT_AS_NULL = (expected: unknown, actual: unknown) => expected === null && (actual === "" || actual === 0);
-const logLines = (logs: string) => logs.split(/[\r\n]+/).map((line) => line.trim()).filter(Boolean).sort();
+const FALSY_OUTPUT_AS_NULL = (expected: unknown, actual: unknown) =>
+  expected === null && (actual === "" || actual === 0);
+const logLines = (logs: string) =>
+  logs
+    .split(/[\r\n]+/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .sort();
 const downloadName = (logs: string) => logs.replace(/\btmp[a-z0-9_]{8}(?=\w)/g, "");
 
 /** Cog's traceback lines name its own files; the predictor's part of the logs is what must match. */

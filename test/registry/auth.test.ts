@@ -32,7 +32,11 @@ describe("pushing to registries that need credentials", () => {
     process.env.DOCKER_CONFIG = dockerConfig;
     delete process.env.COG_REGISTRY_USERNAME;
     delete process.env.COG_REGISTRY_PASSWORD;
-    image = await buildTestImage(uniqueName("cogts-auth"), { bigMb: 2, code: "pushed with credentials", labels: { "run.cog.version": "auth-test" } });
+    image = await buildTestImage(uniqueName("cogts-auth"), {
+      bigMb: 2,
+      code: "pushed with credentials",
+      labels: { "run.cog.version": "auth-test" },
+    });
     tokenRegistry = await startTokenRegistry();
   });
   afterAll(async () => {
@@ -44,26 +48,39 @@ describe("pushing to registries that need credentials", () => {
 
   it("says how to log in when the registry answers 401", async () => {
     await writeFile(join(dockerConfig, "config.json"), "{}");
-    await expect(pushImage(`${env.authRegistry}/${uniqueName("nologin")}:v1`, image, { cacheDir }))
-      .rejects.toThrow(`Log in with \`cog login ${env.authRegistry}\``);
+    await expect(pushImage(`${env.authRegistry}/${uniqueName("nologin")}:v1`, image, { cacheDir })).rejects.toThrow(
+      `Log in with \`cog login ${env.authRegistry}\``,
+    );
   });
 
   it("refuses a wrong password at login and saves nothing", async () => {
     await writeFile(join(dockerConfig, "config.json"), "{}");
-    await expect(login({ registry: env.authRegistry, username: env.authUser, password: "wrong", prompts: noPrompts }))
-      .rejects.toThrow(`did not accept the username and password for ${env.authUser}`);
+    await expect(
+      login({ registry: env.authRegistry, username: env.authUser, password: "wrong", prompts: noPrompts }),
+    ).rejects.toThrow(`did not accept the username and password for ${env.authUser}`);
   });
 
   it("logs in with htpasswd basic auth, saves config.json 0600, and pushes with the saved credentials", async () => {
     await writeFile(join(dockerConfig, "config.json"), "{}");
-    const result = await login({ registry: env.authRegistry, username: env.authUser, password: env.authPassword, prompts: noPrompts });
+    const result = await login({
+      registry: env.authRegistry,
+      username: env.authUser,
+      password: env.authPassword,
+      prompts: noPrompts,
+    });
     expect(result.flow).toBe("password");
     expect(result.saved).toEqual({ file: join(dockerConfig, "config.json") });
     expect((await stat(join(dockerConfig, "config.json"))).mode & 0o777).toBe(0o600);
 
     const repo = `${env.authRegistry}/${uniqueName("basic")}`;
     const pushed = await pushImage(`${repo}:v1`, image, { cacheDir });
-    const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", "--creds", `${env.authUser}:${env.authPassword}`, `docker://${repo}:v1`]);
+    const { stdout } = await run("skopeo", [
+      "inspect",
+      "--tls-verify=false",
+      "--creds",
+      `${env.authUser}:${env.authPassword}`,
+      `docker://${repo}:v1`,
+    ]);
     expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(pushed.digest);
     expect((await inspectRemoteImage(`${repo}:v1`)).labels["run.cog.version"]).toBe("auth-test");
   });
@@ -105,7 +122,10 @@ describe("pushing to registries that need credentials", () => {
     process.env.COG_REGISTRY_PASSWORD = tokenRegistry.password;
     try {
       // The first blob check is answered as if the token had expired.
-      proxy.faults.push({ match: (req) => req.method === "HEAD" && Boolean(req.headers.authorization), action: { status: 401, headers: { "www-authenticate": challenge } } });
+      proxy.faults.push({
+        match: (req) => req.method === "HEAD" && Boolean(req.headers.authorization),
+        action: { status: 401, headers: { "www-authenticate": challenge } },
+      });
       const before = tokenRegistry.tokenRequests.length;
       const result = await pushImage(`${proxy.host}/${uniqueName("bearer-refresh")}:v1`, image, { cacheDir });
       expect(result.digest).toMatch(/^sha256:/);
@@ -122,8 +142,9 @@ describe("pushing to registries that need credentials", () => {
     process.env.COG_REGISTRY_USERNAME = tokenRegistry.user;
     process.env.COG_REGISTRY_PASSWORD = "not-the-password";
     try {
-      await expect(pushImage(`${tokenRegistry.host}/${uniqueName("bearer-bad")}:v1`, image, { cacheDir }))
-        .rejects.toThrow(`cog login ${tokenRegistry.host}`);
+      await expect(
+        pushImage(`${tokenRegistry.host}/${uniqueName("bearer-bad")}:v1`, image, { cacheDir }),
+      ).rejects.toThrow(`cog login ${tokenRegistry.host}`);
     } finally {
       delete process.env.COG_REGISTRY_USERNAME;
       delete process.env.COG_REGISTRY_PASSWORD;

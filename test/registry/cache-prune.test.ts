@@ -31,7 +31,8 @@ describe("the push cache's byte budget", () => {
       expect(files.length).toBeGreaterThanOrEqual(2);
       expect(files.every((f) => ofB.has(f))).toBe(true);
       for (const blob of first.blobs) {
-        if (!pushedB.blobs.some((x) => x.digest === blob.digest)) expect(files).not.toContain(`${blob.digest.slice(7)}.gz`);
+        if (!pushedB.blobs.some((x) => x.digest === blob.digest))
+          expect(files).not.toContain(`${blob.digest.slice(7)}.gz`);
       }
       const before = proxy.uploadBytes;
       const again = await pushImage(`${repo}:a`, a, { cacheDir, retry: fast, ...budget });
@@ -40,7 +41,11 @@ describe("the push cache's byte budget", () => {
       expect(again.exported).toBe(false);
       expect(proxy.uploadBytes - before).toBe(0);
       // To a repository of another registry path that lacks the blobs, the pruned layers are exported again.
-      const elsewhere = await pushImage(`${env.registry}/${uniqueName("budget-elsewhere")}:a`, a, { cacheDir, retry: fast, ...budget });
+      const elsewhere = await pushImage(`${env.registry}/${uniqueName("budget-elsewhere")}:a`, a, {
+        cacheDir,
+        retry: fast,
+        ...budget,
+      });
       expect(elsewhere.digest).toBe(first.digest);
       expect(elsewhere.exported).toBe(true);
     } finally {

@@ -18,17 +18,29 @@ import { ROOT, buildTestImage, docker, tempDir, testEnv, uniqueName } from "./su
 import type { TestEnv } from "./support.js";
 import { ensureDistBuilt } from "../helpers/dist.js";
 
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
-
-interface CliResult { code: number; stdout: string; stderr: string }
-
-function cog(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+function cog(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "cog.js"), ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [join(ROOT, "bin", "cog.js"), ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+    });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
@@ -66,7 +78,9 @@ describe("cog push and cog login on the command line", () => {
     expect(printed).toMatch(new RegExp(`^${repo.replace(/\./g, "\\.")}@sha256:[0-9a-f]{64}$`));
 
     const remote = await inspectRemoteImage(printed);
-    expect(remote.labels["run.cog.push_id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(remote.labels["run.cog.push_id"]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(JSON.parse(remote.labels["run.cog.openapi_schema"]!)).toHaveProperty("components.schemas.Input");
 
     await docker("rmi", "-f", `${repo}:latest`);
@@ -76,7 +90,11 @@ describe("cog push and cog login on the command line", () => {
     const { url, container } = await startModelServer({ docker: engine, image: printed });
     const body = await withContainer(container, async () => {
       await waitForContainer(url, container, 120_000);
-      const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { name: "registry" } }) });
+      const response = await fetch(`${url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { name: "registry" } }),
+      });
       return (await response.json()) as { status: string; output: unknown };
     });
     expect(body).toMatchObject({ status: "succeeded", output: "hello registry" });
@@ -111,8 +129,10 @@ describe("cog push and cog login on the command line", () => {
   });
 
   it("offers zstd only where node can compress it", async () => {
-    const result = await cog(["push", "--no-build", "--compression", "zstd", `${env.registry}/zstd:v1`], { env: cliEnv() });
-    if (typeof (await import("node:zlib") as Record<string, unknown>).createZstdCompress !== "function") {
+    const result = await cog(["push", "--no-build", "--compression", "zstd", `${env.registry}/zstd:v1`], {
+      env: cliEnv(),
+    });
+    if (typeof ((await import("node:zlib")) as Record<string, unknown>).createZstdCompress !== "function") {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("zstd compression needs Node 22.15+");
     } else {
@@ -121,11 +141,18 @@ describe("cog push and cog login on the command line", () => {
   });
 
   it("logs in with --password-stdin against the basic-auth registry", async () => {
-    const result = await cog(["login", env.authRegistry, "-u", env.authUser, "--password-stdin"], { env: cliEnv(), input: `${env.authPassword}\n` });
+    const result = await cog(["login", env.authRegistry, "-u", env.authUser, "--password-stdin"], {
+      env: cliEnv(),
+      input: `${env.authPassword}\n`,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`authenticated as ${env.authUser}`);
-    const saved = JSON.parse(await readFile(join(dockerConfig, "config.json"), "utf8")) as { auths: Record<string, { auth: string }> };
-    expect(Buffer.from(saved.auths[env.authRegistry]!.auth, "base64").toString()).toBe(`${env.authUser}:${env.authPassword}`);
+    const saved = JSON.parse(await readFile(join(dockerConfig, "config.json"), "utf8")) as {
+      auths: Record<string, { auth: string }>;
+    };
+    expect(Buffer.from(saved.auths[env.authRegistry]!.auth, "base64").toString()).toBe(
+      `${env.authUser}:${env.authPassword}`,
+    );
   });
 
   describe("token login", () => {
@@ -134,17 +161,23 @@ describe("cog push and cog login on the command line", () => {
     beforeAll(async () => {
       server = createServer((req, res) => {
         let body = "";
-        req.on("data", (d: Buffer) => { body += d.toString(); });
+        req.on("data", (d: Buffer) => {
+          body += d.toString();
+        });
         req.on("end", () => {
-          if (req.url === "/cog/v1/display-token-url") res.writeHead(200).end(JSON.stringify({ url: "https://example.invalid/token" }));
-          else if (req.url === "/cog/v1/verify-token" && new URLSearchParams(body).get("token") === "cli-token") res.writeHead(200).end(JSON.stringify({ username: "cli-user" }));
+          if (req.url === "/cog/v1/display-token-url")
+            res.writeHead(200).end(JSON.stringify({ url: "https://example.invalid/token" }));
+          else if (req.url === "/cog/v1/verify-token" && new URLSearchParams(body).get("token") === "cli-token")
+            res.writeHead(200).end(JSON.stringify({ username: "cli-user" }));
           else res.writeHead(404).end();
         });
       });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterAll(async () => { await new Promise<void>((resolve) => server.close(() => resolve())); });
+    afterAll(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
 
     it("accepts a token on stdin", async () => {
       await writeFile(join(dockerConfig, "config.json"), "{}");

@@ -26,7 +26,9 @@ describe("docker credentials", () => {
     delete process.env.COG_REGISTRY_USERNAME;
     delete process.env.COG_REGISTRY_PASSWORD;
     // A credential helper speaking docker's protocol, keeping its store in a JSON file.
-    await writeFile(join(binDir, "docker-credential-test"), `#!/usr/bin/env node
+    await writeFile(
+      join(binDir, "docker-credential-test"),
+      `#!/usr/bin/env node
 const fs = require("fs");
 const store = ${JSON.stringify(join(binDir, "store.json"))};
 const data = fs.existsSync(store) ? JSON.parse(fs.readFileSync(store, "utf8")) : {};
@@ -42,7 +44,8 @@ process.stdin.on("end", () => {
   }
   process.exit(2);
 });
-`);
+`,
+    );
     await chmod(join(binDir, "docker-credential-test"), 0o755);
   });
   afterEach(async () => {
@@ -52,14 +55,27 @@ process.stdin.on("end", () => {
   });
 
   it("saves into config.json with mode 0600, keeping what else is there, and reads it back", async () => {
-    await writeFile(join(dir, "config.json"), JSON.stringify({ auths: { "other.example": { auth: "eDp5" } }, psFormat: "table" }));
-    expect(await saveCredentials("registry.example:5000", "alice", "s3cret:with:colons")).toEqual({ file: join(dir, "config.json") });
-    const saved = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as { auths: Record<string, { auth: string }>; psFormat: string };
-    expect(Buffer.from(saved.auths["registry.example:5000"]!.auth, "base64").toString()).toBe("alice:s3cret:with:colons");
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { "other.example": { auth: "eDp5" } }, psFormat: "table" }),
+    );
+    expect(await saveCredentials("registry.example:5000", "alice", "s3cret:with:colons")).toEqual({
+      file: join(dir, "config.json"),
+    });
+    const saved = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as {
+      auths: Record<string, { auth: string }>;
+      psFormat: string;
+    };
+    expect(Buffer.from(saved.auths["registry.example:5000"]!.auth, "base64").toString()).toBe(
+      "alice:s3cret:with:colons",
+    );
     expect(saved.psFormat).toBe("table");
     expect(saved.auths["other.example"]).toBeDefined();
     expect((await stat(join(dir, "config.json"))).mode & 0o777).toBe(0o600);
-    expect(await resolveCredentials("registry.example:5000")).toEqual({ username: "alice", password: "s3cret:with:colons" });
+    expect(await resolveCredentials("registry.example:5000")).toEqual({
+      username: "alice",
+      password: "s3cret:with:colons",
+    });
   });
 
   it("creates the config directory and file when there is none", async () => {
@@ -69,7 +85,10 @@ process.stdin.on("end", () => {
   });
 
   it("reads identity tokens and https:// keys as docker writes them", async () => {
-    await writeFile(join(dir, "config.json"), JSON.stringify({ auths: { "https://id.example": { identitytoken: "refresh-me" } } }));
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { "https://id.example": { identitytoken: "refresh-me" } } }),
+    );
     expect(await resolveCredentials("id.example")).toEqual({ identityToken: "refresh-me" });
     expect(await resolveCredentials("absent.example")).toBeUndefined();
   });
@@ -82,7 +101,13 @@ process.stdin.on("end", () => {
   });
 
   it("uses credsStore for every host and falls back to auths when the store has nothing", async () => {
-    await writeFile(join(dir, "config.json"), JSON.stringify({ credsStore: "test", auths: { "plain.example": { auth: Buffer.from("dan:pw").toString("base64") } } }));
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({
+        credsStore: "test",
+        auths: { "plain.example": { auth: Buffer.from("dan:pw").toString("base64") } },
+      }),
+    );
     await saveCredentials("stored.example", "erin", "pw2");
     expect(await resolveCredentials("stored.example")).toEqual({ username: "erin", password: "pw2" });
     expect(await resolveCredentials("plain.example")).toEqual({ username: "dan", password: "pw" });
@@ -94,7 +119,10 @@ process.stdin.on("end", () => {
   });
 
   it("lets COG_REGISTRY_USERNAME/PASSWORD override the config", async () => {
-    await writeFile(join(dir, "config.json"), JSON.stringify({ auths: { "r.example": { auth: Buffer.from("a:b").toString("base64") } } }));
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { "r.example": { auth: Buffer.from("a:b").toString("base64") } } }),
+    );
     process.env.COG_REGISTRY_USERNAME = "ci";
     process.env.COG_REGISTRY_PASSWORD = "ci-pw";
     try {
@@ -119,14 +147,21 @@ describe("cog login's token flow against a Replicate-style /cog/v1 server", () =
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = "";
-      req.on("data", (d: Buffer) => { body += d.toString(); });
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
       req.on("end", () => {
         seen.push({ path: req.url ?? "", body, type: req.headers["content-type"] });
         if (req.method === "GET" && req.url === "/cog/v1/display-token-url") {
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ url: "https://example.invalid/auth/token" }));
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ url: "https://example.invalid/auth/token" }));
         } else if (req.method === "POST" && req.url === "/cog/v1/verify-token") {
           const token = new URLSearchParams(body).get("token");
-          if (token === "good-token") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ username: "replicate-user" }));
+          if (token === "good-token")
+            res
+              .writeHead(200, { "content-type": "application/json" })
+              .end(JSON.stringify({ username: "replicate-user" }));
           else res.writeHead(404).end("user not found");
         } else {
           res.writeHead(404).end();
@@ -136,13 +171,17 @@ describe("cog login's token flow against a Replicate-style /cog/v1 server", () =
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(async () => { await new Promise<void>((resolve) => server.close(() => resolve())); });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   beforeEach(async () => {
     dir = await tempDir("docker-config");
     process.env.DOCKER_CONFIG = dir;
     seen.length = 0;
   });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("verifies the token with a form POST and saves it for the user the server names", async () => {
     const result = await login({ registry: host, token: "good-token\n", prompts: noPrompts });
@@ -155,32 +194,51 @@ describe("cog login's token flow against a Replicate-style /cog/v1 server", () =
 
   it("asks for the token with the page URL when none was piped", async () => {
     let shown = "";
-    const result = await login({ registry: host, prompts: { ...noPrompts, token: async (url) => { shown = url; return "good-token"; } } });
+    const result = await login({
+      registry: host,
+      prompts: {
+        ...noPrompts,
+        token: async (url) => {
+          shown = url;
+          return "good-token";
+        },
+      },
+    });
     expect(shown).toBe("https://example.invalid/auth/token");
     expect(result.username).toBe("replicate-user");
   });
 
   it("refuses Replicate API tokens without calling verify", async () => {
-    await expect(login({ registry: host, token: "r8_abcdef", prompts: noPrompts })).rejects.toThrow("Replicate API token");
+    await expect(login({ registry: host, token: "r8_abcdef", prompts: noPrompts })).rejects.toThrow(
+      "Replicate API token",
+    );
     expect(seen.some((s) => s.path === "/cog/v1/verify-token")).toBe(false);
   });
 
   it("reports an unknown token and saves nothing", async () => {
-    await expect(login({ registry: host, token: "stale", prompts: noPrompts })).rejects.toThrow("no user has this token");
+    await expect(login({ registry: host, token: "stale", prompts: noPrompts })).rejects.toThrow(
+      "no user has this token",
+    );
     expect(await resolveCredentials(host)).toBeUndefined();
   });
 
   it("saves through the credsStore when one is configured", async () => {
     const bin = await tempDir("bin");
     await mkdir(bin, { recursive: true });
-    await writeFile(join(bin, "docker-credential-rec"), `#!/bin/sh\ncat > ${join(bin, "stored.json")}\n`, { mode: 0o755 });
+    await writeFile(join(bin, "docker-credential-rec"), `#!/bin/sh\ncat > ${join(bin, "stored.json")}\n`, {
+      mode: 0o755,
+    });
     await writeFile(join(dir, "config.json"), JSON.stringify({ credsStore: "rec" }));
     const originalPath = process.env.PATH;
     process.env.PATH = `${bin}:${originalPath}`;
     try {
       const result = await login({ registry: host, token: "good-token", prompts: noPrompts });
       expect(result.saved).toEqual({ helper: "docker-credential-rec" });
-      expect(JSON.parse(await readFile(join(bin, "stored.json"), "utf8"))).toEqual({ ServerURL: host, Username: "replicate-user", Secret: "good-token" });
+      expect(JSON.parse(await readFile(join(bin, "stored.json"), "utf8"))).toEqual({
+        ServerURL: host,
+        Username: "replicate-user",
+        Secret: "good-token",
+      });
     } finally {
       process.env.PATH = originalPath;
       await rm(bin, { recursive: true, force: true });

@@ -18,14 +18,21 @@ describe("pushImage through a proxy that injects faults", () => {
   let expectedDigest: string;
   // Chunked above 2 MiB in 1 MiB chunks, so the 6 MiB weights layer goes up in several PATCHes; streaming
   // while compressing is off here so the faults hit the resumable upload paths (oci-layout.test.ts tests it).
-  const options = (): PushOptions => ({ cacheDir, retry: { attempts: 4, baseDelayMs: 20 }, chunkedThreshold: 2 * MB, chunkSize: 1 * MB, streamUploads: false });
+  const options = (): PushOptions => ({
+    cacheDir,
+    retry: { attempts: 4, baseDelayMs: 20 },
+    chunkedThreshold: 2 * MB,
+    chunkSize: 1 * MB,
+    streamUploads: false,
+  });
 
   beforeAll(async () => {
     env = await testEnv();
     image = await buildTestImage(uniqueName("cogts-faults"), { bigMb: 6, code: "v1", seed: "faults-weights" });
     codeChanged = await buildTestImage(uniqueName("cogts-faults-v2"), { bigMb: 6, code: "v2", seed: "faults-weights" });
     const clean = await tempDir("cache");
-    expectedDigest = (await pushImage(`${env.registry}/${uniqueName("reference")}:v1`, image, { cacheDir: clean })).digest;
+    expectedDigest = (await pushImage(`${env.registry}/${uniqueName("reference")}:v1`, image, { cacheDir: clean }))
+      .digest;
     await rm(clean, { recursive: true, force: true });
   });
   afterAll(async () => {
@@ -57,13 +64,18 @@ describe("pushImage through a proxy that injects faults", () => {
     expect(result.digest).toBe(expectedDigest);
     expect(proxy.requests.filter((r) => r.status === 503)).toHaveLength(1);
     // Resumed from the registry's Range in the same session: one POST per blob, no fresh session.
-    expect(proxy.requests.some((r) => r.method === "GET" && r.url.includes("/blobs/uploads/") && r.status === 204)).toBe(true);
+    expect(
+      proxy.requests.some((r) => r.method === "GET" && r.url.includes("/blobs/uploads/") && r.status === 204),
+    ).toBe(true);
     const posts = proxy.requests.filter((r) => r.method === "POST").length;
     expect(posts).toBe(result.blobs.filter((b) => b.outcome === "uploaded").length);
   });
 
   it("waits out a 429 with Retry-After", async () => {
-    proxy.faults.push({ match: (req) => req.method === "HEAD", action: { status: 429, headers: { "retry-after": "1" } } });
+    proxy.faults.push({
+      match: (req) => req.method === "HEAD",
+      action: { status: 429, headers: { "retry-after": "1" } },
+    });
     const result = await pushImage(target(), image, options());
     expect(result.digest).toBe(expectedDigest);
     expect(proxy.requests.filter((r) => r.status === 429)).toHaveLength(1);
@@ -77,7 +89,11 @@ describe("pushImage through a proxy that injects faults", () => {
   });
 
   it("retries a monolithic upload whose connection dies halfway with a new session", async () => {
-    proxy.faults.push({ match: (req) => req.method === "PUT" && /digest=/.test(req.url ?? "") && Number(req.headers["content-length"]) > MB, action: { reset: { afterBytes: 2 * MB } } });
+    proxy.faults.push({
+      match: (req) =>
+        req.method === "PUT" && /digest=/.test(req.url ?? "") && Number(req.headers["content-length"]) > MB,
+      action: { reset: { afterBytes: 2 * MB } },
+    });
     const result = await pushImage(target(), image, { ...options(), chunkedThreshold: 64 * MB });
     expect(result.digest).toBe(expectedDigest);
   });
@@ -86,13 +102,16 @@ describe("pushImage through a proxy that injects faults", () => {
     const closed = await startFaultProxy(env.registry);
     const host = closed.host;
     await closed.close();
-    await expect(pushImage(`${host}/${uniqueName("down")}:v1`, image, options())).rejects.toThrow(`the registry ${host} could not be reached (ECONNREFUSED)`);
+    await expect(pushImage(`${host}/${uniqueName("down")}:v1`, image, options())).rejects.toThrow(
+      `the registry ${host} could not be reached (ECONNREFUSED)`,
+    );
   });
 
   it("resumes an interrupted push by uploading only what is missing", async () => {
     const ref = target();
     // Every upload of the big layer dies: the first push fails after the small blobs are in.
-    const bigUpload = (req: IncomingMessage) => (req.method === "PATCH" || req.method === "PUT") && Number(req.headers["content-length"]) >= MB;
+    const bigUpload = (req: IncomingMessage) =>
+      (req.method === "PATCH" || req.method === "PUT") && Number(req.headers["content-length"]) >= MB;
     proxy.faults.push({ match: bigUpload, action: { reset: { afterBytes: 256 * 1024 } }, times: 1000 });
     await expect(pushImage(ref, image, { ...options(), retry: { attempts: 2, baseDelayMs: 10 } })).rejects.toThrow();
     proxy.faults.length = 0;

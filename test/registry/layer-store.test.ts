@@ -30,16 +30,19 @@ async function buildTrickyImage(name: string): Promise<string> {
   try {
     await writeFile(join(dir, "big.bin"), Buffer.alloc(3 * 1024 * 1024 + 17, 7));
     await writeFile(join(dir, "exact.bin"), Buffer.alloc(1024 * 1024, 1));
-    await writeFile(join(dir, "Dockerfile"), [
-      "FROM debian:bookworm-slim",
-      "COPY big.bin exact.bin /data/",
-      "RUN mkdir -p /data/dir/sub && echo one > /data/dir/sub/a && echo two > /data/dir/b && touch /data/empty \\",
-      "    && ln /data/dir/b /data/hardlink && ln -s dir/b /data/symlink \\",
-      "    && printf 'latin-1 name' > \"/data/caf$(printf '\\351')\" && echo 'spaces' > '/data/a name with spaces'",
-      // Deletions in a later layer: a whiteout for a file, an opaque directory for a replaced one.
-      "RUN rm /data/exact.bin /etc/issue && rm -rf /data/dir && mkdir /data/dir && echo new > /data/dir/c",
-      'CMD ["cat", "/data/dir/c"]',
-    ].join("\n") + "\n");
+    await writeFile(
+      join(dir, "Dockerfile"),
+      [
+        "FROM debian:bookworm-slim",
+        "COPY big.bin exact.bin /data/",
+        "RUN mkdir -p /data/dir/sub && echo one > /data/dir/sub/a && echo two > /data/dir/b && touch /data/empty \\",
+        "    && ln /data/dir/b /data/hardlink && ln -s dir/b /data/symlink \\",
+        "    && printf 'latin-1 name' > \"/data/caf$(printf '\\351')\" && echo 'spaces' > '/data/a name with spaces'",
+        // Deletions in a later layer: a whiteout for a file, an opaque directory for a replaced one.
+        "RUN rm /data/exact.bin /etc/issue && rm -rf /data/dir && mkdir /data/dir && echo new > /data/dir/c",
+        'CMD ["cat", "/data/dir/c"]',
+      ].join("\n") + "\n",
+    );
     await docker("build", "-q", "-t", name, dir);
     return name;
   } finally {
@@ -85,8 +88,13 @@ describe("reading layers from the engine's storage", () => {
   });
 
   it("pushes the same image (same digest) as from image save, and the pushed image runs", async () => {
-    const viaStorage = await pushImage(`${env.registry}/${uniqueName("from-storage")}:v1`, image, { cacheDir: await temp() });
-    const viaSave = await pushImage(`${env.registry}/${uniqueName("from-save")}:v1`, image, { cacheDir: await temp(), storage: null });
+    const viaStorage = await pushImage(`${env.registry}/${uniqueName("from-storage")}:v1`, image, {
+      cacheDir: await temp(),
+    });
+    const viaSave = await pushImage(`${env.registry}/${uniqueName("from-save")}:v1`, image, {
+      cacheDir: await temp(),
+      storage: null,
+    });
     expect(viaStorage.layersFrom).toBe("storage");
     expect(viaSave.layersFrom).toBe("save");
     expect(viaStorage.digest).toBe(viaSave.digest);
@@ -100,34 +108,54 @@ describe("reading layers from the engine's storage", () => {
   });
 
   it("falls back to image save, with the same digest, when the storage does not match the image", async () => {
-    const clean = await pushImage(`${env.registry}/${uniqueName("clean")}:v1`, image, { cacheDir: await temp(), storage: null });
+    const clean = await pushImage(`${env.registry}/${uniqueName("clean")}:v1`, image, {
+      cacheDir: await temp(),
+      storage: null,
+    });
     for (const damage of ["changed", "truncated"] as const) {
       const fake = await copyOfStorage(store, info.Id, info.RootFS.Layers);
       const top = await diffDirOf(store, info.RootFS.Layers, info.RootFS.Layers.length - 1, fake);
-      if (damage === "changed") await writeFile(join(top, "data", "dir", "c"), "old\n"); // same size, other bytes
+      if (damage === "changed")
+        await writeFile(join(top, "data", "dir", "c"), "old\n"); // same size, other bytes
       else await writeFile(join(top, "data", "dir", "c"), "");
       const notes: string[] = [];
       const result = await pushImage(`${env.registry}/${uniqueName(`fallback-${damage}`)}:v1`, image, {
-        cacheDir: await temp(), storage: new LocalLayerStore(fake, store.driver),
+        cacheDir: await temp(),
+        storage: new LocalLayerStore(fake, store.driver),
         progress: { start() {}, update() {}, finish() {}, close() {}, note: (text) => notes.push(text) },
       });
       expect(result.layersFrom).toBe("save");
       expect(result.digest).toBe(clean.digest);
-      expect(notes.join("\n")).toMatch(damage === "changed" ? /hashes to .* not its DiffID/ : /shorter than its tar entry/);
+      expect(notes.join("\n")).toMatch(
+        damage === "changed" ? /hashes to .* not its DiffID/ : /shorter than its tar entry/,
+      );
     }
   });
 
   it("falls back and finishes when upload sessions open slowly and a layer fails meanwhile", async () => {
-    const clean = await pushImage(`${env.registry}/${uniqueName("clean")}:v1`, image, { cacheDir: await temp(), storage: null });
+    const clean = await pushImage(`${env.registry}/${uniqueName("clean")}:v1`, image, {
+      cacheDir: await temp(),
+      storage: null,
+    });
     const proxy = await startFaultProxy(env.registry);
     try {
       // Every upload session opens late, so the damaged top layer is refused while its POST is still out. (A PATCH
       // sent with a body that died just before used to wait forever, and client.close() with it; this timing does
       // not hit that instant every time, the abort signal in openStreamedUpload is what rules it out.)
-      proxy.faults.push({ match: (req) => req.method === "POST" && /\/blobs\/uploads\/$/.test(req.url ?? ""), action: { delayMs: 300 }, times: 100 });
+      proxy.faults.push({
+        match: (req) => req.method === "POST" && /\/blobs\/uploads\/$/.test(req.url ?? ""),
+        action: { delayMs: 300 },
+        times: 100,
+      });
       const fake = await copyOfStorage(store, info.Id, info.RootFS.Layers);
-      await writeFile(join(await diffDirOf(store, info.RootFS.Layers, info.RootFS.Layers.length - 1, fake), "data", "dir", "c"), "old\n");
-      const result = await pushImage(`${proxy.host}/${uniqueName("late-session")}:v1`, image, { cacheDir: await temp(), storage: new LocalLayerStore(fake, store.driver) });
+      await writeFile(
+        join(await diffDirOf(store, info.RootFS.Layers, info.RootFS.Layers.length - 1, fake), "data", "dir", "c"),
+        "old\n",
+      );
+      const result = await pushImage(`${proxy.host}/${uniqueName("late-session")}:v1`, image, {
+        cacheDir: await temp(),
+        storage: new LocalLayerStore(fake, store.driver),
+      });
       expect(result.layersFrom).toBe("save");
       expect(result.digest).toBe(clean.digest);
       // No upload was left hanging until a timeout cut it: every PATCH sent was answered 202.
@@ -175,7 +203,9 @@ describe("reading layers from the engine's storage", () => {
   /** The directory of a layer's files (overlay2, the test engine's driver). */
   async function diffDirOf(real: LocalLayerStore, diffIds: string[], index: number, root = real.root): Promise<string> {
     const chainId = chainIds(diffIds)[index]!;
-    const cacheId = (await readFile(join(real.root, "image", real.driver, "layerdb", "sha256", chainId.slice(7), "cache-id"), "utf8")).trim();
+    const cacheId = (
+      await readFile(join(real.root, "image", real.driver, "layerdb", "sha256", chainId.slice(7), "cache-id"), "utf8")
+    ).trim();
     return join(root, "overlay2", cacheId, "diff");
   }
 });

@@ -28,25 +28,49 @@ async function readTar(stream: Readable): Promise<Map<string, Buffer>> {
   ex.on("entry", (header, entry, next) => {
     const chunks: Buffer[] = [];
     entry.on("data", (c) => chunks.push(c as Buffer));
-    entry.on("end", () => { if (header.type === "file") files.set(header.name, Buffer.concat(chunks)); next(); });
+    entry.on("end", () => {
+      if (header.type === "file") files.set(header.name, Buffer.concat(chunks));
+      next();
+    });
   });
-  await new Promise<void>((resolve, reject) => { ex.on("finish", resolve); ex.on("error", reject); stream.pipe(ex); });
+  await new Promise<void>((resolve, reject) => {
+    ex.on("finish", resolve);
+    ex.on("error", reject);
+    stream.pipe(ex);
+  });
   return files;
 }
 
 /** The same image as Docker 25+ would save it. */
 async function toOciLayout(legacy: Map<string, Buffer>): Promise<Buffer> {
   const { pack } = await import("tar-stream");
-  const [entry] = JSON.parse(legacy.get("manifest.json")!.toString()) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+  const [entry] = JSON.parse(legacy.get("manifest.json")!.toString()) as {
+    Config: string;
+    RepoTags: string[];
+    Layers: string[];
+  }[];
   const blobs = new Map<string, Buffer>();
-  const add = (data: Buffer) => { const hex = createHash("sha256").update(data).digest("hex"); blobs.set(hex, data); return hex; };
+  const add = (data: Buffer) => {
+    const hex = createHash("sha256").update(data).digest("hex");
+    blobs.set(hex, data);
+    return hex;
+  };
   const configHex = add(legacy.get(entry!.Config)!);
   const layerHexes = entry!.Layers.map((l) => add(legacy.get(l)!));
   const tar = pack();
   tar.entry({ name: "oci-layout" }, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   for (const [hex, data] of blobs) tar.entry({ name: `blobs/sha256/${hex}` }, data);
   tar.entry({ name: "index.json" }, JSON.stringify({ schemaVersion: 2, manifests: [] }));
-  tar.entry({ name: "manifest.json" }, JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: entry!.RepoTags, Layers: layerHexes.map((h) => `blobs/sha256/${h}`) }]));
+  tar.entry(
+    { name: "manifest.json" },
+    JSON.stringify([
+      {
+        Config: `blobs/sha256/${configHex}`,
+        RepoTags: entry!.RepoTags,
+        Layers: layerHexes.map((h) => `blobs/sha256/${h}`),
+      },
+    ]),
+  );
   tar.finalize();
   const chunks: Buffer[] = [];
   for await (const c of tar as unknown as AsyncIterable<Buffer>) chunks.push(c);
@@ -59,11 +83,19 @@ describe("pushing from an engine that exports the OCI layout", () => {
   let ociTar: Buffer;
   let engine: Docker;
   const caches: string[] = [];
-  const cache = async () => { const dir = await tempDir("cache"); caches.push(dir); return dir; };
+  const cache = async () => {
+    const dir = await tempDir("cache");
+    caches.push(dir);
+    return dir;
+  };
 
   beforeAll(async () => {
     env = await testEnv();
-    image = await buildTestImage(uniqueName("cogts-oci-layout"), { bigMb: 6, code: "oci layout", seed: "oci-layout-weights" });
+    image = await buildTestImage(uniqueName("cogts-oci-layout"), {
+      bigMb: 6,
+      code: "oci layout",
+      seed: "oci-layout-weights",
+    });
     const { stdout } = await run("docker", ["image", "inspect", image], { maxBuffer: 1 << 24 });
     const info = (JSON.parse(stdout) as { Id: string; RootFS: { Layers: string[] } }[])[0]!;
     const save = execFile("docker", ["save", image], { encoding: "buffer", maxBuffer: 1 << 30 });
@@ -71,7 +103,11 @@ describe("pushing from an engine that exports the OCI layout", () => {
     engine = {
       getImage: () => ({
         inspect: async () => info,
-        get: async () => { const p = new PassThrough(); p.end(ociTar); return p; },
+        get: async () => {
+          const p = new PassThrough();
+          p.end(ociTar);
+          return p;
+        },
       }),
       listImages: async () => [],
     } as unknown as Docker;
@@ -86,7 +122,10 @@ describe("pushing from an engine that exports the OCI layout", () => {
     try {
       const legacy = await pushImage(`${proxy.host}/${uniqueName("legacy")}:v1`, image, { cacheDir: await cache() });
       proxy.requests.length = 0;
-      const oci = await pushImage(`${proxy.host}/${uniqueName("oci")}:v1`, image, { cacheDir: await cache(), docker: engine });
+      const oci = await pushImage(`${proxy.host}/${uniqueName("oci")}:v1`, image, {
+        cacheDir: await cache(),
+        docker: engine,
+      });
       expect(oci.digest).toBe(legacy.digest);
       expect(proxy.requests.some((r) => r.method === "PATCH" && !r.contentRange && r.status === 202)).toBe(true);
     } finally {
@@ -99,8 +138,15 @@ describe("pushing from an engine that exports the OCI layout", () => {
     try {
       const streamedPatch = (req: IncomingMessage) => req.method === "PATCH" && !req.headers["content-range"];
       proxy.faults.push({ match: streamedPatch, action: { reset: { afterBytes: MB } }, times: 100 });
-      const result = await pushImage(`${proxy.host}/${uniqueName("oci-fault")}:v1`, image, { cacheDir: await cache(), docker: engine, retry: { attempts: 4, baseDelayMs: 20 } });
-      const clean = await pushImage(`${env.registry}/${uniqueName("oci-clean")}:v1`, image, { cacheDir: await cache(), docker: engine });
+      const result = await pushImage(`${proxy.host}/${uniqueName("oci-fault")}:v1`, image, {
+        cacheDir: await cache(),
+        docker: engine,
+        retry: { attempts: 4, baseDelayMs: 20 },
+      });
+      const clean = await pushImage(`${env.registry}/${uniqueName("oci-clean")}:v1`, image, {
+        cacheDir: await cache(),
+        docker: engine,
+      });
       expect(result.digest).toBe(clean.digest);
       expect(proxy.requests.some((r) => r.method === "PATCH" && !r.contentRange)).toBe(true);
       expect(proxy.requests.some((r) => r.method === "PUT" && /digest=/.test(r.url) && r.status === 201)).toBe(true);
@@ -113,10 +159,22 @@ describe("pushing from an engine that exports the OCI layout", () => {
     const dir = await cache();
     await pushImage(`${env.registry}/${uniqueName("oci-a")}:v1`, image, { cacheDir: dir, docker: engine });
     // A new image id (as after a label change) with the same layers: the export is read, no layer is compressed.
-    const renamed = { ...engine, getImage: (name: string) => { const i = engine.getImage(name); return { get: i.get.bind(i), inspect: async () => ({ ...(await i.inspect()), Id: `sha256:${"0".repeat(64)}` }) }; } } as unknown as Docker;
+    const renamed = {
+      ...engine,
+      getImage: (name: string) => {
+        const i = engine.getImage(name);
+        return {
+          get: i.get.bind(i),
+          inspect: async () => ({ ...(await i.inspect()), Id: `sha256:${"0".repeat(64)}` }),
+        };
+      },
+    } as unknown as Docker;
     const layerFiles = async () => (await readdir(join(dir, "push", "layers-gzip"))).sort();
     const before = await layerFiles();
-    const result = await pushImage(`${env.registry}/${uniqueName("oci-b")}:v1`, image, { cacheDir: dir, docker: renamed });
+    const result = await pushImage(`${env.registry}/${uniqueName("oci-b")}:v1`, image, {
+      cacheDir: dir,
+      docker: renamed,
+    });
     expect(result.exported).toBe(true);
     // Nothing new was compressed into the cache, and nothing was uploaded (mounted from the first repository).
     expect(await layerFiles()).toEqual(before);

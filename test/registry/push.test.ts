@@ -18,7 +18,8 @@ describe("pushImage against the open test registry", () => {
     env = await testEnv();
     cacheDir = await tempDir("cache");
     image = await buildTestImage(uniqueName("cogts-push-basic"), {
-      bigMb: 8, code: "hello from the pushed image",
+      bigMb: 8,
+      code: "hello from the pushed image",
       labels: { "run.cog.openapi_schema": JSON.stringify({ openapi: "3.0.2" }), "run.cog.version": "cogts-test" },
     });
   });
@@ -87,6 +88,8 @@ describe("pushImage against the open test registry", () => {
     const result = await pushImage(`${repo}:v1`, image, { cacheDir, retry: fast, format: "oci" });
     const remote = await inspectRemoteImage(`${repo}@${result.digest}`);
     expect(remote.manifest.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
-    expect(remote.manifest.layers.every((l) => l.mediaType === "application/vnd.oci.image.layer.v1.tar+gzip")).toBe(true);
+    expect(remote.manifest.layers.every((l) => l.mediaType === "application/vnd.oci.image.layer.v1.tar+gzip")).toBe(
+      true,
+    );
   });
 });

@@ -41,13 +41,21 @@ export function uniqueName(prefix: string): string {
  * Builds a local image from the debian stand-in with a random-data "weights" layer of `bigMb` MB and a
  * small "code" layer whose content is `code`, plus labels. Returns the image name.
  */
-export async function buildTestImage(name: string, options: { bigMb: number; code: string; labels?: Record<string, string>; seed?: string }): Promise<string> {
+export async function buildTestImage(
+  name: string,
+  options: { bigMb: number; code: string; labels?: Record<string, string>; seed?: string },
+): Promise<string> {
   const dir = await tempDir("img");
   try {
     await writeFile(join(dir, "weights.bin"), pseudoRandom(options.bigMb * 1024 * 1024, options.seed ?? name));
     await writeFile(join(dir, "predict.sh"), `#!/bin/sh\necho "${options.code}"\n`, { mode: 0o755 });
-    const labels = Object.entries(options.labels ?? {}).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`).join("\n");
-    await writeFile(join(dir, "Dockerfile"), `FROM debian:bookworm-slim\nCOPY weights.bin /weights/weights.bin\nCOPY predict.sh /src/predict.sh\n${labels}\nCMD ["/src/predict.sh"]\n`);
+    const labels = Object.entries(options.labels ?? {})
+      .map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`)
+      .join("\n");
+    await writeFile(
+      join(dir, "Dockerfile"),
+      `FROM debian:bookworm-slim\nCOPY weights.bin /weights/weights.bin\nCOPY predict.sh /src/predict.sh\n${labels}\nCMD ["/src/predict.sh"]\n`,
+    );
     await docker("build", "-q", "-t", name, dir);
     return name;
   } finally {
@@ -70,7 +78,8 @@ export interface Fault {
   /** Which requests it applies to. */
   match: (req: IncomingMessage) => boolean;
   /** What to do: reset the connection after `afterBytes` of the request body, reply with a status, or pass it on late. */
-  action: { reset: { afterBytes: number } } | { status: number; headers?: Record<string, string> } | { delayMs: number };
+  action:
+    { reset: { afterBytes: number } } | { status: number; headers?: Record<string, string> } | { delayMs: number };
   /** How many times it fires (default 1). */
   times?: number;
 }
@@ -89,7 +98,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const [upHost, upPort] = upstream.split(":");
   const state: FaultProxy = { host: "", uploadBytes: 0, requests: [], faults: [], close: async () => {} };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const entry: FaultProxy["requests"][number] = { method: req.method ?? "", url: req.url ?? "", contentRange: req.headers["content-range"] };
+    const entry: FaultProxy["requests"][number] = {
+      method: req.method ?? "",
+      url: req.url ?? "",
+      contentRange: req.headers["content-range"],
+    };
     state.requests.push(entry);
     const isUpload = /\/blobs\/uploads\//.test(req.url ?? "") && req.method !== "GET" && req.method !== "DELETE";
     const fault = state.faults.find((f) => (f.times ?? 1) > 0 && f.match(req));
@@ -107,15 +120,31 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     }
     forward(req, res, entry, isUpload, fault && "reset" in fault.action ? fault.action.reset.afterBytes : undefined);
   });
-  function forward(req: IncomingMessage, res: ServerResponse, entry: FaultProxy["requests"][number], isUpload: boolean, resetAfter: number | undefined): void {
-    const upstreamReq = httpRequest({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: state.host } }, (upRes) => {
-      entry.status = upRes.statusCode;
-      const headers = { ...upRes.headers };
-      // Absolute Locations from the registry must keep pointing at the proxy.
-      if (typeof headers.location === "string") headers.location = headers.location.replace(`//${upstream}`, `//${state.host}`);
-      res.writeHead(upRes.statusCode ?? 502, headers);
-      upRes.pipe(res);
-    });
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: FaultProxy["requests"][number],
+    isUpload: boolean,
+    resetAfter: number | undefined,
+  ): void {
+    const upstreamReq = httpRequest(
+      {
+        host: upHost,
+        port: Number(upPort),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: state.host },
+      },
+      (upRes) => {
+        entry.status = upRes.statusCode;
+        const headers = { ...upRes.headers };
+        // Absolute Locations from the registry must keep pointing at the proxy.
+        if (typeof headers.location === "string")
+          headers.location = headers.location.replace(`//${upstream}`, `//${state.host}`);
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        upRes.pipe(res);
+      },
+    );
     upstreamReq.on("error", () => res.destroy());
     let seen = 0;
     req.on("data", (chunk: Buffer) => {
@@ -132,6 +161,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return state;
 }

@@ -18,14 +18,26 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(project, { recursive: true, force: true }));
 
-async function runSchema(options: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runSchema(
+  options: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = capture();
   const stderr = capture();
-  const code = await schemaCommand.run({ options: { file: "cog.yaml", ...options }, positionals: [], rest: [], stdout: stdout.stream, stderr: stderr.stream, cwd: project });
+  const code = await schemaCommand.run({
+    options: { file: "cog.yaml", ...options },
+    positionals: [],
+    rest: [],
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    cwd: project,
+  });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
-const golden = () => JSON.parse(readFileSync(join(SCHEMA_FIXTURES, "output_imported_interface", "openapi.json"), "utf8")) as { info: { version: string } };
+const golden = () =>
+  JSON.parse(readFileSync(join(SCHEMA_FIXTURES, "output_imported_interface", "openapi.json"), "utf8")) as {
+    info: { version: string };
+  };
 const withoutVersion = (text: string) => {
   const document = JSON.parse(text) as { info: { version: string } };
   return { ...document, info: { ...document.info, version: "<cogts version>" } };
@@ -59,14 +71,25 @@ describe("cog schema", () => {
     writeFileSync(join(project, "cog.yaml"), 'build:\n  node_version: "22"\nrun: "predict.ts"\n');
     const error = await runSchema().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect([(error as UserError).message, ...(error as UserError).problems].join("\n")).toMatch(/^cog\.yaml.*\n?.*cog\.yaml:3:/s);
+    expect([(error as UserError).message, ...(error as UserError).problems].join("\n")).toMatch(
+      /^cog\.yaml.*\n?.*cog\.yaml:3:/s,
+    );
   });
 
   it("caches the result with the hash of cog.yaml and of every file read", async () => {
     await runSchema();
-    const cache = JSON.parse(readFileSync(join(project, CACHE_FILE), "utf8")) as { entries: Record<string, { files: Record<string, string> }> };
-    expect(Object.keys(cache.entries["cog.yaml"]!.files).sort()).toEqual(["cog.yaml", "detail.ts", "predict.ts", "types.ts"]);
-    const second = await cachedSchema(project, "cog.yaml", () => Promise.reject(new Error("must not read the config on a hit")));
+    const cache = JSON.parse(readFileSync(join(project, CACHE_FILE), "utf8")) as {
+      entries: Record<string, { files: Record<string, string> }>;
+    };
+    expect(Object.keys(cache.entries["cog.yaml"]!.files).sort()).toEqual([
+      "cog.yaml",
+      "detail.ts",
+      "predict.ts",
+      "types.ts",
+    ]);
+    const second = await cachedSchema(project, "cog.yaml", () =>
+      Promise.reject(new Error("must not read the config on a hit")),
+    );
     expect(second.fromCache).toBe(true);
   });
 

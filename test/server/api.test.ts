@@ -15,11 +15,14 @@ describe("the HTTP API on the echo predictor", () => {
     expect(r.body).toMatchObject({ output: "hi", status: "succeeded", logs: "", input: { text: "hi" } });
     expect(r.body.id).toMatch(/^pred_[0-9a-f]+$/);
     expect((r.body.metrics as Record<string, unknown>).predict_time).toEqual(expect.any(Number));
-    for (const key of ["created_at", "started_at", "completed_at"]) expect(r.body[key]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    for (const key of ["created_at", "started_at", "completed_at"])
+      expect(r.body[key]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   });
 
   it("keeps the client's id", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { id: "client-id-1", input: { text: "x" }, created_at: "2024-01-02T03:04:05Z" } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { id: "client-id-1", input: { text: "x" }, created_at: "2024-01-02T03:04:05Z" },
+    });
     expect(r.body).toMatchObject({ id: "client-id-1", output: "x" });
   });
 
@@ -41,7 +44,9 @@ describe("the HTTP API on the echo predictor", () => {
   it("answers 422 in Cog's shape for a wrong type", async () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { text: 5 } } });
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({ detail: [{ loc: ["body", "input", "text"], msg: '5 is not of type "string"', type: "value_error" }] });
+    expect(r.body).toEqual({
+      detail: [{ loc: ["body", "input", "text"], msg: '5 is not of type "string"', type: "value_error" }],
+    });
   });
 
   it("answers 400 with a JSON error for malformed JSON", async () => {
@@ -53,7 +58,16 @@ describe("the HTTP API on the echo predictor", () => {
   it("serves the discovery document with the exact key set (no training keys)", async () => {
     const r = await request(`${server.url}/`);
     expect(Object.keys(r.body).sort()).toEqual(
-      ["cog_version", "docs_url", "openapi_url", "shutdown_url", "healthcheck_url", "predictions_url", "predictions_idempotent_url", "predictions_cancel_url"].sort(),
+      [
+        "cog_version",
+        "docs_url",
+        "openapi_url",
+        "shutdown_url",
+        "healthcheck_url",
+        "predictions_url",
+        "predictions_idempotent_url",
+        "predictions_cancel_url",
+      ].sort(),
     );
     expect(r.body.predictions_cancel_url).toBe("/predictions/{prediction_id}/cancel");
   });
@@ -66,7 +80,11 @@ describe("the HTTP API on the echo predictor", () => {
 
   it("reports READY with setup logs and versions", async () => {
     const r = await request(`${server.url}/health-check`);
-    expect(r.body).toMatchObject({ status: "READY", setup: { status: "succeeded", logs: "echo setup done\n" }, version: { coglet: expect.any(String) } });
+    expect(r.body).toMatchObject({
+      status: "READY",
+      setup: { status: "succeeded", logs: "echo setup done\n" },
+      version: { coglet: expect.any(String) },
+    });
     expect((r.body.setup as Record<string, string>).started_at).toMatch(/Z$/);
   });
 
@@ -82,7 +100,11 @@ describe("the HTTP API on the echo predictor", () => {
   it("rejects a PUT whose body id differs from the URL", async () => {
     const r = await request(`${server.url}/predictions/abc`, { method: "PUT", body: { id: "xyz", input: {} } });
     expect(r.status).toBe(422);
-    expect(r.body).toEqual({ detail: [{ loc: ["body", "id"], msg: "prediction ID must match the ID supplied in the URL", type: "value_error" }] });
+    expect(r.body).toEqual({
+      detail: [
+        { loc: ["body", "id"], msg: "prediction ID must match the ID supplied in the URL", type: "value_error" },
+      ],
+    });
   });
 
   it("runs a PUT prediction under the URL's id", async () => {
@@ -97,20 +119,33 @@ describe("the HTTP API on the echo predictor", () => {
   });
 
   it("answers 406 to SSE when the model does not stream, and to SSE on trainings", async () => {
-    const r = await request(`${server.url}/predictions`, { body: { input: {} }, headers: { accept: "text/event-stream" } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { input: {} },
+      headers: { accept: "text/event-stream" },
+    });
     expect(r.status).toBe(406);
     expect(r.body.error).toMatch(/does not support streaming/);
-    const t = await request(`${server.url}/trainings`, { body: { input: {} }, headers: { accept: "text/event-stream" } });
+    const t = await request(`${server.url}/trainings`, {
+      body: { input: {} },
+      headers: { accept: "text/event-stream" },
+    });
     expect(t.status).toBe(406);
   });
 
   it("answers 413 above the 100 MiB body limit and accepts a large body below it", async () => {
     const { request: rawRequest } = await import("node:http");
     const status = await new Promise<number>((resolve, reject) => {
-      const req = rawRequest(`${server.url}/predictions`, { method: "POST", headers: { "content-type": "application/json", "content-length": String(101 * 1024 * 1024) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = rawRequest(
+        `${server.url}/predictions`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": String(101 * 1024 * 1024) },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on("error", reject);
       req.write("{");
     });
@@ -127,7 +162,15 @@ describe("inputs, outputs and secrets", () => {
     const server = await startServer("constraints");
     try {
       const r = await request(`${server.url}/predictions`, { body: { input: { prompt: "hey", sizes: [1, 2] } } });
-      expect(r.body.output).toEqual({ prompt: "hey", steps: 5, scale: 1.5, scheduler: "ddim", code: "ab12", sizes: [1, 2], note: null });
+      expect(r.body.output).toEqual({
+        prompt: "hey",
+        steps: 5,
+        scale: 1.5,
+        scheduler: "ddim",
+        code: "ab12",
+        sizes: [1, 2],
+        note: null,
+      });
       const bad = await request(`${server.url}/predictions`, { body: { input: { steps: 11, scheduler: "x" } } });
       expect(bad.status).toBe(422);
       const detail = bad.body.detail as { loc: string[]; type: string }[];
@@ -135,8 +178,15 @@ describe("inputs, outputs and secrets", () => {
         { loc: ["body", "input", "prompt"], msg: "Field required", type: "value_error.missing" },
         { loc: ["body", "input", "sizes"], msg: "Field required", type: "value_error.missing" },
       ]);
-      expect(detail.slice(2).map((d) => d.loc[2]).sort()).toEqual(["scheduler", "steps"]);
-      const explicitNull = await request(`${server.url}/predictions`, { body: { input: { prompt: "hey", sizes: [], scale: null } } });
+      expect(
+        detail
+          .slice(2)
+          .map((d) => d.loc[2])
+          .sort(),
+      ).toEqual(["scheduler", "steps"]);
+      const explicitNull = await request(`${server.url}/predictions`, {
+        body: { input: { prompt: "hey", sizes: [], scale: null } },
+      });
       expect(explicitNull.status).toBe(422);
     } finally {
       await server.stop();

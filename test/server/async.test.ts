@@ -16,7 +16,12 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
     const hook = await startReceiver();
     try {
       const sync = request(`${server.url}/predictions`, {
-        body: { id: "returns-anyway", input: { seconds: 0.6, ignore_cancel: true }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+        body: {
+          id: "returns-anyway",
+          input: { seconds: 0.6, ignore_cancel: true },
+          webhook: `${hook.url}/h`,
+          webhook_events_filter: ["completed"],
+        },
       });
       await server.waitFor("BUSY");
       expect((await request(`${server.url}/predictions/returns-anyway/cancel`, { method: "POST" })).status).toBe(200);
@@ -35,7 +40,11 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
     try {
       const r = await request(`${server.url}/predictions`, {
         body: { id: "a1", input: { seconds: 1, steps: 4 }, webhook: `${hook.url}/hook` },
-        headers: { prefer: "respond-async", traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "k=v" },
+        headers: {
+          prefer: "respond-async",
+          traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+          tracestate: "k=v",
+        },
       });
       expect(r.status).toBe(202);
       expect(r.body).toMatchObject({ id: "a1", status: "starting" });
@@ -43,7 +52,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
       const busy = await request(`${server.url}/predictions`, { body: { input: { seconds: 0 } } });
       expect(busy.status).toBe(409);
       expect(busy.body).toEqual({ error: "At capacity - all prediction slots busy", status: "failed" });
-      const put = await request(`${server.url}/predictions/a1`, { method: "PUT", body: { input: { seconds: 1, steps: 4 } } });
+      const put = await request(`${server.url}/predictions/a1`, {
+        method: "PUT",
+        body: { input: { seconds: 1, steps: 4 } },
+      });
       expect(put.status).toBe(202);
       expect(put.body).toMatchObject({ id: "a1", status: "processing", input: { seconds: 1, steps: 4 } });
 
@@ -51,7 +63,12 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
       const bodies = hook.received.map((g) => g.json!);
       expect(bodies[0]).toMatchObject({ id: "a1", status: "processing" });
       const last = bodies[bodies.length - 1]!;
-      expect(last).toMatchObject({ id: "a1", status: "succeeded", output: "slept 1", metrics: { steps: { done: 4 }, seen: [1, 2, 3, 4], label: "done" } });
+      expect(last).toMatchObject({
+        id: "a1",
+        status: "succeeded",
+        output: "slept 1",
+        metrics: { steps: { done: 4 }, seen: [1, 2, 3, 4], label: "done" },
+      });
       expect(last.logs).toContain("step 4/4\n");
       expect(last.logs).toContain("stderr line 1\n");
       expect((last.metrics as Record<string, unknown>).predict_time).toEqual(expect.any(Number));
@@ -89,7 +106,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
   it("cancels an async prediction: 200 {} while in flight, canceled status, completed webhook", async () => {
     const hook = await startReceiver();
     try {
-      await request(`${server.url}/predictions`, { body: { id: "c1", input: { seconds: 20, steps: 2 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { id: "c1", input: { seconds: 20, steps: 2 }, webhook: `${hook.url}/h` },
+        headers: { prefer: "respond-async" },
+      });
       await hook.waitFor((got) => got.length >= 1);
       const cancel = await request(`${server.url}/predictions/c1/cancel`, { method: "POST", raw: "" });
       expect(cancel.status).toBe(200);
@@ -126,7 +146,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
   it("stops a predictor that ignores cancellation by restarting the worker", async () => {
     const hook = await startReceiver();
     try {
-      await request(`${server.url}/predictions`, { body: { id: "stubborn", input: { seconds: 30, ignore_cancel: true }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { id: "stubborn", input: { seconds: 30, ignore_cancel: true }, webhook: `${hook.url}/h` },
+        headers: { prefer: "respond-async" },
+      });
       await hook.waitFor((got) => got.length >= 1);
       await request(`${server.url}/predictions/stubborn/cancel`, { method: "POST", raw: "" });
       await hook.waitFor((got) => got.some((g) => g.json?.status === "canceled"));
@@ -166,7 +189,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
     const { execFileSync } = await import("node:child_process");
     const pending = request(`${server.url}/predictions`, { body: { input: { seconds: 20, steps: 2 } } });
     await sleep(500);
-    const children = execFileSync("pgrep", ["-P", String(server.process.pid)]).toString().trim().split("\n");
+    const children = execFileSync("pgrep", ["-P", String(server.process.pid)])
+      .toString()
+      .trim()
+      .split("\n");
     for (const pid of children) process.kill(Number(pid), "SIGKILL");
     const r = await pending;
     expect(r.body.status).toBe("failed");
@@ -181,7 +207,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
     let up = false;
     const hook = await startReceiver(() => ({ status: up ? 200 : 503 }));
     try {
-      const r = await request(`${server.url}/predictions`, { body: { id: "down-1", input: { seconds: 0.2 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      const r = await request(`${server.url}/predictions`, {
+        body: { id: "down-1", input: { seconds: 0.2 }, webhook: `${hook.url}/h` },
+        headers: { prefer: "respond-async" },
+      });
       expect(r.status).toBe(202);
       await server.waitFor("READY");
       expect((await request(`${server.url}/predictions`, { body: {} })).body.status).toBe("succeeded");
@@ -196,7 +225,10 @@ describe("async predictions, slots, cancel and webhooks (sleep predictor)", () =
     const hook = await startReceiver();
     const port = hook.port;
     await hook.close();
-    const r = await request(`${server.url}/predictions`, { body: { id: "net-1", input: { seconds: 0.1 }, webhook: `http://127.0.0.1:${port}/h` }, headers: { prefer: "respond-async" } });
+    const r = await request(`${server.url}/predictions`, {
+      body: { id: "net-1", input: { seconds: 0.1 }, webhook: `http://127.0.0.1:${port}/h` },
+      headers: { prefer: "respond-async" },
+    });
     expect(r.status).toBe(202);
     await server.waitFor("READY");
     await sleep(300);
@@ -227,9 +259,15 @@ describe("terminal webhook retries", () => {
     const server = await startServer("echo", { env: { COGTS_WEBHOOK_RETRY_BASE_MS: "1" } });
     const failing = await startReceiver((r) => ({ status: r.url === "/bad-request" ? 400 : 500 }));
     try {
-      await request(`${server.url}/predictions`, { body: { input: {}, webhook: `${failing.url}/always-500`, webhook_events_filter: ["completed"] }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { input: {}, webhook: `${failing.url}/always-500`, webhook_events_filter: ["completed"] },
+        headers: { prefer: "respond-async" },
+      });
       await failing.waitFor((got) => got.length >= 13, 30_000);
-      await request(`${server.url}/predictions`, { body: { input: {}, webhook: `${failing.url}/bad-request`, webhook_events_filter: ["completed"] }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { input: {}, webhook: `${failing.url}/bad-request`, webhook_events_filter: ["completed"] },
+        headers: { prefer: "respond-async" },
+      });
       await failing.waitFor((got) => got.some((g) => g.url === "/bad-request"));
       await sleep(1500);
       expect(failing.received.filter((g) => g.url === "/always-500")).toHaveLength(13);
@@ -245,13 +283,20 @@ describe("concurrency", () => {
   it("runs 4 predictions at once on an async predictor with COG_MAX_CONCURRENCY=4, each with its own logs and metrics", async () => {
     const server = await startServer("async", { env: { COG_MAX_CONCURRENCY: "4" } });
     try {
-      const runs = ["a", "b", "c", "d"].map((text) => request(`${server.url}/predictions`, { body: { input: { text, seconds: 1 } } }));
+      const runs = ["a", "b", "c", "d"].map((text) =>
+        request(`${server.url}/predictions`, { body: { input: { text, seconds: 1 } } }),
+      );
       await sleep(300);
       expect((await request(`${server.url}/health-check`)).body.status).toBe("BUSY");
       expect((await request(`${server.url}/predictions`, { body: { input: { text: "e" } } })).status).toBe(409);
       const results = await Promise.all(runs);
       for (const [i, text] of ["a", "b", "c", "d"].entries()) {
-        expect(results[i]!.body).toMatchObject({ status: "succeeded", output: text, logs: `start ${text}\nend ${text}\n`, metrics: { echo: text } });
+        expect(results[i]!.body).toMatchObject({
+          status: "succeeded",
+          output: text,
+          logs: `start ${text}\nend ${text}\n`,
+          metrics: { echo: text },
+        });
       }
     } finally {
       await server.stop();
@@ -262,7 +307,9 @@ describe("concurrency", () => {
     const server = await startServer("sync", { env: { COG_MAX_CONCURRENCY: "2" }, waitFor: "SETUP_FAILED" });
     try {
       const health = await request(`${server.url}/health-check`);
-      expect((health.body.setup as Record<string, string>).logs).toMatch(/COG_MAX_CONCURRENCY > 1 requires an async predict\(\) method/);
+      expect((health.body.setup as Record<string, string>).logs).toMatch(
+        /COG_MAX_CONCURRENCY > 1 requires an async predict\(\) method/,
+      );
     } finally {
       await server.stop();
     }
@@ -271,7 +318,9 @@ describe("concurrency", () => {
   it("runs a plain synchronous predict() with one slot", async () => {
     const server = await startServer("sync");
     try {
-      expect((await request(`${server.url}/predictions`, { body: { input: { text: "abc" } } })).body.output).toBe("ABC");
+      expect((await request(`${server.url}/predictions`, { body: { input: { text: "abc" } } })).body.output).toBe(
+        "ABC",
+      );
     } finally {
       await server.stop();
     }

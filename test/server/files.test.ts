@@ -71,7 +71,9 @@ describe("files in and out", () => {
       expect((await request(`${server.url}/predictions/${id}/cancel`, { method: "POST" })).status).toBe(200);
       await hook.waitFor((got) => got.length > 0);
       expect(hook.received[0]!.json).toMatchObject({ id, status: "canceled" });
-      await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 5000 }).toBe("READY");
+      await expect
+        .poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 5000 })
+        .toBe("READY");
       // The id is free again: the prediction ended (canceled) rather than waiting out the download.
       const again = await request(`${server.url}/predictions`, { body: { id, input: { image: dataUrl } } });
       expect(again.body.status).toBe("succeeded");
@@ -114,7 +116,9 @@ describe("files in and out", () => {
     const base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
     try {
       const r = await request(`${server.url}/predictions`, {
-        body: { input: { image: `${base}/dir/photo.png?x=1`, extra: [`${base}/a/..%2F..%2Fetc%2Fpasswd`, `${base}/b.txt`] } },
+        body: {
+          input: { image: `${base}/dir/photo.png?x=1`, extra: [`${base}/a/..%2F..%2Fetc%2Fpasswd`, `${base}/b.txt`] },
+        },
       });
       expect(r.body.status).toBe("succeeded");
       expect(r.body.logs).toMatch(/^got photo\.png 14 bytes; extra _.._etc_passwd,b\.txt/);
@@ -131,12 +135,17 @@ describe("files in and out", () => {
   it("refuses local paths for Path inputs (a client cannot read the server's files)", async () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { image: "/etc/passwd" } } });
     expect(r.status).toBe(422);
-    expect(r.body).toMatchObject({ status: "failed", error: expect.stringContaining("is not an http://, https:// or data: URL") });
+    expect(r.body).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("is not an http://, https:// or data: URL"),
+    });
     expect(r.text).not.toContain("root:");
   });
 
   it("fails cleanly on a malformed data URL or an unreachable host", async () => {
-    expect((await request(`${server.url}/predictions`, { body: { input: { image: "data:image/png;base64,@@@" } } })).status).toBe(422);
+    expect(
+      (await request(`${server.url}/predictions`, { body: { input: { image: "data:image/png;base64,@@@" } } })).status,
+    ).toBe(422);
     const r = await request(`${server.url}/predictions`, { body: { input: { image: "http://127.0.0.1:1/x.png" } } });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe("failed");
@@ -146,7 +155,10 @@ describe("files in and out", () => {
 
 describe("--upload-url", () => {
   it("PUTs each output file and returns the Location without its query string, sync and async", async () => {
-    const uploads = await startReceiver((r) => ({ status: 201, headers: { location: `https://cdn.example.com/u${r.url}?token=abc` } }));
+    const uploads = await startReceiver((r) => ({
+      status: 201,
+      headers: { location: `https://cdn.example.com/u${r.url}?token=abc` },
+    }));
     const server = await startServer("files", { args: ["--upload-url", `${uploads.url}/upload/`] });
     try {
       const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
@@ -157,9 +169,14 @@ describe("--upload-url", () => {
 
       const hook = await startReceiver();
       try {
-        await request(`${server.url}/predictions`, { body: { input: { image: dataUrl }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+        await request(`${server.url}/predictions`, {
+          body: { input: { image: dataUrl }, webhook: `${hook.url}/h` },
+          headers: { prefer: "respond-async" },
+        });
         await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
-        expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual(["https://cdn.example.com/u/upload/out.png"]);
+        expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual([
+          "https://cdn.example.com/u/upload/out.png",
+        ]);
       } finally {
         await hook.close();
       }
@@ -174,7 +191,10 @@ describe("--upload-url", () => {
     const server = await startServer("files", { args: ["--upload-url", uploads.url] });
     try {
       const r = await request(`${server.url}/predictions`, { body: { input: { image: dataUrl } } });
-      expect(r.body).toMatchObject({ status: "failed", error: expect.stringMatching(/upload of out\.png .* failed: HTTP 500/) });
+      expect(r.body).toMatchObject({
+        status: "failed",
+        error: expect.stringMatching(/upload of out\.png .* failed: HTTP 500/),
+      });
     } finally {
       await server.stop();
       await uploads.close();

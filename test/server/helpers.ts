@@ -88,7 +88,10 @@ export interface StartOptions {
 
 /** Starts the server over fixtures/predictors/<fixture>, with fast webhook retries for the retry tests. */
 export function startServer(fixture: string, options: StartOptions = {}): Promise<RunningServer> {
-  return startServerIn(join(FIXTURES, fixture), { ...options, env: { COGTS_WEBHOOK_RETRY_BASE_MS: "20", ...options.env } });
+  return startServerIn(join(FIXTURES, fixture), {
+    ...options,
+    env: { COGTS_WEBHOOK_RETRY_BASE_MS: "20", ...options.env },
+  });
 }
 
 /** Starts the real server process over the predictor project in `dir` (its openapi.json is the schema). */

@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** A project with this predict.ts, its schema read by cogts (as cog build bakes it), served once it is ready. */
-async function serve(source: string, ref = "predict.ts:Predictor"): Promise<(body: unknown) => Promise<{ status: number; body: Record<string, unknown> }>> {
+async function serve(
+  source: string,
+  ref = "predict.ts:Predictor",
+): Promise<(body: unknown) => Promise<{ status: number; body: Record<string, unknown> }>> {
   const dir = mkdtempSync(join(tmpdir(), "cogts-input-forms-"));
   dirs.push(dir);
   writeFileSync(join(dir, "predict.ts"), source);
@@ -48,7 +51,13 @@ export class Predictor extends BasePredictor {
     for (const value of [true, { x: 1 }, [1]]) {
       const refused = await predict({ input: { value } });
       expect(refused.status).toBe(422);
-      expect(refused.body.detail).toEqual([{ loc: ["body", "input", "value"], msg: `${JSON.stringify(value)} is not valid under any of the given schemas`, type: "value_error" }]);
+      expect(refused.body.detail).toEqual([
+        {
+          loc: ["body", "input", "value"],
+          msg: `${JSON.stringify(value)} is not valid under any of the given schemas`,
+          type: "value_error",
+        },
+      ]);
     }
   });
 
@@ -78,35 +87,64 @@ export class Predictor extends BasePredictor {
   }
 }
 `);
-    const answer = await predict({ input: { data: { greeting: "hello", count: 3 }, messages: [{ role: "user", content: "hello" }, { role: "assistant", content: "hi" }] } });
-    expect(answer.body).toMatchObject({ status: "succeeded", output: "count=3, greeting=hello|user: hello\nassistant: hi|none" });
-    expect((await predict({ input: { data: {}, messages: [], items: [{ name: "first", count: 1 }] } })).body.output).toBe("||1");
+    const answer = await predict({
+      input: {
+        data: { greeting: "hello", count: 3 },
+        messages: [
+          { role: "user", content: "hello" },
+          { role: "assistant", content: "hi" },
+        ],
+      },
+    });
+    expect(answer.body).toMatchObject({
+      status: "succeeded",
+      output: "count=3, greeting=hello|user: hello\nassistant: hi|none",
+    });
+    expect(
+      (await predict({ input: { data: {}, messages: [], items: [{ name: "first", count: 1 }] } })).body.output,
+    ).toBe("||1");
     expect((await predict({ input: { data: "x" } })).status).toBe(422);
-    expect((await predict({ input: { data: {}, messages: [1] } })).body.detail).toEqual([{ loc: ["body", "input", "messages/0"], msg: '1 is not of type "object"', type: "value_error" }]);
-    expect((await predict({ input: {} })).body.detail).toEqual([{ loc: ["body", "input", "data"], msg: "Field required", type: "value_error.missing" }]);
+    expect((await predict({ input: { data: {}, messages: [1] } })).body.detail).toEqual([
+      { loc: ["body", "input", "messages/0"], msg: '1 is not of type "object"', type: "value_error" },
+    ]);
+    expect((await predict({ input: {} })).body.detail).toEqual([
+      { loc: ["body", "input", "data"], msg: "Field required", type: "value_error.missing" },
+    ]);
   });
 });
 
 describe("function predictors (function_predictor, non_base_predictor_function)", () => {
   it("runs an exported async function named by run:", async () => {
-    const predict = await serve(`import { Input } from "cogts";
+    const predict = await serve(
+      `import { Input } from "cogts";
 export async function run(prompt: string = Input()): Promise<string> {
   return \`HELLO \${prompt.toUpperCase()}\`;
 }
-`, "predict.ts:run");
-    expect((await predict({ input: { prompt: "world" } })).body).toMatchObject({ status: "succeeded", output: "HELLO WORLD" });
+`,
+      "predict.ts:run",
+    );
+    expect((await predict({ input: { prompt: "world" } })).body).toMatchObject({
+      status: "succeeded",
+      output: "HELLO WORLD",
+    });
     expect((await predict({ input: {} })).status).toBe(422);
   });
 
   it("runs a plain (sync) function and a const arrow function with defaults", async () => {
-    const plain = await serve(`import { Input } from "cogts";
+    const plain = await serve(
+      `import { Input } from "cogts";
 export function predict(text: string = Input({ default: "world" })): string {
   return \`hello \${text}\`;
 }
-`, "predict.ts:predict");
+`,
+      "predict.ts:predict",
+    );
     expect((await plain({ input: {} })).body.output).toBe("hello world");
     expect((await plain({ input: { text: "there" } })).body.output).toBe("hello there");
-    const arrow = await serve(`export const predict = async (n: number = 2): Promise<number> => n * 2;\n`, "predict.ts:predict");
+    const arrow = await serve(
+      `export const predict = async (n: number = 2): Promise<number> => n * 2;\n`,
+      "predict.ts:predict",
+    );
     expect((await arrow({ input: {} })).body.output).toBe(4);
   });
 });
@@ -128,11 +166,14 @@ export class Predictor extends BasePredictor {
   });
 
   it("reaches a function predictor too", async () => {
-    const predict = await serve(`import { currentScope } from "cogts";
+    const predict = await serve(
+      `import { currentScope } from "cogts";
 export async function predict(): Promise<Record<string, string>> {
   return { ...currentScope()!.context };
 }
-`, "predict.ts:predict");
+`,
+      "predict.ts:predict",
+    );
     expect((await predict({ input: {}, context: { a: "1" } })).body.output).toEqual({ a: "1" });
     expect((await predict({})).body.output).toEqual({});
   });

@@ -14,7 +14,10 @@ describe("setup, health and shutdown", () => {
       expect(health.setup).toMatchObject({ status: "starting" });
       const r = await request(`${server.url}/predictions`, { body: { input: {} } });
       expect(r.status).toBe(503);
-      expect(r.body).toEqual({ error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.", status: "failed" });
+      expect(r.body).toEqual({
+        error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
+        status: "failed",
+      });
       const schema = await request(`${server.url}/openapi.json`);
       expect(schema.status).toBe(503);
       expect(schema.body).toEqual({ error: "OpenAPI schema not available" });
@@ -24,11 +27,16 @@ describe("setup, health and shutdown", () => {
   });
 
   it("reports SETUP_FAILED when COG_SETUP_TIMEOUT is exceeded", async () => {
-    const server = await startServer("setup_slow", { env: { SETUP_SECONDS: "30", COG_SETUP_TIMEOUT: "1" }, waitFor: "SETUP_FAILED" });
+    const server = await startServer("setup_slow", {
+      env: { SETUP_SECONDS: "30", COG_SETUP_TIMEOUT: "1" },
+      waitFor: "SETUP_FAILED",
+    });
     try {
       const health = await request(`${server.url}/health-check`);
       expect(health.body.setup).toMatchObject({ status: "failed" });
-      expect((health.body.setup as Record<string, string>).logs).toMatch(/Setup failed: setup did not finish within COG_SETUP_TIMEOUT \(1 s\)\n$/);
+      expect((health.body.setup as Record<string, string>).logs).toMatch(
+        /Setup failed: setup did not finish within COG_SETUP_TIMEOUT \(1 s\)\n$/,
+      );
       expect((await request(`${server.url}/predictions`, { body: {} })).status).toBe(503);
     } finally {
       await server.stop();
@@ -69,11 +77,17 @@ describe("setup, health and shutdown", () => {
       expect((await request(`${server.url}/health-check`)).body.status).toBe("READY");
       writeFileSync(flag, "");
       const bad = await request(`${server.url}/health-check`);
-      expect(bad.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck returned false" });
+      expect(bad.body).toMatchObject({
+        status: "UNHEALTHY",
+        user_healthcheck_error: "user-defined healthcheck returned false",
+      });
       rmSync(flag);
       writeFileSync(thrown, "");
       const threw = await request(`${server.url}/health-check`);
-      expect(threw.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: expect.stringContaining("GPU fell off") });
+      expect(threw.body).toMatchObject({
+        status: "UNHEALTHY",
+        user_healthcheck_error: expect.stringContaining("GPU fell off"),
+      });
       rmSync(thrown);
       expect((await request(`${server.url}/health-check`)).body.status).toBe("READY");
       // UNHEALTHY is transient: predictions still run.
@@ -87,11 +101,16 @@ describe("setup, health and shutdown", () => {
   it("reports UNHEALTHY when the user healthcheck() takes longer than its timeout", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cogts-health-"));
     const hang = join(dir, "hang");
-    const server = await startServer("healthcheck", { env: { HANG_FLAG: hang, COGTS_HEALTHCHECK_TIMEOUT_SECONDS: "0.3" } });
+    const server = await startServer("healthcheck", {
+      env: { HANG_FLAG: hang, COGTS_HEALTHCHECK_TIMEOUT_SECONDS: "0.3" },
+    });
     try {
       writeFileSync(hang, "");
       const r = await request(`${server.url}/health-check`);
-      expect(r.body).toMatchObject({ status: "UNHEALTHY", user_healthcheck_error: "user-defined healthcheck timed out after 0.3 seconds" });
+      expect(r.body).toMatchObject({
+        status: "UNHEALTHY",
+        user_healthcheck_error: "user-defined healthcheck timed out after 0.3 seconds",
+      });
     } finally {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -126,13 +145,18 @@ describe("setup, health and shutdown", () => {
   it("drains on SIGTERM (Cog 0.22): the running prediction finishes and is answered, new ones get 503, then exit 0", async () => {
     const server = await startServer("sleep");
     try {
-      const running = request(`${server.url}/predictions`, { body: { id: "drained", input: { seconds: 2, steps: 4 } } });
+      const running = request(`${server.url}/predictions`, {
+        body: { id: "drained", input: { seconds: 2, steps: 4 } },
+      });
       await server.waitFor("BUSY");
       server.process.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 300));
       const refused = await request(`${server.url}/predictions`, { body: { input: { seconds: 0 } } });
       expect(refused.status).toBe(503);
-      expect(refused.body).toEqual({ error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.", status: "failed" });
+      expect(refused.body).toEqual({
+        error: "Setup has not finished yet. Wait until it has finished, or GET /health-check for status.",
+        status: "failed",
+      });
       const answer = await running;
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ id: "drained", status: "succeeded", output: "slept 2" });
@@ -147,14 +171,21 @@ describe("setup, health and shutdown", () => {
     const hook = await startReceiver();
     try {
       const accepted = await request(`${server.url}/predictions`, {
-        body: { id: "drained-async", input: { seconds: 1 }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] },
+        body: {
+          id: "drained-async",
+          input: { seconds: 1 },
+          webhook: `${hook.url}/h`,
+          webhook_events_filter: ["completed"],
+        },
         headers: { prefer: "respond-async" },
       });
       expect(accepted.status).toBe(202);
       await server.waitFor("BUSY");
       expect((await request(`${server.url}/shutdown`, { raw: "" })).status).toBe(200);
       expect(await server.exited).toBe(0);
-      expect(hook.received.map((r) => r.json)).toEqual([expect.objectContaining({ id: "drained-async", status: "succeeded" })]);
+      expect(hook.received.map((r) => r.json)).toEqual([
+        expect.objectContaining({ id: "drained-async", status: "succeeded" }),
+      ]);
     } finally {
       await hook.close();
       await server.stop();

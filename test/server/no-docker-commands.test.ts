@@ -15,7 +15,14 @@ async function cogRun(fixture: string, args: { input?: string[]; output?: string
   let error: Error | undefined;
   try {
     code = await runCommand.run({
-      options: { "no-docker": true, file: "cog.yaml", input: args.input ?? [], output: args.output, "setup-timeout": "0", progress: "auto" },
+      options: {
+        "no-docker": true,
+        file: "cog.yaml",
+        input: args.input ?? [],
+        output: args.output,
+        "setup-timeout": "0",
+        progress: "auto",
+      },
       positionals: [],
       rest: [],
       stdout: stdout.stream,
@@ -79,9 +86,15 @@ describe("cog run --no-docker", () => {
   });
 
   it("reports invalid inputs and unknown names clearly, in Cog's words, before the predictor starts", async () => {
-    expect((await cogRun("constraints", { input: ["prompt=x", "sizes=[1]"] })).error?.message).toMatch(/^invalid input "prompt": "x" is shorter than 2 characters$/);
-    expect((await cogRun("echo", { input: ["nope=1"] })).error?.message).toMatch(/^unknown input "nope"; valid inputs are: text$/);
-    expect((await cogRun("constraints", { input: ["prompt=hey", "steps=many", "sizes=[1]"] })).error?.message).toBe('invalid input "steps": expected integer, got string');
+    expect((await cogRun("constraints", { input: ["prompt=x", "sizes=[1]"] })).error?.message).toMatch(
+      /^invalid input "prompt": "x" is shorter than 2 characters$/,
+    );
+    expect((await cogRun("echo", { input: ["nope=1"] })).error?.message).toMatch(
+      /^unknown input "nope"; valid inputs are: text$/,
+    );
+    expect((await cogRun("constraints", { input: ["prompt=hey", "steps=many", "sizes=[1]"] })).error?.message).toBe(
+      'invalid input "steps": expected integer, got string',
+    );
   });
 
   it("reports a setup failure with its logs", async () => {
@@ -96,7 +109,14 @@ describe("cog serve --no-docker", () => {
     const stderr = capture();
     try {
       const running = serveCommand.run({
-        options: { "no-docker": true, file: "cog.yaml", port: "0", host: "127.0.0.1", progress: "auto", "playground-port": "9000" },
+        options: {
+          "no-docker": true,
+          file: "cog.yaml",
+          port: "0",
+          host: "127.0.0.1",
+          progress: "auto",
+          "playground-port": "9000",
+        },
         positionals: [],
         rest: [],
         stdout: capture().stream,
@@ -114,7 +134,11 @@ describe("cog serve --no-docker", () => {
         if (health.status === "READY") break;
         await new Promise((r) => setTimeout(r, 25));
       }
-      const response = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: { text: "served" } }) });
+      const response = await fetch(`${url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { text: "served" } }),
+      });
       expect(((await response.json()) as { output: string }).output).toBe("served");
       await fetch(`${url}/shutdown`, { method: "POST" });
       expect(await running).toBe(0);
@@ -125,7 +149,21 @@ describe("cog serve --no-docker", () => {
 
   it("rejects a port that is not a number", async () => {
     await expect(
-      serveCommand.run({ options: { "no-docker": true, file: "cog.yaml", port: "http", host: "127.0.0.1", progress: "auto", "playground-port": "9000" }, positionals: [], rest: [], stdout: capture().stream, stderr: capture().stream, cwd: join(FIXTURES, "echo") }),
+      serveCommand.run({
+        options: {
+          "no-docker": true,
+          file: "cog.yaml",
+          port: "http",
+          host: "127.0.0.1",
+          progress: "auto",
+          "playground-port": "9000",
+        },
+        positionals: [],
+        rest: [],
+        stdout: capture().stream,
+        stderr: capture().stream,
+        cwd: join(FIXTURES, "echo"),
+      }),
     ).rejects.toThrow(/--port must be a port number/);
   });
 });

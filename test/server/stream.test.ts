@@ -5,7 +5,8 @@ import { request } from "../helpers/http.js";
 import { startReceiver } from "../helpers/receiver.js";
 
 type SseEvent = Sse<Record<string, unknown>>;
-const readSse = (response: Response, stopAfter?: (events: SseEvent[]) => boolean) => readSseEvents<Record<string, unknown>>(response, stopAfter);
+const readSse = (response: Response, stopAfter?: (events: SseEvent[]) => boolean) =>
+  readSseEvents<Record<string, unknown>>(response, stopAfter);
 
 describe("iterator outputs", () => {
   let server: RunningServer;
@@ -16,7 +17,12 @@ describe("iterator outputs", () => {
 
   it("returns the yielded values as an array in a sync response, with metrics", async () => {
     const r = await request(`${server.url}/predictions`, { body: { input: { count: 3 } } });
-    expect(r.body).toMatchObject({ status: "succeeded", output: ["item 0", "item 1", "item 2"], logs: "tick 0\ntick 1\ntick 2\n", metrics: { ticks: 3 } });
+    expect(r.body).toMatchObject({
+      status: "succeeded",
+      output: ["item 0", "item 1", "item 2"],
+      logs: "tick 0\ntick 1\ntick 2\n",
+      metrics: { ticks: 3 },
+    });
   });
 
   it("answers [] for a stream that yields nothing, over HTTP, SSE and webhooks (Cog; was null)", async () => {
@@ -31,7 +37,10 @@ describe("iterator outputs", () => {
     expect(events[events.length - 1]).toMatchObject({ event: "completed", data: { status: "succeeded", output: [] } });
     const hook = await startReceiver();
     try {
-      await request(`${server.url}/predictions`, { body: { input: { count: 0 }, webhook: `${hook.url}/h` }, headers: { prefer: "respond-async" } });
+      await request(`${server.url}/predictions`, {
+        body: { input: { count: 0 }, webhook: `${hook.url}/h` },
+        headers: { prefer: "respond-async" },
+      });
       await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
       expect(hook.received.find((g) => g.json?.status === "succeeded")!.json!.output).toEqual([]);
     } finally {
@@ -43,7 +52,11 @@ describe("iterator outputs", () => {
     const hook = await startReceiver();
     try {
       await request(`${server.url}/predictions`, {
-        body: { input: { count: 3, delay: 0.05 }, webhook: `${hook.url}/h`, webhook_events_filter: ["output", "completed"] },
+        body: {
+          input: { count: 3, delay: 0.05 },
+          webhook: `${hook.url}/h`,
+          webhook_events_filter: ["output", "completed"],
+        },
         headers: { prefer: "respond-async" },
       });
       await hook.waitFor((got) => got.some((g) => g.json?.status === "succeeded"));
@@ -65,17 +78,25 @@ describe("iterator outputs", () => {
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     const events = await readSse(response);
     expect(events[0]).toMatchObject({ event: "start", data: { status: "processing" } });
-    expect(events.filter((e) => e.event === "output").map((e) => e.data)).toEqual([{ chunk: "item 0", index: 0 }, { chunk: "item 1", index: 1 }]);
+    expect(events.filter((e) => e.event === "output").map((e) => e.data)).toEqual([
+      { chunk: "item 0", index: 0 },
+      { chunk: "item 1", index: 1 },
+    ]);
     const logs = events.filter((e) => e.event === "log").map((e) => e.data);
     expect(logs.every((l) => l.source === "stdout")).toBe(true);
     expect(logs.map((l) => l.data).join("")).toBe("tick 0\ntick 1\n");
-    expect(events.filter((e) => e.event === "metric")[0]).toMatchObject({ data: { name: "ticks", value: 1, mode: "increment" } });
+    expect(events.filter((e) => e.event === "metric")[0]).toMatchObject({
+      data: { name: "ticks", value: 1, mode: "increment" },
+    });
     const last = events[events.length - 1]!;
     expect(last).toMatchObject({ event: "completed", data: { status: "succeeded", output: ["item 0", "item 1"] } });
   });
 
   it("re-attaches an SSE stream to an in-flight prediction with PUT, replaying its events", async () => {
-    const created = await request(`${server.url}/predictions`, { body: { id: "sse-put", input: { count: 3, delay: 0.2 } }, headers: { prefer: "respond-async" } });
+    const created = await request(`${server.url}/predictions`, {
+      body: { id: "sse-put", input: { count: 3, delay: 0.2 } },
+      headers: { prefer: "respond-async" },
+    });
     expect(created.status).toBe(202);
     const response = await fetch(`${server.url}/predictions/sse-put`, {
       method: "PUT",
@@ -85,7 +106,10 @@ describe("iterator outputs", () => {
     const events = await readSse(response);
     expect(events[0]!.event).toBe("start");
     expect(events.filter((e) => e.event === "output").map((e) => e.data.chunk)).toEqual(["item 0", "item 1", "item 2"]);
-    expect(events[events.length - 1]).toMatchObject({ event: "completed", data: { id: "sse-put", status: "succeeded" } });
+    expect(events[events.length - 1]).toMatchObject({
+      event: "completed",
+      data: { id: "sse-put", status: "succeeded" },
+    });
   });
 
   it("cancels an SSE-created prediction when its only subscriber leaves", async () => {
@@ -95,7 +119,11 @@ describe("iterator outputs", () => {
       const response = await fetch(`${server.url}/predictions`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "text/event-stream" },
-        body: JSON.stringify({ input: { count: 100, delay: 0.2 }, webhook: `${hook.url}/h`, webhook_events_filter: ["completed"] }),
+        body: JSON.stringify({
+          input: { count: 100, delay: 0.2 },
+          webhook: `${hook.url}/h`,
+          webhook_events_filter: ["completed"],
+        }),
         signal: controller.signal,
       });
       await readSse(response, (events) => events.some((e) => e.event === "output"));
@@ -128,7 +156,10 @@ describe("SSE streams that cannot be whole (§4.7 error event)", () => {
   afterAll(() => server.stop());
 
   it("a re-attach whose replay history was capped gets `replay truncated` with the count, then the stream closes", async () => {
-    await request(`${server.url}/predictions`, { body: { id: "trunc", input: { count: 40, delay: 0.05 } }, headers: { prefer: "respond-async" } });
+    await request(`${server.url}/predictions`, {
+      body: { id: "trunc", input: { count: 40, delay: 0.05 } },
+      headers: { prefer: "respond-async" },
+    });
     // 1 start + 3 events per tick: past 8 events the oldest are dropped from the history.
     await new Promise((r) => setTimeout(r, 400));
     const response = await fetch(`${server.url}/predictions/trunc`, {
@@ -143,7 +174,10 @@ describe("SSE streams that cannot be whole (§4.7 error event)", () => {
     expect(events[0]!.data.error).toBe("SSE stream replay truncated; events were dropped");
     expect(events[0]!.data.skipped).toBeGreaterThan(0);
     // The prediction itself goes on, and a plain PUT still answers with its state.
-    const state = await request(`${server.url}/predictions/trunc`, { method: "PUT", body: { input: { count: 40, delay: 0.05 } } });
+    const state = await request(`${server.url}/predictions/trunc`, {
+      method: "PUT",
+      body: { input: { count: 40, delay: 0.05 } },
+    });
     expect(state.status).toBe(202);
     await request(`${server.url}/predictions/trunc/cancel`, { method: "POST" });
   });
@@ -151,12 +185,16 @@ describe("SSE streams that cannot be whole (§4.7 error event)", () => {
   it("a subscriber that stops reading is told it lagged (with the count skipped) once it reads again; the server keeps serving", async () => {
     const { connect } = await import("node:net");
     // The slot of the previous test's canceled prediction must be free first.
-    await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 }).toBe("READY");
+    await expect
+      .poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 })
+      .toBe("READY");
     const port = Number(new URL(server.url).port);
     const socket = connect(port, "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));
     const body = JSON.stringify({ input: { count: 60000 } });
-    socket.write(`POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
     socket.pause();
     // While this client reads nothing, its socket fills and later events are dropped, not buffered.
     await new Promise((r) => setTimeout(r, 2500));
@@ -166,9 +204,15 @@ describe("SSE streams that cannot be whole (§4.7 error event)", () => {
     socket.on("data", (d: string) => (text += d));
     socket.resume();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no lag error; got ${text.length} bytes ending ${JSON.stringify(text.slice(-300))}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no lag error; got ${text.length} bytes ending ${JSON.stringify(text.slice(-300))}`)),
+        20_000,
+      );
       const check = () => {
-        if (/event: error\ndata: .*lagged/.test(text.slice(-2000))) { clearTimeout(timer); resolve(); } else setTimeout(check, 50);
+        if (/event: error\ndata: .*lagged/.test(text.slice(-2000))) {
+          clearTimeout(timer);
+          resolve();
+        } else setTimeout(check, 50);
       };
       check();
     });
@@ -179,7 +223,9 @@ describe("SSE streams that cannot be whole (§4.7 error event)", () => {
     expect(text).not.toContain("event: completed");
     socket.destroy();
     // The lagging subscriber was the SSE prediction's only one: it is canceled, and the server serves on.
-    await expect.poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 }).toBe("READY");
+    await expect
+      .poll(async () => (await request(`${server.url}/health-check`)).body.status, { timeout: 10_000 })
+      .toBe("READY");
     const r = await request(`${server.url}/predictions`, { body: { input: { count: 2 } } });
     expect(r.body).toMatchObject({ status: "succeeded", output: ["item 0", "item 1"] });
   }, 40_000);

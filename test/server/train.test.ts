@@ -5,22 +5,33 @@ import { request } from "../helpers/http.js";
 describe("--x-mode train", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer("train", { args: ["--x-mode", "train"], env: { COG_TRAIN_TYPE_STUB: "train.ts:Trainer" } });
+    server = await startServer("train", {
+      args: ["--x-mode", "train"],
+      env: { COG_TRAIN_TYPE_STUB: "train.ts:Trainer" },
+    });
   });
   afterAll(() => server.stop());
 
   it("lists the training URLs in the discovery document", async () => {
     const r = await request(`${server.url}/`);
-    expect(r.body).toMatchObject({ trainings_url: "/trainings", trainings_idempotent_url: "/trainings/{training_id}", trainings_cancel_url: "/trainings/{training_id}/cancel" });
+    expect(r.body).toMatchObject({
+      trainings_url: "/trainings",
+      trainings_idempotent_url: "/trainings/{training_id}",
+      trainings_cancel_url: "/trainings/{training_id}/cancel",
+    });
   });
 
   it("runs train() validated against TrainingInput, with file outputs as data URLs", async () => {
     const r = await request(`${server.url}/trainings`, { body: { input: { epochs: 3 } } });
     expect(r.body).toMatchObject({ status: "succeeded", logs: "training for 3 epochs\n" });
-    expect((r.body.output as { weights: string }).weights).toBe(`data:application/octet-stream;base64,${Buffer.from("epochs=3").toString("base64")}`);
+    expect((r.body.output as { weights: string }).weights).toBe(
+      `data:application/octet-stream;base64,${Buffer.from("epochs=3").toString("base64")}`,
+    );
     const bad = await request(`${server.url}/trainings`, { body: { input: {} } });
     expect(bad.status).toBe(422);
-    expect(bad.body).toEqual({ detail: [{ loc: ["body", "input", "epochs"], msg: "Field required", type: "value_error.missing" }] });
+    expect(bad.body).toEqual({
+      detail: [{ loc: ["body", "input", "epochs"], msg: "Field required", type: "value_error.missing" }],
+    });
   });
 
   it("checks the training id of an idempotent PUT", async () => {

@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 import { compileInputValidator } from "../../runtime/validate.js";
 import { FIXTURES } from "./helpers.js";
 
-const openapi = JSON.parse(readFileSync(join(FIXTURES, "constraints", "openapi.json"), "utf8")) as Record<string, unknown>;
+const openapi = JSON.parse(readFileSync(join(FIXTURES, "constraints", "openapi.json"), "utf8")) as Record<
+  string,
+  unknown
+>;
 const validate = compileInputValidator(openapi);
 
 describe("compileInputValidator", () => {
@@ -21,12 +24,18 @@ describe("compileInputValidator", () => {
   });
 
   it("drops unknown keys and accepts a valid input", () => {
-    expect(validate({ prompt: "hey", sizes: [1], bogus: true })).toEqual({ ok: true, input: { prompt: "hey", sizes: [1] } });
+    expect(validate({ prompt: "hey", sizes: [1], bogus: true })).toEqual({
+      ok: true,
+      input: { prompt: "hey", sizes: [1] },
+    });
   });
 
   it("names nested array items with a JSON pointer without the leading slash", () => {
     const result = validate({ prompt: "hey", sizes: [1, "x"] });
-    expect(result).toEqual({ ok: false, detail: [{ loc: ["body", "input", "sizes/1"], msg: '"x" is not of type "integer"', type: "value_error" }] });
+    expect(result).toEqual({
+      ok: false,
+      detail: [{ loc: ["body", "input", "sizes/1"], msg: '"x" is not of type "integer"', type: "value_error" }],
+    });
   });
 
   it("checks string length, pattern and enum components behind allOf/$ref", () => {
@@ -44,21 +53,43 @@ describe("compileInputValidator", () => {
 
   it("rejects explicit null for a non-nullable field and accepts it where the schema says nullable", () => {
     const bad = validate({ prompt: "hey", sizes: [], steps: null });
-    expect(bad).toEqual({ ok: false, detail: [{ loc: ["body", "input", "steps"], msg: 'null is not of type "integer"', type: "value_error" }] });
-    expect(validate({ prompt: "hey", sizes: [], note: null })).toEqual({ ok: true, input: { prompt: "hey", sizes: [], note: null } });
+    expect(bad).toEqual({
+      ok: false,
+      detail: [{ loc: ["body", "input", "steps"], msg: 'null is not of type "integer"', type: "value_error" }],
+    });
+    expect(validate({ prompt: "hey", sizes: [], note: null })).toEqual({
+      ok: true,
+      input: { prompt: "hey", sizes: [], note: null },
+    });
   });
 
   it("reports a non-object input against __root__ and treats null as empty", () => {
-    expect(validate([1])).toEqual({ ok: false, detail: [{ loc: ["body", "input", "__root__"], msg: '[1] is not of type "object"', type: "value_error" }] });
+    expect(validate([1])).toEqual({
+      ok: false,
+      detail: [{ loc: ["body", "input", "__root__"], msg: '[1] is not of type "object"', type: "value_error" }],
+    });
     const empty = validate(null);
     expect(empty.ok).toBe(false);
   });
 
   it("does not enforce format and validates TrainingInput the same way", () => {
-    const doc = { components: { schemas: { TrainingInput: { type: "object", properties: { data: { type: "string", format: "uri", "x-order": 0 } }, required: ["data"] } } } };
+    const doc = {
+      components: {
+        schemas: {
+          TrainingInput: {
+            type: "object",
+            properties: { data: { type: "string", format: "uri", "x-order": 0 } },
+            required: ["data"],
+          },
+        },
+      },
+    };
     const train = compileInputValidator(doc, "TrainingInput");
     expect(train({ data: "not a uri" })).toEqual({ ok: true, input: { data: "not a uri" } });
-    expect(train({})).toMatchObject({ ok: false, detail: [{ loc: ["body", "input", "data"], type: "value_error.missing" }] });
+    expect(train({})).toMatchObject({
+      ok: false,
+      detail: [{ loc: ["body", "input", "data"], type: "value_error.missing" }],
+    });
   });
 
   it("fails clearly when the component is missing", () => {

@@ -10,7 +10,19 @@
 import { cp, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDir, globalInstall, imageName, imageSize, packCogts, readmeInstallBlocks, removeDir, removeImages, shell, userEnv, type Packed } from "./helpers.js";
+import {
+  freshDir,
+  globalInstall,
+  imageName,
+  imageSize,
+  packCogts,
+  readmeInstallBlocks,
+  removeDir,
+  removeImages,
+  shell,
+  userEnv,
+  type Packed,
+} from "./helpers.js";
 
 const TIMEOUT = 15 * 60_000;
 /** package.json differences (a few lines of JSON) show up in the code layer; nothing else may. */
@@ -49,14 +61,18 @@ async function modelFiles(dir: string): Promise<void> {
   await writeFile(path.join(dir, "predict.ts"), PREDICTOR);
 }
 
-const lockOnly = (dir: string, env: NodeJS.ProcessEnv) => shell("npm install --package-lock-only --ignore-scripts", { cwd: dir, env });
+const lockOnly = (dir: string, env: NodeJS.ProcessEnv) =>
+  shell("npm install --package-lock-only --ignore-scripts", { cwd: dir, env });
 
 const FORMS: Form[] = [
   {
     name: "tarball outside the project, in dependencies",
     predict: true,
     async make(dir, packed, env) {
-      await writeFile(path.join(dir, "package.json"), manifest({ dependencies: { ms: "2.1.3", cogts: `file:${packed.tarball}` } }));
+      await writeFile(
+        path.join(dir, "package.json"),
+        manifest({ dependencies: { ms: "2.1.3", cogts: `file:${packed.tarball}` } }),
+      );
       await lockOnly(dir, env);
       return dir;
     },
@@ -65,7 +81,10 @@ const FORMS: Form[] = [
     name: "tarball inside the project, in devDependencies",
     async make(dir, packed, env) {
       await cp(packed.tarball, path.join(dir, "vendor", path.basename(packed.tarball)));
-      await writeFile(path.join(dir, "package.json"), manifest({ devDependencies: { cogts: `file:vendor/${path.basename(packed.tarball)}` } }));
+      await writeFile(
+        path.join(dir, "package.json"),
+        manifest({ devDependencies: { cogts: `file:vendor/${path.basename(packed.tarball)}` } }),
+      );
       await lockOnly(dir, env);
       return dir;
     },
@@ -83,8 +102,14 @@ const FORMS: Form[] = [
     async make(dir, packed, env) {
       const unpacked = path.join(path.dirname(dir), `${path.basename(dir)}-cogts`);
       await mkdir(unpacked, { recursive: true });
-      await shell(`tar -xzf ${JSON.stringify(packed.tarball)} -C ${JSON.stringify(unpacked)} --strip-components=1`, { cwd: dir, env });
-      await writeFile(path.join(dir, "package.json"), manifest({ devDependencies: { cogts: `file:../${path.basename(unpacked)}` } }));
+      await shell(`tar -xzf ${JSON.stringify(packed.tarball)} -C ${JSON.stringify(unpacked)} --strip-components=1`, {
+        cwd: dir,
+        env,
+      });
+      await writeFile(
+        path.join(dir, "package.json"),
+        manifest({ devDependencies: { cogts: `file:../${path.basename(unpacked)}` } }),
+      );
       await lockOnly(dir, env);
       return dir;
     },
@@ -92,10 +117,16 @@ const FORMS: Form[] = [
   {
     name: "an npm workspace (lockfile at the workspace root)",
     async make(dir, packed, env) {
-      await writeFile(path.join(dir, "package.json"), `${JSON.stringify({ name: "root", private: true, workspaces: ["model"] }, null, 2)}\n`);
+      await writeFile(
+        path.join(dir, "package.json"),
+        `${JSON.stringify({ name: "root", private: true, workspaces: ["model"] }, null, 2)}\n`,
+      );
       const model = path.join(dir, "model");
       await modelFiles(model);
-      await writeFile(path.join(model, "package.json"), manifest({ devDependencies: { cogts: `file:${packed.tarball}` } }));
+      await writeFile(
+        path.join(model, "package.json"),
+        manifest({ devDependencies: { cogts: `file:${packed.tarball}` } }),
+      );
       await lockOnly(dir, env);
       return model;
     },
@@ -135,18 +166,25 @@ describe("any way a project lists cogts builds the same image as not listing it"
   });
 
   for (const form of FORMS) {
-    it(form.name, async () => {
-      const root = await freshDir("deps");
-      dirs.push(root);
-      await modelFiles(root);
-      const dir = await form.make(root, packed, env);
-      const image = await build(dir, "deps");
-      const size = await imageSize(image);
-      expect(Math.abs(size - baselineSize), `${size} bytes against ${baselineSize} without cogts listed`).toBeLessThanOrEqual(SIZE_TOLERANCE_BYTES);
-      if (!form.predict) return;
-      await writeFile(path.join(dir, "input.txt"), "some text\n");
-      const result = await shell(`cog run ${image} -i file=@input.txt`, { cwd: dir, env });
-      expect(JSON.parse(result.stdout)).toEqual({ isPath: true, ms: "1m", toolchain: [] });
-    }, TIMEOUT);
+    it(
+      form.name,
+      async () => {
+        const root = await freshDir("deps");
+        dirs.push(root);
+        await modelFiles(root);
+        const dir = await form.make(root, packed, env);
+        const image = await build(dir, "deps");
+        const size = await imageSize(image);
+        expect(
+          Math.abs(size - baselineSize),
+          `${size} bytes against ${baselineSize} without cogts listed`,
+        ).toBeLessThanOrEqual(SIZE_TOLERANCE_BYTES);
+        if (!form.predict) return;
+        await writeFile(path.join(dir, "input.txt"), "some text\n");
+        const result = await shell(`cog run ${image} -i file=@input.txt`, { cwd: dir, env });
+        expect(JSON.parse(result.stdout)).toEqual({ isPath: true, ms: "1m", toolchain: [] });
+      },
+      TIMEOUT,
+    );
   }
 });

@@ -27,7 +27,10 @@ export function readmeInstallBlocks(): string[][] {
   const section = /^## Install\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
   if (!section) throw new Error("README.md has no ## Install section");
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) =>
-    match[1]!.split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#")),
+    match[1]!
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#")),
   );
 }
 
@@ -39,7 +42,13 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   requireTestEnv();
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (name === "DOCKER_HOST" || name.startsWith("COGTS_TEST_") || name.startsWith("VITEST") || name === "NODE_OPTIONS") delete env[name];
+    if (
+      name === "DOCKER_HOST" ||
+      name.startsWith("COGTS_TEST_") ||
+      name.startsWith("VITEST") ||
+      name === "NODE_OPTIONS"
+    )
+      delete env[name];
   }
   env.npm_config_cache = process.env.npm_config_cache ?? path.join(homedir(), ".npm");
   // The registry's metadata for cogts's dependencies is re-read at most once a run, not for every project.
@@ -68,7 +77,7 @@ async function once(dir: string, make: (dir: string) => Promise<void>): Promise<
   const done = path.join(dir, ".done");
   const lock = `${dir}.lock`;
   await mkdir(path.dirname(dir), { recursive: true });
-  for (const deadline = Date.now() + 10 * 60_000; !existsSync(done); ) {
+  for (const deadline = Date.now() + 10 * 60_000; !existsSync(done);) {
     try {
       await mkdir(lock);
     } catch {
@@ -110,7 +119,8 @@ export interface Packed {
 
 /** `npm pack` of this worktree (after `npm run build`, which `npm pack` does through `prepare`). */
 export async function packCogts(): Promise<Packed> {
-  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string })
+    .version;
   const dir = await once(path.join(SHARED_ROOT, `pack-${contentKey()}`), async (staging) => {
     await run("npm", ["pack", "--pack-destination", staging], { cwd: REPO_ROOT, env: userEnv(), maxBuffer: 64 << 20 });
   });
@@ -132,9 +142,16 @@ export interface ShellResult {
 }
 
 /** Runs a command line with bash; rejects with its output when it fails (unless `allowFailure`). */
-export function shell(line: string, options: { cwd: string; env: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number }): Promise<ShellResult> {
+export function shell(
+  line: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number },
+): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", line], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", line], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -143,7 +160,8 @@ export function shell(line: string, options: { cwd: string; env: NodeJS.ProcessE
     child.on("close", (code) => {
       clearTimeout(timer);
       const result = { code: code ?? 1, stdout, stderr };
-      if (code !== 0 && !options.allowFailure) reject(new Error(`\`${line}\` in ${options.cwd} exited ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      if (code !== 0 && !options.allowFailure)
+        reject(new Error(`\`${line}\` in ${options.cwd} exited ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
       else resolve(result);
     });
   });

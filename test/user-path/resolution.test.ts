@@ -7,7 +7,17 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDir, globalInstall, imageName, packCogts, readmeInstallBlocks, removeDir, removeImages, shell, userEnv } from "./helpers.js";
+import {
+  freshDir,
+  globalInstall,
+  imageName,
+  packCogts,
+  readmeInstallBlocks,
+  removeDir,
+  removeImages,
+  shell,
+  userEnv,
+} from "./helpers.js";
 
 const TIMEOUT = 15 * 60_000;
 
@@ -60,41 +70,63 @@ describe("one module-resolution rule, source maps and file names everywhere a pr
     for (const dir of dirs) await removeDir(dir);
   });
 
-  it("refuses an extensionless relative import in doctor, build, serve and --no-docker alike, with file:line:col and the fix", async () => {
-    const dir = await freshDir("extensionless", { ...FILES, "predict.ts": predictor("./helper") });
-    dirs.push(dir);
-    const expected = /predict\.ts:2:23: "\.\/helper" names no file Node can load in an ES module .*: write "\.\/helper\.js"/;
-    // cog build type-checks first, and the compiler names the same place and the same fix (TS2835).
-    const typeChecked = /predict\.ts:2:23: Relative import paths need explicit file extensions .*Did you mean '\.\/helper\.js'\?/;
-    const image = imageName("extensionless");
-    images.push(image);
-    for (const command of ["cog doctor", `cog build -t ${image}`, "cog run --no-docker -i image=@photo.png", "cog serve -p 1 --no-docker", "cog serve -p 1"]) {
-      const result = await shell(command, { cwd: dir, env, allowFailure: true });
-      expect(result.code, command).toBe(1);
-      expect(`${result.stdout}${result.stderr}`, command).toMatch(command.startsWith("cog build") ? typeChecked : expected);
-    }
-  }, TIMEOUT);
+  it(
+    "refuses an extensionless relative import in doctor, build, serve and --no-docker alike, with file:line:col and the fix",
+    async () => {
+      const dir = await freshDir("extensionless", { ...FILES, "predict.ts": predictor("./helper") });
+      dirs.push(dir);
+      const expected =
+        /predict\.ts:2:23: "\.\/helper" names no file Node can load in an ES module .*: write "\.\/helper\.js"/;
+      // cog build type-checks first, and the compiler names the same place and the same fix (TS2835).
+      const typeChecked =
+        /predict\.ts:2:23: Relative import paths need explicit file extensions .*Did you mean '\.\/helper\.js'\?/;
+      const image = imageName("extensionless");
+      images.push(image);
+      for (const command of [
+        "cog doctor",
+        `cog build -t ${image}`,
+        "cog run --no-docker -i image=@photo.png",
+        "cog serve -p 1 --no-docker",
+        "cog serve -p 1",
+      ]) {
+        const result = await shell(command, { cwd: dir, env, allowFailure: true });
+        expect(result.code, command).toBe(1);
+        expect(`${result.stdout}${result.stderr}`, command).toMatch(
+          command.startsWith("cog build") ? typeChecked : expected,
+        );
+      }
+    },
+    TIMEOUT,
+  );
 
-  it("runs the fixed import the same on the host and in the image: the file keeps its name, a stack names the .ts line", async () => {
-    const dir = await freshDir("resolution", { ...FILES, "predict.ts": predictor("./helper.js") });
-    dirs.push(dir);
-    const local = await shell("cog run --no-docker -i image=@photo.png", { cwd: dir, env });
-    expect(local.stdout.trim()).toBe("photo.png");
+  it(
+    "runs the fixed import the same on the host and in the image: the file keeps its name, a stack names the .ts line",
+    async () => {
+      const dir = await freshDir("resolution", { ...FILES, "predict.ts": predictor("./helper.js") });
+      dirs.push(dir);
+      const local = await shell("cog run --no-docker -i image=@photo.png", { cwd: dir, env });
+      expect(local.stdout.trim()).toBe("photo.png");
 
-    const image = imageName("resolution");
-    images.push(image);
-    await shell(`cog build -t ${image}`, { cwd: dir, env });
-    const inDocker = await shell(`cog run ${image} -i image=@photo.png`, { cwd: dir, env });
-    expect(inDocker.stdout.trim()).toBe("photo.png");
-    // A type the table does not know keeps its name too (it arrived as file.npy before).
-    await writeFile(path.join(dir, "my data.bin"), "bytes");
-    const unknownType = await shell(`cog run ${image} -i 'image=@my data.bin'`, { cwd: dir, env });
-    expect(unknownType.stdout.trim()).toBe("my data.bin");
+      const image = imageName("resolution");
+      images.push(image);
+      await shell(`cog build -t ${image}`, { cwd: dir, env });
+      const inDocker = await shell(`cog run ${image} -i image=@photo.png`, { cwd: dir, env });
+      expect(inDocker.stdout.trim()).toBe("photo.png");
+      // A type the table does not know keeps its name too (it arrived as file.npy before).
+      await writeFile(path.join(dir, "my data.bin"), "bytes");
+      const unknownType = await shell(`cog run ${image} -i 'image=@my data.bin'`, { cwd: dir, env });
+      expect(unknownType.stdout.trim()).toBe("my data.bin");
 
-    const failed = await shell(`cog run ${image} -i image=@photo.png -i fail=true`, { cwd: dir, env, allowFailure: true });
-    expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/asked to fail: test/);
-    expect(failed.stderr).toMatch(/\/src\/helper\.ts:7:\d+/);
-    expect(failed.stderr).toMatch(/\/src\/predict\.ts:7:\d+/);
-  }, TIMEOUT);
+      const failed = await shell(`cog run ${image} -i image=@photo.png -i fail=true`, {
+        cwd: dir,
+        env,
+        allowFailure: true,
+      });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/asked to fail: test/);
+      expect(failed.stderr).toMatch(/\/src\/helper\.ts:7:\d+/);
+      expect(failed.stderr).toMatch(/\/src\/predict\.ts:7:\d+/);
+    },
+    TIMEOUT,
+  );
 });

@@ -5,7 +5,11 @@ import { baseImageMirrorOption, buildRequestFromFlags, buildSecretOption, progre
  * The type check of `cog build` and `cog push` (both have --skip-typecheck), run before the engine is asked for
  * anything: a type error found here costs no build.
  */
-export async function typecheckUnlessSkipped(ctx: CommandContext<{ "skip-typecheck"?: boolean }>, dir: string, configFile?: string): Promise<void> {
+export async function typecheckUnlessSkipped(
+  ctx: CommandContext<{ "skip-typecheck"?: boolean }>,
+  dir: string,
+  configFile?: string,
+): Promise<void> {
   if (ctx.options["skip-typecheck"] === true) return;
   const { requireTypecheck } = await import("../../doctor/index.js");
   for (const note of await requireTypecheck(dir, configFile)) ctx.stderr.write(`note: ${note}\n`);
@@ -18,9 +22,16 @@ export const buildOptions = {
   "no-cache": { type: "boolean", description: "Do not use cache when building the image" },
   ...progressOption,
   ...baseImageMirrorOption,
-  "openapi-schema": { type: "string", valueName: "FILE", description: "Load OpenAPI schema from a file instead of generating it" },
+  "openapi-schema": {
+    type: "string",
+    valueName: "FILE",
+    description: "Load OpenAPI schema from a file instead of generating it",
+  },
   "skip-schema-validation": { type: "boolean", description: "Do not generate or check the OpenAPI schema" },
-  "skip-typecheck": { type: "boolean", description: "Build even if the project's TypeScript has type errors (cog doctor lists them)" },
+  "skip-typecheck": {
+    type: "boolean",
+    description: "Build even if the project's TypeScript has type errors (cog doctor lists them)",
+  },
 } as const;
 
 export const buildCommand = defineCommand({
@@ -33,7 +44,12 @@ export const buildCommand = defineCommand({
     "The project's TypeScript is type-checked first, as `cog doctor` does; --skip-typecheck builds despite type errors.",
   options: {
     ...configFileOption,
-    tag: { type: "string", short: "t", valueName: "NAME", description: "A name for the built image in the form 'repository:tag'" },
+    tag: {
+      type: "string",
+      short: "t",
+      valueName: "NAME",
+      description: "A name for the built image in the form 'repository:tag'",
+    },
     ...buildOptions,
   },
 

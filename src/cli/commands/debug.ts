@@ -5,7 +5,8 @@ export const debugCommand = defineCommand({
   name: "debug",
   summary: "Generate a Dockerfile from cog.yaml",
   usage: "cog debug [flags]",
-  description: "Prints the Dockerfile `cog build` would build (for BuildKit; --classic for engines without it), and for a Python model the requirements it installs. Needs no engine.",
+  description:
+    "Prints the Dockerfile `cog build` would build (for BuildKit; --classic for engines without it), and for a Python model the requirements it installs. Needs no engine.",
   hidden: true,
   options: {
     ...configFileOption,
@@ -16,12 +17,19 @@ export const debugCommand = defineCommand({
   async run(ctx) {
     const { baseImageMirror, loadProject, prepareBuild } = await import("../../model/index.js");
     const project = await loadProject(ctx.cwd, ctx.options.file);
-    const prepared = await prepareBuild({ project, mirror: baseImageMirror(ctx.options["base-image-mirror"]) }, ctx.options.classic !== true);
+    const prepared = await prepareBuild(
+      { project, mirror: baseImageMirror(ctx.options["base-image-mirror"]) },
+      ctx.options.classic !== true,
+    );
     ctx.stdout.write(prepared.dockerfile);
     // A Python model: the requirements the image installs (index URLs, pins), as comments so stdout stays a Dockerfile.
     const requirements = prepared.pythonRequirements;
     if (requirements) {
-      const text = [".cog/build/requirements.txt, installed from /tmp/requirements.txt:", ...requirements.text.trimEnd().split("\n"), ...requirements.notes.map((note) => `note: ${note}`)];
+      const text = [
+        ".cog/build/requirements.txt, installed from /tmp/requirements.txt:",
+        ...requirements.text.trimEnd().split("\n"),
+        ...requirements.notes.map((note) => `note: ${note}`),
+      ];
       ctx.stdout.write(`\n${text.map((line) => `# ${line}`).join("\n")}\n`);
     }
     return 0;

@@ -12,7 +12,11 @@ export const doctorCommand = defineCommand({
   ].join("\n"),
   options: {
     ...configFileOption,
-    "no-docker": { type: "boolean", default: false, description: "Do not check the Docker engine (for projects run with cog run --no-docker)" },
+    "no-docker": {
+      type: "boolean",
+      default: false,
+      description: "Do not check the Docker engine (for projects run with cog run --no-docker)",
+    },
   },
 
   async run(ctx) {
@@ -25,9 +29,11 @@ export const doctorCommand = defineCommand({
     const label = { ok: "ok     ", note: "note   ", problem: "PROBLEM" } as const;
     for (const finding of findings) ctx.stdout.write(`${label[finding.status]} ${finding.message}\n`);
     const problems = findings.filter((f) => f.status === "problem").length;
-    ctx.stdout.write(problems === 0
-      ? "\nNo problems found.\n"
-      : `\n${problems} problem${problems === 1 ? "" : "s"} found: fix ${problems === 1 ? "it" : "them"} and run cog doctor again.\n`);
+    ctx.stdout.write(
+      problems === 0
+        ? "\nNo problems found.\n"
+        : `\n${problems} problem${problems === 1 ? "" : "s"} found: fix ${problems === 1 ? "it" : "them"} and run cog doctor again.\n`,
+    );
     return problems === 0 ? 0 : 1;
   },
 });

@@ -1,6 +1,14 @@
 import { configFileOption, defineCommand } from "../command.js";
 import { UsageError } from "../../errors.js";
-import { baseImageMirrorOption, buildSecretOption, containerOptions, gpusFor, imageToRun, parsePort, progressOption } from "./docker-options.js";
+import {
+  baseImageMirrorOption,
+  buildSecretOption,
+  containerOptions,
+  gpusFor,
+  imageToRun,
+  parsePort,
+  progressOption,
+} from "./docker-options.js";
 
 export const execCommand = defineCommand({
   name: "exec",
@@ -9,7 +17,13 @@ export const execCommand = defineCommand({
   description: "Builds the project's image and runs the command in a container of it, with this terminal attached.",
   options: {
     ...configFileOption,
-    publish: { type: "string", short: "p", multiple: true, valueName: "PORT[:PORT]", description: "Publish a container's port to the host (HOST:CONTAINER)" },
+    publish: {
+      type: "string",
+      short: "p",
+      multiple: true,
+      valueName: "PORT[:PORT]",
+      description: "Publish a container's port to the host (HOST:CONTAINER)",
+    },
     ...containerOptions,
     ...progressOption,
     ...baseImageMirrorOption,
@@ -33,7 +47,16 @@ export const execCommand = defineCommand({
     const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
     let stream: NodeJS.ReadWriteStream | undefined;
     const { container } = await createAndStart(
-      { docker, image, cmd: command, env: ctx.options.env ?? [], ports, gpus: gpusFor(ctx.options.gpus, gpu), tty, openStdin: tty },
+      {
+        docker,
+        image,
+        cmd: command,
+        env: ctx.options.env ?? [],
+        ports,
+        gpus: gpusFor(ctx.options.gpus, gpu),
+        tty,
+        openStdin: tty,
+      },
       {
         warn: (line) => ctx.stderr.write(`${line}\n`),
         // Attached before start, so that no early output is lost; a retry without GPU attaches to its own container.

@@ -14,6 +14,16 @@ import { trainCommand } from "./train.js";
 
 /** Every `cog` command, in the order `cog --help` lists them. */
 export const commands: Command[] = [
-  buildCommand, debugCommand, doctorCommand, execCommand, initCommand, loginCommand,
-  playgroundCommand, pushCommand, runCommand, schemaCommand, serveCommand, trainCommand,
+  buildCommand,
+  debugCommand,
+  doctorCommand,
+  execCommand,
+  initCommand,
+  loginCommand,
+  playgroundCommand,
+  pushCommand,
+  runCommand,
+  schemaCommand,
+  serveCommand,
+  trainCommand,
 ];

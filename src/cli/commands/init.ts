@@ -7,7 +7,7 @@ export const initCommand = defineCommand({
   description:
     "Writes cog.yaml, predict.ts, package.json, tsconfig.json and .dockerignore into the current directory. " +
     "A file that exists is skipped, never overwritten; an existing package.json only gains what the project " +
-    "lacks to run (\"type\": \"module\" where no CommonJS file needs otherwise, and the cogts dependency), each change listed.",
+    'lacks to run ("type": "module" where no CommonJS file needs otherwise, and the cogts dependency), each change listed.',
   options: {},
 
   async run(ctx) {
@@ -15,7 +15,11 @@ export const initCommand = defineCommand({
     ctx.stdout.write("\nSetting up the current directory for use with cogts...\n\n");
     const { files, dependenciesChanged } = await initProject(ctx.cwd);
     for (const { file, action, changes = [] } of files) {
-      const line = { created: `✅ Created ${file}`, updated: `✏️  Updated ${file}:`, skipped: `⏭️  Skipped existing ${file}` }[action];
+      const line = {
+        created: `✅ Created ${file}`,
+        updated: `✏️  Updated ${file}:`,
+        skipped: `⏭️  Skipped existing ${file}`,
+      }[action];
       ctx.stdout.write(`${line}${action === "skipped" && changes.length > 0 ? ":" : ""}\n`);
       for (const change of changes) ctx.stdout.write(`     ${change}\n`);
     }

@@ -4,7 +4,9 @@ import { UsageError } from "../../errors.js";
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** Reads one line from the terminal; with `hidden`, nothing typed is echoed. */
@@ -15,7 +17,12 @@ async function prompt(question: string, hidden: boolean, out: NodeJS.WritableStr
   const { createInterface } = await import("node:readline");
   const { Writable } = await import("node:stream");
   let muted = false;
-  const output = new Writable({ write(chunk: Buffer, _enc, done) { if (!muted) out.write(chunk); done(); } });
+  const output = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (!muted) out.write(chunk);
+      done();
+    },
+  });
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     return await new Promise<string>((resolve) => {
@@ -50,17 +57,25 @@ export const loginCommand = defineCommand({
   async run(ctx) {
     const { login } = await import("../../registry/index.js");
     const { defaultRegistryHost } = await import("../../registry/index.js");
-    const registry = (ctx.positionals[0] ?? ctx.options.registry ?? defaultRegistryHost()).replace(/^https?:\/\//, "").replace(/\/+$/, "");
-    if (ctx.options["token-stdin"] && ctx.options["password-stdin"]) throw new UsageError("Use --token-stdin or --password-stdin, not both.");
+    const registry = (ctx.positionals[0] ?? ctx.options.registry ?? defaultRegistryHost())
+      .replace(/^https?:\/\//, "")
+      .replace(/\/+$/, "");
+    if (ctx.options["token-stdin"] && ctx.options["password-stdin"])
+      throw new UsageError("Use --token-stdin or --password-stdin, not both.");
     const { username } = ctx.options;
     if (ctx.options["password-stdin"] && !username) throw new UsageError("--password-stdin needs --username.");
     const token = ctx.options["token-stdin"] ? await readStdin() : undefined;
     const password = ctx.options["password-stdin"] ? await readStdin() : undefined;
     const result = await login({
-      registry, token, username, password,
+      registry,
+      token,
+      username,
+      password,
       prompts: {
         token: async (url) => {
-          ctx.stderr.write(`This command will authenticate Docker with ${registry}.\nGet your login token from ${url}\n`);
+          ctx.stderr.write(
+            `This command will authenticate Docker with ${registry}.\nGet your login token from ${url}\n`,
+          );
           return prompt("CLI auth token: ", true, ctx.stderr);
         },
         username: () => prompt("Username: ", false, ctx.stderr),
@@ -68,7 +83,9 @@ export const loginCommand = defineCommand({
       },
     });
     const where = "helper" in result.saved ? `through ${result.saved.helper}` : `in ${result.saved.file}`;
-    ctx.stdout.write(`You've successfully authenticated as ${result.username} on ${registry}! Credentials saved ${where}.\n`);
+    ctx.stdout.write(
+      `You've successfully authenticated as ${result.username} on ${registry}! Credentials saved ${where}.\n`,
+    );
     return 0;
   },
 });

@@ -19,7 +19,10 @@ interface PlaygroundFlags {
 }
 
 /** Starts the page in front of `target` and prints its URL on a line of its own once it answers. */
-export async function startPlaygroundFor(ctx: Pick<CommandContext, "stdout" | "stderr">, { target, port, portFlag, host, webhookHost }: PlaygroundFlags) {
+export async function startPlaygroundFor(
+  ctx: Pick<CommandContext, "stdout" | "stderr">,
+  { target, port, portFlag, host, webhookHost }: PlaygroundFlags,
+) {
   const { startPlayground } = await import("../../playground/index.js");
   const playground = await startPlayground({ target, port: portOption(port, portFlag), host, webhookHost });
   ctx.stderr.write(`Playground for ${target} (Ctrl+C to stop):\n`);
@@ -36,13 +39,25 @@ export const playgroundCommand = defineCommand({
     "streams) for any running Cog-compatible server: `cog serve`, a container of a cogts or Cog image. Requests go through " +
     "this server, so the model server needs no CORS headers. The page answers only on this machine.",
   options: {
-    target: { type: "string", default: "http://127.0.0.1:8393", valueName: "URL", description: "URL of the model server's API" },
+    target: {
+      type: "string",
+      default: "http://127.0.0.1:8393",
+      valueName: "URL",
+      description: "URL of the model server's API",
+    },
     host: { type: "string", default: "127.0.0.1", valueName: "HOST", description: "Address to listen on" },
-    port: { type: "string", short: "p", default: "0", valueName: "PORT", description: "Port to listen on (0 picks a free port)" },
+    port: {
+      type: "string",
+      short: "p",
+      default: "0",
+      valueName: "PORT",
+      description: "Port to listen on (0 picks a free port)",
+    },
     "webhook-host": {
       type: "string",
       valueName: "HOST",
-      description: "Host name the model server reaches this one by (127.0.0.1 for a server on this machine): shows the logs of predictions that do not stream as they come",
+      description:
+        "Host name the model server reaches this one by (127.0.0.1 for a server on this machine): shows the logs of predictions that do not stream as they come",
     },
     "no-open": { type: "boolean", description: "Do not open a browser (never opened without a display or in CI)" },
   },

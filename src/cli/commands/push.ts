@@ -22,14 +22,23 @@ export const pushCommand = defineCommand({
   ].join("\n"),
   options: {
     ...buildOptions,
-    "no-build": { type: "boolean", description: "Push an existing local image (IMAGE, or cog.yaml's image) without building" },
+    "no-build": {
+      type: "boolean",
+      description: "Push an existing local image (IMAGE, or cog.yaml's image) without building",
+    },
     oci: { type: "boolean", description: "Push an OCI image manifest instead of Docker v2 schema 2" },
-    compression: { type: "string", default: "gzip", valueName: "ALGO", description: "Layer compression: gzip, or zstd (needs Node 22.15+; implies --oci)" },
+    compression: {
+      type: "string",
+      default: "gzip",
+      valueName: "ALGO",
+      description: "Layer compression: gzip, or zstd (needs Node 22.15+; implies --oci)",
+    },
   },
   positionals: { max: 1, name: "IMAGE" },
   async run(ctx) {
     const { compression } = ctx.options;
-    if (compression !== "gzip" && compression !== "zstd") throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
+    if (compression !== "gzip" && compression !== "zstd")
+      throw new UsageError(`--compression must be gzip or zstd, not "${compression}".`);
     const { pushImage } = await import("../../docker/index.js");
     const { readPushSettings } = await import("../../registry/index.js");
     const { parseReference } = await import("../../registry/index.js");
@@ -43,7 +52,9 @@ export const pushCommand = defineCommand({
     const project = !target || build ? await loadProject(ctx.cwd, file) : undefined;
     target ??= project?.config.image;
     if (!target) {
-      throw new UserError("To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'");
+      throw new UserError(
+        "To push images, you must either set the 'image' option in cog.yaml or pass an image name as an argument. For example, 'cog push r8.im/your-username/hotdog-detector'",
+      );
     }
     const ref = parseReference(target);
     if (build) await typecheckUnlessSkipped(ctx, dir, file);
@@ -53,7 +64,11 @@ export const pushCommand = defineCommand({
       const { buildModel } = await import("../../model/index.js");
       const { uuidv7 } = await import("../../registry/index.js");
       // As Cog does: every image `cog push` builds carries a fresh push id (a label: no layer changes).
-      await buildModel({ ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)), tag: target, extraLabels: { "run.cog.push_id": uuidv7() } });
+      await buildModel({
+        ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)),
+        tag: target,
+        extraLabels: { "run.cog.push_id": uuidv7() },
+      });
     }
     ctx.stderr.write(`Pushing image '${target}'...\n`);
     const progress = createProgress(ctx.stderr);
@@ -61,14 +76,17 @@ export const pushCommand = defineCommand({
     const { fromStorage, ...settings } = readPushSettings(process.env);
     try {
       const result = await pushImage(target, target, {
-        ...settings, docker, progress,
+        ...settings,
+        docker,
+        progress,
         ...(fromStorage ? {} : { storage: null }),
         format: ctx.options.oci ? "oci" : "docker",
         compression,
       });
       progress.close();
       ctx.stdout.write(`${result.reference}\n`);
-      if (ref.registry === "r8.im") ctx.stderr.write(`\nRun your model on Replicate:\n    https://replicate.com/${ref.repository}\n`);
+      if (ref.registry === "r8.im")
+        ctx.stderr.write(`\nRun your model on Replicate:\n    https://replicate.com/${ref.repository}\n`);
     } catch (err) {
       progress.close();
       throw err;

@@ -5,9 +5,18 @@ import { UsageError, UserError } from "../../errors.js";
 const runOptions = {
   ...configFileOption,
   ...inputOption,
-  json: { type: "string", valueName: "JSON", description: "Inputs as a JSON object: inline, from a file (@inputs.json) or from stdin (@- or -)" },
+  json: {
+    type: "string",
+    valueName: "JSON",
+    description: "Inputs as a JSON object: inline, from a file (@inputs.json) or from stdin (@- or -)",
+  },
   output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
-  "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "300" },
+  "setup-timeout": {
+    type: "string",
+    valueName: "SECONDS",
+    description: "Give up when setup takes longer (0: no limit)",
+    default: "300",
+  },
   ...noDockerOption,
   ...dockerRunOptions,
 } as const;
@@ -30,12 +39,22 @@ export type PredictContext = CommandContext<PredictFlags>;
  * The input of a run from `-i` or `--json`, checked against `openapi` (Cog's CLI messages) before anything is
  * built or started. Undefined `openapi` (an image without a schema label): the input unchecked.
  */
-async function preparedInput(ctx: PredictContext, openapi: Record<string, unknown>, train: boolean, filesAsDataUrls: boolean): Promise<Record<string, unknown>> {
+async function preparedInput(
+  ctx: PredictContext,
+  openapi: Record<string, unknown>,
+  train: boolean,
+  filesAsDataUrls: boolean,
+): Promise<Record<string, unknown>> {
   const predict = await import("../../predict/index.js");
   const component = predict.inputComponent(openapi, train);
-  const input = ctx.options.json !== undefined
-    ? await predict.readJsonInput(ctx.options.json, { cwd: ctx.cwd, filesAsDataUrls, checkNames: (names) => predict.checkInputNames(names, openapi, train) })
-    : predict.buildInputs(ctx.options.input ?? [], openapi, { cwd: ctx.cwd, component, filesAsDataUrls });
+  const input =
+    ctx.options.json !== undefined
+      ? await predict.readJsonInput(ctx.options.json, {
+          cwd: ctx.cwd,
+          filesAsDataUrls,
+          checkNames: (names) => predict.checkInputNames(names, openapi, train),
+        })
+      : predict.buildInputs(ctx.options.input ?? [], openapi, { cwd: ctx.cwd, component, filesAsDataUrls });
   if (predict.canCheckInputs(openapi, train)) predict.checkInputs(input, openapi, train);
   return input;
 }
@@ -56,13 +75,17 @@ async function predictInDocker(ctx: PredictContext, train: boolean): Promise<num
   const { runOnePrediction, waitForContainer } = await import("../../predict/index.js");
   const docker = await requireEngine();
   const { image, schema, gpu } = await imageToRun(ctx, docker, imageArg);
-  if (!schema) throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
+  if (!schema)
+    throw new UserError(`The image ${image} has no run.cog.openapi_schema label: rebuild it with cog build.`);
   // A prebuilt image: checked against its schema label before the container starts.
   input ??= await preparedInput(ctx, schema, train, true);
   const setupTimeout = parseSetupTimeout(ctx.options["setup-timeout"]);
   const warn = (line: string) => ctx.stderr.write(`${line}\n`);
   const { url, container } = await startModelServer({
-    docker, image, gpus: gpusFor(ctx.options.gpus, gpu), warn,
+    docker,
+    image,
+    gpus: gpusFor(ctx.options.gpus, gpu),
+    warn,
     // --debug: the server's debug logs, as Cog's CLI asks its containers for them.
     env: [...(process.env.COGTS_DEBUG ? ["COG_LOG_LEVEL=debug"] : []), ...(ctx.options.env ?? [])],
     ...(train ? { serverArgs: ["--x-mode", "train"] } : {}),
@@ -71,7 +94,12 @@ async function predictInDocker(ctx: PredictContext, train: boolean): Promise<num
     ctx.stderr.write("Starting Docker image and running setup()…\n");
     await waitForContainer(url, container, setupTimeout * 1000);
     await runOnePrediction(url, input, schema, {
-      cwd: ctx.cwd, outputPath: ctx.options.output, json: ctx.options.json !== undefined, train, stdout: ctx.stdout, stderr: ctx.stderr,
+      cwd: ctx.cwd,
+      outputPath: ctx.options.output,
+      json: ctx.options.json !== undefined,
+      train,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
     });
     return 0;
   });
@@ -79,19 +107,30 @@ async function predictInDocker(ctx: PredictContext, train: boolean): Promise<num
 
 /** The `--no-docker` path: the project's predictor on this machine, under the same server as in the image. */
 async function predictHere(ctx: PredictContext, train: boolean): Promise<number> {
-  if (ctx.positionals.length > 0) throw new UserError("an image cannot be given with --no-docker: the project in this directory is run");
+  if (ctx.positionals.length > 0)
+    throw new UserError("an image cannot be given with --no-docker: the project in this directory is run");
   const { loadProject } = await import("../../model/index.js");
   const local = await import("../../local/index.js");
   const { runOnePrediction } = await import("../../predict/index.js");
   const project = await local.prepareLocalProject(await loadProject(ctx.cwd, ctx.options.file));
   try {
     const input = await preparedInput(ctx, project.openapi, train, false);
-    const server = await local.startLocalServer(project, { port: 0, allowLocalPaths: true, stdio: "pipe", mode: train ? "train" : "predict" });
+    const server = await local.startLocalServer(project, {
+      port: 0,
+      allowLocalPaths: true,
+      stdio: "pipe",
+      mode: train ? "train" : "predict",
+    });
     try {
       ctx.stderr.write("Starting the predictor…\n");
       await local.waitForLocalServer(server, parseSetupTimeout(ctx.options["setup-timeout"]) * 1000);
       await runOnePrediction(server.url, input, project.openapi, {
-        cwd: ctx.cwd, outputPath: ctx.options.output, json: ctx.options.json !== undefined, train, stdout: ctx.stdout, stderr: ctx.stderr,
+        cwd: ctx.cwd,
+        outputPath: ctx.options.output,
+        json: ctx.options.json !== undefined,
+        train,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
       });
       return 0;
     } finally {

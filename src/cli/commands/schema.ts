@@ -15,7 +15,12 @@ export const schemaCommand = defineCommand({
     "document Cog would serve. Results are cached in .cog/schema-cache.json by the hash of the sources read.",
   options: {
     ...configFileOption,
-    output: { type: "string", short: "o", valueName: "FILE", description: "Write the schema to FILE instead of stdout" },
+    output: {
+      type: "string",
+      short: "o",
+      valueName: "FILE",
+      description: "Write the schema to FILE instead of stdout",
+    },
   },
 
   async run(ctx) {
@@ -59,7 +64,10 @@ async function readPredictorRefs(dir: string, configFile: string): Promise<Schem
     return match ? { line: Number(match[1]), column: Number(match[2]) } : undefined;
   };
   return {
-    dir, configFile, predict, train,
+    dir,
+    configFile,
+    predict,
+    train,
     refPositions: { predict: position(inspection.predictorKey ?? "run"), train: position("train") },
   };
 }

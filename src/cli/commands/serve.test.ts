@@ -18,7 +18,11 @@ describe("projectBinds", () => {
     writeFileSync(path.join(dir, "a:b.txt"), "");
     const warnings: string[] = [];
     const binds = await projectBinds(dir, (line) => warnings.push(line));
-    expect(binds).toEqual([`${dir}/.cog:/src/.cog:ro`, `${dir}/lib:/src/lib:ro`, `${dir}/predict.ts:/src/predict.ts:ro`]);
+    expect(binds).toEqual([
+      `${dir}/.cog:/src/.cog:ro`,
+      `${dir}/lib:/src/lib:ro`,
+      `${dir}/predict.ts:/src/predict.ts:ro`,
+    ]);
     expect(warnings).toEqual(["Not mounting a:b.txt: Docker cannot bind-mount a path whose name has a colon."]);
   });
 });

@@ -6,11 +6,25 @@ import { startPlaygroundFor } from "./playground.js";
 const serveOptions = {
   ...configFileOption,
   port: { type: "string", short: "p", default: "8393", valueName: "PORT", description: "Port on which to listen" },
-  host: { type: "string", default: "127.0.0.1", valueName: "IP", description: "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 allows connections from other machines" },
-  "upload-url": { type: "string", valueName: "URL", description: "Upload URL for file outputs (e.g. https://example.com/upload/)" },
+  host: {
+    type: "string",
+    default: "127.0.0.1",
+    valueName: "IP",
+    description: "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 allows connections from other machines",
+  },
+  "upload-url": {
+    type: "string",
+    valueName: "URL",
+    description: "Upload URL for file outputs (e.g. https://example.com/upload/)",
+  },
   ...noDockerOption,
   playground: { type: "boolean", description: "Also serve the browser playground for this model (see cog playground)" },
-  "playground-port": { type: "string", default: "9000", valueName: "PORT", description: "Port of the playground (with --playground)" },
+  "playground-port": {
+    type: "string",
+    default: "9000",
+    valueName: "PORT",
+    description: "Port of the playground (with --playground)",
+  },
   ...dockerRunOptions,
 } as const;
 
@@ -65,17 +79,33 @@ async function serveInDocker(ctx: ServeContext): Promise<number> {
   const host = parseHost(ctx.options.host);
   const docker = await requireEngine();
   const project = await loadProject(ctx.cwd, ctx.options.file);
-  const built = await buildModel({ ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)), modelBase: true });
+  const built = await buildModel({
+    ...(await buildRequestFromFlags(ctx.options, project, ctx.stderr, docker)),
+    modelBase: true,
+  });
   const uploadUrl = ctx.options["upload-url"];
   const serverArgs = uploadUrl ? ["--upload-url", uploadUrl] : [];
   const binds = await projectBinds(project.dir, (line) => ctx.stderr.write(`${line}\n`));
   const remote = remoteEngineHost(endpointOf(docker).host);
-  if (remote) ctx.stderr.write(`The engine runs on ${remote}: cog serve mounts ${project.dir} from that machine, so it must hold the same files there.\n`);
+  if (remote)
+    ctx.stderr.write(
+      `The engine runs on ${remote}: cog serve mounts ${project.dir} from that machine, so it must hold the same files there.\n`,
+    );
   // The author's -e settings come last, so they win.
   const env = ["COGTS_LOAD_TYPESCRIPT=1", `COGTS_TRANSPILED_DIR=${MOUNTED_TRANSPILED_JS}`, ...(ctx.options.env ?? [])];
   const warn = (line: string) => ctx.stderr.write(`${line}\n`);
   const gpus = gpusFor(ctx.options.gpus, built.config.build.gpu);
-  const { url, container } = await startModelServer({ docker, image: built.tag, port, host, serverArgs, binds, gpus, env, warn });
+  const { url, container } = await startModelServer({
+    docker,
+    image: built.tag,
+    port,
+    host,
+    serverArgs,
+    binds,
+    gpus,
+    env,
+    warn,
+  });
   return withContainer(container, async () => {
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
     docker.modem.demuxStream(stream, ctx.stdout, ctx.stderr);
@@ -84,7 +114,9 @@ async function serveInDocker(ctx: ServeContext): Promise<number> {
       throw new UserError(`The model did not start: ${String(err)}`, (await containerLogs(container)).split("\n"));
     });
     const where = host === "0.0.0.0" || host === "::" ? ` (listening on every interface, ${host}:${port})` : "";
-    ctx.stderr.write(`Serving at ${url}${where} (the project is mounted at ${MOUNTED_PROJECT}: restart cog serve after changing the code)\n`);
+    ctx.stderr.write(
+      `Serving at ${url}${where} (the project is mounted at ${MOUNTED_PROJECT}: restart cog serve after changing the code)\n`,
+    );
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     return StatusCode === 0 ? 0 : 1;
   });
@@ -98,12 +130,24 @@ async function serveHere(ctx: ServeContext): Promise<number> {
   const host = parseHost(ctx.options.host);
   const project = await prepareLocalProject(await loadProject(ctx.cwd, ctx.options.file));
   try {
-    const server = await startLocalServer(project, { port, host, uploadUrl: ctx.options["upload-url"], stdio: "inherit" });
+    const server = await startLocalServer(project, {
+      port,
+      host,
+      uploadUrl: ctx.options["upload-url"],
+      stdio: "inherit",
+    });
     ctx.stderr.write(`Serving at ${server.url}\n`);
-    const page = ctx.options.playground ? await startPlaygroundFor(ctx, { target: server.url, port: ctx.options["playground-port"], portFlag: "--playground-port", webhookHost: "127.0.0.1" }).catch(async (error: unknown) => {
-      await server.stop();
-      throw error;
-    }) : undefined;
+    const page = ctx.options.playground
+      ? await startPlaygroundFor(ctx, {
+          target: server.url,
+          port: ctx.options["playground-port"],
+          portFlag: "--playground-port",
+          webhookHost: "127.0.0.1",
+        }).catch(async (error: unknown) => {
+          await server.stop();
+          throw error;
+        })
+      : undefined;
     void server.exited.then(() => page?.close());
     const stop = () => void server.stop();
     process.once("SIGINT", stop);
@@ -130,7 +174,13 @@ export const serveCommand = defineCommand({
   async run(ctx) {
     if (ctx.options["no-docker"]) return serveHere(ctx);
     // The container publishes the API on 127.0.0.1:PORT; the page waits (and says so) until it answers.
-    const page = ctx.options.playground ? await startPlaygroundFor(ctx, { target: `http://127.0.0.1:${ctx.options.port}`, port: ctx.options["playground-port"], portFlag: "--playground-port" }) : undefined;
+    const page = ctx.options.playground
+      ? await startPlaygroundFor(ctx, {
+          target: `http://127.0.0.1:${ctx.options.port}`,
+          port: ctx.options["playground-port"],
+          portFlag: "--playground-port",
+        })
+      : undefined;
     return serveInDocker(ctx).finally(() => page?.close());
   },
 });

@@ -20,7 +20,12 @@ export const trainCommand = defineCommand({
     ...configFileOption,
     ...inputOption,
     output: { type: "string", short: "o", default: "weights", valueName: "PATH", description: "Output path" },
-    "setup-timeout": { type: "string", valueName: "SECONDS", description: "Give up when setup takes longer (0: no limit)", default: "300" },
+    "setup-timeout": {
+      type: "string",
+      valueName: "SECONDS",
+      description: "Give up when setup takes longer (0: no limit)",
+      default: "300",
+    },
     ...noDockerOption,
     ...dockerRunOptions,
   },

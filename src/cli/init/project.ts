@@ -30,7 +30,13 @@ const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cog"]);
 
 /** A package name npm accepts, from the folder's name. */
 export function projectName(dir: string): string {
-  return path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "model";
+  return (
+    path
+      .basename(path.resolve(dir))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[._-]+/, "") || "model"
+  );
 }
 
 export async function initProject(dir: string): Promise<InitResult> {
@@ -47,7 +53,8 @@ export async function initProject(dir: string): Promise<InitResult> {
       const { manifest, changes, dependencies } = completeManifest(existing.manifest, template, dir);
       dependenciesChanged ||= dependencies;
       const changed = manifest !== existing.manifest;
-      if (changed) writeFileSync(target, `${JSON.stringify(manifest, null, existing.indent)}${existing.finalNewline ? "\n" : ""}`);
+      if (changed)
+        writeFileSync(target, `${JSON.stringify(manifest, null, existing.indent)}${existing.finalNewline ? "\n" : ""}`);
       files.push({ file, action: changed ? "updated" : "skipped", changes });
       continue;
     }
@@ -68,19 +75,31 @@ function readManifest(file: string): { manifest: Manifest; indent: string; final
   try {
     manifest = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`package.json is not valid JSON (${(error as Error).message}): fix it and run cog init again; nothing was written.`);
+    throw new UserError(
+      `package.json is not valid JSON (${(error as Error).message}): fix it and run cog init again; nothing was written.`,
+    );
   }
   if (!manifest || typeof manifest !== "object" || Array.isArray(manifest)) {
-    throw new UserError("package.json does not hold a JSON object: fix it and run cog init again; nothing was written.");
+    throw new UserError(
+      "package.json does not hold a JSON object: fix it and run cog init again; nothing was written.",
+    );
   }
-  return { manifest: manifest as Manifest, indent: /^[ \t]+(?=")/m.exec(text)?.[0] ?? "  ", finalNewline: text.endsWith("\n") };
+  return {
+    manifest: manifest as Manifest,
+    indent: /^[ \t]+(?=")/m.exec(text)?.[0] ?? "  ",
+    finalNewline: text.endsWith("\n"),
+  };
 }
 
 /**
  * The existing manifest with what the template's adds: its `type`, when that is safe, and each of its dependencies
  * the project lists under no field. Returns the same object when nothing is added.
  */
-function completeManifest(existing: Manifest, template: Manifest, dir: string): { manifest: Manifest; changes: string[]; dependencies: boolean } {
+function completeManifest(
+  existing: Manifest,
+  template: Manifest,
+  dir: string,
+): { manifest: Manifest; changes: string[]; dependencies: boolean } {
   const changes: string[] = [];
   let manifest = existing;
   const listed = new Set(DEPENDENCY_FIELDS.flatMap((field) => Object.keys(asRecord(existing[field]))));
@@ -93,7 +112,9 @@ function completeManifest(existing: Manifest, template: Manifest, dir: string): 
         continue;
       }
       manifest = { ...manifest, [field]: { ...asRecord(manifest[field]), [name]: spec } };
-      changes.push(`added ${field}.${name} ${JSON.stringify(spec)}${name === "cogts" ? " (the SDK's types, for your editor and tsc)" : ""}`);
+      changes.push(
+        `added ${field}.${name} ${JSON.stringify(spec)}${name === "cogts" ? " (the SDK's types, for your editor and tsc)" : ""}`,
+      );
       dependencies = true;
     }
   }
@@ -101,10 +122,14 @@ function completeManifest(existing: Manifest, template: Manifest, dir: string): 
     const commonJs = existing.type === undefined ? commonJsFile(dir) : undefined;
     if (existing.type === undefined && !commonJs) {
       manifest = withType(manifest, "module");
-      changes.unshift('added "type": "module" (predict.ts runs as an ES module with cog run --no-docker; this makes the image run it as one too)');
+      changes.unshift(
+        'added "type": "module" (predict.ts runs as an ES module with cog run --no-docker; this makes the image run it as one too)',
+      );
     } else {
       const why = commonJs ? `${commonJs} is CommonJS` : 'it says "type": "commonjs"';
-      changes.push(`left "type" as it is (${why}): in the image, .ts files then compile to CommonJS, without import.meta or top-level await (name a file .mts to make it an ES module)`);
+      changes.push(
+        `left "type" as it is (${why}): in the image, .ts files then compile to CommonJS, without import.meta or top-level await (name a file .mts to make it an ES module)`,
+      );
     }
   }
   return { manifest, changes, dependencies };

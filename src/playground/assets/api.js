@@ -3,17 +3,24 @@
 /** Explains a refusal the way a model author needs it. */
 export function explainRefusal(status, body) {
   const detail = typeof body?.detail === "string" ? body.detail : body?.error;
-  if (status === 409) return "409 Conflict: the model is already running a prediction and takes one at a time (concurrency.max in cog.yaml raises that). Wait for it to finish, or cancel it.";
-  if (status === 503) return `503 Service Unavailable: the model is not ready to predict (setup has not finished, or it failed: see the health status above).${detail ? ` ${detail}` : ""}`;
+  if (status === 409)
+    return "409 Conflict: the model is already running a prediction and takes one at a time (concurrency.max in cog.yaml raises that). Wait for it to finish, or cancel it.";
+  if (status === 503)
+    return `503 Service Unavailable: the model is not ready to predict (setup has not finished, or it failed: see the health status above).${detail ? ` ${detail}` : ""}`;
   if (status === 502) return `The playground cannot reach the model server.${detail ? ` ${detail}` : ""}`;
   if (status === 406) return `406: ${detail ?? "the model does not stream"}`;
-  if (status === 413) return "413: the request is too large for the server (large files: give an https:// URL instead of uploading).";
+  if (status === 413)
+    return "413: the request is too large for the server (large files: give an https:// URL instead of uploading).";
   return `${status}: ${detail ?? JSON.stringify(body)}`;
 }
 
 async function bodyOf(response) {
   const text = await response.text();
-  try { return JSON.parse(text); } catch { return { error: text }; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { error: text };
+  }
 }
 
 /** Parses a text/event-stream body, calling onEvent(name, data) for each event as it arrives. */
@@ -36,7 +43,11 @@ export async function readEvents(response, onEvent) {
       }
       if (data.length === 0) continue;
       let parsed;
-      try { parsed = JSON.parse(data.join("\n")); } catch { parsed = data.join("\n"); }
+      try {
+        parsed = JSON.parse(data.join("\n"));
+      } catch {
+        parsed = data.join("\n");
+      }
       onEvent(name, parsed);
     }
   }
@@ -54,7 +65,8 @@ export async function predict({ id, input, stream, signal, onEvent, webhook }) {
     signal,
   });
   if (!response.ok) return { refused: { status: response.status, body: await bodyOf(response) } };
-  if (!stream || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) return { prediction: await bodyOf(response) };
+  if (!stream || !(response.headers.get("content-type") ?? "").includes("text/event-stream"))
+    return { prediction: await bodyOf(response) };
   let final;
   await readEvents(response, (name, data) => {
     if (name === "completed") final = data;
@@ -71,7 +83,11 @@ export function listenForWebhooks(token, onUpdate) {
   return new Promise((resolve) => {
     const source = new EventSource(`/events/${token}`);
     source.onmessage = (event) => {
-      try { onUpdate(JSON.parse(event.data)); } catch { /* a partial relay: the final answer still comes */ }
+      try {
+        onUpdate(JSON.parse(event.data));
+      } catch {
+        /* a partial relay: the final answer still comes */
+      }
     };
     source.onopen = () => resolve(source);
     setTimeout(() => resolve(source), 1000);

@@ -15,7 +15,7 @@ function setStatus(text, status) {
 
 function showHealth(h) {
   const badge = $("health");
-  badge.textContent = h.status === "UNREACHABLE" ? "unreachable" : h.status ?? "unknown";
+  badge.textContent = h.status === "UNREACHABLE" ? "unreachable" : (h.status ?? "unknown");
   badge.dataset.status = h.status ?? "";
   const banner = $("setup");
   const setup = h.setup ?? {};
@@ -26,25 +26,35 @@ function showHealth(h) {
   $("setup-progress").hidden = !starting;
   if (starting) {
     const since = setup.started_at ? Math.max(0, (Date.now() - Date.parse(setup.started_at)) / 1000) : undefined;
-    $("setup-text").textContent = `The model is running setup()${since === undefined ? "" : ` (${since.toFixed(0)} s so far)`}; the form opens when it is ready.`;
+    $("setup-text").textContent =
+      `The model is running setup()${since === undefined ? "" : ` (${since.toFixed(0)} s so far)`}; the form opens when it is ready.`;
   } else if (failed) {
-    $("setup-text").textContent = "Setup failed: the model cannot run predictions. Its setup logs say why; fix the model and restart the server.";
+    $("setup-text").textContent =
+      "Setup failed: the model cannot run predictions. Its setup logs say why; fix the model and restart the server.";
   } else if (h.status === "UNREACHABLE") {
     $("setup-text").textContent = `Cannot reach the model server at ${state.target}; retrying. ${h.error ?? ""}`;
   } else if (h.status === "UNHEALTHY") {
     $("setup-text").textContent = "The model's own healthcheck() reports it unhealthy.";
   }
-  $("setup-logs").textContent = starting || failed ? setup.logs ?? "" : "";
+  $("setup-logs").textContent = starting || failed ? (setup.logs ?? "") : "";
   if (failed && state.lastHealth !== "SETUP_FAILED") $("setup-logs").setAttribute("role", "alert");
   state.lastHealth = h.status;
 }
 
 async function pollHealth() {
   let h;
-  try { h = await api.health(); } catch (e) { h = { status: "UNREACHABLE", error: e.message }; }
+  try {
+    h = await api.health();
+  } catch (e) {
+    h = { status: "UNREACHABLE", error: e.message };
+  }
   showHealth(h);
   if ((h.status === "READY" || h.status === "BUSY") && !state.schema) {
-    try { await loadSchema(); } catch (e) { $("form-error").textContent = `Cannot read the model's schema: ${e.message}`; }
+    try {
+      await loadSchema();
+    } catch (e) {
+      $("form-error").textContent = `Cannot read the model's schema: ${e.message}`;
+    }
   }
   setTimeout(pollHealth, h.status === "READY" || h.status === "BUSY" ? 3000 : 1000);
 }
@@ -61,7 +71,8 @@ async function loadSchema() {
 function showMetrics(metrics, elapsed) {
   const parts = [];
   if (metrics?.predict_time !== undefined) parts.push(`predict_time ${Number(metrics.predict_time).toFixed(3)} s`);
-  for (const [name, value] of Object.entries(metrics ?? {})) if (name !== "predict_time") parts.push(`${name} ${JSON.stringify(value)}`);
+  for (const [name, value] of Object.entries(metrics ?? {}))
+    if (name !== "predict_time") parts.push(`${name} ${JSON.stringify(value)}`);
   if (elapsed !== undefined) parts.push(`round trip ${elapsed.toFixed(2)} s`);
   $("metrics").textContent = parts.join(" · ");
 }
@@ -73,11 +84,17 @@ function showRefusal({ status, body }) {
     for (const d of body.detail) {
       const loc = d.loc ?? [];
       const name = loc[0] === "body" && loc[1] === "input" ? loc[2] : undefined;
-      const where = loc.slice(3).map((p) => `[${p}]`).join("");
-      if (name === undefined || !state.form.setError(String(name), `${where ? `${where}: ` : ""}${d.msg}`)) general.push(`${loc.join(".")}: ${d.msg}`);
+      const where = loc
+        .slice(3)
+        .map((p) => `[${p}]`)
+        .join("");
+      if (name === undefined || !state.form.setError(String(name), `${where ? `${where}: ` : ""}${d.msg}`))
+        general.push(`${loc.join(".")}: ${d.msg}`);
       else first ??= String(name);
     }
-    $("form-error").textContent = general.length ? `The server refused the input: ${general.join("; ")}` : "The server refused some inputs: see the fields marked in red.";
+    $("form-error").textContent = general.length
+      ? `The server refused the input: ${general.join("; ")}`
+      : "The server refused some inputs: see the fields marked in red.";
     if (first) state.form.focusField(first);
     setStatus("Refused (422): invalid input.", "error");
     return;
@@ -86,7 +103,8 @@ function showRefusal({ status, body }) {
   setStatus(`Refused (${status}).`, "error");
 }
 
-const randomId = (prefix, words) => `${prefix}-${crypto.getRandomValues(new Uint32Array(words)).reduce((s, n) => s + n.toString(16).padStart(8, "0"), "")}`;
+const randomId = (prefix, words) =>
+  `${prefix}-${crypto.getRandomValues(new Uint32Array(words)).reduce((s, n) => s + n.toString(16).padStart(8, "0"), "")}`;
 
 async function run(input) {
   const id = randomId("playground", 2);
@@ -110,23 +128,38 @@ async function run(input) {
   }, 200);
   // A model that does not stream sends its logs as webhooks, which the playground relays (when it can be reached).
   const token = !state.streaming && state.webhooks ? randomId("page", 4) : undefined;
-  const relay = token ? await api.listenForWebhooks(token, (update) => {
-    if (typeof update.logs === "string") $("logs").textContent = update.logs;
-    if (update.metrics) showMetrics(update.metrics);
-  }) : undefined;
+  const relay = token
+    ? await api.listenForWebhooks(token, (update) => {
+        if (typeof update.logs === "string") $("logs").textContent = update.logs;
+        if (update.metrics) showMetrics(update.metrics);
+      })
+    : undefined;
   let result;
   try {
     result = await api.predict({
-      id, input, stream: state.streaming, signal: controller.signal, webhook: token ? `${state.webhooks}${token}` : undefined,
+      id,
+      input,
+      stream: state.streaming,
+      signal: controller.signal,
+      webhook: token ? `${state.webhooks}${token}` : undefined,
       onEvent(name, data) {
         if (name === "output") view.push(data.chunk);
         else if (name === "log") $("logs").append(data.data ?? "");
-        else if (name === "metric") { live[data.name] = data.mode === "increment" ? (live[data.name] ?? 0) + data.value : data.value; showMetrics(live); }
-        else if (name === "error") $("form-error").textContent = `The event stream broke off: ${data.error ?? JSON.stringify(data)}`;
+        else if (name === "metric") {
+          live[data.name] = data.mode === "increment" ? (live[data.name] ?? 0) + data.value : data.value;
+          showMetrics(live);
+        } else if (name === "error")
+          $("form-error").textContent = `The event stream broke off: ${data.error ?? JSON.stringify(data)}`;
       },
     });
   } catch (e) {
-    result = { prediction: { id, status: controller.signal.aborted ? "canceled" : "error", error: controller.signal.aborted ? undefined : `the request failed: ${e.message}` } };
+    result = {
+      prediction: {
+        id,
+        status: controller.signal.aborted ? "canceled" : "error",
+        error: controller.signal.aborted ? undefined : `the request failed: ${e.message}`,
+      },
+    };
   } finally {
     relay?.close();
     clearInterval(tick);
@@ -136,12 +169,18 @@ async function run(input) {
     $("cancel").disabled = true;
   }
   const elapsed = (performance.now() - started) / 1000;
-  if (result.refused) { showRefusal(result.refused); return; }
+  if (result.refused) {
+    showRefusal(result.refused);
+    return;
+  }
   const p = result.prediction;
   if (!view || view.items.length === 0) renderOutput($("output"), p.output, state.outputSchema);
   if (p.error) $("output").prepend(el("p", { class: "error", role: "alert" }, [`Error: ${p.error}`]));
   if (typeof p.logs === "string") $("logs").textContent = p.logs;
-  setStatus(`${p.status === "succeeded" ? "Succeeded" : p.status === "canceled" ? "Canceled" : p.status === "failed" ? "Failed" : p.status}.`, p.status);
+  setStatus(
+    `${p.status === "succeeded" ? "Succeeded" : p.status === "canceled" ? "Canceled" : p.status === "failed" ? "Failed" : p.status}.`,
+    p.status,
+  );
   showMetrics(p.metrics, elapsed);
   addHistory({ input, prediction: p, elapsed });
 }
@@ -149,7 +188,7 @@ async function run(input) {
 /** An input's value for display: files as "(file)", secrets masked (the page's own copy keeps them for Re-run). */
 function shown(name, value) {
   if (state.form?.kinds().get(name) === "secret") return "••••••";
-  return typeof value === "string" && value.startsWith("data:") ? "(file)" : JSON.stringify(value) ?? "(unset)";
+  return typeof value === "string" && value.startsWith("data:") ? "(file)" : (JSON.stringify(value) ?? "(unset)");
 }
 
 function addHistory(entry) {
@@ -157,11 +196,17 @@ function addHistory(entry) {
   state.history.unshift(entry);
   $("history-empty").hidden = true;
   const p = entry.prediction;
-  const summary = Object.entries(entry.input).map(([k, v]) => `${k}=${shown(k, v)}`).join(", ");
+  const summary = Object.entries(entry.input)
+    .map(([k, v]) => `${k}=${shown(k, v)}`)
+    .join(", ");
   const rerun = el("button", { type: "button", class: "small" }, ["Re-run"]);
   const show = el("button", { type: "button", class: "small" }, ["Show"]);
   const compare = el("input", { type: "checkbox", id: `cmp-${entry.n}`, "aria-label": `Compare run ${entry.n}` });
-  rerun.addEventListener("click", () => { state.form.fill(entry.input); updateShare(); void run(entry.input); });
+  rerun.addEventListener("click", () => {
+    state.form.fill(entry.input);
+    updateShare();
+    void run(entry.input);
+  });
   show.addEventListener("click", () => {
     state.form.fill(entry.input);
     renderOutput($("output"), p.output, state.outputSchema);
@@ -172,32 +217,59 @@ function addHistory(entry) {
   });
   compare.addEventListener("change", renderCompare);
   entry.checkbox = compare;
-  $("history").prepend(el("li", {}, [
-    el("strong", {}, [`Run ${entry.n}`]), " ", el("span", { class: "meta" }, [`${p.status}${p.metrics?.predict_time !== undefined ? `, ${Number(p.metrics.predict_time).toFixed(3)} s` : ""} — ${summary.length > 160 ? `${summary.slice(0, 160)}…` : summary}`]),
-    " ", rerun, " ", show, " ", compare, el("label", { for: `cmp-${entry.n}` }, [" compare"]),
-  ]));
+  $("history").prepend(
+    el("li", {}, [
+      el("strong", {}, [`Run ${entry.n}`]),
+      " ",
+      el("span", { class: "meta" }, [
+        `${p.status}${p.metrics?.predict_time !== undefined ? `, ${Number(p.metrics.predict_time).toFixed(3)} s` : ""} — ${summary.length > 160 ? `${summary.slice(0, 160)}…` : summary}`,
+      ]),
+      " ",
+      rerun,
+      " ",
+      show,
+      " ",
+      compare,
+      el("label", { for: `cmp-${entry.n}` }, [" compare"]),
+    ]),
+  );
 }
 
 function renderCompare() {
   const chosen = state.history.filter((h) => h.checkbox.checked).slice(0, 2);
-  if (chosen.length < 2) { $("compare").replaceChildren(); return; }
+  if (chosen.length < 2) {
+    $("compare").replaceChildren();
+    return;
+  }
   const keys = [...new Set(chosen.flatMap((h) => Object.keys(h.input)))];
-  $("compare").replaceChildren(...chosen.map((h) => el("div", {}, [
-    el("h3", {}, [`Run ${h.n}: ${h.prediction.status}`]),
-    el("dl", {}, keys.flatMap((k) => {
-      const differs = JSON.stringify(chosen[0].input[k]) !== JSON.stringify(chosen[1].input[k]);
-      const v = h.input[k];
-      return [el("dt", {}, [k]), el("dd", differs ? { class: "diff" } : {}, [shown(k, v)])];
-    })),
-    outputNode(h.prediction.output, state.outputSchema),
-  ])));
+  $("compare").replaceChildren(
+    ...chosen.map((h) =>
+      el("div", {}, [
+        el("h3", {}, [`Run ${h.n}: ${h.prediction.status}`]),
+        el(
+          "dl",
+          {},
+          keys.flatMap((k) => {
+            const differs = JSON.stringify(chosen[0].input[k]) !== JSON.stringify(chosen[1].input[k]);
+            const v = h.input[k];
+            return [el("dt", {}, [k]), el("dd", differs ? { class: "diff" } : {}, [shown(k, v)])];
+          }),
+        ),
+        outputNode(h.prediction.output, state.outputSchema),
+      ]),
+    ),
+  );
 }
 
 function updateShare() {
   if (!state.form) return;
   const { input } = state.form.collect();
-  const code = state.shareKind === "cog" ? cogRunCommand(input, state.form.kinds(), (name) => state.form.fileNames(name))
-    : state.shareKind === "fetch" ? fetchSnippet(state.target, input) : curlCommand(state.target, input);
+  const code =
+    state.shareKind === "cog"
+      ? cogRunCommand(input, state.form.kinds(), (name) => state.form.fileNames(name))
+      : state.shareKind === "fetch"
+        ? fetchSnippet(state.target, input)
+        : curlCommand(state.target, input);
   $("code").textContent = code;
 }
 
@@ -235,7 +307,10 @@ function wire() {
     // Not (yet) known to the server, or unreachable: stop waiting for it here at least.
     if (status !== 200) running.controller.abort();
   });
-  $("reset").addEventListener("click", () => { state.form?.reset(); updateShare(); });
+  $("reset").addEventListener("click", () => {
+    state.form?.reset();
+    updateShare();
+  });
   $("form").addEventListener("input", () => updateShare());
   $("form").addEventListener("change", () => setTimeout(updateShare, 50));
   const tabs = [...document.querySelectorAll("[role=tab]")];
@@ -250,8 +325,13 @@ function wire() {
     });
   }
   $("copy").addEventListener("click", async () => {
-    try { await navigator.clipboard.writeText($("code").textContent); $("copied").textContent = "Copied."; }
-    catch { getSelection().selectAllChildren($("code")); $("copied").textContent = "Selected: press Ctrl+C to copy."; }
+    try {
+      await navigator.clipboard.writeText($("code").textContent);
+      $("copied").textContent = "Copied.";
+    } catch {
+      getSelection().selectAllChildren($("code"));
+      $("copied").textContent = "Selected: press Ctrl+C to copy.";
+    }
   });
 }
 
@@ -261,7 +341,9 @@ async function main() {
     const config = await (await fetch("/config.json")).json();
     state.target = config.target;
     state.webhooks = config.webhooks;
-  } catch { state.target = location.origin + "/api"; }
+  } catch {
+    state.target = location.origin + "/api";
+  }
   $("target").textContent = state.target;
   void pollHealth();
 }

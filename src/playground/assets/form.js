@@ -13,7 +13,12 @@ export function inputFields(openapi) {
     if (typeof ref !== "string") return schema ?? {};
     const { enum: values, type } = schemas[ref.split("/").pop()] ?? {};
     const { allOf: _allOf, $ref: _ref, ...own } = schema;
-    return { enum: values, type, ...own, title: own.title ?? name.replace(/(^|_)(\w)/g, (_m, sep, c) => `${sep ? " " : ""}${c.toUpperCase()}`) };
+    return {
+      enum: values,
+      type,
+      ...own,
+      title: own.title ?? name.replace(/(^|_)(\w)/g, (_m, sep, c) => `${sep ? " " : ""}${c.toUpperCase()}`),
+    };
   };
   return Object.entries(input.properties ?? {})
     .map(([name, raw]) => ({ name, schema: resolve(name, raw), required: required.has(name) }))
@@ -37,7 +42,15 @@ export function kindOf(schema) {
   return "json";
 }
 
-const TYPE_NAMES = { secret: "secret", select: "choice", file: "file", files: "list of files", list: "list", boolean: "boolean", json: "JSON" };
+const TYPE_NAMES = {
+  secret: "secret",
+  select: "choice",
+  file: "file",
+  files: "list of files",
+  list: "list",
+  boolean: "boolean",
+  json: "JSON",
+};
 
 function typeLabel(schema, kind) {
   if (kind === "number") return schema.type;
@@ -60,44 +73,84 @@ function bounds(schema) {
 
 /** A file picker with drag and drop, a URL box and a preview; its value is a data: or http(s) URL. */
 function fileControl(id, field, multiple) {
-  const picker = el("input", { type: "file", id, ...(multiple ? { multiple: "" } : {}), accept: field.schema["x-cog-accept"] ?? field.schema.items?.["x-cog-accept"] });
-  const url = el("input", { type: "url", "aria-label": `${field.name}: or a file URL`, placeholder: "or https://… / data:… URL" + (multiple ? " (one per line)" : "") });
+  const picker = el("input", {
+    type: "file",
+    id,
+    ...(multiple ? { multiple: "" } : {}),
+    accept: field.schema["x-cog-accept"] ?? field.schema.items?.["x-cog-accept"],
+  });
+  const url = el("input", {
+    type: "url",
+    "aria-label": `${field.name}: or a file URL`,
+    placeholder: "or https://… / data:… URL" + (multiple ? " (one per line)" : ""),
+  });
   const preview = el("div", { class: "preview", "aria-live": "polite" });
-  const zone = el("div", { class: "drop" }, [el("span", { class: "muted" }, [`Drop ${multiple ? "files" : "a file"} here or `]), picker, url, preview]);
+  const zone = el("div", { class: "drop" }, [
+    el("span", { class: "muted" }, [`Drop ${multiple ? "files" : "a file"} here or `]),
+    picker,
+    url,
+    preview,
+  ]);
   let files = []; // { name, dataUrl }
   const show = () => {
-    preview.replaceChildren(...files.map((f) => {
-      const kind = fileKind(f.dataUrl);
-      const media = kind === "image" ? el("img", { src: f.dataUrl, alt: `preview of ${f.name}` })
-        : kind === "audio" || kind === "video" ? el(kind, { src: f.dataUrl, controls: "" }) : null;
-      return el("div", {}, [el("span", { class: "muted" }, [`${f.name}${f.size !== undefined ? ` (${f.size} bytes)` : ""}`]), ...(media ? [media] : [])]);
-    }));
+    preview.replaceChildren(
+      ...files.map((f) => {
+        const kind = fileKind(f.dataUrl);
+        const media =
+          kind === "image"
+            ? el("img", { src: f.dataUrl, alt: `preview of ${f.name}` })
+            : kind === "audio" || kind === "video"
+              ? el(kind, { src: f.dataUrl, controls: "" })
+              : null;
+        return el("div", {}, [
+          el("span", { class: "muted" }, [`${f.name}${f.size !== undefined ? ` (${f.size} bytes)` : ""}`]),
+          ...(media ? [media] : []),
+        ]);
+      }),
+    );
   };
   const read = async (list) => {
-    files = await Promise.all([...list].slice(0, multiple ? list.length : 1).map((file) => new Promise((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve({ name: file.name, size: file.size, dataUrl: reader.result });
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(file);
-    })));
+    files = await Promise.all(
+      [...list].slice(0, multiple ? list.length : 1).map(
+        (file) =>
+          new Promise((resolve, reject) => {
+            const reader = new FileReader();
+            reader.onload = () => resolve({ name: file.name, size: file.size, dataUrl: reader.result });
+            reader.onerror = () => reject(reader.error);
+            reader.readAsDataURL(file);
+          }),
+      ),
+    );
     url.value = "";
     show();
     zone.dispatchEvent(new Event("input", { bubbles: true }));
   };
   picker.addEventListener("change", () => void read(picker.files));
-  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("over");
+  });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); if (e.dataTransfer?.files?.length) void read(e.dataTransfer.files); });
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer?.files?.length) void read(e.dataTransfer.files);
+  });
   return {
     node: zone,
     get: () => {
-      const typed = url.value.split("\n").map((s) => s.trim()).filter(Boolean);
+      const typed = url.value
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const values = typed.length ? typed : files.map((f) => f.dataUrl);
       return multiple ? (values.length ? values : undefined) : values[0];
     },
     set: (value) => {
       const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
-      files = list.filter((v) => String(v).startsWith("data:")).map((v, i) => ({ name: `file ${i + 1} (from history)`, dataUrl: v }));
+      files = list
+        .filter((v) => String(v).startsWith("data:"))
+        .map((v, i) => ({ name: `file ${i + 1} (from history)`, dataUrl: v }));
       url.value = list.filter((v) => !String(v).startsWith("data:")).join("\n");
       picker.value = "";
       show();
@@ -113,11 +166,20 @@ function listControl(id, field) {
   const rows = el("div", { id, role: "group", "aria-label": `${field.name} items` });
   const add = el("button", { type: "button", class: "small", "aria-label": `Add a ${field.name} item` }, ["Add item"]);
   const addRow = (value) => {
-    const input = el("input", { type: itemType === "string" ? "text" : "number", ...(itemType === "integer" ? { step: "1" } : { step: "any" }), "aria-label": `${field.name} item` });
+    const input = el("input", {
+      type: itemType === "string" ? "text" : "number",
+      ...(itemType === "integer" ? { step: "1" } : { step: "any" }),
+      "aria-label": `${field.name} item`,
+    });
     if (value !== undefined) input.value = String(value);
-    const remove = el("button", { type: "button", class: "small", "aria-label": `Remove this ${field.name} item` }, ["Remove"]);
+    const remove = el("button", { type: "button", class: "small", "aria-label": `Remove this ${field.name} item` }, [
+      "Remove",
+    ]);
     const row = el("div", { class: "list-row" }, [input, remove]);
-    remove.addEventListener("click", () => { row.remove(); add.focus(); });
+    remove.addEventListener("click", () => {
+      row.remove();
+      add.focus();
+    });
     rows.append(row);
     return input;
   };
@@ -129,39 +191,68 @@ function listControl(id, field) {
       if (values.length === 0) return undefined;
       return itemType === "string" ? values : values.map(Number);
     },
-    set: (value) => { rows.replaceChildren(); for (const item of Array.isArray(value) ? value : []) addRow(item); },
+    set: (value) => {
+      rows.replaceChildren();
+      for (const item of Array.isArray(value) ? value : []) addRow(item);
+    },
     focus: add,
   };
 }
 
 function numberControl(id, field) {
   const s = field.schema;
-  const box = el("input", { type: "number", id, step: s.type === "integer" ? "1" : "any", min: s.minimum, max: s.maximum });
+  const box = el("input", {
+    type: "number",
+    id,
+    step: s.type === "integer" ? "1" : "any",
+    min: s.minimum,
+    max: s.maximum,
+  });
   const nodes = [box];
   if (s.minimum !== undefined && s.maximum !== undefined) {
     const step = s.type === "integer" ? "1" : String((s.maximum - s.minimum) / 100 || "any");
-    const slider = el("input", { type: "range", min: s.minimum, max: s.maximum, step, "aria-label": `${field.name} slider`, tabindex: "-1" });
-    slider.addEventListener("input", () => { box.value = slider.value; });
-    box.addEventListener("input", () => { if (box.value !== "") slider.value = box.value; });
+    const slider = el("input", {
+      type: "range",
+      min: s.minimum,
+      max: s.maximum,
+      step,
+      "aria-label": `${field.name} slider`,
+      tabindex: "-1",
+    });
+    slider.addEventListener("input", () => {
+      box.value = slider.value;
+    });
+    box.addEventListener("input", () => {
+      if (box.value !== "") slider.value = box.value;
+    });
     nodes.push(slider);
   }
   return {
     node: el("div", { class: "number" }, nodes),
     get: () => (box.value === "" ? undefined : Number(box.value)),
-    set: (v) => { box.value = v === undefined || v === null ? "" : String(v); box.dispatchEvent(new Event("input")); },
+    set: (v) => {
+      box.value = v === undefined || v === null ? "" : String(v);
+      box.dispatchEvent(new Event("input"));
+    },
     focus: box,
   };
 }
 
 function jsonControl(id, field) {
-  const area = el("textarea", { id, class: "json", spellcheck: "false", placeholder: "JSON, e.g. {\"key\": 1}" });
+  const area = el("textarea", { id, class: "json", spellcheck: "false", placeholder: 'JSON, e.g. {"key": 1}' });
   return {
     node: area,
     get: () => {
       if (area.value.trim() === "") return undefined;
-      try { return JSON.parse(area.value); } catch (e) { throw new FieldError(`not valid JSON: ${e.message}`); }
+      try {
+        return JSON.parse(area.value);
+      } catch (e) {
+        throw new FieldError(`not valid JSON: ${e.message}`);
+      }
     },
-    set: (v) => { area.value = v === undefined ? "" : JSON.stringify(v, null, 2); },
+    set: (v) => {
+      area.value = v === undefined ? "" : JSON.stringify(v, null, 2);
+    },
     check: () => validateJson(field.schema, area.value),
     focus: area,
   };
@@ -173,9 +264,22 @@ export class FieldError extends Error {}
 export function validateJson(schema, text) {
   if (text.trim() === "") return "";
   let value;
-  try { value = JSON.parse(text); } catch (e) { return `not valid JSON: ${e.message}`; }
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return `not valid JSON: ${e.message}`;
+  }
   const variants = Array.isArray(schema.anyOf) ? schema.anyOf : [schema];
-  const typeOf = (v) => (Array.isArray(v) ? "array" : v === null ? "null" : Number.isInteger(v) ? "integer" : typeof v === "object" ? "object" : typeof v);
+  const typeOf = (v) =>
+    Array.isArray(v)
+      ? "array"
+      : v === null
+        ? "null"
+        : Number.isInteger(v)
+          ? "integer"
+          : typeof v === "object"
+            ? "object"
+            : typeof v;
   const ok = variants.some((variant) => {
     if (!variant.type) return true;
     const t = typeOf(value);
@@ -196,10 +300,17 @@ function simpleControl(id, field, kind) {
       ...(blank ? [el("option", { value: "" }, [blank])] : []),
       ...s.enum.map((v, i) => el("option", { value: String(i) }, [String(v)])),
     ]);
-  } else if (s.maxLength !== undefined && s.maxLength <= 80) node = el("input", { type: "text", id, maxlength: s.maxLength, minlength: s.minLength });
+  } else if (s.maxLength !== undefined && s.maxLength <= 80)
+    node = el("input", { type: "text", id, maxlength: s.maxLength, minlength: s.minLength });
   else node = el("textarea", { id, rows: "3", minlength: s.minLength, maxlength: s.maxLength });
   return {
-    node: kind === "boolean" ? el("div", { class: "check" }, [node, el("span", { class: "muted" }, [s.default === undefined ? "" : `default ${s.default}`])]) : node,
+    node:
+      kind === "boolean"
+        ? el("div", { class: "check" }, [
+            node,
+            el("span", { class: "muted" }, [s.default === undefined ? "" : `default ${s.default}`]),
+          ])
+        : node,
     get: () => {
       if (kind === "boolean") return node.checked;
       if (kind === "select") return node.value === "" ? undefined : s.enum[Number(node.value)];
@@ -224,26 +335,44 @@ export function buildForm(container, openapi) {
   for (const field of fields) {
     const kind = kindOf(field.schema);
     const id = `in-${field.name}`;
-    const control = kind === "file" || kind === "files" ? fileControl(id, field, kind === "files")
-      : kind === "list" ? listControl(id, field)
-      : kind === "number" ? numberControl(id, field)
-      : kind === "json" ? jsonControl(id, field)
-      : simpleControl(id, field, kind);
+    const control =
+      kind === "file" || kind === "files"
+        ? fileControl(id, field, kind === "files")
+        : kind === "list"
+          ? listControl(id, field)
+          : kind === "number"
+            ? numberControl(id, field)
+            : kind === "json"
+              ? jsonControl(id, field)
+              : simpleControl(id, field, kind);
     const help = field.schema.description ?? "";
     const rule = bounds(field.schema);
-    const helpNode = el("p", { class: "help", id: `help-${field.name}` }, [help, help && rule ? " " : "", rule ? `(${rule})` : ""]);
-    const error = el("p", { class: "error", id: `err-${field.name}`, role: "alert" });
-    const label = el(kind === "list" ? "span" : "label", kind === "list" ? { class: "label", id: `label-${field.name}` } : { for: id }, [
-      field.schema.title ?? field.name,
-      ...(field.required ? [el("abbr", { class: "required", title: "required" }, ["*"])] : []),
-      el("span", { class: "type" }, [`${field.name}: ${typeLabel(field.schema, kind)}`]),
-      ...(field.schema.deprecated ? [el("span", { class: "deprecated" }, ["deprecated"])] : []),
+    const helpNode = el("p", { class: "help", id: `help-${field.name}` }, [
+      help,
+      help && rule ? " " : "",
+      rule ? `(${rule})` : "",
     ]);
+    const error = el("p", { class: "error", id: `err-${field.name}`, role: "alert" });
+    const label = el(
+      kind === "list" ? "span" : "label",
+      kind === "list" ? { class: "label", id: `label-${field.name}` } : { for: id },
+      [
+        field.schema.title ?? field.name,
+        ...(field.required ? [el("abbr", { class: "required", title: "required" }, ["*"])] : []),
+        el("span", { class: "type" }, [`${field.name}: ${typeLabel(field.schema, kind)}`]),
+        ...(field.schema.deprecated ? [el("span", { class: "deprecated" }, ["deprecated"])] : []),
+      ],
+    );
     const focus = control.focus;
     focus.setAttribute("aria-describedby", `help-${field.name} err-${field.name}`);
     if (field.required) focus.setAttribute("aria-required", "true");
     if (kind === "list") control.node.firstChild.setAttribute("aria-labelledby", `label-${field.name}`);
-    const wrapper = el("div", { class: "field", id: `field-${field.name}`, "data-kind": kind }, [label, control.node, helpNode, error]);
+    const wrapper = el("div", { class: "field", id: `field-${field.name}`, "data-kind": kind }, [
+      label,
+      control.node,
+      helpNode,
+      error,
+    ]);
     if (control.check) focus.addEventListener("input", () => setError(field.name, control.check()));
     container.append(wrapper);
     controls.set(field.name, { field, kind, control, error, wrapper });
@@ -253,12 +382,22 @@ export function buildForm(container, openapi) {
     const entry = controls.get(name);
     if (!entry) return false;
     entry.error.textContent = message;
-    if (message) { entry.wrapper.dataset.invalid = ""; entry.control.focus.setAttribute("aria-invalid", "true"); }
-    else { delete entry.wrapper.dataset.invalid; entry.control.focus.removeAttribute("aria-invalid"); }
+    if (message) {
+      entry.wrapper.dataset.invalid = "";
+      entry.control.focus.setAttribute("aria-invalid", "true");
+    } else {
+      delete entry.wrapper.dataset.invalid;
+      entry.control.focus.removeAttribute("aria-invalid");
+    }
     return true;
   };
-  const reset = () => { for (const { field, control } of controls.values()) control.set(field.schema.default); clearErrors(); };
-  const clearErrors = () => { for (const name of controls.keys()) setError(name, ""); };
+  const reset = () => {
+    for (const { field, control } of controls.values()) control.set(field.schema.default);
+    clearErrors();
+  };
+  const clearErrors = () => {
+    for (const name of controls.keys()) setError(name, "");
+  };
   reset();
 
   return {
@@ -289,9 +428,18 @@ export function buildForm(container, openapi) {
       }
       return { input, problems };
     },
-    fill(input) { for (const [name, { control }] of controls) control.set(input[name]); clearErrors(); },
-    focusField(name) { controls.get(name)?.control.focus.focus(); },
-    fileNames(name) { return controls.get(name)?.control.names?.() ?? []; },
-    kinds() { return new Map([...controls].map(([name, entry]) => [name, entry.kind])); },
+    fill(input) {
+      for (const [name, { control }] of controls) control.set(input[name]);
+      clearErrors();
+    },
+    focusField(name) {
+      controls.get(name)?.control.focus.focus();
+    },
+    fileNames(name) {
+      return controls.get(name)?.control.names?.() ?? [];
+    },
+    kinds() {
+      return new Map([...controls].map(([name, entry]) => [name, entry.kind]));
+    },
   };
 }

@@ -5,8 +5,13 @@ function fileView(url, index) {
   const kind = fileKind(url);
   const name = fileName(url, index);
   const link = el("a", { href: url, download: name }, [`Download ${name}`]);
-  if (kind === "image") return el("figure", {}, [el("img", { class: "out-media", src: url, alt: `output ${name}` }), el("figcaption", {}, [link])]);
-  if (kind === "audio" || kind === "video") return el("figure", {}, [el(kind, { class: "out-media", src: url, controls: "" }), el("figcaption", {}, [link])]);
+  if (kind === "image")
+    return el("figure", {}, [
+      el("img", { class: "out-media", src: url, alt: `output ${name}` }),
+      el("figcaption", {}, [link]),
+    ]);
+  if (kind === "audio" || kind === "video")
+    return el("figure", {}, [el(kind, { class: "out-media", src: url, controls: "" }), el("figcaption", {}, [link])]);
   return el("p", {}, [link]);
 }
 
@@ -18,12 +23,24 @@ function tree(value) {
   }
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   if (entries.length === 0) return el("span", { class: "lit" }, [Array.isArray(value) ? "[]" : "{}"]);
-  return el("ul", { role: "group" }, entries.map(([key, item]) => {
-    const nested = item !== null && typeof item === "object" && Object.keys(item).length > 0;
-    const label = el("span", { class: "key" }, [`${key}: `]);
-    if (!nested) return el("li", {}, [label, tree(item)]);
-    return el("li", {}, [el("details", { open: "" }, [el("summary", {}, [label, el("span", { class: "muted" }, [Array.isArray(item) ? `[${item.length}]` : "{…}"])]), tree(item)])]);
-  }));
+  return el(
+    "ul",
+    { role: "group" },
+    entries.map(([key, item]) => {
+      const nested = item !== null && typeof item === "object" && Object.keys(item).length > 0;
+      const label = el("span", { class: "key" }, [`${key}: `]);
+      if (!nested) return el("li", {}, [label, tree(item)]);
+      return el("li", {}, [
+        el("details", { open: "" }, [
+          el("summary", {}, [
+            label,
+            el("span", { class: "muted" }, [Array.isArray(item) ? `[${item.length}]` : "{…}"]),
+          ]),
+          tree(item),
+        ]),
+      ]);
+    }),
+  );
 }
 
 /** Renders a whole output value into `container`; `schema` is the Output schema (for concatenate iterators). */
@@ -34,11 +51,23 @@ export function renderOutput(container, value, schema = {}) {
 export function outputNode(value, schema = {}) {
   if (value === undefined || value === null) return el("p", { class: "muted" }, ["(no output)"]);
   if (typeof value === "string") return fileKind(value) ? fileView(value) : el("pre", { class: "out-text" }, [value]);
-  if (typeof value === "number" || typeof value === "boolean") return el("output", { class: "out-number" }, [String(value)]);
+  if (typeof value === "number" || typeof value === "boolean")
+    return el("output", { class: "out-number" }, [String(value)]);
   if (Array.isArray(value)) {
-    if (schema["x-cog-array-display"] === "concatenate" && value.every((v) => typeof v === "string")) return el("pre", { class: "out-text" }, [value.join("")]);
-    if (value.length > 0 && value.every((v) => fileKind(v))) return el("div", { class: "gallery" }, value.map((v, i) => fileView(v, i)));
-    if (value.every((v) => typeof v === "string" || typeof v === "number")) return el("ol", { class: "out-list" }, value.map((v) => el("li", {}, [String(v)])));
+    if (schema["x-cog-array-display"] === "concatenate" && value.every((v) => typeof v === "string"))
+      return el("pre", { class: "out-text" }, [value.join("")]);
+    if (value.length > 0 && value.every((v) => fileKind(v)))
+      return el(
+        "div",
+        { class: "gallery" },
+        value.map((v, i) => fileView(v, i)),
+      );
+    if (value.every((v) => typeof v === "string" || typeof v === "number"))
+      return el(
+        "ol",
+        { class: "out-list" },
+        value.map((v) => el("li", {}, [String(v)])),
+      );
   }
   const root = el("div", { class: "tree", role: "tree", "aria-label": "output" }, [tree(value)]);
   return root;
@@ -67,7 +96,10 @@ export class StreamView {
       return;
     }
     if (fileKind(chunk)) {
-      if (!this.list) { this.list = el("div", { class: "gallery" }); this.container.append(this.list); }
+      if (!this.list) {
+        this.list = el("div", { class: "gallery" });
+        this.container.append(this.list);
+      }
       this.list.append(fileView(chunk, this.items.length - 1));
       return;
     }

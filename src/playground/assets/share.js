@@ -10,10 +10,13 @@ export function cogRunCommand(input, kinds, names = () => []) {
   const parts = ["cog run"];
   for (const [name, value] of Object.entries(input)) {
     const kind = kinds.get(name);
-    if (kind === "file" && typeof value === "string" && value.startsWith("data:")) parts.push(`-i ${quote(`${name}=@${names(name)[0] ?? "FILE"}`)}`);
+    if (kind === "file" && typeof value === "string" && value.startsWith("data:"))
+      parts.push(`-i ${quote(`${name}=@${names(name)[0] ?? "FILE"}`)}`);
     else if (kind === "files" && Array.isArray(value) && value.some((v) => v.startsWith("data:"))) {
       const files = names(name);
-      parts.push(`-i ${quote(`${name}=${JSON.stringify(value.map((v, i) => (v.startsWith("data:") ? `@${files[i] ?? `FILE${i}`}` : v)))}`)}`);
+      parts.push(
+        `-i ${quote(`${name}=${JSON.stringify(value.map((v, i) => (v.startsWith("data:") ? `@${files[i] ?? `FILE${i}`}` : v)))}`)}`,
+      );
     } else parts.push(`-i ${quote(`${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)}`);
   }
   return parts.join(" \\\n  ");

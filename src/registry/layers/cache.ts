@@ -23,7 +23,8 @@ export function zstdAvailable(): boolean {
 
 function compressor(compression: Compression, gzipLevel: number): Transform {
   if (compression === "zstd") {
-    if (!zstdAvailable()) throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); use gzip.`);
+    if (!zstdAvailable())
+      throw new UserError(`zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version}); use gzip.`);
     return (zlib as unknown as { createZstdCompress(): Transform }).createZstdCompress();
   }
   return new ParallelGzip({ level: gzipLevel });
@@ -31,12 +32,21 @@ function compressor(compression: Compression, gzipLevel: number): Transform {
 
 /** Copies what passes through into a second stream (a streamed upload), waiting for it, ignoring its failure. */
 class Tee extends Transform {
-  constructor(private readonly sink: Writable) { super(); }
+  constructor(private readonly sink: Writable) {
+    super();
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.sink.destroyed || this.sink.writableEnded) { done(null, chunk); return; }
+    if (this.sink.destroyed || this.sink.writableEnded) {
+      done(null, chunk);
+      return;
+    }
     if (this.sink.write(chunk)) done(null, chunk);
     else {
-      const go = () => { this.sink.off("drain", go); this.sink.off("close", go); done(null, chunk); };
+      const go = () => {
+        this.sink.off("drain", go);
+        this.sink.off("close", go);
+        done(null, chunk);
+      };
       this.sink.on("drain", go);
       this.sink.on("close", go);
     }
@@ -55,7 +65,9 @@ class Hasher extends Transform {
     this.bytes += chunk.length;
     done(null, chunk);
   }
-  digest(): string { return `sha256:${this.hash.digest("hex")}`; }
+  digest(): string {
+    return `sha256:${this.hash.digest("hex")}`;
+  }
 }
 
 export function sha256(data: Buffer): string {
@@ -65,13 +77,27 @@ export function sha256(data: Buffer): string {
 export const hex = (digest: string) => digest.replace(/^sha256:/, "");
 
 /** `raw` is the hash of what the export held; it is the DiffID only when cogts compressed it (`compressedHere`). */
-export interface Stored { raw: string; compressedHere: boolean; blob: Omit<LayerBlob, "diffId"> }
+export interface Stored {
+  raw: string;
+  compressedHere: boolean;
+  blob: Omit<LayerBlob, "diffId">;
+}
 
-interface LayerMeta { diffId: string; digest: string; size: number; compression: Compression; file: string }
+interface LayerMeta {
+  diffId: string;
+  digest: string;
+  size: number;
+  compression: Compression;
+  file: string;
+}
 
 export class LayerCache {
   readonly dir: string;
-  constructor(readonly compression: Compression, root: string, private readonly gzipLevel = 1) {
+  constructor(
+    readonly compression: Compression,
+    root: string,
+    private readonly gzipLevel = 1,
+  ) {
     this.dir = join(root, "push", `layers-${compression}`);
   }
   /**
@@ -103,13 +129,23 @@ export class LayerCache {
     return { diffId: meta.diffId, digest: meta.digest, size: meta.size, compression: meta.compression, path };
   }
   async put(blob: LayerBlob): Promise<void> {
-    const meta: LayerMeta = { diffId: blob.diffId, digest: blob.digest, size: blob.size, compression: blob.compression, file: posix.basename(blob.path) };
+    const meta: LayerMeta = {
+      diffId: blob.diffId,
+      digest: blob.digest,
+      size: blob.size,
+      compression: blob.compression,
+      file: posix.basename(blob.path),
+    };
     const temp = join(this.dir, `${hex(blob.diffId)}.json.${process.pid}.tmp`);
     await writeFile(temp, JSON.stringify(meta));
     await rename(temp, join(this.dir, `${hex(blob.diffId)}.json`));
   }
   async legacyNames(): Promise<Record<string, string>> {
-    try { return JSON.parse(await readFile(join(this.dir, "legacy-names.json"), "utf8")) as Record<string, string>; } catch { return {}; }
+    try {
+      return JSON.parse(await readFile(join(this.dir, "legacy-names.json"), "utf8")) as Record<string, string>;
+    } catch {
+      return {};
+    }
   }
   async saveLegacyNames(names: Record<string, string>): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -135,7 +171,11 @@ export class LayerCache {
       const digest = outHash.digest();
       const path = join(this.dir, `${hex(digest)}.${compression === "gzip" ? "gz" : "zst"}`);
       await rename(temp, path);
-      return { raw: rawHash.digest(), compressedHere: peek.kind === "plain", blob: { digest, size: outHash.bytes, compression, path } };
+      return {
+        raw: rawHash.digest(),
+        compressedHere: peek.kind === "plain",
+        blob: { digest, size: outHash.bytes, compression, path },
+      };
     } catch (err) {
       // A streamed upload must not wait for the rest of a body that will never come.
       tee?.destroy();
@@ -154,9 +194,19 @@ async function peekMagic(source: Readable): Promise<{ kind: "plain" | Compressio
     first = source.read() as Buffer | null;
     if (first !== null || source.readableEnded) break;
     await new Promise<void>((resolve, reject) => {
-      const onReadable = () => { cleanup(); resolve(); };
-      const onError = (e: Error) => { cleanup(); reject(e); };
-      const cleanup = () => { source.off("readable", onReadable); source.off("end", onReadable); source.off("error", onError); };
+      const onReadable = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (e: Error) => {
+        cleanup();
+        reject(e);
+      };
+      const cleanup = () => {
+        source.off("readable", onReadable);
+        source.off("end", onReadable);
+        source.off("error", onError);
+      };
       source.once("readable", onReadable);
       source.once("end", onReadable);
       source.once("error", onError);
@@ -174,7 +224,11 @@ async function peekMagic(source: Readable): Promise<{ kind: "plain" | Compressio
   return { kind, stream: out };
 }
 
-interface ImageRecord { imageId: string; config: string; diffIds: string[] }
+interface ImageRecord {
+  imageId: string;
+  config: string;
+  diffIds: string[];
+}
 
 function imageRecordPath(root: string, imageId: string): string {
   return join(root, "push", "images", `${hex(imageId)}.json`);

@@ -29,7 +29,13 @@ const SMALL_ENTRY = 1 << 20;
  * Prepares the image from its image save export: layers whose entry name tells a cached DiffID are skipped,
  * the others are compressed into the cache (and streamed to the registry when probably new) as the tar goes by.
  */
-export async function fromSave(engineImage: EngineImage, info: { Id: string; RootFS?: { Layers?: string[] } }, cache: LayerCache, root: string, options: PrepareOptions): Promise<PreparedImage> {
+export async function fromSave(
+  engineImage: EngineImage,
+  info: { Id: string; RootFS?: { Layers?: string[] } },
+  cache: LayerCache,
+  root: string,
+  options: PrepareOptions,
+): Promise<PreparedImage> {
   const { extract } = await import("tar-stream");
   const tar = extract();
   const small = new Map<string, Buffer>();
@@ -38,7 +44,8 @@ export async function fromSave(engineImage: EngineImage, info: { Id: string; Roo
   const wanted = new Set(info.RootFS?.Layers ?? []);
   const cachedByName = new Map<string, LayerBlob>();
   const legacyNames = await cache.legacyNames();
-  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(wanted) : new Set<string>();
+  const pulled =
+    options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(wanted) : new Set<string>();
   const namedDiffIds = new Set(Object.values(legacyNames));
   const unknownNamesAreNew = [...pulled].every((id) => namedDiffIds.has(id));
 
@@ -46,19 +53,29 @@ export async function fromSave(engineImage: EngineImage, info: { Id: string; Roo
   const done = new Promise<void>((resolve, reject) => {
     tar.on("entry", (headerInfo, stream, next) => {
       const name = posix.normalize(headerInfo.name);
-      const fail = (err: Error) => { stream.resume(); reject(err); };
+      const fail = (err: Error) => {
+        stream.resume();
+        reject(err);
+      };
       if (headerInfo.type === "symlink" || headerInfo.type === "link") {
         links.set(name, posix.normalize(posix.join(posix.dirname(name), headerInfo.linkname ?? "")));
         stream.resume();
         stream.on("end", next);
         return;
       }
-      if (headerInfo.type !== "file") { stream.resume(); stream.on("end", next); return; }
+      if (headerInfo.type !== "file") {
+        stream.resume();
+        stream.on("end", next);
+        return;
+      }
       const size = headerInfo.size ?? 0;
       if (size <= SMALL_ENTRY) {
         const chunks: Buffer[] = [];
         stream.on("data", (c) => chunks.push(c as Buffer));
-        stream.on("end", () => { small.set(name, Buffer.concat(chunks)); next(); });
+        stream.on("end", () => {
+          small.set(name, Buffer.concat(chunks));
+          next();
+        });
         stream.on("error", reject);
         return;
       }
@@ -66,7 +83,11 @@ export async function fromSave(engineImage: EngineImage, info: { Id: string; Roo
         const known = knownDiffId(name, legacyNames);
         if (known && wanted.has(known)) {
           const hit = await cache.get(known, options.blobExists);
-          if (hit) { cachedByName.set(name, hit); stream.resume(); return; }
+          if (hit) {
+            cachedByName.set(name, hit);
+            stream.resume();
+            return;
+          }
         }
         // Stream only layers that are probably new, i.e. not pulled by the engine from a registry. A legacy-layout
         // name says nothing before the bytes are hashed (spooling to disk to find out cost more than it gained on
@@ -87,15 +108,25 @@ export async function fromSave(engineImage: EngineImage, info: { Id: string; Roo
   await done;
 
   const manifestText = small.get("manifest.json");
-  if (!manifestText) throw new UserError(`The engine's export of ${info.Id} has no manifest.json; cogts cannot read this engine's image format.`);
+  if (!manifestText)
+    throw new UserError(
+      `The engine's export of ${info.Id} has no manifest.json; cogts cannot read this engine's image format.`,
+    );
   const manifest = JSON.parse(manifestText.toString("utf8")) as { Config: string; Layers: string[] }[];
   const entry = manifest[0];
   if (!entry) throw new UserError(`The engine's export of ${info.Id} lists no image.`);
-  const resolveName = (n: string) => { let name = posix.normalize(n); for (let i = 0; i < 10 && links.has(name); i++) name = links.get(name)!; return name; };
+  const resolveName = (n: string) => {
+    let name = posix.normalize(n);
+    for (let i = 0; i < 10 && links.has(name); i++) name = links.get(name)!;
+    return name;
+  };
   const config = small.get(resolveName(entry.Config));
   if (!config) throw new UserError(`The engine's export of ${info.Id} has no config ${entry.Config}.`);
   const diffIds = (JSON.parse(config.toString("utf8")) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
-  if (diffIds.length !== entry.Layers.length) throw new UserError(`The image ${info.Id} lists ${entry.Layers.length} layers but its config has ${diffIds.length} DiffIDs.`);
+  if (diffIds.length !== entry.Layers.length)
+    throw new UserError(
+      `The image ${info.Id} lists ${entry.Layers.length} layers but its config has ${diffIds.length} DiffIDs.`,
+    );
 
   const layers: LayerBlob[] = [];
   for (const [index, layerName] of entry.Layers.entries()) {
@@ -112,7 +143,9 @@ export async function fromSave(engineImage: EngineImage, info: { Id: string; Roo
         options.onBlobReady?.(result.blob);
       }
       if (result.compressedHere && result.raw !== diffId) {
-        throw new UserError(`Layer ${layerName} of ${info.Id} hashes to ${result.raw}, not its DiffID ${diffId}: the export is corrupt.`);
+        throw new UserError(
+          `Layer ${layerName} of ${info.Id} hashes to ${result.raw}, not its DiffID ${diffId}: the export is corrupt.`,
+        );
       }
       blob = { diffId, ...result.blob };
       await cache.put(blob);

@@ -12,11 +12,20 @@ const STORAGE_LAYERS_AT_ONCE = 3;
  * Prepares the image from the engine's storage: each layer not in the cache is read, compressed (and streamed
  * to the registry when new) and checked against its DiffID. Undefined when the storage lacks the image.
  */
-export async function fromStorage(storage: LayerSource, imageId: string, cache: LayerCache, root: string, options: PrepareOptions): Promise<PreparedImage | undefined> {
+export async function fromStorage(
+  storage: LayerSource,
+  imageId: string,
+  cache: LayerCache,
+  root: string,
+  options: PrepareOptions,
+): Promise<PreparedImage | undefined> {
   const config = await storage.config(imageId);
   if (!config) return undefined;
   const diffIds = (JSON.parse(config.toString("utf8")) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
-  const pulled = options.openStreamedUpload && options.pulledLayers ? await options.pulledLayers(new Set(diffIds)) : new Set<string>();
+  const pulled =
+    options.openStreamedUpload && options.pulledLayers
+      ? await options.pulledLayers(new Set(diffIds))
+      : new Set<string>();
   const layers: LayerBlob[] = new Array(diffIds.length);
   let next = 0;
   let failed = false;
@@ -24,7 +33,10 @@ export async function fromStorage(storage: LayerSource, imageId: string, cache: 
     for (let index = next++; index < diffIds.length && !failed; index = next++) {
       const diffId = diffIds[index]!;
       const hit = await cache.get(diffId, options.blobExists);
-      if (hit) { layers[index] = hit; continue; }
+      if (hit) {
+        layers[index] = hit;
+        continue;
+      }
       const streamed = pulled.has(diffId) ? undefined : options.openStreamedUpload?.();
       let result: Stored;
       try {
@@ -36,7 +48,9 @@ export async function fromStorage(storage: LayerSource, imageId: string, cache: 
       if (result.raw !== diffId) {
         streamed?.sink.destroy();
         await rm(result.blob.path, { force: true });
-        throw new Error(`layer ${index} read from the engine's storage hashes to ${result.raw}, not its DiffID ${diffId}`);
+        throw new Error(
+          `layer ${index} read from the engine's storage hashes to ${result.raw}, not its DiffID ${diffId}`,
+        );
       }
       const blob = { diffId, ...result.blob };
       await cache.put(blob);
@@ -45,7 +59,14 @@ export async function fromStorage(storage: LayerSource, imageId: string, cache: 
     }
   };
   // On a failure the other layers in progress finish (they are good) before the caller falls back.
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(STORAGE_LAYERS_AT_ONCE, diffIds.length) }, () => worker().catch((err) => { failed = true; throw err; })));
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(STORAGE_LAYERS_AT_ONCE, diffIds.length) }, () =>
+      worker().catch((err) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failure) throw failure.reason;
   await saveImageRecord(root, { imageId, config: config.toString("base64"), diffIds });

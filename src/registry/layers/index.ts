@@ -9,7 +9,15 @@ import { UserError } from "../../errors.js";
  * Turns a local engine image into registry blobs: the config JSON and one compressed file per layer, kept in the
  * push cache (./cache.ts). Three sources, tried in order: the cache alone, the engine's storage, image save.
  */
-export type { Compression, EngineImage, LayerBlob, LayerSource, PrepareOptions, PreparedImage, StreamedUpload } from "./types.js";
+export type {
+  Compression,
+  EngineImage,
+  LayerBlob,
+  LayerSource,
+  PrepareOptions,
+  PreparedImage,
+  StreamedUpload,
+} from "./types.js";
 export { openBlobRange, pruneLayerCache, zstdAvailable } from "./cache.js";
 
 /**
@@ -22,7 +30,11 @@ export async function prepareImage(engineImage: EngineImage, options: PrepareOpt
   const root = options.cacheDir;
   const cache = new LayerCache(options.compression, root, options.gzipLevel);
   const info = await engineImage.inspect().catch((err: { statusCode?: number; message?: string }) => {
-    if (err?.statusCode === 404) throw new UserError(`There is no local image ${options.imageName ?? ""}`.trimEnd() + ": build it first (cog build -t NAME), or push without --no-build.");
+    if (err?.statusCode === 404)
+      throw new UserError(
+        `There is no local image ${options.imageName ?? ""}`.trimEnd() +
+          ": build it first (cog build -t NAME), or push without --no-build.",
+      );
     throw err;
   });
   const cached = await fromCache(cache, root, info.Id, options.blobExists);

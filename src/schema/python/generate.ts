@@ -12,15 +12,28 @@ import { readPythonPredictor } from "./read-predictor.js";
 export async function generateFromPython(project: SchemaProject): Promise<GeneratedSchema> {
   const py = new PyProject(project.dir, await pythonParser());
   const configFile = project.configFile ?? "cog.yaml";
-  const at = (which: "predict" | "train") => ({ file: configFile, ...(project.refPositions?.[which] ?? { line: 1, column: 1 }) });
-  const predict: PredictorInfo | undefined = project.predict ? readPythonPredictor(py, project.predict, "predict", at("predict")) : undefined;
-  const train: PredictorInfo | undefined = project.train ? readPythonPredictor(py, project.train, "train", at("train")) : undefined;
+  const at = (which: "predict" | "train") => ({
+    file: configFile,
+    ...(project.refPositions?.[which] ?? { line: 1, column: 1 }),
+  });
+  const predict: PredictorInfo | undefined = project.predict
+    ? readPythonPredictor(py, project.predict, "predict", at("predict"))
+    : undefined;
+  const train: PredictorInfo | undefined = project.train
+    ? readPythonPredictor(py, project.train, "train", at("train"))
+    : undefined;
   if (py.problems.length > 0) {
     const count = py.problems.length;
-    throw new UserError(`cannot generate the OpenAPI schema: ${count} problem${count === 1 ? "" : "s"} in the predictor`, py.formattedProblems());
+    throw new UserError(
+      `cannot generate the OpenAPI schema: ${count} problem${count === 1 ? "" : "s"} in the predictor`,
+      py.formattedProblems(),
+    );
   }
   const predictDocument = predict && buildDocument(predict, COGTS_VERSION);
   const trainDocument = train && buildDocument(train, COGTS_VERSION);
-  const document = predictDocument && trainDocument ? mergeDocuments(predictDocument, trainDocument) : (predictDocument ?? trainDocument)!;
+  const document =
+    predictDocument && trainDocument
+      ? mergeDocuments(predictDocument, trainDocument)
+      : (predictDocument ?? trainDocument)!;
   return { document, filesRead: py.filesRead };
 }

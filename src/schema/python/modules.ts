@@ -33,23 +33,35 @@ export class PyProject {
   readonly filesRead: string[] = [];
   private readonly modules = new Map<string, PyModule | undefined>();
 
-  constructor(readonly dir: string, private readonly parser: Parser) {}
+  constructor(
+    readonly dir: string,
+    private readonly parser: Parser,
+  ) {}
 
   displayPath(file: string): string {
     return relative(this.dir, file).split(sep).join("/");
   }
 
   report(module: PyModule, node: Node, code: SchemaErrorCode, message: string): void {
-    this.reportAt({ file: this.displayPath(module.file), line: node.startPosition.row + 1, column: node.startPosition.column + 1 }, code, message);
+    this.reportAt(
+      { file: this.displayPath(module.file), line: node.startPosition.row + 1, column: node.startPosition.column + 1 },
+      code,
+      message,
+    );
   }
 
   reportAt(at: { file: string; line: number; column: number }, code: SchemaErrorCode, message: string): void {
-    if (this.problems.some((p) => p.file === at.file && p.line === at.line && p.column === at.column && p.code === code)) return;
+    if (
+      this.problems.some((p) => p.file === at.file && p.line === at.line && p.column === at.column && p.code === code)
+    )
+      return;
     this.problems.push({ code, ...at, message });
   }
 
   formattedProblems(): string[] {
-    return [...this.problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column).map(formatProblem);
+    return [...this.problems]
+      .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+      .map(formatProblem);
   }
 
   /** Parses a file of the project (once); undefined if it does not exist or is not inside the project. */
@@ -123,9 +135,14 @@ export class PyProject {
         // `import a.b as m` of a package inside the project, or an external module.
         return { kind: "external", from: imported.module, name: imported.module };
       }
-      const sub = this.moduleFile(module, `${imported.module}${imported.module.endsWith(".") ? "" : "."}${imported.name}`);
+      const sub = this.moduleFile(
+        module,
+        `${imported.module}${imported.module.endsWith(".") ? "" : "."}${imported.name}`,
+      );
       const subModule = sub ? this.open(sub) : undefined;
-      return subModule ? { kind: "module", module: subModule } : { kind: "external", from: imported.module, name: imported.name };
+      return subModule
+        ? { kind: "module", module: subModule }
+        : { kind: "external", from: imported.module, name: imported.name };
     }
     if (imported.name === undefined) return { kind: "module", module: target };
     return this.resolveSimple(target, imported.name, depth + 1) ?? this.submodule(target, imported.name);
@@ -133,7 +150,14 @@ export class PyProject {
 }
 
 function indexModule(file: string, root: Node): PyModule {
-  const module: PyModule = { file, root, classes: new Map(), functions: new Map(), constants: new Map(), imports: new Map() };
+  const module: PyModule = {
+    file,
+    root,
+    classes: new Map(),
+    functions: new Map(),
+    constants: new Map(),
+    imports: new Map(),
+  };
   for (const statement of root.namedChildren) {
     if (!statement) continue;
     let node = statement;
@@ -149,7 +173,8 @@ function indexModule(file: string, root: Node): PyModule {
       const assignment = node.namedChild(0);
       const left = assignment?.childForFieldName("left");
       const right = assignment?.childForFieldName("right");
-      if (assignment?.type === "assignment" && left?.type === "identifier" && right) module.constants.set(left.text, right);
+      if (assignment?.type === "assignment" && left?.type === "identifier" && right)
+        module.constants.set(left.text, right);
     } else if (node.type === "import_from_statement") {
       const from = node.childForFieldName("module_name")?.text ?? "";
       for (const child of node.childrenForFieldName("name")) {
@@ -165,7 +190,9 @@ function indexModule(file: string, root: Node): PyModule {
       for (const child of node.childrenForFieldName("name")) {
         if (!child) continue;
         if (child.type === "aliased_import") {
-          module.imports.set(child.childForFieldName("alias")?.text ?? "", { module: child.childForFieldName("name")?.text ?? "" });
+          module.imports.set(child.childForFieldName("alias")?.text ?? "", {
+            module: child.childForFieldName("name")?.text ?? "",
+          });
         } else {
           // `import a.b` binds `a`; resolving `a.b.X` walks from the package.
           const top = child.text.split(".")[0]!;

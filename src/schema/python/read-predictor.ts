@@ -17,13 +17,25 @@ const METHOD_NAMES = { predict: ["run", "predict"], train: ["train"] } as const;
 
 /** Input(...) keyword → the model's field. */
 const OPTION_FIELDS: Record<string, keyof InputField> = {
-  description: "description", ge: "ge", le: "le", min_length: "minLength", max_length: "maxLength",
-  regex: "regex", choices: "choices", deprecated: "deprecated", accept: "accept",
+  description: "description",
+  ge: "ge",
+  le: "le",
+  min_length: "minLength",
+  max_length: "maxLength",
+  regex: "regex",
+  choices: "choices",
+  deprecated: "deprecated",
+  accept: "accept",
 };
 /** Python spellings for "did you mean" (the shared helper knows the TypeScript option names). */
 const PY_SPELLING: Record<string, string> = { minLength: "min_length", maxLength: "max_length" };
 
-export function readPythonPredictor(project: PyProject, ref: string, mode: "predict" | "train", refSource: { file: string; line: number; column: number }): PredictorInfo | undefined {
+export function readPythonPredictor(
+  project: PyProject,
+  ref: string,
+  mode: "predict" | "train",
+  refSource: { file: string; line: number; column: number },
+): PredictorInfo | undefined {
   const separator = ref.lastIndexOf(":");
   const fileName = separator > 0 ? ref.slice(0, separator) : "";
   const name = ref.slice(separator + 1);
@@ -45,7 +57,12 @@ export function readPythonPredictor(project: PyProject, ref: string, mode: "pred
     const names = METHOD_NAMES[mode];
     method = findMethod(project, target, names);
     if (!method) {
-      project.report(target.module, target.node.childForFieldName("name") ?? target.node, "COGTS_SCHEMA_METHOD_NOT_FOUND", messages.methodNotFound(name, [...names]));
+      project.report(
+        target.module,
+        target.node.childForFieldName("name") ?? target.node,
+        "COGTS_SCHEMA_METHOD_NOT_FOUND",
+        messages.methodNotFound(name, [...names]),
+      );
       return undefined;
     }
   } else if (target?.kind === "function") {
@@ -56,17 +73,33 @@ export function readPythonPredictor(project: PyProject, ref: string, mode: "pred
     const first = [...module.classes.values()][0]?.node;
     const message = messages.classNotFound(name, fileName, found);
     if (first) project.report(module, first, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
-    else project.reportAt({ file: project.displayPath(module.file), line: 1, column: 1 }, "COGTS_SCHEMA_CLASS_NOT_FOUND", message);
+    else
+      project.reportAt(
+        { file: project.displayPath(module.file), line: 1, column: 1 },
+        "COGTS_SCHEMA_CLASS_NOT_FOUND",
+        message,
+      );
     return undefined;
   }
 
   const ctx = { project, module: method.module };
   const inputs: InputField[] = [];
-  const parameters = (method.node.childForFieldName("parameters")?.namedChildren ?? []).filter((p): p is Node => Boolean(p) && p!.type !== "comment");
+  const parameters = (method.node.childForFieldName("parameters")?.namedChildren ?? []).filter(
+    (p): p is Node => Boolean(p) && p!.type !== "comment",
+  );
   parameters.forEach((parameter, index) => {
     if (isMethod && index === 0) return; // self
-    if (["list_splat_pattern", "dictionary_splat_pattern", "keyword_separator", "positional_separator"].includes(parameter.type)) return;
-    if (parameter.type === "typed_parameter" && parameter.namedChildren.some((c) => c?.type !== "identifier" && c?.type !== "type")) return;
+    if (
+      ["list_splat_pattern", "dictionary_splat_pattern", "keyword_separator", "positional_separator"].includes(
+        parameter.type,
+      )
+    )
+      return;
+    if (
+      parameter.type === "typed_parameter" &&
+      parameter.namedChildren.some((c) => c?.type !== "identifier" && c?.type !== "type")
+    )
+      return;
     const field = readParameter(parameter, ctx);
     if (field) inputs.push(field);
   });
@@ -74,7 +107,12 @@ export function readPythonPredictor(project: PyProject, ref: string, mode: "pred
   const methodName = method.node.childForFieldName("name")?.text ?? "predict";
   const returnType = method.node.childForFieldName("return_type");
   if (!returnType) {
-    project.report(method.module, method.node.childForFieldName("name") ?? method.node, "COGTS_SCHEMA_MISSING_RETURN_TYPE", messages.missingReturnType(methodName));
+    project.report(
+      method.module,
+      method.node.childForFieldName("name") ?? method.node,
+      "COGTS_SCHEMA_MISSING_RETURN_TYPE",
+      messages.missingReturnType(methodName),
+    );
     return undefined;
   }
   let output;
@@ -87,7 +125,12 @@ export function readPythonPredictor(project: PyProject, ref: string, mode: "pred
   }
   const streaming = method.decorators.some((d) => /^@\s*(cog\.)?streaming\b/.test(d.text));
   if (streaming && output.kind !== "iterator") {
-    project.report(method.module, method.decorators.find((d) => d.text.includes("streaming"))!, "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE", messages.streamingNotIterator());
+    project.report(
+      method.module,
+      method.decorators.find((d) => d.text.includes("streaming"))!,
+      "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
+      messages.streamingNotIterator(),
+    );
   }
   return { mode, inputs, output, streaming };
 }
@@ -95,7 +138,11 @@ export function readPythonPredictor(project: PyProject, ref: string, mode: "pred
 type Found = { node: Node; module: PyModule; decorators: Node[] };
 
 /** The first of `names` defined on the class or, in method resolution order (depth first), a class it inherits from. */
-function findMethod(project: PyProject, cls: { module: PyModule; node: Node }, names: readonly string[]): Found | undefined {
+function findMethod(
+  project: PyProject,
+  cls: { module: PyModule; node: Node },
+  names: readonly string[],
+): Found | undefined {
   const chain: { module: PyModule; node: Node }[] = [];
   const visit = (current: { module: PyModule; node: Node }) => {
     if (chain.length >= 32 || chain.some((c) => c.node.equals(current.node))) return;
@@ -127,9 +174,12 @@ function findMethod(project: PyProject, cls: { module: PyModule; node: Node }, n
 
 function readParameter(parameter: Node, ctx: { project: PyProject; module: PyModule }): InputField | undefined {
   const { project, module } = ctx;
-  const nameNode = parameter.type === "identifier" ? parameter
-    : parameter.type === "typed_parameter" ? parameter.namedChildren.find((c) => c?.type === "identifier")
-      : parameter.childForFieldName("name");
+  const nameNode =
+    parameter.type === "identifier"
+      ? parameter
+      : parameter.type === "typed_parameter"
+        ? parameter.namedChildren.find((c) => c?.type === "identifier")
+        : parameter.childForFieldName("name");
   const name = nameNode?.text ?? parameter.text;
   const annotation = parameter.childForFieldName("type");
   if (!annotation) {
@@ -152,7 +202,13 @@ function readParameter(parameter: Node, ctx: { project: PyProject; module: PyMod
   else if (value) ok = setDefault(field, value, ctx);
   if (!ok) return undefined;
   const before = project.problems.length;
-  checkInputField(field, annotation.text, (code, message, where) => project.report(module, where === "type" ? annotation : (value ?? annotation), code, message), messages);
+  checkInputField(
+    field,
+    annotation.text,
+    (code, message, where) =>
+      project.report(module, where === "type" ? annotation : (value ?? annotation), code, message),
+    messages,
+  );
   return project.problems.length === before ? field : undefined;
 }
 
@@ -165,7 +221,12 @@ function isInputCall(node: Node): boolean {
 function setDefault(field: InputField, node: Node, ctx: { project: PyProject; module: PyModule }): boolean {
   const value = evaluate(node, ctx.module, ctx.project);
   if (value === NOT_STATIC) {
-    ctx.project.report(ctx.module, node, "COGTS_SCHEMA_NON_LITERAL_VALUE", messages.nonLiteral(`the default of "${field.name}"`, node.text));
+    ctx.project.report(
+      ctx.module,
+      node,
+      "COGTS_SCHEMA_NON_LITERAL_VALUE",
+      messages.nonLiteral(`the default of "${field.name}"`, node.text),
+    );
     return false;
   }
   field.default = { value };
@@ -196,14 +257,23 @@ function readOptions(call: Node, field: InputField, ctx: { project: PyProject; m
     const key = OPTION_FIELDS[option];
     if (!key) {
       const suggestion = closestOption(option);
-      project.report(module, argument.childForFieldName("name")!, "COGTS_SCHEMA_UNKNOWN_INPUT_OPTION",
-        messages.unknownOption(option, suggestion && (PY_SPELLING[suggestion] ?? suggestion)));
+      project.report(
+        module,
+        argument.childForFieldName("name")!,
+        "COGTS_SCHEMA_UNKNOWN_INPUT_OPTION",
+        messages.unknownOption(option, suggestion && (PY_SPELLING[suggestion] ?? suggestion)),
+      );
       ok = false;
       continue;
     }
     const value = evaluate(valueNode, module, project);
     if (value === NOT_STATIC) {
-      project.report(module, valueNode, "COGTS_SCHEMA_NON_LITERAL_VALUE", messages.nonLiteral(`Input option ${option}=`, valueNode.text));
+      project.report(
+        module,
+        valueNode,
+        "COGTS_SCHEMA_NON_LITERAL_VALUE",
+        messages.nonLiteral(`Input option ${option}=`, valueNode.text),
+      );
       ok = false;
       continue;
     }
@@ -220,14 +290,24 @@ function readOptions(call: Node, field: InputField, ctx: { project: PyProject; m
 
 function optionProblem(option: string, value: JsonValue): string | undefined {
   switch (option) {
-    case "description": case "regex": case "accept": return typeof value === "string" ? undefined : "a string";
-    case "ge": case "le": return typeof value === "number" ? undefined : "a number";
-    case "min_length": case "max_length":
+    case "description":
+    case "regex":
+    case "accept":
+      return typeof value === "string" ? undefined : "a string";
+    case "ge":
+    case "le":
+      return typeof value === "number" ? undefined : "a number";
+    case "min_length":
+    case "max_length":
       return typeof value === "number" && Number.isInteger(value) && value >= 0 ? undefined : "a non-negative int";
-    case "deprecated": return typeof value === "boolean" ? undefined : "True or False";
+    case "deprecated":
+      return typeof value === "boolean" ? undefined : "True or False";
     case "choices":
-      return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string" || typeof v === "number")
-        ? undefined : "a non-empty list of str or int values";
+      return Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((v) => typeof v === "string" || typeof v === "number")
+        ? undefined
+        : "a non-empty list of str or int values";
   }
   return undefined;
 }

@@ -12,17 +12,31 @@ import { evaluate, NOT_STATIC } from "./values.js";
 
 /** A problem found while reading a type: reported by the caller at `node`. */
 export class TypeProblem extends Error {
-  constructor(readonly code: "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE" | "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE" | "COGTS_SCHEMA_OPTIONAL_OUTPUT" | "COGTS_SCHEMA_CONCATENATE_NOT_STRING" | "COGTS_SCHEMA_UNRESOLVED_TYPE", message: string, readonly node: Node, readonly module: PyModule) {
+  constructor(
+    readonly code:
+      | "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE"
+      | "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE"
+      | "COGTS_SCHEMA_OPTIONAL_OUTPUT"
+      | "COGTS_SCHEMA_CONCATENATE_NOT_STRING"
+      | "COGTS_SCHEMA_UNRESOLVED_TYPE",
+    message: string,
+    readonly node: Node,
+    readonly module: PyModule,
+  ) {
     super(message);
   }
 }
 
-interface Ctx { project: PyProject; module: PyModule }
+interface Ctx {
+  project: PyProject;
+  module: PyModule;
+}
 
 /** The annotation's expression, unwrapped from `type` nodes and parentheses. */
 function unwrap(node: Node): Node {
   let current = node;
-  while ((current.type === "type" || current.type === "parenthesized_expression") && current.namedChild(0)) current = current.namedChild(0)!;
+  while ((current.type === "type" || current.type === "parenthesized_expression") && current.namedChild(0))
+    current = current.namedChild(0)!;
   return current;
 }
 
@@ -33,12 +47,17 @@ function generic(node: Node): { name: string; args: Node[] } | undefined {
   if (n.type === "generic_type") {
     const head = n.namedChildren.find((c) => c && c.type !== "type_parameter");
     const params = n.namedChildren.find((c) => c?.type === "type_parameter");
-    return head ? { name: head.text, args: (params?.namedChildren ?? []).filter((c): c is Node => Boolean(c)) } : undefined;
+    return head
+      ? { name: head.text, args: (params?.namedChildren ?? []).filter((c): c is Node => Boolean(c)) }
+      : undefined;
   }
   if (n.type === "subscript") {
     const value = n.childForFieldName("value");
     const subs = n.childrenForFieldName("subscript").filter((c): c is Node => Boolean(c));
-    const args = subs.length === 1 && subs[0]!.type === "tuple" ? subs[0]!.namedChildren.filter((c): c is Node => Boolean(c)) : subs;
+    const args =
+      subs.length === 1 && subs[0]!.type === "tuple"
+        ? subs[0]!.namedChildren.filter((c): c is Node => Boolean(c))
+        : subs;
     return value ? { name: value.text, args } : undefined;
   }
   return undefined;
@@ -50,7 +69,9 @@ const last = (dotted: string) => dotted.slice(dotted.lastIndexOf(".") + 1);
 function unionMembers(node: Node): Node[] | undefined {
   const n = unwrap(node);
   if (n.type === "binary_operator" && n.childForFieldName("operator")?.text === "|") {
-    return [n.childForFieldName("left")!, n.childForFieldName("right")!].flatMap((side) => unionMembers(side) ?? [side]);
+    return [n.childForFieldName("left")!, n.childForFieldName("right")!].flatMap(
+      (side) => unionMembers(side) ?? [side],
+    );
   }
   // tree-sitter-python parses `list[int] | list[float]` (a side that is a generic type) as a union_type node.
   if (n.type === "union_type") {
@@ -76,16 +97,26 @@ function localClass(node: Node, ctx: Ctx): { module: PyModule; node: Node; decor
 }
 
 const INPUT_PRIMITIVES: Record<string, InputType> = {
-  str: { kind: "primitive", primitive: "string" }, int: { kind: "primitive", primitive: "integer" },
-  float: { kind: "primitive", primitive: "number" }, bool: { kind: "primitive", primitive: "boolean" },
-  Path: { kind: "primitive", primitive: "path" }, File: { kind: "primitive", primitive: "path" },
-  Secret: { kind: "primitive", primitive: "secret" }, dict: { kind: "primitive", primitive: "object" },
-  Dict: { kind: "primitive", primitive: "object" }, Any: { kind: "primitive", primitive: "object" },
+  str: { kind: "primitive", primitive: "string" },
+  int: { kind: "primitive", primitive: "integer" },
+  float: { kind: "primitive", primitive: "number" },
+  bool: { kind: "primitive", primitive: "boolean" },
+  Path: { kind: "primitive", primitive: "path" },
+  File: { kind: "primitive", primitive: "path" },
+  Secret: { kind: "primitive", primitive: "secret" },
+  dict: { kind: "primitive", primitive: "object" },
+  Dict: { kind: "primitive", primitive: "object" },
+  Any: { kind: "primitive", primitive: "object" },
 };
 
 export function readInput(name: string, annotation: Node, ctx: Ctx): { type: InputType; nullable: boolean } {
   const fail = (why = ""): never => {
-    throw new TypeProblem("COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE", messages.unsupportedInputType(name, annotation.text, why), annotation, ctx.module);
+    throw new TypeProblem(
+      "COGTS_SCHEMA_UNSUPPORTED_INPUT_TYPE",
+      messages.unsupportedInputType(name, annotation.text, why),
+      annotation,
+      ctx.module,
+    );
   };
   const members = unionMembers(annotation);
   if (members) {
@@ -95,7 +126,10 @@ export function readInput(name: string, annotation: Node, ctx: Ctx): { type: Inp
     if (rest.length === 1) return { type: inputType(rest[0]!, fail), nullable };
     const variants = rest.map((m) => inputType(m, fail));
     for (const variant of variants) {
-      if (!jsonNative(variant)) fail("a union may only hold str, int, float, bool, dict and list[T]: Path, File and Secret cannot be in a union");
+      if (!jsonNative(variant))
+        fail(
+          "a union may only hold str, int, float, bool, dict and list[T]: Path, File and Secret cannot be in a union",
+        );
     }
     return { type: { kind: "union", variants }, nullable };
   }
@@ -131,7 +165,12 @@ function literals(args: Node[], ctx: Ctx, fail: (why?: string) => never): InputT
   for (const arg of args) {
     const value = evaluate(unwrap(arg), ctx.module, ctx.project);
     if (typeof value === "string" || (typeof value === "number" && Number.isInteger(value))) values.push(value);
-    else fail(value === NOT_STATIC ? "Literal values must be written as str or int literals" : "Literal values must be str or int");
+    else
+      fail(
+        value === NOT_STATIC
+          ? "Literal values must be written as str or int literals"
+          : "Literal values must be str or int",
+      );
   }
   if (values.length === 0) fail("Literal needs at least one value");
   if (new Set(values.map((v) => typeof v)).size > 1) fail("Literal values must all be str or all int");
@@ -139,18 +178,33 @@ function literals(args: Node[], ctx: Ctx, fail: (why?: string) => never): InputT
 }
 
 const ITERATORS: Record<string, { concatenate: boolean }> = {
-  Iterator: { concatenate: false }, AsyncIterator: { concatenate: false }, Iterable: { concatenate: false },
-  AsyncIterable: { concatenate: false }, Generator: { concatenate: false }, AsyncGenerator: { concatenate: false },
-  ConcatenateIterator: { concatenate: true }, AsyncConcatenateIterator: { concatenate: true },
+  Iterator: { concatenate: false },
+  AsyncIterator: { concatenate: false },
+  Iterable: { concatenate: false },
+  AsyncIterable: { concatenate: false },
+  Generator: { concatenate: false },
+  AsyncGenerator: { concatenate: false },
+  ConcatenateIterator: { concatenate: true },
+  AsyncConcatenateIterator: { concatenate: true },
 };
 
 export function readOutput(annotation: Node, ctx: Ctx, depth = 0): OutputType {
   const fail = (why = ""): never => {
-    throw new TypeProblem("COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE", messages.unsupportedOutputType(annotation.text, why), annotation, ctx.module);
+    throw new TypeProblem(
+      "COGTS_SCHEMA_UNSUPPORTED_OUTPUT_TYPE",
+      messages.unsupportedOutputType(annotation.text, why),
+      annotation,
+      ctx.module,
+    );
   };
   if (depth > 16) fail("nested too deeply, or a model that contains itself");
   if (unionMembers(annotation)) {
-    throw new TypeProblem("COGTS_SCHEMA_OPTIONAL_OUTPUT", messages.optionalOutput(annotation.text), annotation, ctx.module);
+    throw new TypeProblem(
+      "COGTS_SCHEMA_OPTIONAL_OUTPUT",
+      messages.optionalOutput(annotation.text),
+      annotation,
+      ctx.module,
+    );
   }
   const cls = localClass(annotation, ctx);
   if (cls) return modelType(cls, ctx, depth, fail);
@@ -159,17 +213,26 @@ export function readOutput(annotation: Node, ctx: Ctx, depth = 0): OutputType {
   const base = last(g.name);
   const [first, second] = g.args;
   switch (base) {
-    case "str": return { kind: "primitive", primitive: "string" };
-    case "int": return { kind: "primitive", primitive: "integer" };
-    case "float": return { kind: "primitive", primitive: "number" };
-    case "bool": return { kind: "primitive", primitive: "boolean" };
-    case "Path": case "File": return { kind: "primitive", primitive: "path" };
-    case "Any": return { kind: "any" };
-    case "dict": case "Dict": {
+    case "str":
+      return { kind: "primitive", primitive: "string" };
+    case "int":
+      return { kind: "primitive", primitive: "integer" };
+    case "float":
+      return { kind: "primitive", primitive: "number" };
+    case "bool":
+      return { kind: "primitive", primitive: "boolean" };
+    case "Path":
+    case "File":
+      return { kind: "primitive", primitive: "path" };
+    case "Any":
+      return { kind: "any" };
+    case "dict":
+    case "Dict": {
       if (!second || last(unwrap(second).text) === "Any") return { kind: "any" };
       return { kind: "dict", values: readOutput(second, ctx, depth + 1) };
     }
-    case "list": case "List":
+    case "list":
+    case "List":
       return { kind: "array", items: first ? readOutput(first, ctx, depth + 1) : { kind: "any" } };
     case "Annotated": {
       if (g.args.slice(1).some((arg) => last(unwrap(arg).text) === "Opaque")) return { kind: "any" };
@@ -180,13 +243,23 @@ export function readOutput(annotation: Node, ctx: Ctx, depth = 0): OutputType {
   if (iterator && first) {
     const items = readOutput(first, ctx, depth + 1);
     if (iterator.concatenate && !(items.kind === "primitive" && items.primitive === "string")) {
-      throw new TypeProblem("COGTS_SCHEMA_CONCATENATE_NOT_STRING", messages.concatenateNotString(first.text), annotation, ctx.module);
+      throw new TypeProblem(
+        "COGTS_SCHEMA_CONCATENATE_NOT_STRING",
+        messages.concatenateNotString(first.text),
+        annotation,
+        ctx.module,
+      );
     }
     return { kind: "iterator", items, concatenate: iterator.concatenate };
   }
   const resolved = /^[\w.]+$/.test(g.name) ? ctx.project.resolve(ctx.module, g.name) : undefined;
   if (resolved?.kind === "external") {
-    throw new TypeProblem("COGTS_SCHEMA_UNRESOLVED_TYPE", messages.unresolvedType(g.name, resolved.from), annotation, ctx.module);
+    throw new TypeProblem(
+      "COGTS_SCHEMA_UNRESOLVED_TYPE",
+      messages.unresolvedType(g.name, resolved.from),
+      annotation,
+      ctx.module,
+    );
   }
   return fail();
 }
@@ -200,7 +273,8 @@ function isModel(cls: { module: PyModule; node: Node; decorators: Node[] }, ctx:
   for (const base of superclasses(cls.node)) {
     if (MODEL_BASES.has(last(base.text))) return true;
     const resolved = ctx.project.resolve(cls.module, base.text);
-    if (resolved?.kind === "class" && isModel(resolved, { project: ctx.project, module: resolved.module }, depth + 1)) return true;
+    if (resolved?.kind === "class" && isModel(resolved, { project: ctx.project, module: resolved.module }, depth + 1))
+      return true;
   }
   return false;
 }
@@ -211,29 +285,48 @@ function isTypedDict(cls: { module: PyModule; node: Node }, ctx: Ctx, depth = 0)
   for (const base of superclasses(cls.node)) {
     if (last(base.text) === "TypedDict") return true;
     const resolved = ctx.project.resolve(cls.module, base.text);
-    if (resolved?.kind === "class" && isTypedDict(resolved, { project: ctx.project, module: resolved.module }, depth + 1)) return true;
+    if (
+      resolved?.kind === "class" &&
+      isTypedDict(resolved, { project: ctx.project, module: resolved.module }, depth + 1)
+    )
+      return true;
   }
   return false;
 }
 
 export function superclasses(cls: Node): Node[] {
   const list = cls.childForFieldName("superclasses");
-  return (list?.namedChildren ?? []).filter((c): c is Node => Boolean(c) && (c!.type === "identifier" || c!.type === "attribute"));
+  return (list?.namedChildren ?? []).filter(
+    (c): c is Node => Boolean(c) && (c!.type === "identifier" || c!.type === "attribute"),
+  );
 }
 
-function modelType(cls: { module: PyModule; node: Node; decorators: Node[] }, ctx: Ctx, depth: number, fail: (why?: string) => never): OutputType {
-  if (!isModel(cls, ctx)) fail(`class ${cls.node.childForFieldName("name")?.text ?? ""} is not a BaseModel, dataclass or TypedDict`);
+function modelType(
+  cls: { module: PyModule; node: Node; decorators: Node[] },
+  ctx: Ctx,
+  depth: number,
+  fail: (why?: string) => never,
+): OutputType {
+  if (!isModel(cls, ctx))
+    fail(`class ${cls.node.childForFieldName("name")?.text ?? ""} is not a BaseModel, dataclass or TypedDict`);
   const fields = new Map<string, OutputField>();
   collectFields(cls, ctx, depth, fields, 0);
   return { kind: "object", fields: [...fields.values()] };
 }
 
 /** Annotated class attributes, base classes' first (a subclass redefining a field keeps its position). */
-function collectFields(cls: { module: PyModule; node: Node }, ctx: Ctx, depth: number, into: Map<string, OutputField>, level: number): void {
+function collectFields(
+  cls: { module: PyModule; node: Node },
+  ctx: Ctx,
+  depth: number,
+  into: Map<string, OutputField>,
+  level: number,
+): void {
   if (level > 16) return;
   for (const base of superclasses(cls.node)) {
     const resolved = ctx.project.resolve(cls.module, base.text);
-    if (resolved?.kind === "class") collectFields(resolved, { project: ctx.project, module: resolved.module }, depth, into, level + 1);
+    if (resolved?.kind === "class")
+      collectFields(resolved, { project: ctx.project, module: resolved.module }, depth, into, level + 1);
   }
   const local = { project: ctx.project, module: cls.module };
   for (const statement of cls.node.childForFieldName("body")?.namedChildren ?? []) {

@@ -13,7 +13,8 @@ type StaticResult = JsonValue | typeof NOT_STATIC;
 export function evaluate(node: Node, module: PyModule, project: PyProject, depth = 0): StaticResult {
   if (depth > 32) return NOT_STATIC;
   switch (node.type) {
-    case "string": return stringValue(node);
+    case "string":
+      return stringValue(node);
     case "concatenated_string": {
       let text = "";
       for (const part of node.namedChildren) {
@@ -35,9 +36,12 @@ export function evaluate(node: Node, module: PyModule, project: PyProject, depth
       const value = Number(text);
       return Number.isFinite(value) ? value : NOT_STATIC;
     }
-    case "true": return true;
-    case "false": return false;
-    case "none": return null;
+    case "true":
+      return true;
+    case "false":
+      return false;
+    case "none":
+      return null;
     case "parenthesized_expression": {
       const inner = node.namedChild(0);
       return inner ? evaluate(inner, module, project, depth + 1) : NOT_STATIC;
@@ -83,7 +87,20 @@ export function evaluate(node: Node, module: PyModule, project: PyProject, depth
   }
 }
 
-const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
+const ESCAPES: Record<string, string> = {
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  "0": "\0",
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "\n": "",
+};
 
 function stringValue(node: Node): StaticResult {
   if (node.type !== "string") return NOT_STATIC;
@@ -94,9 +111,12 @@ function stringValue(node: Node): StaticResult {
   const quote = start.slice(prefix.length);
   const body = node.text.slice(start.length, node.text.length - quote.length);
   if (prefix.includes("r")) return body;
-  return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, code: string) => {
-    if (/^[xuU]/.test(code)) return String.fromCodePoint(Number.parseInt(code.slice(1), 16));
-    if (/^[0-7]+$/.test(code)) return String.fromCodePoint(Number.parseInt(code, 8));
-    return ESCAPES[code] ?? whole;
-  });
+  return body.replace(
+    /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g,
+    (whole, code: string) => {
+      if (/^[xuU]/.test(code)) return String.fromCodePoint(Number.parseInt(code.slice(1), 16));
+      if (/^[0-7]+$/.test(code)) return String.fromCodePoint(Number.parseInt(code, 8));
+      return ESCAPES[code] ?? whole;
+    },
+  );
 }

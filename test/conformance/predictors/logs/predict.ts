@@ -6,7 +6,9 @@ export class Predictor extends BasePredictor {
     console.error("setup to stderr");
   }
 
-  async predict(kind: string = Input({ default: "zero", choices: ["zero", "empty", "false", "none", "emptylist", "text"] })): Promise<string | null> {
+  async predict(
+    kind: string = Input({ default: "zero", choices: ["zero", "empty", "false", "none", "emptylist", "text"] }),
+  ): Promise<string | null> {
     console.log("    indented line");
     console.log("tab\tinside\tline  ");
     process.stdout.write("partial-");
@@ -18,7 +20,14 @@ export class Predictor extends BasePredictor {
     console.log("multi\nline\nprint");
     console.warn("a warning via the logging module");
     console.log("unicode: héllo ✓ 日本");
-    const outputs: Record<string, string | null> = { zero: "", empty: "", false: "", none: null, emptylist: "", text: "ok" };
+    const outputs: Record<string, string | null> = {
+      zero: "",
+      empty: "",
+      false: "",
+      none: null,
+      emptylist: "",
+      text: "ok",
+    };
     return outputs[kind] ?? null;
   }
 }
