@@ -13,7 +13,7 @@ import type { Project } from "./project.js";
 /** What the Dockerfile depends on besides the project. */
 export interface PrepareRequest {
   project: Project;
-  /** Base-image mirror (flag, else COGTS_BASE_IMAGE_MIRROR). */
+  /** The --base-image-mirror flag as given (resolved once, by prepareBuild: else COGTS_BASE_IMAGE_MIRROR; empty means none). */
   mirror?: string;
   /** Use this OpenAPI file instead of generating the schema. */
   openapiSchemaFile?: string;

@@ -69,13 +69,12 @@ describe("cog schema and cog doctor on a Python predictor", () => {
   });
 
   it("cog debug prints the Dockerfile of a Python predictor's image (issue 18 part 2)", async () => {
-    // The Dockerfile a user with internet gets: no base-image mirror, whatever the test environment sets.
-    const mirror = process.env.COGTS_BASE_IMAGE_MIRROR;
-    delete process.env.COGTS_BASE_IMAGE_MIRROR;
-    const { code, out } = await cog(project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }), "debug").finally(
-      () => {
-        if (mirror !== undefined) process.env.COGTS_BASE_IMAGE_MIRROR = mirror;
-      },
+    // The Dockerfile a user with internet gets: an empty --base-image-mirror means none, whatever
+    // COGTS_BASE_IMAGE_MIRROR says (the test environment sets it).
+    const { code, out } = await cog(
+      project({ "cog.yaml": COG_YAML, "predict.py": PREDICT_PY }),
+      "debug",
+      "--base-image-mirror=",
     );
     expect(code).toBe(0);
     expect(out).toContain("FROM python:3.11-slim");

@@ -15,10 +15,10 @@ export const debugCommand = defineCommand({
   },
 
   async run(ctx) {
-    const { baseImageMirror, loadProject, prepareBuild } = await import("../../model/index.js");
+    const { loadProject, prepareBuild } = await import("../../model/index.js");
     const project = await loadProject(ctx.cwd, ctx.options.file);
     const prepared = await prepareBuild(
-      { project, mirror: baseImageMirror(ctx.options["base-image-mirror"]) },
+      { project, mirror: ctx.options["base-image-mirror"] },
       ctx.options.classic !== true,
     );
     ctx.stdout.write(prepared.dockerfile);

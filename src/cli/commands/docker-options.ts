@@ -79,7 +79,6 @@ export async function buildRequestFromFlags(
   out: NodeJS.WritableStream,
   docker?: Docker,
 ): Promise<BuildRequest> {
-  const { baseImageMirror } = await import("../../model/index.js");
   const { parseProgressMode } = await import("../../docker/index.js");
   return {
     project,
@@ -87,7 +86,7 @@ export async function buildRequestFromFlags(
     secrets: flags.secret ?? [],
     noCache: flags["no-cache"] === true,
     progress: parseProgressMode(flags.progress),
-    mirror: baseImageMirror(flags["base-image-mirror"]),
+    mirror: flags["base-image-mirror"],
     openapiSchemaFile: flags["openapi-schema"],
     skipSchemaValidation: flags["skip-schema-validation"] === true,
     out,
