@@ -233,10 +233,6 @@ describe("flags cogts does not have", () => {
           ["build", "--use-cuda-base-image", "false"],
           "--use-cuda-base-image is a flag of Cog's cog build that cogts does not have: cogts picks the base image",
         ],
-        [
-          ["run", "--json", "@inputs.json"],
-          "--json is a flag of Cog's cog run that cogts does not have: pass each input with -i NAME=VALUE",
-        ],
         [["predict", "--use-replicate-token"], "-e REPLICATE_API_TOKEN=$REPLICATE_API_TOKEN"],
         [["build", "--separate-weights"], "their own layer"],
         [["push", "--dockerfile", "Dockerfile"], "print it with `cog debug`"],

@@ -184,10 +184,10 @@ describe("an author's first hour with the installed cog, DOCKER_HOST unset", () 
       expect(typo.stderr.trimEnd().split("\n")).toEqual([
         expect.stringContaining("unknown flag --tga for cog build. Did you mean --tag?"),
       ]);
-      const cogOnly = await cog("run --json @inputs.json");
+      const cogOnly = await cog("build --use-cuda-base-image false");
       expect(cogOnly.code).toBe(2);
       expect(cogOnly.stderr.trimEnd().split("\n")).toEqual([
-        expect.stringContaining("--json is a flag of Cog's cog run that cogts does not have"),
+        expect.stringContaining("--use-cuda-base-image is a flag of Cog's cog build that cogts does not have"),
       ]);
 
       // Cog's managed weights as its docs write them (a bundle push: model instead of image, weights beside it).
