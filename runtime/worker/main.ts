@@ -2,22 +2,22 @@
  * The worker child process: loads the predictor, runs setup() once, then runs predictions the server sends.
  * Everything the model does happens here, so a crash or a hang never takes the HTTP server down.
  */
-import { copyFileSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Path, Secret, isPath, isSecret } from "../sdk/index.js";
+import { Path, Secret } from "../sdk/index.js";
 import { runInScope, currentScope, setSoleScope, type MetricModeInput } from "../scope/index.js";
 import {
   MessageChannel,
   outputDirName,
-  type FileSlot,
   type FromWorker,
   type ParameterPlan,
   type ToWorker,
   type WorkerOptions,
 } from "../protocol/index.js";
 import { checkMetricName, metricMode } from "./metrics.js";
+import { OutputFiles, serialize } from "./outputs.js";
 
 const options = JSON.parse(process.env.COGTS_WORKER_OPTIONS ?? "{}") as WorkerOptions;
 
@@ -175,90 +175,6 @@ function argumentsFor(input: Record<string, unknown>): unknown[] {
     if (value === undefined) return plan.nullWhenMissing ? null : undefined;
     return wrap(plan, value);
   });
-}
-
-/** Where a prediction's file outputs go, and the places in the value they were taken from. */
-class OutputFiles {
-  /** The files of the message being built; `take()` hands them over. */
-  private slots: FileSlot[] = [];
-  /** Files made so far in this prediction: each gets a numbered subdirectory of its own. */
-  private count = 0;
-  /** Keys and indices from the top of the value down to what `serialize` is looking at. */
-  readonly at: (string | number)[] = [];
-  constructor(readonly dir: string) {}
-
-  take(): FileSlot[] | undefined {
-    if (this.slots.length === 0) return undefined;
-    const slots = this.slots;
-    this.slots = [];
-    return slots;
-  }
-
-  /** Puts the file into the prediction's output directory (a hard link, or a copy across file systems). */
-  add(path: string): void {
-    const source = resolve(path);
-    // A symlink the predictor made on purpose is followed here, in the worker; the server never follows one.
-    const real = realpathSync(source);
-    if (!statSync(real).isFile()) throw new Error(`the output ${path} is not a regular file`);
-    const number = this.count++;
-    const subdirectory = join(this.dir, String(number));
-    mkdirSync(subdirectory, { recursive: true, mode: 0o700 });
-    const name =
-      basename(source)
-        .replace(/[\u0000-\u001f]/g, "_")
-        .replace(/^\.+/, "") || "file";
-    const target = join(subdirectory, name);
-    try {
-      linkSync(real, target);
-    } catch {
-      copyFileSync(real, target);
-    }
-    this.slots.push({ at: [...this.at], name: `${number}/${name}` });
-  }
-}
-
-/**
- * Output values as JSON. A file (`Path`) becomes `null` here and a slot in `files` (see protocol.ts). Objects stay
- * plain objects (one without a prototype is a dictionary to V8, slower to serialise).
- */
-function serialize(value: unknown, files: OutputFiles | undefined, depth = 0): unknown {
-  if (depth > 64) throw new Error("output is nested too deeply");
-  if (isPath(value)) {
-    // Outside outputs (a metric), a file is just its path.
-    if (!files) return value.path;
-    files.add(value.path);
-    return null;
-  }
-  if (isSecret(value)) return "**********";
-  if (value === undefined) return null;
-  if (typeof value === "bigint") return Number(value);
-  if (value === null || typeof value !== "object") return typeof value === "function" ? null : value;
-  if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    files?.at.push(0);
-    for (let i = 0; i < value.length; i++) {
-      if (files) files.at[files.at.length - 1] = i;
-      out[i] = serialize(value[i], files, depth + 1);
-    }
-    files?.at.pop();
-    return out;
-  }
-  if (value instanceof Map) return serialize(Object.fromEntries(value), files, depth);
-  if (value instanceof Set) return serialize([...value], files, depth);
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return serialize((value as { toJSON: () => unknown }).toJSON(), files, depth + 1);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    files?.at.push(key);
-    const serialized = serialize(item, files, depth + 1);
-    // Assigning `__proto__` would set the prototype and lose the key: it is defined as a plain key instead.
-    if (key === "__proto__")
-      Object.defineProperty(out, key, { value: serialized, enumerable: true, writable: true, configurable: true });
-    else out[key] = serialized;
-    files?.at.pop();
-  }
-  return out;
 }
 
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
