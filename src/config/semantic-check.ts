@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, posix } from "node:path";
-import { SUPPORTED_CUDA, cudnnVersionsFor } from "./cuda.js";
+import { checkCuda, versionText } from "./cuda-check.js";
 import { checkPythonBuild, checkPythonConcurrency, checkPythonRef, predictorLanguage } from "./python-check.js";
 import type { Problem } from "./yaml-source.js";
 
@@ -178,54 +178,6 @@ function checkBuildCommon(build: Mapping, sourceTextOf: SourceText): Problem[] {
     });
   }
   problems.push(...checkCuda(build, sourceTextOf));
-  return problems;
-}
-
-/** A version as the user wrote it: `cuda: 12.10` is the number 12.1 to YAML but "12.10" to the user. */
-function versionText(value: unknown, source?: string): string | undefined {
-  return isString(value) ? value.trim() : typeof value === "number" ? (source ?? String(value)) : undefined;
-}
-
-function checkCuda(build: Mapping, sourceTextOf: SourceText): Problem[] {
-  const cuda = versionText(build.cuda, sourceTextOf(["build", "cuda"]));
-  const cudnn = versionText(build.cudnn, sourceTextOf(["build", "cudnn"]));
-  const problems: Problem[] = [];
-  let cudaOk = false;
-  if (cuda !== undefined) {
-    const match = /^(\d+)\.(\d+)(\.\d+)?$/.exec(cuda);
-    if (!match) {
-      problems.push({
-        path: ["build", "cuda"],
-        message: `build.cuda must be major.minor[.patch] (for example \`cuda: "12.4"\`, quoted), not ${JSON.stringify(cuda)}.`,
-      });
-    } else if (Number(match[1]) < 11) {
-      problems.push({
-        path: ["build", "cuda"],
-        message: `build.cuda ${cuda} is too old: the minimum supported CUDA version is 11. Supported: ${SUPPORTED_CUDA.join(", ")}.`,
-      });
-    } else if (cudnnVersionsFor(cuda).length === 0) {
-      problems.push({
-        path: ["build", "cuda"],
-        message: `build.cuda ${cuda} has no nvidia/cuda runtime image with cuDNN. Choose one of ${SUPPORTED_CUDA.join(", ")}.`,
-      });
-    } else {
-      cudaOk = true;
-    }
-  }
-  if (cudnn !== undefined && !/^\d+(\.\d+)*$/.test(cudnn)) {
-    problems.push({
-      path: ["build", "cudnn"],
-      message: `build.cudnn must be a version number such as "9", not ${JSON.stringify(cudnn)}.`,
-    });
-  } else if (cudnn !== undefined && cuda !== undefined && cudaOk) {
-    const available = cudnnVersionsFor(cuda);
-    if (!available.includes(cudnn.split(".")[0]!)) {
-      problems.push({
-        path: ["build", "cudnn"],
-        message: `build.cudnn ${cudnn} is not available with CUDA ${cuda}: compatible cuDNN versions are ${available.join(", ")}. Change cudnn, or remove it to get the newest.`,
-      });
-    }
-  }
   return problems;
 }
 
