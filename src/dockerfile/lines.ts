@@ -136,3 +136,19 @@ export function environmentLines(config: Config): string[] {
   pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [`ENV ${pairs.map(([name, value]) => `${name}=${envValue(value)}`).join(" ")}`];
 }
+
+/**
+ * The end of every image, TypeScript or Python: the predictor names the server reads, the entrypoint, then (except
+ * for a model base, whose code is mounted) the code stage's files and the schema, last because they change most.
+ */
+export function imageTailLines(config: Config, hasSchema: boolean, modelBase: boolean): string[] {
+  const lines: string[] = [];
+  if (config.predict) lines.push(`ENV COG_PREDICT_TYPE_STUB=${envValue(config.predict)}`);
+  if (config.train) lines.push(`ENV COG_TRAIN_TYPE_STUB=${envValue(config.train)}`);
+  if (config.concurrency) lines.push(`ENV COG_MAX_CONCURRENCY=${config.concurrency.max}`);
+  lines.push(`ENTRYPOINT ${jsonArray(INIT_COMMAND)}`, `CMD ${jsonArray(SERVER_COMMAND)}`);
+  if (modelBase) return lines;
+  lines.push("COPY --from=code /src/ /src/");
+  if (hasSchema) lines.push(`COPY ${BUILD_DIR}/openapi_schema.json /src/.cog/openapi_schema.json`);
+  return lines;
+}

@@ -19,15 +19,13 @@ import {
   CA_CERT_PATH,
   codeStageLines,
   type DockerfileOptions,
-  envValue,
   environmentLines,
-  INIT_COMMAND,
+  imageTailLines,
   jsonArray,
   mirrorImage,
   nodeImage,
   runCommandLines,
   RUNTIME_DIR,
-  SERVER_COMMAND,
 } from "./lines.js";
 import type { ProjectFacts } from "./project.js";
 
@@ -156,12 +154,6 @@ export function generatePythonDockerfile(
     ...(modelBase ? [] : project.weights.map((file) => `COPY ${jsonArray([file, `/src/${file}`])}`)),
     "EXPOSE 5000",
   );
-  if (config.predict) lines.push(`ENV COG_PREDICT_TYPE_STUB=${envValue(config.predict)}`);
-  if (config.train) lines.push(`ENV COG_TRAIN_TYPE_STUB=${envValue(config.train)}`);
-  if (config.concurrency) lines.push(`ENV COG_MAX_CONCURRENCY=${config.concurrency.max}`);
-  lines.push(`ENTRYPOINT ${jsonArray(INIT_COMMAND)}`, `CMD ${jsonArray(SERVER_COMMAND)}`);
-  if (modelBase) return `${lines.join("\n")}\n`;
-  lines.push("COPY --from=code /src/ /src/");
-  if (schema) lines.push(`COPY ${BUILD_DIR}/openapi_schema.json /src/.cog/openapi_schema.json`);
+  lines.push(...imageTailLines(config, Boolean(schema), Boolean(modelBase)));
   return `${lines.join("\n")}\n`;
 }
