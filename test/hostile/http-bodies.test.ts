@@ -13,20 +13,52 @@ interface Answer {
   text: string;
 }
 
+/** Lets several uploads wait for each other: `passed` resolves once `count` arrivals were made (an early answer counts). */
+interface Barrier {
+  arrive(): void;
+  passed: Promise<void>;
+}
+
+function barrier(count: number): Barrier {
+  let arrived = 0;
+  let open!: () => void;
+  const passed = new Promise<void>((resolve) => (open = resolve));
+  return {
+    arrive: () => {
+      if (++arrived >= count) open();
+    },
+    passed,
+  };
+}
+
 /**
  * POSTs `prefix`, then `fillBytes` of `x`, then `suffix`, in 1 MiB writes; with a Content-Length unless `chunked`.
+ * With `halfway`, stops after half the fill until every upload sharing the barrier got there (or was answered).
  * Resolves with the answer, or with status 0 when the server closed the connection before answering.
  */
-function postLarge(url: string, prefix: string, fillBytes: number, suffix: string, chunked = false): Promise<Answer> {
+function postLarge(
+  url: string,
+  prefix: string,
+  fillBytes: number,
+  suffix: string,
+  chunked = false,
+  halfway?: Barrier,
+): Promise<Answer> {
   const chunk = Buffer.alloc(MB, "x");
   const total = Buffer.byteLength(prefix) + fillBytes + Buffer.byteLength(suffix);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (!chunked) headers["content-length"] = String(total);
   return new Promise((resolve) => {
     let settled = false;
+    let arrived = false;
+    const arrive = () => {
+      if (!arrived) halfway?.arrive();
+      arrived = true;
+    };
     const settle = (answer: Answer) => {
       if (!settled) resolve(answer);
       settled = true;
+      arrive();
     };
     const req = httpRequest(url, { method: "POST", headers, signal: AbortSignal.timeout(120_000) }, (res) => {
       let text = "";
@@ -38,8 +70,14 @@ function postLarge(url: string, prefix: string, fillBytes: number, suffix: strin
     });
     req.on("error", () => settle({ status: 0, text: "" }));
     let left = fillBytes;
+    let waited = halfway === undefined;
     const pump = () => {
       while (left > 0) {
+        if (!waited && left <= fillBytes / 2) {
+          waited = true;
+          arrive();
+          return void halfway!.passed.then(pump);
+        }
         const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
         left -= part.length;
         if (!req.write(part)) return void req.once("drain", pump);
@@ -118,8 +156,11 @@ describe("request bodies against the server's memory", () => {
     // 400-424 MB at the peak here; three bodies read at once without the budget passed 450.
     watch = watchMemory(server.process.pid!, { limitBytes: 600 * MB });
     const prefix = '{"input": {"seconds": 0, "junk": "';
+    // The three bodies are held at their halfway point until all got there, so they are read at once (under load
+    // one could otherwise finish before the next started, and three bodies read in turn are all within budget).
+    const halfway = barrier(3);
     const answers = await Promise.all(
-      [0, 1, 2].map(() => postLarge(`${server!.url}/predictions`, prefix, 90 * MB, '"}}', true)),
+      [0, 1, 2].map(() => postLarge(`${server!.url}/predictions`, prefix, 90 * MB, '"}}', true, halfway)),
     );
     const { peakAboveBaseline } = watch.check();
     expect(server.process.exitCode).toBeNull();
