@@ -1,16 +1,18 @@
-import { configFileOption, defineCommand, inputOption, noDockerOption, type CommandContext } from "../command.js";
-import { dockerRunOptions, gpusFor, imageToRun, parseSetupTimeout, type BuildFlags } from "./docker-options.js";
+import {
+  configFileOption,
+  defineCommand,
+  inputOption,
+  noDockerOption,
+  type CommandContext,
+  type OptionValues,
+} from "../command.js";
+import { dockerRunOptions, gpusFor, imageToRun, parseSetupTimeout } from "./docker-options.js";
 import { UsageError, UserError } from "../../errors.js";
 
-const runOptions = {
+/** The flags `cog run` and `cog train` share, declared once (each adds its own -o; run adds --json). */
+export const predictorRunOptions = {
   ...configFileOption,
   ...inputOption,
-  json: {
-    type: "string",
-    valueName: "JSON",
-    description: "Inputs as a JSON object: inline, from a file (@inputs.json) or from stdin (@- or -)",
-  },
-  output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
   "setup-timeout": {
     type: "string",
     valueName: "SECONDS",
@@ -21,17 +23,21 @@ const runOptions = {
   ...dockerRunOptions,
 } as const;
 
-/** The flags `cog run` and `cog train` share (train has no --json). */
-export interface PredictFlags extends BuildFlags {
-  file: string;
-  input?: string[];
-  json?: string;
-  output?: string;
-  "setup-timeout"?: string;
-  "no-docker"?: boolean;
-  env?: string[];
-  gpus?: string;
-}
+// -i, --json and -o first in --help, as before; the spread after them adds the shared flags in their order.
+const runOptions = {
+  ...configFileOption,
+  ...inputOption,
+  json: {
+    type: "string",
+    valueName: "JSON",
+    description: "Inputs as a JSON object: inline, from a file (@inputs.json) or from stdin (@- or -)",
+  },
+  output: { type: "string", short: "o", valueName: "PATH", description: "Where to write the output" },
+  ...predictorRunOptions,
+} as const;
+
+/** The flags of `cog run` and `cog train` as the shared code reads them (train has no --json). */
+type PredictFlags = OptionValues<typeof predictorRunOptions> & { json?: string; output?: string };
 
 export type PredictContext = CommandContext<PredictFlags>;
 

@@ -1,6 +1,5 @@
-import { configFileOption, defineCommand, inputOption, noDockerOption } from "../command.js";
-import { dockerRunOptions } from "./docker-options.js";
-import { runPredictor } from "./run.js";
+import { configFileOption, defineCommand, inputOption } from "../command.js";
+import { predictorRunOptions, runPredictor } from "./run.js";
 
 /**
  * `cog train`: Cog's hidden, deprecated command. One training of the project's `train:` predictor (POST
@@ -20,14 +19,7 @@ export const trainCommand = defineCommand({
     ...configFileOption,
     ...inputOption,
     output: { type: "string", short: "o", default: "weights", valueName: "PATH", description: "Output path" },
-    "setup-timeout": {
-      type: "string",
-      valueName: "SECONDS",
-      description: "Give up when setup takes longer (0: no limit)",
-      default: "300",
-    },
-    ...noDockerOption,
-    ...dockerRunOptions,
+    ...predictorRunOptions,
   },
   positionals: { max: 1, name: "image" },
   hidden: true,
